@@ -1,0 +1,71 @@
+import { bigserial, index, integer, jsonb, pgTable, serial, text, timestamp } from 'drizzle-orm/pg-core';
+
+const tz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const deployments = pgTable(
+  'deployments',
+  {
+    /** Short integer users type in Slack: `/rollback web 41`. */
+    id: serial('id').primaryKey(),
+    app: text('app').notNull(),
+    status: text('status').notNull(),
+    source: text('source').notNull(),
+    gitRef: text('git_ref'),
+    commitSha: text('commit_sha'),
+    commitSubject: text('commit_subject'),
+    imageRef: text('image_ref'),
+    imageId: text('image_id'),
+    containerId: text('container_id'),
+    upstreamPort: integer('upstream_port'),
+    trigger: text('trigger').notNull(),
+    actor: text('actor').notNull(),
+    rollbackOf: integer('rollback_of'),
+    rollbackSource: text('rollback_source'),
+    errorCode: text('error_code'),
+    error: text('error'),
+    logTail: jsonb('log_tail').$type<string[]>(),
+    createdAt: tz('created_at').notNull().defaultNow(),
+    startedAt: tz('started_at'),
+    finishedAt: tz('finished_at'),
+  },
+  (t) => [index('deployments_app_id_idx').on(t.app, t.id), index('deployments_app_status_idx').on(t.app, t.status)],
+);
+
+export const deploymentEvents = pgTable(
+  'deployment_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    deploymentId: integer('deployment_id')
+      .notNull()
+      .references(() => deployments.id, { onDelete: 'cascade' }),
+    at: tz('at').notNull().defaultNow(),
+    kind: text('kind').notNull(),
+    message: text('message').notNull(),
+    data: jsonb('data'),
+  },
+  (t) => [index('deployment_events_deployment_idx').on(t.deploymentId, t.id)],
+);
+
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    at: tz('at').notNull().defaultNow(),
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    app: text('app'),
+    deploymentId: integer('deployment_id'),
+    targetDeploymentId: integer('target_deployment_id'),
+    result: text('result').notNull(),
+    details: jsonb('details').$type<Record<string, unknown>>(),
+  },
+  (t) => [index('audit_events_app_at_idx').on(t.app, t.at), index('audit_events_action_idx').on(t.action)],
+);
+
+/** Durable leases: one row per held mutex (`app:<name>`, `job:prune`, ...), taken over once expired. */
+export const locks = pgTable('locks', {
+  name: text('name').primaryKey(),
+  holder: text('holder').notNull(),
+  acquiredAt: tz('acquired_at').notNull(),
+  expiresAt: tz('expires_at').notNull(),
+});

@@ -1,0 +1,146 @@
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import type { AppSpec } from '../domain/apps.js';
+import { parseDuration } from '../domain/duration.js';
+import { DeckhandError } from '../domain/errors.js';
+import { gitRefProblem } from '../domain/refs/git-ref.js';
+import { parseImageRef } from '../domain/refs/image-ref.js';
+
+const APP_NAME = /^[a-z0-9][a-z0-9-]{0,39}$/;
+const APP_NAME_RULE = 'app names are lower-case letters, digits and "-" (at most 40), starting with a letter or digit';
+
+const durationField = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const ms = parseDuration(value);
+  if (ms === undefined || ms <= 0) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration like 30s or 2m, got ${JSON.stringify(value)}` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const refField = z.string().superRefine((value, ctx) => {
+  const problem = gitRefProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const imageField = z.string().superRefine((value, ctx) => {
+  try {
+    parseImageRef(value);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+  }
+});
+
+const gitUrlField = z
+  .string()
+  .min(1)
+  .refine((value) => !value.startsWith('-'), 'a git URL must not start with "-"')
+  .refine((value) => !/^ext::/i.test(value), 'the ext:: transport runs commands and is not allowed');
+
+const relativePath = z
+  .string()
+  .min(1)
+  .refine((value) => !value.startsWith('/') && !value.split('/').includes('..'), 'must be a path inside the repository');
+
+const GitSourceSchema = z
+  .object({
+    git: gitUrlField,
+    branch: refField.default('main'),
+    dockerfile: relativePath.default('Dockerfile'),
+  })
+  .strict();
+
+const ImageSourceSchema = z
+  .object({
+    image: imageField,
+    pull: z.enum(['missing', 'always']).default('missing'),
+  })
+  .strict();
+
+/** `image:` picks an image-only app; anything else is checked as a git source, so errors name the real key. */
+const SourceSchema = z.custom<object>((value) => typeof value === 'object' && value !== null, 'expected a mapping with `git:` or `image:`').transform(
+  (value, ctx): z.infer<typeof GitSourceSchema> | z.infer<typeof ImageSourceSchema> => {
+    const schema = 'image' in value ? ImageSourceSchema : GitSourceSchema;
+    const result = schema.safeParse(value);
+    if (result.success) return result.data;
+    for (const issue of result.error.issues) ctx.addIssue({ ...issue, path: issue.path } as never);
+    return z.NEVER;
+  },
+);
+
+const AppSchema = z
+  .object({
+    source: SourceSchema,
+    run: z
+      .object({
+        port: z.number().int().min(1).max(65535),
+        health: z.string().startsWith('/', 'must be an HTTP path starting with "/"').default('/'),
+        healthTimeout: durationField.default(30_000),
+        env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'env names are letters, digits and _'), z.union([z.string(), z.number(), z.boolean()])).default({}),
+      })
+      .strict(),
+    migrations: z.object({ paths: z.array(relativePath).default([]) }).strict().default({ paths: [] }),
+  })
+  .strict();
+
+const FileSchema = z
+  .object({
+    apps: z.record(z.string().regex(APP_NAME, APP_NAME_RULE), AppSchema),
+  })
+  .strict();
+
+function describeIssue(file: string, issue: z.core.$ZodIssue): string {
+  const [first, app, ...rest] = issue.path.map(String);
+  const where = first === 'apps' && app !== undefined ? `app "${app}"${rest.length ? `, key ${rest.join('.')}` : ''}` : `key ${issue.path.join('.') || '(top level)'}`;
+  let message = issue.message;
+  if (issue.code === 'invalid_type' && /received undefined/.test(message)) message = 'is required but missing';
+  if (issue.code === 'unrecognized_keys') message = `unknown key(s) ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
+  if (issue.code === 'invalid_key' && first === 'apps') return `${file}: app name "${app}" is invalid: ${APP_NAME_RULE}`;
+  return `${file}: ${where}: ${message}`;
+}
+
+/** Parses deckhand.yml text. Every problem names the file, the app and the key; nothing is returned on error. */
+export function parseAppsFile(text: string, file: string): AppSpec[] {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new DeckhandError('config_invalid', `${file}: not valid YAML: ${doc.errors.map((e) => e.message).join('; ')}`, { file });
+  }
+  const result = FileSchema.safeParse(doc.toJS() ?? {});
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => describeIssue(file, issue));
+    throw new DeckhandError('config_invalid', lines.join('\n'), { file, issues: lines });
+  }
+  const ports = new Map<number, string>();
+  return Object.entries(result.data.apps).map(([name, app]) => {
+    const other = ports.get(app.run.port);
+    if (other) throw new DeckhandError('config_invalid', `${file}: app "${name}", key run.port: port ${app.run.port} is already used by app "${other}"`, { file });
+    ports.set(app.run.port, name);
+    const source: AppSpec['source'] =
+      'git' in app.source
+        ? { kind: 'git', url: app.source.git, branch: app.source.branch, dockerfile: app.source.dockerfile }
+        : { kind: 'image', image: app.source.image, pull: app.source.pull };
+    return {
+      name,
+      source,
+      run: {
+        port: app.run.port,
+        health: app.run.health,
+        healthTimeoutMs: app.run.healthTimeout,
+        env: Object.fromEntries(Object.entries(app.run.env).map(([k, v]) => [k, String(v)])),
+      },
+      migrations: { paths: app.migrations.paths },
+    };
+  });
+}
+
+export function loadAppsFile(file: string): AppSpec[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'the file does not exist' : (error as Error).message;
+    throw new DeckhandError('config_invalid', `${file}: cannot read the apps file: ${reason}. Pass --config FILE or set DECKHAND_CONFIG.`, { file });
+  }
+  return parseAppsFile(text, file);
+}

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { parseDuration } from '../domain/duration.js';
+import { DeckhandError } from '../domain/errors.js';
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      const ms = parseDuration(value);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration like 500ms, 30s, 5m or 1h` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const optionalUrl = z
+  .string()
+  .url()
+  .optional()
+  .or(z.literal('').transform(() => undefined));
+
+const EnvSchema = z.object({
+  DATABASE_URL: optionalUrl,
+  DECKHAND_DATA_DIR: z.string().min(1).default('.deckhand'),
+  DECKHAND_CONFIG: z.string().min(1).default('./deckhand.yml'),
+  DECKHAND_CADDY_ADMIN_URL: optionalUrl,
+  DECKHAND_PUBLIC_HOST: z.string().default(''),
+  DECKHAND_DRAIN: duration('2s'),
+  DECKHAND_LOCK_LEASE: duration('60s'),
+  DECKHAND_LOG_TAIL_LINES: z.coerce.number().int().min(10).max(10_000).default(200),
+  DOCKER_SOCKET: z.string().optional(),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+/** Parses the environment once. Every bad or missing variable is named in one message. */
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const result = EnvSchema.safeParse(source);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new DeckhandError('config_invalid', `Invalid environment:\n${lines.join('\n')}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,219 @@
+import type { AppCatalog, AppSpec } from '../apps.js';
+import type { Deployment, Trigger } from '../deployment.js';
+import { DeckhandError, asDeckhandError } from '../errors.js';
+import { type HeldLease, type LeaseManager, appLeaseName } from '../locks/lease.js';
+import type { AuditStore } from '../ports.js';
+import { validateGitRef } from '../refs/git-ref.js';
+import { validateImageRef, withTag } from '../refs/image-ref.js';
+import { type Artifact, type PipelineDeps, runPipeline } from './pipeline.js';
+
+export interface DeployRequest {
+  app: string;
+  /** Branch, tag or SHA for git apps (default: the configured branch); a tag for image apps. */
+  ref?: string;
+  /** A full image reference to run instead of building. */
+  image?: string;
+  actor: string;
+  trigger: Trigger;
+}
+
+interface Target {
+  source: 'git' | 'image';
+  gitRef: string | null;
+  image: string | null;
+}
+
+export interface DeployServiceDeps extends PipelineDeps {
+  apps: AppCatalog;
+  leases: LeaseManager;
+  audit: AuditStore;
+}
+
+export class DeployService {
+  constructor(private readonly deps: DeployServiceDeps) {}
+
+  requireApp(name: string): AppSpec {
+    const app = this.deps.apps.get(name);
+    if (!app) {
+      const known = this.deps.apps.names();
+      throw new DeckhandError('unknown_app', `Unknown app "${name}". Known apps: ${known.length ? known.join(', ') : '(none configured)'}.`, {
+        app: name,
+        known,
+      });
+    }
+    return app;
+  }
+
+  /** Validates a request without touching anything: unknown app, bad ref or bad image reference throw here. */
+  target(request: Pick<DeployRequest, 'app' | 'ref' | 'image'>): { app: AppSpec; target: Target } {
+    const app = this.requireApp(request.app);
+    if (request.image !== undefined) {
+      if (request.ref !== undefined) throw new DeckhandError('invalid_argument', 'Give either a ref or --image, not both.');
+      return { app, target: { source: 'image', gitRef: null, image: validateImageRef(request.image) } };
+    }
+    if (app.source.kind === 'image') {
+      const image = request.ref === undefined ? validateImageRef(app.source.image) : withTag(app.source.image, validateGitRef(request.ref));
+      return { app, target: { source: 'image', gitRef: null, image } };
+    }
+    return { app, target: { source: 'git', gitRef: validateGitRef(request.ref ?? app.source.branch), image: null } };
+  }
+
+  /** Deploys now: refuses with `deploy_in_progress` when the app's lease is held, `out_of_date` for an older commit. */
+  async deploy(request: DeployRequest): Promise<Deployment> {
+    const { app, target } = this.target(request);
+    return this.withAppLease(app, request, async () => {
+      const resolved = await this.resolve(app, target, request);
+      const deployment = await this.deps.store.create({
+        app: app.name,
+        status: 'building',
+        source: target.source,
+        trigger: request.trigger,
+        actor: request.actor,
+        gitRef: target.gitRef,
+        commitSha: resolved.commit,
+        commitSubject: resolved.subject,
+        imageRef: target.image,
+        startedAt: this.deps.clock.now(),
+      });
+      return this.runAndAudit(app, deployment, resolved.artifact, 'deploy');
+    });
+  }
+
+  /** Records a deploy to run later (e.g. after approval). Nothing is built yet. */
+  async enqueue(request: DeployRequest): Promise<Deployment> {
+    const { app, target } = this.target(request);
+    const deployment = await this.deps.store.create({
+      app: app.name,
+      status: 'queued',
+      source: target.source,
+      trigger: request.trigger,
+      actor: request.actor,
+      gitRef: target.gitRef,
+      imageRef: target.image,
+    });
+    await this.deps.audit.record({ actor: request.actor, action: 'deploy.queue', app: app.name, deploymentId: deployment.id, result: 'ok', details: { ref: target.gitRef, image: target.image } });
+    return deployment;
+  }
+
+  /**
+   * Runs a queued deploy. One that a newer successful deploy overtook ends `superseded` and never runs
+   * (forward-only, as GitLab's "drop older active deployments").
+   */
+  async runQueued(id: number, actor: string): Promise<Deployment> {
+    const queued = await this.deps.store.get(id);
+    if (!queued) throw new DeckhandError('not_found', `There is no deploy #${id}.`, { id });
+    if (queued.status !== 'queued') throw new DeckhandError('invalid_argument', `Deploy #${id} is ${queued.status}, not queued.`, { id });
+    const app = this.requireApp(queued.app);
+    const request: DeployRequest = { app: app.name, actor, trigger: queued.trigger };
+    return this.withAppLease(app, request, async () => {
+      const newer = await this.deps.store.newerSucceeded(app.name, id);
+      if (newer) {
+        const superseded = await this.deps.store.update(id, {
+          status: 'superseded',
+          errorCode: 'superseded',
+          error: `Superseded by #${newer.id}, which succeeded after this deploy was queued.`,
+          finishedAt: this.deps.clock.now(),
+        });
+        await this.deps.audit.record({ actor, action: 'deploy.superseded', app: app.name, deploymentId: id, result: 'refused', details: { supersededBy: newer.id } });
+        return superseded;
+      }
+      const target: Target = { source: queued.source, gitRef: queued.gitRef, image: queued.imageRef };
+      const resolved = await this.resolve(app, target, request);
+      const deployment = await this.deps.store.update(id, {
+        status: 'building',
+        commitSha: resolved.commit,
+        commitSubject: resolved.subject,
+        startedAt: this.deps.clock.now(),
+      });
+      return this.runAndAudit(app, deployment, resolved.artifact, 'deploy');
+    });
+  }
+
+  /**
+   * Runs `body` holding the app's lease. Before it, deploys left half-done by a holder that died are closed as
+   * `failed` (interrupted) and the serving container is brought back if it was stopped.
+   */
+  async withAppLease<T>(app: AppSpec, request: Pick<DeployRequest, 'actor'>, body: (lease: HeldLease) => Promise<T>): Promise<T> {
+    const lease = await this.deps.leases.tryAcquire(appLeaseName(app.name), request.actor);
+    if (!lease) {
+      const running = await this.deps.store.inFlight(app.name);
+      const which = running[0] ? ` (#${running[0].id}, started by ${running[0].actor})` : '';
+      await this.deps.audit.record({ actor: request.actor, action: 'deploy.refused', app: app.name, result: 'refused', details: { code: 'deploy_in_progress' } });
+      throw new DeckhandError('deploy_in_progress', `A deploy of ${app.name} is already running${which}. Wait for it to finish, then retry.`, {
+        app: app.name,
+        running: running[0]?.id ?? null,
+      });
+    }
+    try {
+      await this.recoverInterrupted(app);
+      return await body(lease);
+    } finally {
+      await lease.release();
+    }
+  }
+
+  private async recoverInterrupted(app: AppSpec): Promise<void> {
+    const { store, runtime, clock } = this.deps;
+    const stale = await store.inFlight(app.name);
+    for (const deployment of stale) {
+      if (deployment.containerId) await runtime.remove(deployment.containerId).catch(() => undefined);
+      await store.update(deployment.id, {
+        status: 'failed',
+        errorCode: 'interrupted',
+        error: 'Interrupted: the deckhand process running this deploy stopped before it finished.',
+        finishedAt: clock.now(),
+      });
+    }
+    if (stale.length === 0) return;
+    const current = await store.current(app.name);
+    if (current?.containerId) {
+      const state = await runtime.inspectContainer(current.containerId);
+      if (state && !state.running) await runtime.restart(current.containerId);
+    }
+  }
+
+  private async resolve(app: AppSpec, target: Target, request: DeployRequest): Promise<{ commit: string | null; subject: string | null; artifact: Artifact }> {
+    if (target.source === 'image' || app.source.kind === 'image') {
+      const pull = app.source.kind === 'image' ? app.source.pull : 'missing';
+      return { commit: null, subject: null, artifact: { kind: 'image', ref: target.image!, pull } };
+    }
+    const refused = async (error: DeckhandError): Promise<never> => {
+      await this.deps.audit.record({ actor: request.actor, action: 'deploy.refused', app: app.name, result: 'refused', details: { code: error.code, ref: target.gitRef, message: error.message } });
+      throw error;
+    };
+    let resolved: { sha: string; subject: string };
+    try {
+      resolved = await this.deps.source.resolve(app, target.gitRef!);
+    } catch (error) {
+      return refused(asDeckhandError(error, 'source_unavailable'));
+    }
+    const current = await this.deps.store.current(app.name);
+    if (current?.commitSha && current.commitSha !== resolved.sha) {
+      if (await this.deps.source.isStrictAncestor(app, resolved.sha, current.commitSha)) {
+        return refused(
+          new DeckhandError(
+            'out_of_date',
+            `${target.gitRef} (${resolved.sha.slice(0, 7)}) is older than what runs now (#${current.id}, ${current.commitSha.slice(0, 7)}). Deploys only go forward; use rollback to go back.`,
+            { current: current.id, commit: resolved.sha },
+          ),
+        );
+      }
+    }
+    return { commit: resolved.sha, subject: resolved.subject, artifact: { kind: 'build', commit: resolved.sha } };
+  }
+
+  private async runAndAudit(app: AppSpec, deployment: Deployment, artifact: Artifact, action: string): Promise<Deployment> {
+    const { audit } = this.deps;
+    await audit.record({ actor: deployment.actor, action: `${action}.start`, app: app.name, deploymentId: deployment.id, result: 'ok', details: { ref: deployment.gitRef, commit: deployment.commitSha, image: deployment.imageRef } });
+    const final = await runPipeline(this.deps, app, deployment, artifact);
+    await audit.record({
+      actor: deployment.actor,
+      action: `${action}.finish`,
+      app: app.name,
+      deploymentId: final.id,
+      result: final.status === 'succeeded' ? 'ok' : 'failed',
+      details: { status: final.status, image: final.imageRef, imageId: final.imageId, error: final.error, errorCode: final.errorCode },
+    });
+    return final;
+  }
+}

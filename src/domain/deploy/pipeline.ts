@@ -1,0 +1,242 @@
+import type { AppSpec } from '../apps.js';
+import type { Clock } from '../clock.js';
+import type { Deployment } from '../deployment.js';
+import { DeckhandError, asDeckhandError } from '../errors.js';
+import type { DeploymentEventStore, DeploymentStore, HealthProbe, Runtime, SourceRepo, TrafficSwitch } from '../ports.js';
+import { type DeployEvent, type DeployEventBus, LogTail, type Phase } from './events.js';
+import { waitForHealthy } from './health-wait.js';
+
+/** What a deploy runs: a build from git, an image reference, or an image already on the host (rollback). */
+export type Artifact =
+  | { kind: 'build'; commit: string }
+  | { kind: 'image'; ref: string; pull: 'missing' | 'always' }
+  | { kind: 'local-image'; imageId: string; imageRef: string | null };
+
+export interface PipelineSettings {
+  /** How long the old container keeps running after traffic moved, for in-flight requests. */
+  drainMs: number;
+  logTailLines: number;
+}
+
+export interface PipelineDeps {
+  runtime: Runtime;
+  source: SourceRepo;
+  traffic: TrafficSwitch;
+  health: HealthProbe;
+  clock: Clock;
+  store: DeploymentStore;
+  events: DeploymentEventStore;
+  bus: DeployEventBus;
+  settings: PipelineSettings;
+}
+
+export const imageRefFor = (app: string, deploymentId: number) => `deckhand/${app}:${deploymentId}`;
+
+/**
+ * The one path every deploy and rollback takes: artifact -> start beside the old container -> health check ->
+ * traffic switch -> stop the old container (kept, stopped, as the instant rollback). On any failure the new
+ * container is removed, the old one keeps (or goes back to) serving, and the deployment ends `failed`.
+ * Returns the deployment in its final state; never throws for a failure of the deploy itself.
+ */
+export async function runPipeline(deps: PipelineDeps, app: AppSpec, deployment: Deployment, artifact: Artifact): Promise<Deployment> {
+  const run = new PipelineRun(deps, app, deployment);
+  return run.execute(artifact);
+}
+
+class PipelineRun {
+  private readonly buildLog: LogTail;
+  private readonly started: number;
+  private pending: Promise<unknown> = Promise.resolve();
+  private newContainerId: string | null = null;
+  private stoppedForRecreate: string[] = [];
+
+  constructor(
+    private readonly deps: PipelineDeps,
+    private readonly app: AppSpec,
+    private deployment: Deployment,
+  ) {
+    this.buildLog = new LogTail(deps.settings.logTailLines);
+    this.started = (deployment.startedAt ?? deps.clock.now()).getTime();
+  }
+
+  async execute(artifact: Artifact): Promise<Deployment> {
+    try {
+      const image = await this.artifact(artifact);
+      const { containerId, port } = await this.start(image);
+      await this.health(containerId, port);
+      await this.switchTraffic(port);
+      await this.cleanup(containerId);
+      return await this.finish({ status: 'succeeded', containerId, upstreamPort: port });
+    } catch (thrown) {
+      return this.fail(asDeckhandError(thrown));
+    }
+  }
+
+  private emit(event: DistributiveOmit<DeployEvent, 'deploymentId' | 'app' | 'at'>): void {
+    const full = { ...event, deploymentId: this.deployment.id, app: this.app.name, at: this.deps.clock.now() } as DeployEvent;
+    this.deps.bus.emit(full);
+    if (full.type !== 'log') {
+      // Event rows are written in order; a failed write must not fail the deploy.
+      this.pending = this.pending.then(() => this.deps.events.append(full)).catch((error) => {
+        process.emitWarning(`deckhand: could not record a deploy event: ${String(error)}`);
+      });
+    }
+  }
+
+  private phase(phase: Phase, message: string): void {
+    this.emit({ type: 'phase', phase, message });
+  }
+
+  private log = (line: string): void => {
+    this.buildLog.push(line);
+    this.emit({ type: 'log', line });
+  };
+
+  private async update(patch: Parameters<DeploymentStore['update']>[1]): Promise<void> {
+    this.deployment = await this.deps.store.update(this.deployment.id, patch);
+  }
+
+  private async artifact(artifact: Artifact): Promise<string> {
+    const { runtime, source } = this.deps;
+    if (artifact.kind === 'build') {
+      await this.update({ status: 'building' });
+      this.phase('build', `Building ${this.app.name} at ${artifact.commit.slice(0, 7)}`);
+      const imageRef = imageRefFor(this.app.name, this.deployment.id);
+      const context = await source.archive(this.app, artifact.commit);
+      if (this.app.source.kind !== 'git') throw new DeckhandError('internal', 'a build needs a git source');
+      const { imageId } = await runtime.build({
+        app: this.app.name,
+        deploymentId: this.deployment.id,
+        commit: artifact.commit,
+        imageRef,
+        dockerfile: this.app.source.dockerfile,
+        context,
+        onLog: this.log,
+      });
+      await this.update({ imageRef, imageId });
+      return imageId;
+    }
+    if (artifact.kind === 'image') {
+      await this.update({ status: 'building' });
+      this.phase('artifact', `Using image ${artifact.ref}`);
+      const { imageId } = await runtime.ensureImage(artifact.ref, artifact.pull, this.log);
+      await this.update({ imageRef: artifact.ref, imageId });
+      return imageId;
+    }
+    this.phase('artifact', `Reusing image ${artifact.imageRef ?? artifact.imageId} (${artifact.imageId.slice(7, 19)})`);
+    const present = await runtime.inspectImage(artifact.imageId);
+    if (!present) throw new DeckhandError('image_unavailable', `Image ${artifact.imageId} is no longer on this host.`);
+    await this.update({ imageRef: artifact.imageRef, imageId: artifact.imageId });
+    return artifact.imageId;
+  }
+
+  private async start(imageId: string): Promise<{ containerId: string; port: number }> {
+    const { runtime, traffic } = this.deps;
+    await this.update({ status: 'starting' });
+    let port = this.app.run.port;
+    if (traffic.mode === 'proxy') {
+      port = await runtime.freePort();
+    } else {
+      const running = (await runtime.listContainers(this.app.name)).filter((c) => c.running);
+      if (running.length > 0) {
+        this.phase('start', `Stopping ${running.map((c) => c.name).join(', ')} (recreate strategy: the app is down until the new container is healthy)`);
+        for (const container of running) {
+          await runtime.stop(container.id);
+          this.stoppedForRecreate.push(container.id);
+        }
+      }
+    }
+    this.phase('start', `Starting container on port ${port}`);
+    const container = await runtime.start({
+      app: this.app.name,
+      deploymentId: this.deployment.id,
+      image: imageId,
+      port,
+      env: this.app.run.env,
+    });
+    this.newContainerId = container.id;
+    await this.update({ containerId: container.id, upstreamPort: port });
+    return { containerId: container.id, port };
+  }
+
+  private async health(containerId: string, port: number): Promise<void> {
+    const { runtime } = this.deps;
+    const url = `http://127.0.0.1:${port}${this.app.run.health}`;
+    this.phase('health', `Waiting for ${this.app.run.health} to answer 2xx (timeout ${this.app.run.healthTimeoutMs / 1000}s)`);
+    const outcome = await waitForHealthy({
+      url,
+      timeoutMs: this.app.run.healthTimeoutMs,
+      probe: this.deps.health,
+      clock: this.deps.clock,
+      stillRunning: async () => (await runtime.inspectContainer(containerId))?.running ?? false,
+      onAttempt: (attempt, ok, detail) => this.emit({ type: 'health', attempt, ok, detail }),
+    });
+    if (!outcome.ok) throw new DeckhandError('health_check_failed', outcome.reason, { attempts: outcome.attempts });
+  }
+
+  private async switchTraffic(port: number): Promise<void> {
+    const { traffic, store } = this.deps;
+    await this.update({ status: 'switching' });
+    const previous = await store.current(this.app.name);
+    if (traffic.mode === 'proxy') {
+      try {
+        await traffic.point(this.app.name, this.app.run.port, port);
+      } catch (error) {
+        throw new DeckhandError('traffic_switch_failed', `Could not move traffic: ${asDeckhandError(error).message}`, {}, { cause: error });
+      }
+    }
+    this.emit({ type: 'switch', from: previous?.id ?? null, to: this.deployment.id, mode: traffic.mode });
+    this.phase('switch', `Traffic on port ${this.app.run.port} now goes to #${this.deployment.id}`);
+  }
+
+  private async cleanup(newContainerId: string): Promise<void> {
+    const { runtime, clock, settings } = this.deps;
+    const others = (await runtime.listContainers(this.app.name)).filter((c) => c.running && c.id !== newContainerId);
+    if (others.length === 0) return;
+    if (settings.drainMs > 0) await clock.sleep(settings.drainMs);
+    for (const container of others) {
+      try {
+        await runtime.stop(container.id);
+        this.phase('cleanup', `Stopped ${container.name} (kept for an instant rollback)`);
+      } catch (error) {
+        this.phase('cleanup', `Could not stop ${container.name}: ${asDeckhandError(error).message}`);
+      }
+    }
+  }
+
+  private async fail(error: DeckhandError): Promise<Deployment> {
+    const { runtime } = this.deps;
+    let logTail = this.buildLog.get();
+    if (this.newContainerId) {
+      logTail = await runtime.logsTail(this.newContainerId, this.deps.settings.logTailLines).catch(() => logTail);
+      await runtime.remove(this.newContainerId).catch(() => undefined);
+    }
+    for (const id of this.stoppedForRecreate) {
+      try {
+        await runtime.restart(id);
+        this.phase('cleanup', 'Restarted the previous container');
+      } catch (restartError) {
+        this.phase('cleanup', `Could not restart the previous container: ${asDeckhandError(restartError).message}`);
+      }
+    }
+    return this.finish({ status: 'failed', errorCode: error.code, error: error.message, logTail, containerId: null, upstreamPort: null });
+  }
+
+  private async finish(patch: Parameters<DeploymentStore['update']>[1]): Promise<Deployment> {
+    const finishedAt = this.deps.clock.now();
+    await this.update({ ...patch, finishedAt });
+    const durationMs = finishedAt.getTime() - this.started;
+    this.phase('done', patch.status === 'succeeded' ? `Deployed #${this.deployment.id}` : `Failed: ${patch.error}`);
+    this.emit({
+      type: 'result',
+      status: this.deployment.status,
+      error: this.deployment.error,
+      durationMs,
+      logTail: this.deployment.logTail ?? [],
+    });
+    await this.pending;
+    return this.deployment;
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

@@ -1,0 +1,47 @@
+export const DeploymentStatuses = [
+  'queued',
+  'building',
+  'starting',
+  'switching',
+  'succeeded',
+  'failed',
+  'superseded',
+] as const;
+export type DeploymentStatus = (typeof DeploymentStatuses)[number];
+
+export const TerminalStatuses: readonly DeploymentStatus[] = ['succeeded', 'failed', 'superseded'];
+export const isTerminal = (status: DeploymentStatus) => TerminalStatuses.includes(status);
+
+export type DeploymentSource = 'git' | 'image';
+export type Trigger = 'cli' | 'slack' | 'rollback' | 'api';
+export type RollbackSource = 'reuse_image' | 'pull_image' | 'rebuild_from_source';
+
+export interface Deployment {
+  id: number;
+  app: string;
+  status: DeploymentStatus;
+  source: DeploymentSource;
+  gitRef: string | null;
+  commitSha: string | null;
+  commitSubject: string | null;
+  imageRef: string | null;
+  imageId: string | null;
+  containerId: string | null;
+  upstreamPort: number | null;
+  trigger: Trigger;
+  actor: string;
+  rollbackOf: number | null;
+  rollbackSource: RollbackSource | null;
+  errorCode: string | null;
+  error: string | null;
+  /** The last lines of the build or container log, kept for failed deploys. */
+  logTail: string[] | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+export type NewDeployment = Pick<Deployment, 'app' | 'status' | 'source' | 'trigger' | 'actor'> &
+  Partial<Pick<Deployment, 'gitRef' | 'commitSha' | 'commitSubject' | 'imageRef' | 'imageId' | 'rollbackOf' | 'rollbackSource' | 'startedAt'>>;
+
+export type DeploymentPatch = Partial<Omit<Deployment, 'id' | 'app' | 'createdAt'>>;

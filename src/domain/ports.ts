@@ -1,0 +1,118 @@
+import type { AppSpec } from './apps.js';
+import type { Deployment, DeploymentPatch, NewDeployment } from './deployment.js';
+import type { DeployEvent } from './deploy/events.js';
+
+/** Git, seen from the domain: a mirror per app. */
+export interface SourceRepo {
+  /** Fetches the app's repository and resolves `ref` (branch, tag or SHA) to a full commit SHA. */
+  resolve(app: AppSpec, ref: string): Promise<{ sha: string; subject: string }>;
+  /** True when `ancestor` is reachable from `descendant` (and differs from it). */
+  isStrictAncestor(app: AppSpec, ancestor: string, descendant: string): Promise<boolean>;
+  /** A tar stream of the tree at `sha`, the Docker build context. */
+  archive(app: AppSpec, sha: string): Promise<NodeJS.ReadableStream>;
+}
+
+export interface BuildRequest {
+  app: string;
+  deploymentId: number;
+  commit: string;
+  imageRef: string;
+  dockerfile: string;
+  context: NodeJS.ReadableStream;
+  onLog: (line: string) => void;
+}
+
+export interface ImageInfo {
+  id: string;
+  refs: string[];
+  sizeBytes: number;
+  createdAt: Date | null;
+}
+
+export interface StartRequest {
+  app: string;
+  deploymentId: number;
+  image: string;
+  port: number;
+  env: Record<string, string>;
+  labels?: Record<string, string>;
+}
+
+export interface ContainerState {
+  id: string;
+  name: string;
+  running: boolean;
+  exitCode: number | null;
+  deploymentId: number | null;
+}
+
+/** The Docker engine, seen from the domain. */
+export interface Runtime {
+  build(request: BuildRequest): Promise<{ imageId: string }>;
+  /** Makes the image available locally; pulls when missing (or always, per policy). Returns its id. */
+  ensureImage(ref: string, pull: 'missing' | 'always', onLog: (line: string) => void): Promise<{ imageId: string }>;
+  inspectImage(idOrRef: string): Promise<ImageInfo | undefined>;
+  start(request: StartRequest): Promise<ContainerState>;
+  inspectContainer(id: string): Promise<ContainerState | undefined>;
+  /** Deckhand's containers for an app, running or stopped. */
+  listContainers(app: string): Promise<ContainerState[]>;
+  stop(id: string): Promise<void>;
+  restart(id: string): Promise<void>;
+  remove(id: string): Promise<void>;
+  logsTail(id: string, lines: number): Promise<string[]>;
+  /** A free TCP port on the host for an upstream container. */
+  freePort(): Promise<number>;
+}
+
+export interface HealthProbe {
+  probe(url: string): Promise<{ ok: boolean; detail: string }>;
+}
+
+/** Moves user traffic. `proxy`: the public port is a proxy route swapped atomically. `recreate`: no proxy. */
+export interface TrafficSwitch {
+  readonly mode: 'proxy' | 'recreate';
+  /** Points the app's public port at the upstream port (proxy mode only). */
+  point(app: string, publicPort: number, upstreamPort: number): Promise<void>;
+}
+
+export interface DeploymentStore {
+  create(input: NewDeployment): Promise<Deployment>;
+  update(id: number, patch: DeploymentPatch): Promise<Deployment>;
+  get(id: number): Promise<Deployment | undefined>;
+  list(app: string, limit: number): Promise<Deployment[]>;
+  /** The deploy serving the app now: the last one to succeed. */
+  current(app: string): Promise<Deployment | undefined>;
+  /** A successful deploy of the app created after `id`, if any. */
+  newerSucceeded(app: string, id: number): Promise<Deployment | undefined>;
+  /** Deploys of the app that are neither queued nor finished. */
+  inFlight(app: string): Promise<Deployment[]>;
+}
+
+export interface DeploymentEventStore {
+  append(event: DeployEvent): Promise<void>;
+  list(deploymentId: number): Promise<Array<{ at: Date; kind: string; message: string; data: unknown }>>;
+}
+
+export interface AuditEntry {
+  actor: string;
+  action: string;
+  app: string | null;
+  deploymentId?: number | null;
+  targetDeploymentId?: number | null;
+  result: 'ok' | 'refused' | 'failed';
+  details?: Record<string, unknown>;
+}
+
+export interface AuditStore {
+  record(entry: AuditEntry): Promise<void>;
+  list(filter: { app?: string; action?: string; limit?: number }): Promise<Array<AuditEntry & { id: number; at: Date }>>;
+}
+
+export interface LeaseStore {
+  /** Takes the lease when free or expired at `now`. True when taken. */
+  tryAcquire(name: string, holder: string, now: Date, expiresAt: Date): Promise<boolean>;
+  /** Extends a lease still held by `holder`. False when it was lost. */
+  renew(name: string, holder: string, expiresAt: Date): Promise<boolean>;
+  release(name: string, holder: string): Promise<void>;
+  holder(name: string): Promise<{ holder: string; expiresAt: Date } | undefined>;
+}
