@@ -1,0 +1,119 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type SimpleGit, simpleGit } from 'simple-git';
+import type { AppSpec } from '../../domain/apps.js';
+import { DeckhandError } from '../../domain/errors.js';
+import type { SourceRepo } from '../../domain/ports.js';
+import { validateGitRef } from '../../domain/refs/git-ref.js';
+
+const GIT_ENV = { GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true', LC_ALL: 'C' };
+
+function gitUrl(app: AppSpec): string {
+  if (app.source.kind !== 'git') throw new DeckhandError('invalid_argument', `App ${app.name} has no git source.`);
+  return app.source.url;
+}
+
+/** Never let a URL's credentials reach a message: https://user:token@host -> https://***@host */
+export function redactUrl(url: string): string {
+  return url.replace(/(\/\/)[^/@\s]+@/, '$1***@');
+}
+
+/**
+ * A bare mirror per app under `<dataDir>/mirrors`, fetched before each resolve. Git runs as argv arrays through
+ * simple-git (no shell, none of its allowUnsafe options); operations on one mirror are serialised in-process.
+ */
+export class GitSource implements SourceRepo {
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly timeoutMs = 120_000,
+  ) {}
+
+  mirrorPath(app: AppSpec): string {
+    return join(this.dataDir, 'mirrors', `${app.name}.git`);
+  }
+
+  private git(dir?: string): SimpleGit {
+    return simpleGit({ baseDir: dir, timeout: { block: this.timeoutMs } }).env({ ...process.env, ...GIT_ENV });
+  }
+
+  private serial<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(key) ?? Promise.resolve();
+    const next = previous.then(task, task);
+    this.queues.set(key, next.catch(() => undefined));
+    return next;
+  }
+
+  /** Clones the mirror if needed, else fetches; keeps the remote URL in step with the config. */
+  async sync(app: AppSpec): Promise<string> {
+    const url = gitUrl(app);
+    const dir = this.mirrorPath(app);
+    try {
+      if (!existsSync(join(dir, 'HEAD'))) {
+        mkdirSync(join(this.dataDir, 'mirrors'), { recursive: true });
+        await this.git().mirror(url, dir);
+      } else {
+        const git = this.git(dir);
+        const remote = (await git.remote(['get-url', 'origin']))?.trim();
+        if (remote !== url) await git.remote(['set-url', 'origin', url]);
+        await git.fetch(['--prune', '--force', 'origin']);
+      }
+    } catch (error) {
+      throw new DeckhandError('source_unavailable', `Cannot fetch ${redactUrl(url)}: ${redactUrl(firstLine(error))}`, { app: app.name }, { cause: error });
+    }
+    return dir;
+  }
+
+  resolve(app: AppSpec, ref: string): Promise<{ sha: string; subject: string }> {
+    validateGitRef(ref);
+    return this.serial(this.mirrorPath(app), async () => {
+      const dir = await this.sync(app);
+      const git = this.git(dir);
+      let sha: string;
+      try {
+        sha = (await git.raw(['rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`])).trim();
+      } catch {
+        throw new DeckhandError('ref_not_found', `No branch, tag or commit named "${ref}" in ${redactUrl(gitUrl(app))}.`, { app: app.name, ref });
+      }
+      const subject = (await git.raw(['log', '-1', '--format=%s', sha, '--'])).trim();
+      return { sha, subject };
+    });
+  }
+
+  async isStrictAncestor(app: AppSpec, ancestor: string, descendant: string): Promise<boolean> {
+    if (ancestor === descendant) return false;
+    return this.serial(this.mirrorPath(app), async () => {
+      try {
+        const base = (await this.git(this.mirrorPath(app)).raw(['merge-base', ancestor, descendant])).trim();
+        return base === ancestor;
+      } catch {
+        return false; // unrelated histories or a commit no longer present: not an ancestor
+      }
+    });
+  }
+
+  /** `git archive` streamed straight into the Docker build; argv only. */
+  async archive(app: AppSpec, sha: string): Promise<NodeJS.ReadableStream> {
+    if (!/^[0-9a-f]{40,64}$/.test(sha)) throw new DeckhandError('invalid_ref', `Not a full commit SHA: ${sha}`);
+    const child = spawn('git', ['archive', '--format=tar', sha], {
+      cwd: this.mirrorPath(app),
+      env: { ...process.env, ...GIT_ENV },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('close', (code) => {
+      if (code !== 0) child.stdout.destroy(new DeckhandError('source_unavailable', `git archive ${sha.slice(0, 7)} failed: ${stderr.trim()}`));
+    });
+    return child.stdout;
+  }
+}
+
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split('\n').find((line) => line.trim().length > 0)?.trim() ?? text;
+}

@@ -1,0 +1,73 @@
+import { resolve } from 'node:path';
+import Docker from 'dockerode';
+import { DrizzleAuditStore } from './adapters/db/audit-repo.js';
+import { type Database, openDatabase } from './adapters/db/client.js';
+import { DrizzleDeploymentStore } from './adapters/db/deployments-repo.js';
+import { DrizzleDeploymentEventStore } from './adapters/db/events-repo.js';
+import { DrizzleLeaseStore } from './adapters/db/locks-repo.js';
+import { DockerRuntime } from './adapters/docker/docker-runtime.js';
+import { GitSource } from './adapters/git/git-source.js';
+import { HttpHealthProbe } from './adapters/http/health-probe.js';
+import { CaddyProxy, RecreateTraffic } from './adapters/proxy/caddy-proxy.js';
+import { loadAppsFile } from './config/apps-file.js';
+import type { Env } from './config/env.js';
+import { type AppCatalog, type AppSpec, catalogOf } from './domain/apps.js';
+import { type Clock, systemClock } from './domain/clock.js';
+import { DeployService } from './domain/deploy/deploy-service.js';
+import { DeployEventBus } from './domain/deploy/events.js';
+import { LeaseManager } from './domain/locks/lease.js';
+import type { AuditStore, DeploymentEventStore, DeploymentStore, Runtime, TrafficSwitch } from './domain/ports.js';
+
+export interface Services {
+  env: Env;
+  apps: AppCatalog;
+  database: Database;
+  store: DeploymentStore;
+  events: DeploymentEventStore;
+  audit: AuditStore;
+  bus: DeployEventBus;
+  runtime: Runtime;
+  traffic: TrafficSwitch;
+  deploys: DeployService;
+  close(): Promise<void>;
+}
+
+export interface ComposeOptions {
+  env: Env;
+  /** Overrides DECKHAND_CONFIG. */
+  configFile?: string;
+  /** Apps given directly (tests); skips the file. */
+  apps?: AppSpec[];
+  clock?: Clock;
+  docker?: Docker;
+}
+
+/** Wires adapters to domain services. The apps file is validated before anything else is touched. */
+export async function createServices(options: ComposeOptions): Promise<Services> {
+  const { env } = options;
+  const apps = catalogOf(options.apps ?? loadAppsFile(resolve(options.configFile ?? env.DECKHAND_CONFIG)));
+  const clock = options.clock ?? systemClock;
+  const database = await openDatabase({ url: env.DATABASE_URL, dataDir: resolve(env.DECKHAND_DATA_DIR, 'db') });
+  const store = new DrizzleDeploymentStore(database.db);
+  const events = new DrizzleDeploymentEventStore(database.db);
+  const audit = new DrizzleAuditStore(database.db);
+  const bus = new DeployEventBus();
+  const runtime = new DockerRuntime(options.docker ?? new Docker(env.DOCKER_SOCKET ? { socketPath: env.DOCKER_SOCKET } : undefined));
+  const traffic: TrafficSwitch = env.DECKHAND_CADDY_ADMIN_URL ? new CaddyProxy(env.DECKHAND_CADDY_ADMIN_URL, env.DECKHAND_PUBLIC_HOST) : new RecreateTraffic();
+  const leases = new LeaseManager(new DrizzleLeaseStore(database.db), clock, env.DECKHAND_LOCK_LEASE);
+  const deploys = new DeployService({
+    apps,
+    store,
+    events,
+    audit,
+    bus,
+    runtime,
+    traffic,
+    clock,
+    leases,
+    source: new GitSource(resolve(env.DECKHAND_DATA_DIR)),
+    health: new HttpHealthProbe(),
+    settings: { drainMs: env.DECKHAND_DRAIN, logTailLines: env.DECKHAND_LOG_TAIL_LINES },
+  });
+  return { env, apps, database, store, events, audit, bus, runtime, traffic, deploys, close: () => database.close() };
+}
