@@ -40,6 +40,8 @@ export interface ComposeOptions {
   apps?: AppSpec[];
   clock?: Clock;
   docker?: Docker;
+  /** An already open database (tests with in-memory PGlite). */
+  database?: Database;
 }
 
 /** Wires adapters to domain services. The apps file is validated before anything else is touched. */
@@ -47,7 +49,7 @@ export async function createServices(options: ComposeOptions): Promise<Services>
   const { env } = options;
   const apps = catalogOf(options.apps ?? loadAppsFile(resolve(options.configFile ?? env.DECKHAND_CONFIG)));
   const clock = options.clock ?? systemClock;
-  const database = await openDatabase({ url: env.DATABASE_URL, dataDir: resolve(env.DECKHAND_DATA_DIR, 'db') });
+  const database = options.database ?? await openDatabase({ url: env.DATABASE_URL, dataDir: resolve(env.DECKHAND_DATA_DIR, 'db') });
   const store = new DrizzleDeploymentStore(database.db);
   const events = new DrizzleDeploymentEventStore(database.db);
   const audit = new DrizzleAuditStore(database.db);

@@ -114,7 +114,8 @@ export class DockerRuntime implements Runtime {
         Image: request.image,
         Env: Object.entries(env).map(([key, value]) => `${key}=${value}`),
         Labels: { ...request.labels, [LABEL_APP]: request.app, [LABEL_DEPLOYMENT]: String(request.deploymentId) },
-        HostConfig: { NetworkMode: 'host', RestartPolicy: { Name: 'unless-stopped' } },
+        // Init: a tiny init as PID 1 forwards SIGTERM, so apps that never expected to be PID 1 still stop promptly.
+        HostConfig: { NetworkMode: 'host', Init: true, RestartPolicy: { Name: 'unless-stopped' } },
       });
       await container.start();
     } catch (error) {

@@ -7,7 +7,17 @@ import { DeckhandError } from '../../domain/errors.js';
 import type { SourceRepo } from '../../domain/ports.js';
 import { validateGitRef } from '../../domain/refs/git-ref.js';
 
-const GIT_ENV = { GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true', LC_ALL: 'C' };
+const PASSED_THROUGH = ['PATH', 'HOME', 'USER', 'TMPDIR', 'SSH_AUTH_SOCK', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'];
+
+/** An allow-listed environment: no editor, pager or hook variables reach git; no prompt can hang a deploy. */
+function gitEnv(): Record<string, string> {
+  const env: Record<string, string> = { GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' };
+  for (const key of PASSED_THROUGH) {
+    const value = process.env[key];
+    if (value !== undefined) env[key] = value;
+  }
+  return env;
+}
 
 function gitUrl(app: AppSpec): string {
   if (app.source.kind !== 'git') throw new DeckhandError('invalid_argument', `App ${app.name} has no git source.`);
@@ -36,7 +46,7 @@ export class GitSource implements SourceRepo {
   }
 
   private git(dir?: string): SimpleGit {
-    return simpleGit({ baseDir: dir, timeout: { block: this.timeoutMs } }).env({ ...process.env, ...GIT_ENV });
+    return simpleGit({ baseDir: dir, timeout: { block: this.timeoutMs }, allowEnvironment: ['GIT_TERMINAL_PROMPT'] }).env(gitEnv());
   }
 
   private serial<T>(key: string, task: () => Promise<T>): Promise<T> {
@@ -99,7 +109,7 @@ export class GitSource implements SourceRepo {
     if (!/^[0-9a-f]{40,64}$/.test(sha)) throw new DeckhandError('invalid_ref', `Not a full commit SHA: ${sha}`);
     const child = spawn('git', ['archive', '--format=tar', sha], {
       cwd: this.mirrorPath(app),
-      env: { ...process.env, ...GIT_ENV },
+      env: gitEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
