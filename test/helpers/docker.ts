@@ -13,3 +13,17 @@ export async function removeAppArtifacts(apps: string[]): Promise<void> {
     for (const image of images) await engine.getImage(image.Id).remove({ force: true }).catch(() => undefined);
   }
 }
+
+/** Builds `tag` from a commit of a test repository (git archive -> Docker build), labelled for cleanup. */
+export async function buildImageFromRepo(repoDir: string, commit: string, tag: string, app: string): Promise<string> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn('git', ['archive', '--format=tar', commit], { cwd: repoDir, stdio: ['ignore', 'pipe', 'inherit'] });
+  const engine = docker();
+  const stream = await engine.buildImage(child.stdout, { t: tag, labels: { 'deckhand.app': app } });
+  await new Promise<void>((resolve, reject) => engine.modem.followProgress(stream, (error: Error | null, output: Array<{ error?: string }>) => {
+    const failed = error ?? output.find((m) => m.error);
+    if (failed) reject(new Error(String((failed as { error?: string }).error ?? failed)));
+    else resolve();
+  }));
+  return (await engine.getImage(tag).inspect()).Id;
+}

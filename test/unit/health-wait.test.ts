@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import type { Clock } from '../../src/domain/clock.js';
+import { waitForHealthy } from '../../src/domain/deploy/health-wait.js';
+import { LogTail } from '../../src/domain/deploy/events.js';
+
+/** A clock that only moves when slept on: tests see exact backoff delays without waiting. */
+function manualClock(start = 0): Clock & { slept: number[] } {
+  let now = start;
+  const slept: number[] = [];
+  return { slept, now: () => new Date(now), sleep: async (ms) => void (slept.push(ms), (now += ms)) };
+}
+
+const scripted = (answers: Array<{ ok: boolean; detail: string }>) => ({
+  calls: 0,
+  async probe() {
+    return answers[Math.min(this.calls++, answers.length - 1)]!;
+  },
+});
+
+describe('waitForHealthy', () => {
+  it('backs off exponentially up to the cap and succeeds on the first 2xx', async () => {
+    const clock = manualClock();
+    const probe = scripted([...Array(6).fill({ ok: false, detail: 'ECONNREFUSED' }), { ok: true, detail: 'HTTP 200' }]);
+    const attempts: string[] = [];
+    const result = await waitForHealthy({ url: 'http://127.0.0.1:1/h', timeoutMs: 30_000, probe, clock, stillRunning: async () => true, onAttempt: (n, ok, d) => attempts.push(`${n}:${ok}:${d}`), maxDelayMs: 1000 });
+    expect(result).toEqual({ ok: true, attempts: 7 });
+    expect(clock.slept).toEqual([100, 200, 400, 800, 1000, 1000]);
+    expect(attempts.at(-1)).toBe('7:true:HTTP 200');
+  });
+
+  it('gives up at the timeout with the last answer in the reason', async () => {
+    const clock = manualClock();
+    const result = await waitForHealthy({ url: 'http://127.0.0.1:1/healthz', timeoutMs: 3000, probe: scripted([{ ok: false, detail: 'HTTP 404' }]), clock, stillRunning: async () => true, onAttempt: () => undefined });
+    expect(result).toMatchObject({ ok: false, reason: 'health check http://127.0.0.1:1/healthz did not answer 2xx within 3s (last: HTTP 404)' });
+    expect(clock.slept.reduce((a, b) => a + b, 0)).toBe(3000);
+  });
+
+  it('stops waiting as soon as the container has exited', async () => {
+    const clock = manualClock();
+    const result = await waitForHealthy({ url: 'http://127.0.0.1:1/h', timeoutMs: 60_000, probe: scripted([{ ok: false, detail: 'ECONNREFUSED' }]), clock, stillRunning: async () => false, onAttempt: () => undefined });
+    expect(result).toMatchObject({ ok: false, attempts: 1, reason: expect.stringContaining('the container stopped') });
+    expect(clock.slept).toEqual([]);
+  });
+});
+
+describe('LogTail', () => {
+  it('keeps only the last lines and counts what it dropped', () => {
+    const tail = new LogTail(3);
+    for (let i = 1; i <= 5; i += 1) tail.push(`line ${i}`);
+    expect(tail.get()).toEqual(['line 3', 'line 4', 'line 5']);
+    expect(tail.dropped).toBe(2);
+  });
+});
