@@ -1,0 +1,82 @@
+/**
+ * `npm run bench`: how fast deckhand's own work is. Pure validation, the store on embedded PGlite, and, when a Docker
+ * engine is reachable, a full deploy of a prebuilt image (start beside, health check, switch, stop old) through
+ * Caddy and through the recreate strategy. Prints one line per measure; bounded in count.
+ */
+import { performance } from 'node:perf_hooks';
+import { DrizzleDeploymentStore } from '../src/adapters/db/deployments-repo.js';
+import { gitRefProblem } from '../src/domain/refs/git-ref.js';
+import { parseImageRef } from '../src/domain/refs/image-ref.js';
+import { startCaddy } from '../test/helpers/caddy.js';
+import { createTestDatabase } from '../test/helpers/db.js';
+import { buildImageFromRepo, removeAppArtifacts } from '../test/helpers/docker.js';
+import { createTestRepo } from '../test/helpers/git-repo.js';
+import { haveDocker } from '../test/helpers/infra.js';
+import { freePort } from '../test/helpers/ports.js';
+import { createTestServices, gitApp } from '../test/helpers/services.js';
+
+function report(name: string, samples: number[], unit = 'ms') {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const p = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  console.log(`${name.padEnd(48)} n=${String(samples.length).padStart(5)}  p50=${p(0.5).toFixed(3)} ${unit}  p95=${p(0.95).toFixed(3)} ${unit}  max=${sorted.at(-1)!.toFixed(3)} ${unit}`);
+}
+
+function time(fn: () => void, n: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < n; i += 1) {
+    const t = performance.now();
+    fn();
+    out.push((performance.now() - t) * 1000);
+  }
+  return out;
+}
+
+report('validate git ref (µs)', time(() => gitRefProblem('release/2026.11-hotfix'), 20_000), 'µs');
+report('parse image reference (µs)', time(() => parseImageRef('127.0.0.1:5000/team/web:v1.2.3'), 20_000), 'µs');
+
+const db = await createTestDatabase('pglite');
+const store = new DrizzleDeploymentStore(db.db);
+const cycle: number[] = [];
+for (let i = 0; i < 200; i += 1) {
+  const t = performance.now();
+  const d = await store.create({ app: 'bench', status: 'building', source: 'git', trigger: 'cli', actor: 'bench' });
+  await store.update(d.id, { status: 'succeeded', finishedAt: new Date() });
+  await store.current('bench');
+  cycle.push(performance.now() - t);
+}
+report('PGlite create+finish+current deployment', cycle);
+const list: number[] = [];
+for (let i = 0; i < 100; i += 1) {
+  const t = performance.now();
+  await store.list('bench', 20);
+  list.push(performance.now() - t);
+}
+report('PGlite list 20 deploys', list);
+await db.drop();
+
+if (await haveDocker()) {
+  const app = `bench-${process.pid}`;
+  const repo = createTestRepo([{ body: 'b1' }, { body: 'b2' }]);
+  const image = `deckhand-bench/${app}`;
+  const caddy = await startCaddy();
+  for (const mode of ['caddy', 'recreate'] as const) {
+    await buildImageFromRepo(repo.dir, repo.commits[0]!, `${image}:1`, app);
+    await buildImageFromRepo(repo.dir, repo.commits[1]!, `${image}:2`, app);
+    const spec = { ...gitApp(app, 'unused', await freePort()), source: { kind: 'image' as const, image: `${image}:1`, pull: 'missing' as const } };
+    const services = await createTestServices({ apps: [spec], caddyAdminUrl: mode === 'caddy' ? caddy.adminUrl : undefined, env: { DECKHAND_DRAIN: '0s' } });
+    const samples: number[] = [];
+    for (let i = 0; i < 6; i += 1) {
+      const t = performance.now();
+      const d = await services.deploys.deploy({ app, ref: i % 2 ? '2' : '1', actor: 'bench', trigger: 'cli' });
+      if (d.status !== 'succeeded') throw new Error(`bench deploy failed: ${d.error}`);
+      samples.push(performance.now() - t);
+    }
+    report(`deploy a local image end to end (${mode})`, samples);
+    await removeAppArtifacts([app]);
+    await services.dispose();
+  }
+  await caddy.stop();
+  repo.cleanup();
+} else {
+  console.log('deploy benchmarks skipped: no Docker engine');
+}
