@@ -73,6 +73,8 @@ export interface TrafficSwitch {
   readonly mode: 'proxy' | 'recreate';
   /** Points the app's public port at the upstream port (proxy mode only). */
   point(app: string, publicPort: number, upstreamPort: number): Promise<void>;
+  /** Host settings that would make a switch less than seamless, in words for the operator. */
+  warnings?(): Promise<string[]>;
 }
 
 export interface DeploymentStore {

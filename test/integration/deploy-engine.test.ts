@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DrizzleLeaseStore } from '../../src/adapters/db/locks-repo.js';
-import { CaddyProxy } from '../../src/adapters/proxy/caddy-proxy.js';
+import { CaddyProxy, checkReusePortMigration } from '../../src/adapters/proxy/caddy-proxy.js';
 import { appLeaseName } from '../../src/domain/locks/lease.js';
 import { type CaddyProcess, startCaddy } from '../helpers/caddy.js';
 import { docker, removeAppArtifacts } from '../helpers/docker.js';
@@ -38,6 +38,9 @@ describe.skipIf(!enabled)('deploy engine on a real Docker engine, git repository
   const deploy = (ref: string) => services.deploys.deploy({ app, ref, actor: 'U-alice', trigger: 'cli' });
 
   it('deploys v1, moves to v2 with zero failed requests, and keeps v2 serving when v3 fails its health check', async () => {
+    // Caddy reopens listeners with SO_REUSEPORT on a config change; without this setting the kernel resets the few
+    // connections queued on the old socket. .ci/run sets it; README tells operators to.
+    expect(await checkReusePortMigration(), 'run `sysctl -w net.ipv4.tcp_migrate_req=1` on this host (README: Traffic switch)').toEqual([]);
     const d1 = await deploy(v1);
     expect(d1).toMatchObject({ status: 'succeeded', commitSha: v1, commitSubject: 'release v1', actor: 'U-alice' });
     expect(await get(port)).toEqual({ status: 200, body: 'v1' });

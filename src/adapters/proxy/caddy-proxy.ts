@@ -1,34 +1,47 @@
+import { readFile } from 'node:fs/promises';
 import { DeckhandError } from '../../domain/errors.js';
 import type { TrafficSwitch } from '../../domain/ports.js';
+import { CaddyAdmin } from './caddy-admin.js';
 
 /**
  * Traffic switch through Caddy's admin API. Each app's public port is a Caddy server `deckhand-<app>` with one
- * reverse_proxy route; a deploy swaps that route's upstream. Caddy applies config changes gracefully (listeners are
- * kept, in-flight requests finish), so users see no failed request.
+ * reverse_proxy route; a deploy swaps that route's upstream. Caddy applies a config change gracefully: in-flight
+ * requests finish on the old config. On Linux it reopens listeners with SO_REUSEPORT, and connections the kernel
+ * queued on the old socket are reset when it closes unless `net.ipv4.tcp_migrate_req=1` (see README); the
+ * proxy reports that setting through `warnings()`.
  */
 export class CaddyProxy implements TrafficSwitch {
   readonly mode = 'proxy' as const;
 
+  private readonly admin: CaddyAdmin;
+
   constructor(
-    private readonly adminUrl: string,
+    adminUrl: string,
     /** Interface the public ports listen on; empty means all interfaces. */
     private readonly publicHost = '',
-  ) {}
+  ) {
+    this.admin = new CaddyAdmin(adminUrl);
+  }
 
   private handlerId = (app: string) => `deckhand-${app}-proxy`;
 
+  async warnings(): Promise<string[]> {
+    return checkReusePortMigration();
+  }
+
   async point(app: string, publicPort: number, upstreamPort: number): Promise<void> {
     const upstreams = [{ dial: `127.0.0.1:${upstreamPort}` }];
-    const swapped = await this.request('PATCH', `/id/${this.handlerId(app)}/upstreams`, upstreams, [404]);
-    if (swapped) return;
+    const swapped = await this.admin.call('PATCH', `/id/${this.handlerId(app)}/upstreams`, upstreams);
+    if (swapped.status === 200) return;
+    if (swapped.status !== 404) throw new DeckhandError('traffic_switch_failed', `Caddy refused the switch: HTTP ${swapped.status} ${swapped.body.trim()}`);
     await this.ensureServer(app, publicPort, upstreams);
   }
 
   /** The upstream port traffic goes to now, or undefined when the app has no route. */
   async upstream(app: string): Promise<number | undefined> {
-    const response = await fetch(this.url(`/id/${this.handlerId(app)}/upstreams`)).catch((error) => this.unreachable(error));
-    if (!response.ok) return undefined;
-    const body = (await response.json()) as Array<{ dial: string }> | null;
+    const response = await this.admin.call('GET', `/id/${this.handlerId(app)}/upstreams`);
+    if (response.status !== 200) return undefined;
+    const body = JSON.parse(response.body) as Array<{ dial: string }> | null;
     const dial = body?.[0]?.dial;
     return dial ? Number(dial.split(':').pop()) : undefined;
   }
@@ -54,47 +67,28 @@ export class CaddyProxy implements TrafficSwitch {
     // Create only the missing part of apps.http.servers, so the operator's other Caddy config is left alone.
     const path = ['apps', 'http', 'servers', `deckhand-${app}`];
     let value: unknown = server;
-    for (let depth = path.length - 1; depth >= 0; depth -= 1) {
-      const parent = `/config/${path.slice(0, depth).join('/')}`;
-      const exists = depth === 0 ? true : await this.exists(parent);
-      if (exists) {
-        await this.request(depth === 0 && !(await this.hasConfig()) ? 'POST' : 'PUT', `/config/${path.slice(0, depth + 1).join('/')}`, value);
+    for (let depth = path.length - 1; depth >= 1; depth -= 1) {
+      if (await this.exists(`/config/${path.slice(0, depth).join('/')}`)) {
+        await this.expectOk('PUT', `/config/${path.slice(0, depth + 1).join('/')}`, value);
         return;
       }
       value = { [path[depth]!]: value };
     }
-  }
-
-  private async hasConfig(): Promise<boolean> {
-    const response = await fetch(this.url('/config/')).catch((error) => this.unreachable(error));
-    const body = await response.text();
-    return response.ok && body.trim() !== 'null' && body.trim() !== '';
+    // No `apps` yet: add it beside the operator's root config, or load a first config when Caddy has none.
+    if (await this.exists('/config/')) await this.expectOk('PUT', '/config/apps', value);
+    else await this.expectOk('POST', '/config/', { apps: value });
   }
 
   private async exists(path: string): Promise<boolean> {
-    const response = await fetch(this.url(path)).catch((error) => this.unreachable(error));
-    const body = await response.text();
-    return response.ok && body.trim() !== 'null';
+    const response = await this.admin.call('GET', path);
+    return response.status === 200 && response.body.trim() !== 'null' && response.body.trim() !== '';
   }
 
-  private async request(method: string, path: string, body: unknown, tolerated: number[] = []): Promise<boolean> {
-    const response = await fetch(this.url(path), {
-      method,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    }).catch((error) => this.unreachable(error));
-    if (response.ok) return true;
-    const text = await response.text();
-    if (tolerated.includes(response.status)) return false;
-    throw new DeckhandError('traffic_switch_failed', `Caddy refused ${method} ${path}: HTTP ${response.status} ${text.trim()}`);
-  }
-
-  private url(path: string): string {
-    return new URL(path, this.adminUrl).toString();
-  }
-
-  private unreachable(error: unknown): never {
-    throw new DeckhandError('traffic_switch_failed', `Caddy's admin API at ${this.adminUrl} is unreachable: ${(error as Error).message}`, {}, { cause: error });
+  private async expectOk(method: 'PUT' | 'PATCH' | 'POST', path: string, body: unknown): Promise<void> {
+    const response = await this.admin.call(method, path, body);
+    if (response.status < 200 || response.status >= 300) {
+      throw new DeckhandError('traffic_switch_failed', `Caddy refused ${method} ${path}: HTTP ${response.status} ${response.body.trim()}`);
+    }
   }
 }
 
@@ -105,4 +99,13 @@ export class RecreateTraffic implements TrafficSwitch {
   async point(): Promise<void> {
     // Nothing to move: in recreate mode the container listens on the public port.
   }
+}
+
+export const MIGRATE_REQ_SYSCTL = '/proc/sys/net/ipv4/tcp_migrate_req';
+
+/** Linux only: without tcp_migrate_req, a Caddy config change can reset a few connections queued on the old socket. */
+export async function checkReusePortMigration(path = MIGRATE_REQ_SYSCTL): Promise<string[]> {
+  const value = await readFile(path, 'utf8').then((text) => text.trim(), () => undefined);
+  if (value === undefined || value === '1') return [];
+  return ['net.ipv4.tcp_migrate_req is 0 on this host: Caddy may reset a few connections while traffic moves. Run `sysctl -w net.ipv4.tcp_migrate_req=1` (see README).'];
 }

@@ -179,6 +179,7 @@ class PipelineRun {
     await this.update({ status: 'switching' });
     const previous = await store.current(this.app.name);
     if (traffic.mode === 'proxy') {
+      for (const warning of (await traffic.warnings?.()) ?? []) this.phase('switch', `Warning: ${warning}`);
       try {
         await traffic.point(this.app.name, this.app.run.port, port);
       } catch (error) {

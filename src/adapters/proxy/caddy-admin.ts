@@ -1,0 +1,49 @@
+import { request } from 'node:http';
+import { DeckhandError } from '../../domain/errors.js';
+
+export interface AdminResponse {
+  status: number;
+  body: string;
+}
+
+/**
+ * A client for Caddy's admin API. Caddy restarts its admin endpoint on every config change, so a pooled keep-alive
+ * connection is dead after each switch: every call uses a fresh connection, and a call that met a closed socket is
+ * retried once (all deckhand's admin calls are idempotent).
+ */
+export class CaddyAdmin {
+  constructor(private readonly baseUrl: string) {}
+
+  async call(method: 'GET' | 'PUT' | 'PATCH' | 'POST', path: string, body?: unknown): Promise<AdminResponse> {
+    try {
+      return await this.once(method, path, body);
+    } catch {
+      try {
+        return await this.once(method, path, body);
+      } catch (error) {
+        throw new DeckhandError('traffic_switch_failed', `Caddy's admin API at ${this.baseUrl} is unreachable: ${(error as Error).message}`, {}, { cause: error });
+      }
+    }
+  }
+
+  private once(method: string, path: string, body?: unknown): Promise<AdminResponse> {
+    const url = new URL(path, this.baseUrl);
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+      const req = request(
+        url,
+        { method, agent: false, timeout: 10_000, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk) => (text += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error('timed out')));
+      req.on('error', reject);
+      req.end(payload);
+    });
+  }
+}
