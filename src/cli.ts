@@ -1,16 +1,28 @@
 import { userInfo } from 'node:os';
+import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
+import { deployCommand, deploysCommand } from './cli/commands/deploy.js';
+import { lockCommand, unlockCommand } from './cli/commands/locks.js';
+import { planRollbackCommand, rollbackCommand } from './cli/commands/rollback.js';
+import type { CommandContext, ParsedOptions } from './cli/context.js';
+import type { Io } from './cli/output.js';
 import { type Services, createServices } from './compose.js';
 import { loadEnv } from './config/env.js';
-import { type Io, deploymentJson, formatDeploymentTable, formatEvent } from './cli/output.js';
 import { DeckhandError, asDeckhandError } from './domain/errors.js';
 
 export const USAGE = `Usage: deckhand <command> [options]
 
 Commands:
-  deploy <app> [ref] [--image REF]   Build <ref> (default: the app's branch) or run an image, health-check it,
+  deploy <app> [ref] [--image REF] [--force]
+                                     Build <ref> (default: the app's branch) or run an image, health-check it,
                                      switch traffic. Exit code 0 only when the deploy succeeded.
   deploys <app> [--limit N]          Recent deploys of <app>, newest first (default 20).
+  plan-rollback <app> <id>           What a rollback to #id would do, with its warnings. Changes nothing.
+  rollback <app> [id] [--yes]        Roll back to #id (default: the previous successful deploy). Shows the plan
+                                     and asks unless --yes. Leaves the app locked against forward deploys.
+  lock <app> -m REASON               Refuse forward deploys of <app> until unlocked (deploy --force overrides).
+  lock status                        Which apps are locked, by whom and why.
+  unlock <app>                       Allow deploys again.
   help                               This text.
 
 Options:
@@ -24,6 +36,8 @@ export interface CliContext {
   env?: NodeJS.ProcessEnv;
   /** Pre-built services (tests); otherwise built from the environment. */
   services?: Services;
+  /** Answers confirmations (tests); otherwise asks on the terminal, or nobody when there is none. */
+  confirm?: CommandContext['confirm'];
 }
 
 const OPTIONS = {
@@ -32,8 +46,22 @@ const OPTIONS = {
   image: { type: 'string' },
   limit: { type: 'string' },
   actor: { type: 'string' },
+  yes: { type: 'boolean', short: 'y', default: false },
+  force: { type: 'boolean', default: false },
+  message: { type: 'string', short: 'm' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
+
+type Command = (ctx: CommandContext, args: string[], options: ParsedOptions) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  deploy: deployCommand,
+  deploys: deploysCommand,
+  'plan-rollback': planRollbackCommand,
+  rollback: rollbackCommand,
+  lock: lockCommand,
+  unlock: unlockCommand,
+};
 
 /** Runs one CLI command; returns the exit code. Errors print one line: `deckhand: <code>: <message>`. */
 export async function runCli(argv: string[], context: CliContext): Promise<number> {
@@ -43,48 +71,15 @@ export async function runCli(argv: string[], context: CliContext): Promise<numbe
   try {
     const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
     json = values.json;
-    const [command, ...rest] = positionals;
-    if (!command || command === 'help' || values.help) {
+    const [name, ...args] = positionals;
+    if (!name || name === 'help' || values.help) {
       io.out(USAGE);
-      return command || values.help ? 0 : 2;
+      return name || values.help ? 0 : 2;
     }
-    if (command !== 'deploy' && command !== 'deploys') {
-      throw new DeckhandError('invalid_argument', `Unknown command "${command}". Run "deckhand help".`);
-    }
-    const [app, ref, extra] = rest;
-    if (!app) throw new DeckhandError('invalid_argument', `Missing <app>. Usage: deckhand ${command} <app>${command === 'deploy' ? ' [ref] [--image REF]' : ' [--limit N]'}`);
-    if (extra !== undefined || (command === 'deploys' && ref !== undefined)) throw new DeckhandError('invalid_argument', `Too many arguments for "deckhand ${command}".`);
-    const actor = values.actor ?? `cli:${safeUser()}`;
+    const command = COMMANDS[name];
+    if (!command) throw new DeckhandError('invalid_argument', `Unknown command "${name}". Run "deckhand help".`);
     services ??= await createServices({ env: loadEnv(context.env ?? process.env), configFile: values.config });
-
-    if (command === 'deploys') {
-      const limit = values.limit === undefined ? 20 : Number(values.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new DeckhandError('invalid_argument', '--limit must be a whole number from 1 to 500.');
-      services.deploys.requireApp(app);
-      const rows = await services.store.list(app, limit);
-      io.out(json ? JSON.stringify(rows.map(deploymentJson), null, 2) : formatDeploymentTable(rows));
-      return 0;
-    }
-
-    // Validate before anything is fetched or built, so bad input changes nothing.
-    services.deploys.target({ app, ref, image: values.image });
-    const print = json ? io.err : io.out;
-    const unsubscribe = services.bus.subscribe((event) => print(formatEvent(event)));
-    try {
-      const result = await services.deploys.deploy({ app, ref, image: values.image, actor, trigger: 'cli' });
-      if (json) io.out(JSON.stringify(deploymentJson(result), null, 2));
-      if (result.status !== 'succeeded') {
-        if (!json) {
-          for (const line of result.logTail ?? []) io.err(`  | ${line}`);
-          io.err(`deckhand: ${result.errorCode ?? 'failed'}: deploy #${result.id} failed: ${result.error}`);
-        }
-        return 1;
-      }
-      if (!json) io.out(`Deployed ${app} #${result.id} (${result.commitSha?.slice(0, 7) ?? result.imageRef}).`);
-      return 0;
-    } finally {
-      unsubscribe();
-    }
+    return await command({ io, services, json, actor: values.actor ?? `cli:${safeUser()}`, confirm: context.confirm ?? terminalConfirm }, args, values);
   } catch (thrown) {
     const error = thrown instanceof TypeError && (thrown as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? new DeckhandError('invalid_argument', thrown.message) : asDeckhandError(thrown);
     if (json) io.out(JSON.stringify({ error: { code: error.code, message: error.message } }, null, 2));
@@ -94,6 +89,16 @@ export async function runCli(argv: string[], context: CliContext): Promise<numbe
     return error.code === 'invalid_argument' ? 2 : 1;
   } finally {
     if (!context.services) await services?.close().catch(() => undefined);
+  }
+}
+
+async function terminalConfirm(question: string): Promise<boolean | undefined> {
+  if (!process.stdin.isTTY) return undefined;
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
   }
 }
 

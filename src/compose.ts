@@ -1,6 +1,10 @@
 import { resolve } from 'node:path';
 import Docker from 'dockerode';
+import { DrizzleAppLockStore } from './adapters/db/app-locks-repo.js';
 import { DrizzleAuditStore } from './adapters/db/audit-repo.js';
+import { PostgresMigrationHistory } from './adapters/db/migration-history.js';
+import { HttpRegistryClient } from './adapters/http/registry-client.js';
+import { RollbackService } from './domain/rollback/rollback-service.js';
 import { type Database, openDatabase } from './adapters/db/client.js';
 import { DrizzleDeploymentStore } from './adapters/db/deployments-repo.js';
 import { DrizzleDeploymentEventStore } from './adapters/db/events-repo.js';
@@ -16,7 +20,7 @@ import { type Clock, systemClock } from './domain/clock.js';
 import { DeployService } from './domain/deploy/deploy-service.js';
 import { DeployEventBus } from './domain/deploy/events.js';
 import { LeaseManager } from './domain/locks/lease.js';
-import type { AuditStore, DeploymentEventStore, DeploymentStore, Runtime, TrafficSwitch } from './domain/ports.js';
+import type { AppLockStore, AuditStore, DeploymentEventStore, DeploymentStore, Runtime, TrafficSwitch } from './domain/ports.js';
 
 export interface Services {
   env: Env;
@@ -28,7 +32,9 @@ export interface Services {
   bus: DeployEventBus;
   runtime: Runtime;
   traffic: TrafficSwitch;
+  locks: AppLockStore;
   deploys: DeployService;
+  rollbacks: RollbackService;
   close(): Promise<void>;
 }
 
@@ -40,6 +46,8 @@ export interface ComposeOptions {
   apps?: AppSpec[];
   clock?: Clock;
   docker?: Docker;
+  /** Reads deckhand's environment for per-app secrets such as read-only database URLs (default: process.env). */
+  envLookup?: (name: string) => string | undefined;
   /** An already open database (tests with in-memory PGlite). */
   database?: Database;
 }
@@ -57,8 +65,10 @@ export async function createServices(options: ComposeOptions): Promise<Services>
   const runtime = new DockerRuntime(options.docker ?? new Docker(env.DOCKER_SOCKET ? { socketPath: env.DOCKER_SOCKET } : undefined));
   const traffic: TrafficSwitch = env.DECKHAND_CADDY_ADMIN_URL ? new CaddyProxy(env.DECKHAND_CADDY_ADMIN_URL, env.DECKHAND_PUBLIC_HOST) : new RecreateTraffic();
   const leases = new LeaseManager(new DrizzleLeaseStore(database.db), clock, env.DECKHAND_LOCK_LEASE);
-  const deploys = new DeployService({
+  const locks = new DrizzleAppLockStore(database.db);
+  const deps = {
     apps,
+    locks,
     store,
     events,
     audit,
@@ -70,6 +80,11 @@ export async function createServices(options: ComposeOptions): Promise<Services>
     source: new GitSource(resolve(env.DECKHAND_DATA_DIR)),
     health: new HttpHealthProbe(),
     settings: { drainMs: env.DECKHAND_DRAIN, logTailLines: env.DECKHAND_LOG_TAIL_LINES },
-  });
-  return { env, apps, database, store, events, audit, bus, runtime, traffic, deploys, close: () => database.close() };
+    registry: new HttpRegistryClient(),
+    migrations: new PostgresMigrationHistory(),
+    envLookup: options.envLookup ?? ((name: string) => process.env[name]),
+  };
+  const deploys = new DeployService(deps);
+  const rollbacks = new RollbackService(deps, deploys);
+  return { env, apps, database, store, events, audit, bus, runtime, traffic, locks, deploys, rollbacks, close: () => database.close() };
 }

@@ -6,6 +6,7 @@ import { parseDuration } from '../domain/duration.js';
 import { DeckhandError } from '../domain/errors.js';
 import { gitRefProblem } from '../domain/refs/git-ref.js';
 import { parseImageRef } from '../domain/refs/image-ref.js';
+import { SUPPORTED_MIGRATION_TABLES } from '../adapters/db/migration-history.js';
 
 const APP_NAME = /^[a-z0-9][a-z0-9-]{0,39}$/;
 const APP_NAME_RULE = 'app names are lower-case letters, digits and "-" (at most 40), starting with a letter or digit';
@@ -37,6 +38,16 @@ const gitUrlField = z
   .min(1)
   .refine((value) => !value.startsWith('-'), 'a git URL must not start with "-"')
   .refine((value) => !/^ext::/i.test(value), 'the ext:: transport runs commands and is not allowed');
+
+const registryField = z.string().superRefine((value, ctx) => {
+  try {
+    const ref = parseImageRef(value);
+    if (!ref.domain) ctx.addIssue({ code: 'custom', message: 'must name a registry host, e.g. 127.0.0.1:5000/hello' });
+    if (ref.tag || ref.digest) ctx.addIssue({ code: 'custom', message: 'is a repository without a tag; deckhand tags each push deploy-<id>' });
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+  }
+});
 
 const relativePath = z
   .string()
@@ -80,7 +91,20 @@ const AppSchema = z
         env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'env names are letters, digits and _'), z.union([z.string(), z.number(), z.boolean()])).default({}),
       })
       .strict(),
-    migrations: z.object({ paths: z.array(relativePath).default([]) }).strict().default({ paths: [] }),
+    registry: registryField.optional(),
+    migrations: z
+      .object({
+        paths: z.array(relativePath).default([]),
+        database: z
+          .object({
+            urlEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the NAME of an environment variable of deckhand holding a read-only database URL'),
+            table: z.string().refine((t) => SUPPORTED_MIGRATION_TABLES.includes(t.split('.').pop()!), `one of ${SUPPORTED_MIGRATION_TABLES.join(', ')} (optionally schema-qualified)`),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .default({ paths: [] }),
   })
   .strict();
 
@@ -129,7 +153,8 @@ export function parseAppsFile(text: string, file: string): AppSpec[] {
         healthTimeoutMs: app.run.healthTimeout,
         env: Object.fromEntries(Object.entries(app.run.env).map(([k, v]) => [k, String(v)])),
       },
-      migrations: { paths: app.migrations.paths },
+      registry: app.registry,
+      migrations: { paths: app.migrations.paths, database: app.migrations.database },
     };
   });
 }

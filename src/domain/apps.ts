@@ -22,7 +22,13 @@ export interface AppSpec {
     healthTimeoutMs: number;
     env: Record<string, string>;
   };
-  migrations: { paths: string[] };
+  /** Registry repository images are pushed to after each deploy, e.g. `127.0.0.1:5000/hello`. */
+  registry?: string;
+  migrations: {
+    paths: string[];
+    /** Where to read applied migrations: a deckhand env var holding a read-only URL, and the table. */
+    database?: { urlEnv: string; table: string };
+  };
 }
 
 export interface AppCatalog {

@@ -32,6 +32,8 @@ export interface Deployment {
   actor: string;
   rollbackOf: number | null;
   rollbackSource: RollbackSource | null;
+  registryRef: string | null;
+  envSnapshot: EnvSnapshot | null;
   errorCode: string | null;
   error: string | null;
   /** The last lines of the build or container log, kept for failed deploys. */
@@ -41,7 +43,12 @@ export interface Deployment {
   finishedAt: Date | null;
 }
 
+export interface EnvSnapshot {
+  salt: string;
+  hashes: Record<string, string>;
+}
+
 export type NewDeployment = Pick<Deployment, 'app' | 'status' | 'source' | 'trigger' | 'actor'> &
-  Partial<Pick<Deployment, 'gitRef' | 'commitSha' | 'commitSubject' | 'imageRef' | 'imageId' | 'rollbackOf' | 'rollbackSource' | 'startedAt'>>;
+  Partial<Pick<Deployment, 'gitRef' | 'commitSha' | 'commitSubject' | 'imageRef' | 'imageId' | 'rollbackOf' | 'rollbackSource' | 'startedAt' | 'registryRef'>>;
 
 export type DeploymentPatch = Partial<Omit<Deployment, 'id' | 'app' | 'createdAt'>>;

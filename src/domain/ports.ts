@@ -10,6 +10,42 @@ export interface SourceRepo {
   isStrictAncestor(app: AppSpec, ancestor: string, descendant: string): Promise<boolean>;
   /** A tar stream of the tree at `sha`, the Docker build context. */
   archive(app: AppSpec, sha: string): Promise<NodeJS.ReadableStream>;
+  /** Fetches, then says whether the commit's objects are in the mirror and whether a branch or tag still reaches it. */
+  commitStatus(app: AppSpec, sha: string): Promise<{ present: boolean; reachable: boolean }>;
+  /** Files under `paths` added, modified or renamed from `from` to `to`. */
+  changedPaths(app: AppSpec, from: string, to: string, paths: string[]): Promise<string[]>;
+}
+
+/** An image registry reached over its HTTP API (v2). */
+export interface RegistryClient {
+  /** True when the registry has a manifest for `ref` (`host/name:tag`). */
+  has(ref: string): Promise<boolean>;
+}
+
+export interface MigrationDatabase {
+  url: string;
+  table: string;
+}
+
+/** Reads an app's migrations table (read-only) for migrations applied after a time. */
+export interface MigrationHistory {
+  appliedSince(database: MigrationDatabase, since: Date): Promise<string[]>;
+}
+
+export interface AppLock {
+  app: string;
+  reason: string;
+  lockedBy: string;
+  lockedAt: Date;
+  deploymentId: number | null;
+}
+
+export interface AppLockStore {
+  get(app: string): Promise<AppLock | undefined>;
+  set(lock: AppLock): Promise<void>;
+  /** Returns the lock that was removed, if any. */
+  clear(app: string): Promise<AppLock | undefined>;
+  list(): Promise<AppLock[]>;
 }
 
 export interface BuildRequest {
@@ -49,6 +85,8 @@ export interface ContainerState {
 /** The Docker engine, seen from the domain. */
 export interface Runtime {
   build(request: BuildRequest): Promise<{ imageId: string }>;
+  /** Tags the image as `ref` and pushes it to its registry. */
+  push(imageId: string, ref: string, onLog: (line: string) => void): Promise<void>;
   /** Makes the image available locally; pulls when missing (or always, per policy). Returns its id. */
   ensureImage(ref: string, pull: 'missing' | 'always', onLog: (line: string) => void): Promise<{ imageId: string }>;
   inspectImage(idOrRef: string): Promise<ImageInfo | undefined>;

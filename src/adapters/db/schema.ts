@@ -21,6 +21,10 @@ export const deployments = pgTable(
     actor: text('actor').notNull(),
     rollbackOf: integer('rollback_of'),
     rollbackSource: text('rollback_source'),
+    /** Where the image was pushed (`registry/app:deploy-<id>`), when the app has a registry. */
+    registryRef: text('registry_ref'),
+    /** The app's env at deploy time as name -> salted hash; values are never stored. */
+    envSnapshot: jsonb('env_snapshot').$type<{ salt: string; hashes: Record<string, string> }>(),
     errorCode: text('error_code'),
     error: text('error'),
     logTail: jsonb('log_tail').$type<string[]>(),
@@ -68,4 +72,14 @@ export const locks = pgTable('locks', {
   holder: text('holder').notNull(),
   acquiredAt: tz('acquired_at').notNull(),
   expiresAt: tz('expires_at').notNull(),
+});
+
+/** Operator locks: a locked app refuses forward deploys (not rollbacks) until unlocked. */
+export const appLocks = pgTable('app_locks', {
+  app: text('app').primaryKey(),
+  reason: text('reason').notNull(),
+  lockedBy: text('locked_by').notNull(),
+  lockedAt: tz('locked_at').notNull(),
+  /** The rollback deploy that set the lock, when a rollback did. */
+  deploymentId: integer('deployment_id'),
 });

@@ -43,6 +43,20 @@ export class DockerRuntime implements Runtime {
     return { imageId: image.id };
   }
 
+  async push(imageId: string, ref: string, onLog: (line: string) => void): Promise<void> {
+    const colon = ref.lastIndexOf(':');
+    const repo = ref.slice(0, colon);
+    const tag = ref.slice(colon + 1);
+    try {
+      await this.docker.getImage(imageId).tag({ repo, tag });
+      const stream = await this.docker.getImage(ref).push({ tag, authconfig: {} });
+      await this.follow(stream, onLog, () => undefined, 'image_unavailable', `Could not push ${ref}`);
+    } catch (error) {
+      if (error instanceof DeckhandError) throw error;
+      throw new DeckhandError('image_unavailable', `Could not push ${ref}: ${(error as Error).message}`, { image: ref }, { cause: error });
+    }
+  }
+
   async ensureImage(ref: string, pull: 'missing' | 'always', onLog: (line: string) => void): Promise<{ imageId: string }> {
     if (pull === 'missing') {
       const local = await this.inspectImage(ref);

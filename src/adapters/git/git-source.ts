@@ -104,6 +104,33 @@ export class GitSource implements SourceRepo {
     });
   }
 
+  async commitStatus(app: AppSpec, sha: string): Promise<{ present: boolean; reachable: boolean }> {
+    if (!/^[0-9a-f]{40,64}$/.test(sha)) return { present: false, reachable: false };
+    return this.serial(this.mirrorPath(app), async () => {
+      let dir: string;
+      try {
+        dir = await this.sync(app);
+      } catch {
+        // Cannot reach the remote: say what the mirror knows, and that the remote could not confirm it.
+        dir = this.mirrorPath(app);
+        if (!existsSync(join(dir, 'HEAD'))) return { present: false, reachable: false };
+      }
+      const git = this.git(dir);
+      const present = await git.raw(['cat-file', '-t', sha]).then((type) => type.trim() === 'commit', () => false);
+      if (!present) return { present: false, reachable: false };
+      const containing = await git.raw(['for-each-ref', '--count=1', '--contains', sha, '--format=%(refname)', 'refs/heads', 'refs/tags']).catch(() => '');
+      return { present, reachable: containing.trim().length > 0 };
+    });
+  }
+
+  async changedPaths(app: AppSpec, from: string, to: string, paths: string[]): Promise<string[]> {
+    if (paths.length === 0) return [];
+    return this.serial(this.mirrorPath(app), async () => {
+      const output = await this.git(this.mirrorPath(app)).raw(['diff', '--name-only', '--diff-filter=AMR', '--no-renames', from, to, '--', ...paths.map((p) => `:(top)${p}`)]);
+      return output.split('\n').map((line) => line.trim()).filter(Boolean).sort();
+    });
+  }
+
   /** `git archive` streamed straight into the Docker build; argv only. */
   async archive(app: AppSpec, sha: string): Promise<NodeJS.ReadableStream> {
     if (!/^[0-9a-f]{40,64}$/.test(sha)) throw new DeckhandError('invalid_ref', `Not a full commit SHA: ${sha}`);

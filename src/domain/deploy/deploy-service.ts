@@ -2,7 +2,7 @@ import type { AppCatalog, AppSpec } from '../apps.js';
 import type { Deployment, Trigger } from '../deployment.js';
 import { DeckhandError, asDeckhandError } from '../errors.js';
 import { type HeldLease, type LeaseManager, appLeaseName } from '../locks/lease.js';
-import type { AuditStore } from '../ports.js';
+import type { AppLockStore, AuditStore } from '../ports.js';
 import { validateGitRef } from '../refs/git-ref.js';
 import { validateImageRef, withTag } from '../refs/image-ref.js';
 import { type Artifact, type PipelineDeps, runPipeline } from './pipeline.js';
@@ -15,6 +15,8 @@ export interface DeployRequest {
   image?: string;
   actor: string;
   trigger: Trigger;
+  /** Deploy even though the app is locked (`--force`). */
+  force?: boolean;
 }
 
 interface Target {
@@ -27,6 +29,7 @@ export interface DeployServiceDeps extends PipelineDeps {
   apps: AppCatalog;
   leases: LeaseManager;
   audit: AuditStore;
+  locks: AppLockStore;
 }
 
 export class DeployService {
@@ -62,6 +65,7 @@ export class DeployService {
   async deploy(request: DeployRequest): Promise<Deployment> {
     const { app, target } = this.target(request);
     return this.withAppLease(app, request, async () => {
+      await this.refuseIfLocked(app.name, request);
       const resolved = await this.resolve(app, target, request);
       const deployment = await this.deps.store.create({
         app: app.name,
@@ -117,6 +121,7 @@ export class DeployService {
         await this.deps.audit.record({ actor, action: 'deploy.superseded', app: app.name, deploymentId: id, result: 'refused', details: { supersededBy: newer.id } });
         return superseded;
       }
+      await this.refuseIfLocked(app.name, request);
       const target: Target = { source: queued.source, gitRef: queued.gitRef, image: queued.imageRef };
       const resolved = await this.resolve(app, target, request);
       const deployment = await this.deps.store.update(id, {
@@ -150,6 +155,22 @@ export class DeployService {
     } finally {
       await lease.release();
     }
+  }
+
+  /** A locked app takes no forward deploy unless forced; rollbacks are not deploys and pass. */
+  private async refuseIfLocked(app: string, request: Pick<DeployRequest, 'actor' | 'force'>): Promise<void> {
+    const lock = await this.deps.locks.get(app);
+    if (!lock) return;
+    if (request.force) {
+      await this.deps.audit.record({ actor: request.actor, action: 'deploy.force', app, result: 'ok', details: { lock: lock.reason, lockedBy: lock.lockedBy } });
+      return;
+    }
+    await this.deps.audit.record({ actor: request.actor, action: 'deploy.refused', app, result: 'refused', details: { code: 'app_locked', lock: lock.reason } });
+    throw new DeckhandError('app_locked', `${app} is locked by ${lock.lockedBy} since ${lock.lockedAt.toISOString()}: ${lock.reason}. Unlock it, or deploy with --force.`, {
+      app,
+      lockedBy: lock.lockedBy,
+      reason: lock.reason,
+    });
   }
 
   private async recoverInterrupted(app: AppSpec): Promise<void> {

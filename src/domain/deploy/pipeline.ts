@@ -5,6 +5,7 @@ import { DeckhandError, asDeckhandError } from '../errors.js';
 import type { DeploymentEventStore, DeploymentStore, HealthProbe, Runtime, SourceRepo, TrafficSwitch } from '../ports.js';
 import { type DeployEvent, type DeployEventBus, LogTail, type Phase } from './events.js';
 import { waitForHealthy } from './health-wait.js';
+import { snapshotEnv } from '../rollback/env-snapshot.js';
 
 /** What a deploy runs: a build from git, an image reference, or an image already on the host (rollback). */
 export type Artifact =
@@ -62,6 +63,7 @@ class PipelineRun {
   async execute(artifact: Artifact): Promise<Deployment> {
     try {
       const image = await this.artifact(artifact);
+      if (artifact.kind !== 'local-image') await this.pushToRegistry(image);
       const { containerId, port } = await this.start(image);
       await this.health(containerId, port);
       await this.switchTraffic(port);
@@ -130,9 +132,22 @@ class PipelineRun {
     return artifact.imageId;
   }
 
+  /** With a registry configured, every new image is pushed so a later rollback can pull it. A failed push warns. */
+  private async pushToRegistry(imageId: string): Promise<void> {
+    if (!this.app.registry) return;
+    const ref = `${this.app.registry}:deploy-${this.deployment.id}`;
+    this.phase('artifact', `Pushing ${ref}`);
+    try {
+      await this.deps.runtime.push(imageId, ref, this.log);
+      await this.update({ registryRef: ref });
+    } catch (error) {
+      this.phase('artifact', `Warning: could not push ${ref}; a rollback to this deploy will need the local image or a rebuild: ${asDeckhandError(error).message}`);
+    }
+  }
+
   private async start(imageId: string): Promise<{ containerId: string; port: number }> {
     const { runtime, traffic } = this.deps;
-    await this.update({ status: 'starting' });
+    await this.update({ status: 'starting', envSnapshot: snapshotEnv(this.app.run.env) });
     let port = this.app.run.port;
     if (traffic.mode === 'proxy') {
       port = await runtime.freePort();

@@ -1,0 +1,33 @@
+import { DeckhandError } from '../../domain/errors.js';
+import type { CommandContext, ParsedOptions } from '../context.js';
+
+const USAGE = 'Usage: deckhand lock <app> -m REASON | deckhand lock status | deckhand unlock <app>';
+
+export async function lockCommand(ctx: CommandContext, args: string[], options: ParsedOptions): Promise<number> {
+  const [app, extra] = args;
+  const { io, services, json } = ctx;
+  if (app === 'status' && options.message === undefined) {
+    if (extra !== undefined) throw new DeckhandError('invalid_argument', USAGE);
+    const locks = await services.locks.list();
+    if (json) io.out(JSON.stringify(locks.map((l) => ({ ...l, lockedAt: l.lockedAt.toISOString() })), null, 2));
+    else io.out(locks.length ? locks.map((l) => `${l.app}: locked by ${l.lockedBy} at ${l.lockedAt.toISOString()}: ${l.reason}`).join('\n') : 'No app is locked.');
+    return 0;
+  }
+  if (!app || extra !== undefined || !options.message?.trim()) throw new DeckhandError('invalid_argument', USAGE);
+  services.deploys.requireApp(app);
+  await services.locks.set({ app, reason: options.message.trim(), lockedBy: ctx.actor, lockedAt: new Date(), deploymentId: null });
+  await services.audit.record({ actor: ctx.actor, action: 'app.lock', app, result: 'ok', details: { reason: options.message.trim() } });
+  io.out(json ? JSON.stringify({ app, locked: true, reason: options.message.trim() }) : `Locked ${app}: ${options.message.trim()}`);
+  return 0;
+}
+
+export async function unlockCommand(ctx: CommandContext, args: string[]): Promise<number> {
+  const [app, extra] = args;
+  if (!app || extra !== undefined) throw new DeckhandError('invalid_argument', USAGE);
+  const { io, services, json } = ctx;
+  services.deploys.requireApp(app);
+  const removed = await services.locks.clear(app);
+  await services.audit.record({ actor: ctx.actor, action: 'app.unlock', app, result: removed ? 'ok' : 'refused', details: { was: removed?.reason ?? null } });
+  io.out(json ? JSON.stringify({ app, locked: false, was: removed?.reason ?? null }) : removed ? `Unlocked ${app} (was: ${removed.reason}).` : `${app} was not locked.`);
+  return 0;
+}

@@ -1,0 +1,55 @@
+import { DeckhandError } from '../../domain/errors.js';
+import type { CommandContext, ParsedOptions } from '../context.js';
+import { deploymentJson, formatEvent } from '../output.js';
+import { formatPlan, planJson } from '../plan-output.js';
+
+function parseId(value: string | undefined, usage: string): number | undefined {
+  if (value === undefined) return undefined;
+  const id = Number(value.replace(/^#/, ''));
+  if (!Number.isInteger(id) || id < 1) throw new DeckhandError('invalid_argument', `"${value}" is not a deploy id. ${usage}`);
+  return id;
+}
+
+const PLAN_USAGE = 'Usage: deckhand plan-rollback <app> <id>';
+const ROLLBACK_USAGE = 'Usage: deckhand rollback <app> [id] [--yes]';
+
+export async function planRollbackCommand(ctx: CommandContext, args: string[]): Promise<number> {
+  const [app, idText, extra] = args;
+  if (!app || !idText || extra !== undefined) throw new DeckhandError('invalid_argument', PLAN_USAGE);
+  const plan = await ctx.services.rollbacks.plan(app, parseId(idText, PLAN_USAGE));
+  ctx.io.out(ctx.json ? JSON.stringify(planJson(plan), null, 2) : formatPlan(plan));
+  return 0;
+}
+
+export async function rollbackCommand(ctx: CommandContext, args: string[], options: ParsedOptions): Promise<number> {
+  const [app, idText, extra] = args;
+  if (!app || extra !== undefined) throw new DeckhandError('invalid_argument', ROLLBACK_USAGE);
+  const { io, services, json } = ctx;
+  const requested = parseId(idText, ROLLBACK_USAGE);
+  const plan = await services.rollbacks.plan(app, requested);
+  if (!options.yes) {
+    io.out(formatPlan(plan));
+    const answer = await ctx.confirm(`Roll ${app} back to #${plan.target.id}? [y/N] `);
+    if (answer === undefined) throw new DeckhandError('invalid_argument', 'Nobody to confirm (no terminal): re-run with --yes after reading the plan.');
+    if (!answer) {
+      io.err('Rollback cancelled; nothing changed.');
+      return 1;
+    }
+  }
+  const unsubscribe = services.bus.subscribe((event) => (json ? io.err : io.out)(formatEvent(event)));
+  try {
+    const { deployment, plan: ran } = await services.rollbacks.rollback(app, plan.target.id, ctx.actor);
+    if (json) io.out(JSON.stringify({ ...deploymentJson(deployment), warnings: ran.warnings }, null, 2));
+    if (deployment.status !== 'succeeded') {
+      if (!json) io.err(`deckhand: ${deployment.errorCode ?? 'failed'}: rollback #${deployment.id} failed: ${deployment.error}`);
+      return 1;
+    }
+    if (!json) {
+      io.out(`Rolled ${app} back to #${plan.target.id} as #${deployment.id} (${deployment.rollbackSource}).`);
+      io.out(`${app} is now locked against forward deploys; "deckhand unlock ${app}" when the fix is ready.`);
+    }
+    return 0;
+  } finally {
+    unsubscribe();
+  }
+}

@@ -1,0 +1,134 @@
+import type { AppSpec } from '../apps.js';
+import type { Deployment, RollbackSource } from '../deployment.js';
+import { DeckhandError } from '../errors.js';
+import type { DeploymentStore, MigrationHistory, RegistryClient, Runtime, SourceRepo } from '../ports.js';
+import { type EnvNameDiff, diffEnvNames } from './env-snapshot.js';
+
+/** What a rollback never brings back (seed 004): it restores the image only. */
+export const NOT_RESTORED = ['environment variables', 'secrets', 'database schema', 'volumes'] as const;
+
+export const SCHEMA_WARNING = 'Migrations have been applied since this deploy. Schema mismatch possible.';
+
+export interface RollbackPlan {
+  app: string;
+  target: Pick<Deployment, 'id' | 'gitRef' | 'commitSha' | 'commitSubject' | 'imageRef' | 'imageId' | 'registryRef' | 'actor' | 'finishedAt'>;
+  current: Pick<Deployment, 'id' | 'commitSha' | 'imageRef'> | null;
+  artifact: { source: RollbackSource; detail: string; estimateMs: number | null };
+  /** Everything the operator should read before confirming; never a reason to block. */
+  warnings: string[];
+  schema: { migrationFiles: string[]; appliedMigrations: string[]; notes: string[] };
+  /** Env var names that differ between the target deploy and now; null when the target kept no snapshot. */
+  envChanges: EnvNameDiff | null;
+  /** null for image apps. */
+  commit: { present: boolean; reachable: boolean } | null;
+  notRestored: readonly string[];
+}
+
+export interface PlannerDeps {
+  store: DeploymentStore;
+  runtime: Runtime;
+  source: SourceRepo;
+  registry: RegistryClient;
+  migrations: MigrationHistory;
+  /** Reads deckhand's own environment (for the read-only migrations database URL). */
+  envLookup: (name: string) => string | undefined;
+}
+
+/** Finds what a rollback to `targetId` would do, changing nothing. Throws not_found / invalid_rollback_target / already_current. */
+export async function planRollback(deps: PlannerDeps, app: AppSpec, targetId: number): Promise<RollbackPlan> {
+  const target = await deps.store.get(targetId);
+  if (!target || target.app !== app.name) {
+    throw new DeckhandError('not_found', `There is no deploy #${targetId} of ${app.name}.`, { app: app.name, id: targetId });
+  }
+  if (target.status !== 'succeeded' || !target.imageId) {
+    const why = target.status === 'failed' ? 'it failed' : target.status === 'superseded' ? 'it was superseded and never ran' : `it is ${target.status}`;
+    throw new DeckhandError('invalid_rollback_target', `Deploy #${targetId} never produced a running image (${why}); pick a deploy that succeeded.`, { id: targetId, status: target.status });
+  }
+  const current = await deps.store.current(app.name);
+  if (current && (current.id === target.id || current.imageId === target.imageId)) {
+    throw new DeckhandError('already_current', `Deploy #${targetId} is what ${app.name} runs now${current.id !== target.id ? ` (as #${current.id}, the same image)` : ''}.`, { id: targetId, current: current.id });
+  }
+
+  const warnings: string[] = [];
+  const commit = app.source.kind === 'git' && target.commitSha ? await deps.source.commitStatus(app, target.commitSha).catch(() => ({ present: false, reachable: false })) : null;
+  if (commit && !commit.reachable) {
+    warnings.push(commit.present
+      ? `Commit ${target.commitSha!.slice(0, 7)} is no longer on any branch or tag of the repository (force-pushed away?); only deckhand's mirror still has it.`
+      : `Commit ${target.commitSha!.slice(0, 7)} can no longer be fetched from the repository.`);
+  }
+  const artifact = await resolveArtifact(deps, app, target, commit);
+  const schema = await schemaChanges(deps, app, target, current);
+  if (schema.migrationFiles.length > 0 || schema.appliedMigrations.length > 0) warnings.unshift(SCHEMA_WARNING);
+  warnings.push(...schema.notes);
+  const envChanges = target.envSnapshot ? diffEnvNames(target.envSnapshot, app.run.env) : null;
+  if (envChanges && envChanges.added.length + envChanges.removed.length + envChanges.changed.length > 0) {
+    warnings.push('Environment variables changed since this deploy; the rollback keeps today\'s values.');
+  }
+  return {
+    app: app.name,
+    target: { id: target.id, gitRef: target.gitRef, commitSha: target.commitSha, commitSubject: target.commitSubject, imageRef: target.imageRef, imageId: target.imageId, registryRef: target.registryRef, actor: target.actor, finishedAt: target.finishedAt },
+    current: current ? { id: current.id, commitSha: current.commitSha, imageRef: current.imageRef } : null,
+    artifact,
+    warnings,
+    schema,
+    envChanges,
+    commit,
+    notRestored: NOT_RESTORED,
+  };
+}
+
+async function resolveArtifact(deps: PlannerDeps, app: AppSpec, target: Deployment, commit: RollbackPlan['commit']): Promise<RollbackPlan['artifact']> {
+  if (await deps.runtime.inspectImage(target.imageId!)) {
+    return { source: 'reuse_image', detail: `Image ${shortId(target.imageId!)} is still on this host: near-instant, byte-identical.`, estimateMs: null };
+  }
+  if (app.registry && target.registryRef && (await deps.registry.has(target.registryRef).catch(() => false))) {
+    return { source: 'pull_image', detail: `The image is gone from this host; pulling ${target.registryRef} from the registry.`, estimateMs: null };
+  }
+  if (app.source.kind === 'git' && target.commitSha && commit?.present) {
+    return {
+      source: 'rebuild_from_source',
+      detail: `The image is gone${app.registry ? ' from this host and the registry' : ' from this host'}; rebuilding from source at ${target.commitSha.slice(0, 7)}.`,
+      estimateMs: await estimateBuild(deps.store, app.name),
+    };
+  }
+  const where = app.registry ? 'this host and the registry' : 'this host';
+  const why = app.source.kind === 'git' ? `commit ${target.commitSha?.slice(0, 7) ?? '(none)'} is not available to rebuild from` : 'an image-only app has no source to rebuild from';
+  throw new DeckhandError('invalid_rollback_target', `Cannot roll back to #${target.id}: its image is gone from ${where}, and ${why}.`, { id: target.id });
+}
+
+/** Median duration of the app's recent successful builds from source. */
+async function estimateBuild(store: DeploymentStore, app: string): Promise<number | null> {
+  const durations = (await store.list(app, 50))
+    .filter((d) => d.status === 'succeeded' && d.source === 'git' && (d.rollbackSource === null || d.rollbackSource === 'rebuild_from_source') && d.startedAt && d.finishedAt)
+    .map((d) => d.finishedAt!.getTime() - d.startedAt!.getTime())
+    .sort((a, b) => a - b);
+  return durations.length ? durations[Math.floor(durations.length / 2)]! : null;
+}
+
+async function schemaChanges(deps: PlannerDeps, app: AppSpec, target: Deployment, current: Deployment | undefined): Promise<RollbackPlan['schema']> {
+  const result: RollbackPlan['schema'] = { migrationFiles: [], appliedMigrations: [], notes: [] };
+  if (app.migrations.paths.length > 0 && target.commitSha && current?.commitSha && target.commitSha !== current.commitSha) {
+    try {
+      result.migrationFiles = await deps.source.changedPaths(app, target.commitSha, current.commitSha, app.migrations.paths);
+    } catch (error) {
+      result.notes.push(`Could not compare migration files in git: ${(error as Error).message}`);
+    }
+  }
+  const database = app.migrations.database;
+  if (database) {
+    const url = deps.envLookup(database.urlEnv);
+    const since = target.finishedAt ?? target.createdAt;
+    if (!url) {
+      result.notes.push(`Could not check applied migrations: ${database.urlEnv} is not set in deckhand's environment.`);
+    } else {
+      try {
+        result.appliedMigrations = await deps.migrations.appliedSince({ url, table: database.table }, since);
+      } catch (error) {
+        result.notes.push(`Could not check applied migrations in ${database.table}: ${(error as Error).message}`);
+      }
+    }
+  }
+  return result;
+}
+
+const shortId = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);

@@ -1,0 +1,96 @@
+import type { Deployment } from '../deployment.js';
+import type { DeployService, DeployServiceDeps } from '../deploy/deploy-service.js';
+import { type Artifact, runPipeline } from '../deploy/pipeline.js';
+import { DeckhandError, asDeckhandError } from '../errors.js';
+import type { AppLockStore } from '../ports.js';
+import { type PlannerDeps, type RollbackPlan, planRollback } from './plan.js';
+
+export interface RollbackServiceDeps extends DeployServiceDeps, PlannerDeps {
+  locks: AppLockStore;
+}
+
+export interface RollbackResult {
+  plan: RollbackPlan;
+  deployment: Deployment;
+}
+
+/**
+ * A rollback is a forward deploy that points at an older artifact: a NEW deployment row (trigger `rollback`,
+ * `rollbackOf` = target) through the same health-checked pipeline. The target row is never modified.
+ */
+export class RollbackService {
+  constructor(
+    private readonly deps: RollbackServiceDeps,
+    private readonly deploys: DeployService,
+  ) {}
+
+  /** Changes nothing: what a rollback would do, with its warnings. */
+  async plan(appName: string, targetId?: number): Promise<RollbackPlan> {
+    const app = this.deploys.requireApp(appName);
+    return planRollback(this.deps, app, targetId ?? (await this.previousTarget(appName)));
+  }
+
+  /** The last successful deploy before the current one that runs a different image. */
+  async previousTarget(appName: string): Promise<number> {
+    const current = await this.deps.store.current(appName);
+    const candidates = (await this.deps.store.list(appName, 200)).filter(
+      (d) => d.status === 'succeeded' && d.id !== current?.id && d.imageId !== current?.imageId && d.finishedAt && (!current?.finishedAt || d.finishedAt <= current.finishedAt),
+    );
+    candidates.sort((a, b) => b.finishedAt!.getTime() - a.finishedAt!.getTime());
+    if (!candidates[0]) throw new DeckhandError('not_found', `${appName} has no earlier successful deploy to roll back to.`, { app: appName });
+    return candidates[0].id;
+  }
+
+  async rollback(appName: string, targetId: number | undefined, actor: string): Promise<RollbackResult> {
+    const app = this.deploys.requireApp(appName);
+    const { store, audit, locks, clock } = this.deps;
+    return this.deploys.withAppLease(app, { actor }, async () => {
+      let plan: RollbackPlan;
+      try {
+        plan = await this.plan(appName, targetId);
+      } catch (thrown) {
+        const error = asDeckhandError(thrown);
+        await audit.record({ actor, action: 'deploy.rollback', app: appName, targetDeploymentId: targetId ?? null, result: 'refused', details: { code: error.code, message: error.message } });
+        throw error;
+      }
+      const { target } = plan;
+      const deployment = await store.create({
+        app: appName,
+        status: 'building',
+        source: app.source.kind,
+        trigger: 'rollback',
+        actor,
+        gitRef: target.gitRef,
+        commitSha: target.commitSha,
+        commitSubject: target.commitSubject,
+        imageRef: target.imageRef,
+        rollbackOf: target.id,
+        rollbackSource: plan.artifact.source,
+        startedAt: clock.now(),
+      });
+      const artifact: Artifact =
+        plan.artifact.source === 'reuse_image'
+          ? { kind: 'local-image', imageId: target.imageId!, imageRef: target.imageRef }
+          : plan.artifact.source === 'pull_image'
+            ? { kind: 'image', ref: target.registryRef!, pull: 'always' }
+            : { kind: 'build', commit: target.commitSha! };
+      const final = await runPipeline(this.deps, app, deployment, artifact);
+      const succeeded = final.status === 'succeeded';
+      await audit.record({
+        actor,
+        action: 'deploy.rollback',
+        app: appName,
+        deploymentId: final.id,
+        targetDeploymentId: target.id,
+        result: succeeded ? 'ok' : 'failed',
+        details: { from: target.id, to: final.id, replaced: plan.current?.id ?? null, image: final.imageRef, imageId: final.imageId, rollbackSource: plan.artifact.source, warnings: plan.warnings, status: final.status, error: final.error },
+      });
+      if (succeeded) {
+        // As Shipit does: keep automatic or stale deploys from bringing the bad commit straight back.
+        await locks.set({ app: appName, reason: `rolled back from #${plan.current?.id ?? '?'} by @${actor}`, lockedBy: actor, lockedAt: clock.now(), deploymentId: final.id });
+        await audit.record({ actor, action: 'app.lock', app: appName, deploymentId: final.id, result: 'ok', details: { reason: 'rollback' } });
+      }
+      return { plan, deployment: final };
+    });
+  }
+}
