@@ -27,3 +27,11 @@ export async function buildImageFromRepo(repoDir: string, commit: string, tag: s
   }));
   return (await engine.getImage(tag).inspect()).Id;
 }
+
+/** Removes an image from the engine with every container made from it: as a prune would leave things. */
+export async function removeImageAndContainers(imageId: string): Promise<void> {
+  const engine = docker();
+  const containers = await engine.listContainers({ all: true, filters: { ancestor: [imageId] } });
+  for (const c of containers) await engine.getContainer(c.Id).remove({ force: true });
+  await engine.getImage(imageId).remove({ force: true });
+}

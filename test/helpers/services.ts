@@ -15,7 +15,7 @@ export interface TestServices extends Services {
 }
 
 /** Real services over a fresh database (Postgres when reachable, else PGlite) and a temporary data dir. */
-export async function createTestServices(options: { apps: AppSpec[]; caddyAdminUrl?: string; clock?: Clock; env?: Record<string, string> }): Promise<TestServices> {
+export async function createTestServices(options: { apps: AppSpec[]; caddyAdminUrl?: string; clock?: Clock; env?: Record<string, string>; envLookup?: (name: string) => string | undefined }): Promise<TestServices> {
   const dataDir = mkdtempSync(join(tmpdir(), 'deckhand-data-'));
   const testDb = await createTestDatabase((await havePostgres()) ? 'postgres' : 'pglite');
   const env = loadEnv({
@@ -27,7 +27,7 @@ export async function createTestServices(options: { apps: AppSpec[]; caddyAdminU
     ...options.env,
   });
   // PGlite is in-memory per test database: reuse the helper's connection instead of opening a second one.
-  const services = await createServices({ env, apps: options.apps, clock: options.clock, database: testDb.url ? undefined : testDb });
+  const services = await createServices({ env, apps: options.apps, clock: options.clock, envLookup: options.envLookup, database: testDb.url ? undefined : testDb });
   return {
     ...services,
     dataDir,

@@ -138,12 +138,12 @@ export class DeployService {
    * Runs `body` holding the app's lease. Before it, deploys left half-done by a holder that died are closed as
    * `failed` (interrupted) and the serving container is brought back if it was stopped.
    */
-  async withAppLease<T>(app: AppSpec, request: Pick<DeployRequest, 'actor'>, body: (lease: HeldLease) => Promise<T>): Promise<T> {
+  async withAppLease<T>(app: AppSpec, request: Pick<DeployRequest, 'actor'>, body: (lease: HeldLease) => Promise<T>, refusedAction = 'deploy.refused'): Promise<T> {
     const lease = await this.deps.leases.tryAcquire(appLeaseName(app.name), request.actor);
     if (!lease) {
       const running = await this.deps.store.inFlight(app.name);
       const which = running[0] ? ` (#${running[0].id}, started by ${running[0].actor})` : '';
-      await this.deps.audit.record({ actor: request.actor, action: 'deploy.refused', app: app.name, result: 'refused', details: { code: 'deploy_in_progress' } });
+      await this.deps.audit.record({ actor: request.actor, action: refusedAction, app: app.name, result: 'refused', details: { code: 'deploy_in_progress' } });
       throw new DeckhandError('deploy_in_progress', `A deploy of ${app.name} is already running${which}. Wait for it to finish, then retry.`, {
         app: app.name,
         running: running[0]?.id ?? null,

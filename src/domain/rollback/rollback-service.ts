@@ -91,6 +91,6 @@ export class RollbackService {
         await audit.record({ actor, action: 'app.lock', app: appName, deploymentId: final.id, result: 'ok', details: { reason: 'rollback' } });
       }
       return { plan, deployment: final };
-    });
+    }, 'deploy.rollback');
   }
 }
