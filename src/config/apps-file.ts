@@ -6,7 +6,7 @@ import { parseDuration } from '../domain/duration.js';
 import { DeckhandError } from '../domain/errors.js';
 import { gitRefProblem } from '../domain/refs/git-ref.js';
 import { parseImageRef } from '../domain/refs/image-ref.js';
-import { SUPPORTED_MIGRATION_TABLES } from '../adapters/db/migration-history.js';
+import { SUPPORTED_MIGRATION_TABLES, isSupportedMigrationTable } from '../domain/rollback/migration-tables.js';
 
 const APP_NAME = /^[a-z0-9][a-z0-9-]{0,39}$/;
 const APP_NAME_RULE = 'app names are lower-case letters, digits and "-" (at most 40), starting with a letter or digit';
@@ -98,7 +98,7 @@ const AppSchema = z
         database: z
           .object({
             urlEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the NAME of an environment variable of deckhand holding a read-only database URL'),
-            table: z.string().refine((t) => SUPPORTED_MIGRATION_TABLES.includes(t.split('.').pop()!), `one of ${SUPPORTED_MIGRATION_TABLES.join(', ')} (optionally schema-qualified)`),
+            table: z.string().refine((t) => isSupportedMigrationTable(t.split('.').pop()!), `one of ${SUPPORTED_MIGRATION_TABLES.join(', ')} (optionally schema-qualified)`),
           })
           .strict()
           .optional(),

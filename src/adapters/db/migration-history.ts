@@ -1,6 +1,7 @@
 import postgres from 'postgres';
 import { DeckhandError } from '../../domain/errors.js';
 import type { MigrationDatabase, MigrationHistory } from '../../domain/ports.js';
+import { type MigrationTable, SUPPORTED_MIGRATION_TABLES, isSupportedMigrationTable } from '../../domain/rollback/migration-tables.js';
 
 interface TableShape {
   /** Schemas to look in, in order, when the configured name has none. */
@@ -15,20 +16,19 @@ interface TableShape {
 }
 
 /** The migrations tables of common tools, by name (drizzle keeps a hash and a millisecond timestamp). */
-const KNOWN: Record<string, TableShape> = {
+const KNOWN: Record<MigrationTable, TableShape> = {
   __drizzle_migrations: { schemas: ['drizzle', 'public'], name: '__drizzle_migrations', label: `'drizzle migration ' || hash`, appliedAt: 'to_timestamp(created_at / 1000.0)' },
   _prisma_migrations: { schemas: ['public'], name: '_prisma_migrations', label: 'migration_name', appliedAt: 'finished_at', where: 'finished_at is not null and rolled_back_at is null' },
   knex_migrations: { schemas: ['public'], name: 'knex_migrations', label: 'name', appliedAt: 'migration_time' },
   flyway_schema_history: { schemas: ['public'], name: 'flyway_schema_history', label: `coalesce(version, '') || ' ' || description || ' (' || script || ')'`, appliedAt: 'installed_on', where: 'success' },
 };
 
-export const SUPPORTED_MIGRATION_TABLES = Object.keys(KNOWN);
 
 /** Reads an app's migrations table over a read-only connection; never writes. */
 export class PostgresMigrationHistory implements MigrationHistory {
   async appliedSince(database: MigrationDatabase, since: Date): Promise<string[]> {
     const [schema, bare] = database.table.includes('.') ? database.table.split('.', 2) : [undefined, database.table];
-    const shape = KNOWN[bare!];
+    const shape = isSupportedMigrationTable(bare!) ? KNOWN[bare] : undefined;
     if (!shape) throw new DeckhandError('config_invalid', `Unknown migrations table "${database.table}"; supported: ${SUPPORTED_MIGRATION_TABLES.join(', ')}.`);
     const sql = postgres(database.url, { max: 1, connect_timeout: 5, idle_timeout: 1, onnotice: () => undefined, connection: { default_transaction_read_only: true, statement_timeout: 5000 } });
     try {
