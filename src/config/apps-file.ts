@@ -49,6 +49,9 @@ const registryField = z.string().superRefine((value, ctx) => {
   }
 });
 
+/** A Slack user id (U…/W…) or user group id (S…). */
+const slackPrincipal = z.string().regex(/^[UWS][A-Z0-9]{2,}$/, 'a Slack user id (U…) or user group id (S…)');
+
 const relativePath = z
   .string()
   .min(1)
@@ -91,6 +94,20 @@ const AppSchema = z
         env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'env names are letters, digits and _'), z.union([z.string(), z.number(), z.boolean()])).default({}),
       })
       .strict(),
+    access: z
+      .object({ deploy: z.array(slackPrincipal).optional(), rollback: z.array(slackPrincipal).optional() })
+      .strict()
+      .optional(),
+    approval: z
+      .object({
+        when: z.enum(['always', 'channels']).default('always'),
+        channels: z.array(z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'a Slack channel id such as C0123ABCD')).default([]),
+        approvers: z.array(slackPrincipal).min(1, 'name at least one approver'),
+        expiry: durationField.default(1_800_000),
+      })
+      .strict()
+      .refine((a) => a.when === 'always' || a.channels.length > 0, { message: 'when: channels needs at least one channel id', path: ['channels'] })
+      .optional(),
     registry: registryField.optional(),
     migrations: z
       .object({
@@ -153,6 +170,8 @@ export function parseAppsFile(text: string, file: string): AppSpec[] {
         healthTimeoutMs: app.run.healthTimeout,
         env: Object.fromEntries(Object.entries(app.run.env).map(([k, v]) => [k, String(v)])),
       },
+      access: app.access,
+      approval: app.approval && { when: app.approval.when, channels: app.approval.channels, approvers: app.approval.approvers, expiryMs: app.approval.expiry },
       registry: app.registry,
       migrations: { paths: app.migrations.paths, database: app.migrations.database },
     };

@@ -31,6 +31,11 @@ const EnvSchema = z.object({
   DECKHAND_LOCK_LEASE: duration('60s'),
   DECKHAND_LOG_TAIL_LINES: z.coerce.number().int().min(10).max(10_000).default(200),
   DOCKER_SOCKET: z.string().optional(),
+  SLACK_BOT_TOKEN: z.string().startsWith('xoxb-', 'a bot token starts with xoxb-').optional(),
+  SLACK_SIGNING_SECRET: z.string().min(1).optional(),
+  SLACK_APP_TOKEN: z.string().startsWith('xapp-', 'an app-level token starts with xapp-').optional(),
+  SLACK_API_URL: optionalUrl,
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

@@ -22,6 +22,10 @@ export interface AppSpec {
     healthTimeoutMs: number;
     env: Record<string, string>;
   };
+  /** Who may deploy / roll back: Slack user ids (U…, W…) and user group ids (S…). Absent: everyone. */
+  access?: { deploy?: string[]; rollback?: string[] };
+  /** When a deploy or rollback needs someone else's approval. */
+  approval?: ApprovalPolicy;
   /** Registry repository images are pushed to after each deploy, e.g. `127.0.0.1:5000/hello`. */
   registry?: string;
   migrations: {
@@ -29,6 +33,15 @@ export interface AppSpec {
     /** Where to read applied migrations: a deckhand env var holding a read-only URL, and the table. */
     database?: { urlEnv: string; table: string };
   };
+}
+
+export interface ApprovalPolicy {
+  /** `always`, or only when requested from one of `channels` (incident channels). */
+  when: 'always' | 'channels';
+  channels: string[];
+  /** Slack user ids and user group ids who may approve. */
+  approvers: string[];
+  expiryMs: number;
 }
 
 export interface AppCatalog {

@@ -23,9 +23,13 @@ export const ErrorCodes = {
   app_locked: 423,
   forbidden: 403,
   self_approval: 403,
+  approval_closed: 409,
+  approval_expired: 410,
+  already_claimed: 409,
   invalid_argument: 400,
   database_unavailable: 503,
   interrupted: 500,
+  cancelled: 409,
   internal: 500,
 } as const;
 

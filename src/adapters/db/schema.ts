@@ -83,3 +83,35 @@ export const appLocks = pgTable('app_locks', {
   /** The rollback deploy that set the lock, when a rollback did. */
   deploymentId: integer('deployment_id'),
 });
+
+/** Requests for approval of a deploy or rollback; the first valid decision wins (conditional update on status). */
+export const approvals = pgTable(
+  'approvals',
+  {
+    id: serial('id').primaryKey(),
+    app: text('app').notNull(),
+    kind: text('kind').notNull(),
+    /** The queued deploy waiting for this approval (kind deploy). */
+    deploymentId: integer('deployment_id'),
+    /** The deploy to roll back to (kind rollback). */
+    targetId: integer('target_id'),
+    /** What ran when the request was made; a different current deploy makes the request stale. */
+    baselineId: integer('baseline_id'),
+    requestedBy: text('requested_by').notNull(),
+    channel: text('channel').notNull(),
+    messageTs: text('message_ts'),
+    status: text('status').notNull(),
+    decidedBy: text('decided_by'),
+    decidedAt: tz('decided_at'),
+    expiresAt: tz('expires_at').notNull(),
+    createdAt: tz('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('approvals_app_status_idx').on(t.app, t.status)],
+);
+
+/** One row per button click that must take effect once (double clicks, retries, two people confirming). */
+export const actionClaims = pgTable('action_claims', {
+  key: text('key').primaryKey(),
+  claimedBy: text('claimed_by').notNull(),
+  claimedAt: tz('claimed_at').notNull(),
+});

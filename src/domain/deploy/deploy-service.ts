@@ -134,6 +134,20 @@ export class DeployService {
     });
   }
 
+  /** A queued deploy that will never run (denied, expired): closed as failed with the reason. */
+  async cancelQueued(id: number, reason: 'denied' | 'expired' | 'superseded', actor: string): Promise<void> {
+    const queued = await this.deps.store.get(id);
+    if (queued?.status !== 'queued') return;
+    const error = { denied: `Approval denied by ${actor}.`, expired: 'The approval request expired.', superseded: 'A newer deploy succeeded while this one waited for approval.' }[reason];
+    await this.deps.store.update(id, {
+      status: reason === 'superseded' ? 'superseded' : 'failed',
+      errorCode: reason === 'superseded' ? 'superseded' : 'cancelled',
+      error,
+      finishedAt: this.deps.clock.now(),
+    });
+    await this.deps.audit.record({ actor, action: 'deploy.cancel', app: queued.app, deploymentId: id, result: 'ok', details: { reason } });
+  }
+
   /**
    * Runs `body` holding the app's lease. Before it, deploys left half-done by a holder that died are closed as
    * `failed` (interrupted) and the serving container is brought back if it was stopped.

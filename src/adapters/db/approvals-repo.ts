@@ -1,0 +1,50 @@
+import { and, eq } from 'drizzle-orm';
+import type { Approval, ApprovalStatus, ApprovalStore, ClaimStore, NewApproval } from '../../domain/approvals/approval.js';
+import type { Db } from './client.js';
+import { actionClaims, approvals } from './schema.js';
+
+type Row = typeof approvals.$inferSelect;
+const toApproval = (row: Row): Approval => ({ ...row, kind: row.kind as Approval['kind'], status: row.status as ApprovalStatus });
+
+export class DrizzleApprovalStore implements ApprovalStore {
+  constructor(private readonly db: Db) {}
+
+  async create(input: NewApproval): Promise<Approval> {
+    const [row] = await this.db.insert(approvals).values({ ...input, status: 'pending' }).returning();
+    return toApproval(row!);
+  }
+
+  async get(id: number): Promise<Approval | undefined> {
+    const [row] = await this.db.select().from(approvals).where(eq(approvals.id, id));
+    return row ? toApproval(row) : undefined;
+  }
+
+  async setMessage(id: number, channel: string, ts: string): Promise<void> {
+    await this.db.update(approvals).set({ channel, messageTs: ts }).where(eq(approvals.id, id));
+  }
+
+  async close(id: number, status: Exclude<ApprovalStatus, 'pending'>, by: string | null, at: Date): Promise<Approval | undefined> {
+    const [row] = await this.db
+      .update(approvals)
+      .set({ status, decidedBy: by, decidedAt: at })
+      .where(and(eq(approvals.id, id), eq(approvals.status, 'pending')))
+      .returning();
+    return row ? toApproval(row) : undefined;
+  }
+
+  async pending(app: string): Promise<Approval[]> {
+    const rows = await this.db.select().from(approvals).where(and(eq(approvals.app, app), eq(approvals.status, 'pending')));
+    return rows.map(toApproval);
+  }
+}
+
+export class DrizzleClaimStore implements ClaimStore {
+  constructor(private readonly db: Db) {}
+
+  async claim(key: string, by: string, at: Date) {
+    const inserted = await this.db.insert(actionClaims).values({ key, claimedBy: by, claimedAt: at }).onConflictDoNothing().returning();
+    if (inserted[0]) return { first: true, claimedBy: by, claimedAt: at };
+    const [existing] = await this.db.select().from(actionClaims).where(eq(actionClaims.key, key));
+    return { first: false, claimedBy: existing?.claimedBy ?? 'someone', claimedAt: existing?.claimedAt ?? at };
+  }
+}

@@ -1,0 +1,60 @@
+import type { AllMiddlewareArgs } from '@slack/bolt';
+import type { Approval } from '../../../domain/approvals/approval.js';
+import { asDeckhandError } from '../../../domain/errors.js';
+import { renderApproval } from '../blocks/approval.js';
+import { type SlackContext, inBackground } from '../context.js';
+import { ephemeral, errorText, findApp, runWithProgress } from '../handler-kit.js';
+import { runRollback } from '../rollback-flow.js';
+import { type ButtonArgs, readButton } from './action-value.js';
+
+export function describeApproval(approval: Approval): string {
+  return approval.kind === 'deploy' ? `deploy #${approval.deploymentId} to *${approval.app}*` : `roll *${approval.app}* back to #${approval.targetId}`;
+}
+
+/** Re-renders the request message from the database: decided, expired or superseded requests lose their buttons. */
+export async function refreshApprovalMessage(ctx: SlackContext, approval: Approval): Promise<void> {
+  if (approval.messageTs) await ctx.gateway.update(approval.channel, approval.messageTs, renderApproval(approval, describeApproval(approval)));
+}
+
+export function approvalDecisionAction(ctx: SlackContext, decision: 'approved' | 'denied') {
+  return async (args: ButtonArgs & AllMiddlewareArgs) => {
+    await args.ack();
+    const click = readButton<{ id: number; app: string }>(args, ['id', 'app']);
+    if (!click) {
+      await args.respond(ephemeral('That button is no longer valid.'));
+      return;
+    }
+    const app = findApp(ctx, click.value.app);
+    if (typeof app === 'string') {
+      await args.respond(ephemeral(app));
+      return;
+    }
+    let closed: Approval;
+    try {
+      closed = await ctx.approvals.decide(app, click.value.id, click.user, decision);
+    } catch (error) {
+      const code = asDeckhandError(error).code;
+      if (code === 'approval_expired' || code === 'superseded' || code === 'approval_closed') {
+        const current = await ctx.approvals.get(click.value.id);
+        if (current) await refreshApprovalMessage(ctx, current);
+        if (current?.status === 'expired' && current.kind === 'deploy' && current.deploymentId) await ctx.services.deploys.cancelQueued(current.deploymentId, 'expired', 'deckhand');
+      }
+      {
+      await args.respond(ephemeral(errorText(error)));
+      return;
+    }
+    }
+    await refreshApprovalMessage(ctx, closed);
+    if (decision === 'denied') {
+      if (closed.kind === 'deploy' && closed.deploymentId) await ctx.services.deploys.cancelQueued(closed.deploymentId, 'denied', click.user);
+      return;
+    }
+    inBackground(ctx, () =>
+      closed.kind === 'deploy'
+        ? runWithProgress(ctx, { channel: closed.channel, app: app.name, kind: 'deploy', title: `Deploying #${closed.deploymentId} to ${app.name} (approved by <@${click.user}>)` }, () =>
+            ctx.services.deploys.runQueued(closed.deploymentId!, closed.requestedBy),
+          )
+        : runRollback(ctx, closed.channel, app, closed.targetId!, closed.requestedBy),
+    );
+  };
+}

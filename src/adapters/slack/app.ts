@@ -1,0 +1,112 @@
+import { App, type LogLevel } from '@slack/bolt';
+import { DrizzleApprovalStore, DrizzleClaimStore } from '../db/approvals-repo.js';
+import type { Services } from '../../compose.js';
+import { Authorizer } from '../../domain/access/authorizer.js';
+import { ApprovalService } from '../../domain/approvals/approval-service.js';
+import { type Clock, systemClock } from '../../domain/clock.js';
+import { approvalDecisionAction, refreshApprovalMessage } from './actions/approval-decision.js';
+import { rollbackCancelAction, rollbackConfirmAction } from './actions/rollback-confirm.js';
+import { rollbackOpenAction } from './actions/rollback-open.js';
+import { APPROVE, DENY } from './blocks/approval.js';
+import { ROLLBACK_OPEN } from './blocks/deploy-list.js';
+import { ROLLBACK_CANCEL, ROLLBACK_CONFIRM } from './blocks/rollback-confirmation.js';
+import { deckhandCommand } from './commands/deckhand.js';
+import { deployCommand } from './commands/deploy.js';
+import { deploysCommand } from './commands/deploys.js';
+import { rollbackCommand } from './commands/rollback.js';
+import { type SlackContext, inBackground } from './context.js';
+import { SlackGroupDirectory } from './group-directory.js';
+import { SlackGateway } from './slack-gateway.js';
+
+export interface SlackSettings {
+  botToken: string;
+  /** HTTP mode. */
+  signingSecret?: string;
+  /** Socket Mode. */
+  appToken?: string;
+  /** Web API base URL override (tests, proxies). */
+  apiUrl?: string;
+  logLevel?: LogLevel;
+  clock?: Clock;
+  /** Progress coalescing interval (default 3 s) and gap between new messages in a channel (default 1.1 s). */
+  streamIntervalMs?: number;
+  messageGapMs?: number;
+  /** Verify the token with auth.test at start (default true). */
+  verifyToken?: boolean;
+}
+
+export interface SlackBot {
+  app: App;
+  context: SlackContext;
+  /** Resolves when the work started after acks (deploys, rollbacks) has finished. */
+  idle(): Promise<void>;
+}
+
+/** The Bolt app: HTTP mode (`/slack/events`, `/healthz`) or Socket Mode, with every deckhand listener. */
+export function createSlackBot(services: Services, settings: SlackSettings): SlackBot {
+  const socketMode = Boolean(settings.appToken);
+  const app = new App({
+    token: settings.botToken,
+    signingSecret: settings.signingSecret,
+    appToken: settings.appToken,
+    socketMode,
+    logLevel: settings.logLevel,
+    tokenVerificationEnabled: settings.verifyToken ?? true,
+    clientOptions: settings.apiUrl ? { slackApiUrl: settings.apiUrl } : undefined,
+    customRoutes: [
+      {
+        path: '/healthz',
+        method: ['GET'],
+        handler: (_req, res) => {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ ok: true }));
+        },
+      },
+    ],
+  });
+  const clock = settings.clock ?? systemClock;
+  const authorizer = new Authorizer(new SlackGroupDirectory(app.client), clock);
+  const context: SlackContext = {
+    services,
+    authorizer,
+    approvals: new ApprovalService({ approvals: new DrizzleApprovalStore(services.database.db), authorizer, store: services.store, audit: services.audit, clock }),
+    claims: new DrizzleClaimStore(services.database.db),
+    gateway: new SlackGateway(app.client, settings.messageGapMs ?? 1100),
+    clock,
+    streamIntervalMs: settings.streamIntervalMs ?? 3000,
+    background: new Set(),
+  };
+  registerListeners(app, context);
+  return {
+    app,
+    context,
+    idle: async () => {
+      while (context.background.size > 0) await Promise.allSettled([...context.background]);
+    },
+  };
+}
+
+export function registerListeners(app: App, ctx: SlackContext): void {
+  app.command('/deploys', deploysCommand(ctx));
+  app.command('/deploy', deployCommand(ctx));
+  app.command('/rollback', rollbackCommand(ctx));
+  app.command('/deckhand', deckhandCommand(ctx));
+  app.action(ROLLBACK_OPEN, rollbackOpenAction(ctx));
+  app.action(ROLLBACK_CONFIRM, rollbackConfirmAction(ctx));
+  app.action(ROLLBACK_CANCEL, rollbackCancelAction());
+  app.action(APPROVE, approvalDecisionAction(ctx, 'approved'));
+  app.action(DENY, approvalDecisionAction(ctx, 'denied'));
+  // Any successful deploy makes older pending requests of that app stale: edit them to "superseded".
+  ctx.services.bus.subscribe((event) => {
+    if (event.type !== 'result' || event.status !== 'succeeded') return;
+    inBackground(ctx, async () => {
+      for (const approval of await ctx.approvals.supersedeStale(event.app)) {
+        if (approval.kind === 'deploy' && approval.deploymentId) await ctx.services.deploys.cancelQueued(approval.deploymentId, 'superseded', 'deckhand');
+        await refreshApprovalMessage(ctx, approval);
+      }
+    });
+  });
+  app.error(async (error) => {
+    console.error('deckhand: Slack handler failed:', error);
+  });
+}

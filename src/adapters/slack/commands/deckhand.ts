@@ -1,0 +1,37 @@
+import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import type { SlackContext } from '../context.js';
+import { authorize, ephemeral, findApp, words } from '../handler-kit.js';
+
+export const HELP = [
+  '*deckhand* deploys apps and rolls them back safely.',
+  '• `/deploy <app> [ref]`: build and deploy a branch, tag or commit (default: the app\'s branch)',
+  '• `/deploys <app> [limit]`: recent deploys, with "Roll back" buttons',
+  '• `/rollback <app> [deploy-id]`: shows the plan (warnings, what is not restored), then asks to confirm',
+  '• `/deckhand lock <app> <reason>` / `/deckhand unlock <app>`: stop or allow forward deploys',
+  '• `/deckhand help`: this text',
+].join('\n');
+
+const USAGE = 'Usage: `/deckhand lock <app> <reason>`, `/deckhand unlock <app>` or `/deckhand help`';
+
+export function deckhandCommand(ctx: SlackContext) {
+  return async ({ command, ack, respond }: SlackCommandMiddlewareArgs & AllMiddlewareArgs) => {
+    const [sub, name, ...rest] = words(command.text);
+    if (!sub || sub === 'help') return ack(ephemeral(HELP));
+    if ((sub !== 'lock' && sub !== 'unlock') || !name || (sub === 'lock' && rest.length === 0) || (sub === 'unlock' && rest.length > 0)) return ack(ephemeral(USAGE));
+    const app = findApp(ctx, name);
+    if (typeof app === 'string') return ack(ephemeral(app));
+    await ack();
+    if (!(await authorize(ctx, respond, command.user_id, app, 'deploy'))) return;
+    const { locks, audit } = ctx.services;
+    if (sub === 'lock') {
+      const reason = rest.join(' ');
+      await locks.set({ app: app.name, reason, lockedBy: command.user_id, lockedAt: ctx.clock.now(), deploymentId: null });
+      await audit.record({ actor: command.user_id, action: 'app.lock', app: app.name, result: 'ok', details: { reason } });
+      await respond({ response_type: 'in_channel', text: `:lock: <@${command.user_id}> locked *${app.name}*: ${reason}` });
+      return;
+    }
+    const removed = await locks.clear(app.name);
+    await audit.record({ actor: command.user_id, action: 'app.unlock', app: app.name, result: removed ? 'ok' : 'refused', details: { was: removed?.reason ?? null } });
+    await respond(removed ? { response_type: 'in_channel', text: `:unlock: <@${command.user_id}> unlocked *${app.name}* (was: ${removed.reason})` } : ephemeral(`${app.name} was not locked.`));
+  };
+}

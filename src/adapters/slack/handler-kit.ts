@@ -1,0 +1,50 @@
+import type { RespondFn } from '@slack/bolt';
+import type { AppSpec } from '../../domain/apps.js';
+import type { Capability } from '../../domain/access/authorizer.js';
+import type { Deployment } from '../../domain/deployment.js';
+import { type DeckhandError, asDeckhandError } from '../../domain/errors.js';
+import type { SlackContext } from './context.js';
+import { ProgressStreamer, type StreamOptions } from './progress-streamer.js';
+
+export const ephemeral = (text: string) => ({ response_type: 'ephemeral' as const, text });
+
+/** Splits a slash command's text into words. */
+export const words = (text: string | undefined) => (text ?? '').trim().split(/\s+/).filter(Boolean);
+
+/** The app, or an ephemeral answer listing the known ones. */
+export function findApp(ctx: SlackContext, name: string): AppSpec | string {
+  const app = ctx.services.apps.get(name);
+  if (app) return app;
+  const known = ctx.services.apps.names();
+  return `Unknown app \`${name}\`. Known apps: ${known.length ? known.map((n) => `\`${n}\``).join(', ') : '(none configured)'}.`;
+}
+
+/** Checks access; on denial answers ephemerally, audits, and returns false. */
+export async function authorize(ctx: SlackContext, respond: RespondFn, user: string, app: AppSpec, capability: Capability): Promise<boolean> {
+  if (await ctx.authorizer.can(user, app, capability)) return true;
+  await ctx.services.audit.record({ actor: user, action: 'access.denied', app: app.name, result: 'refused', details: { capability } });
+  await respond(ephemeral(`:no_entry: You are not allowed to ${capability === 'deploy' ? 'deploy' : 'roll back'} \`${app.name}\`.`));
+  return false;
+}
+
+export function errorText(error: DeckhandError | unknown): string {
+  const e = asDeckhandError(error);
+  return `:warning: \`${e.code}\`: ${e.message}`;
+}
+
+/** Posts the progress thread, runs the deploy or rollback, and ends the parent with its result. */
+export async function runWithProgress(ctx: SlackContext, options: Omit<StreamOptions, 'intervalMs'>, start: () => Promise<Deployment>): Promise<Deployment | undefined> {
+  const streamer = new ProgressStreamer(ctx.gateway, { ...options, intervalMs: ctx.streamIntervalMs });
+  await streamer.open();
+  const unsubscribe = ctx.services.bus.subscribe((event) => streamer.handle(event));
+  try {
+    const deployment = await start();
+    await streamer.finish(deployment);
+    return deployment;
+  } catch (error) {
+    await streamer.refused(error);
+    return undefined;
+  } finally {
+    unsubscribe();
+  }
+}
