@@ -1,0 +1,92 @@
+import { http, HttpResponse } from 'msw';
+import { setupServer } from 'msw/node';
+import { blockKitViolations } from './block-kit.js';
+
+export const SLACK_API = 'https://slack.test/api/';
+export const HOOKS = 'https://hooks.slack.test';
+
+export interface SlackCall {
+  method: string;
+  at: number;
+  args: Record<string, any>;
+}
+
+/**
+ * The Slack Web API and response URLs, intercepted by msw. Records every call, answers like Slack, checks every
+ * message against Block Kit limits, and can answer 429 with Retry-After to test rate-limit handling.
+ */
+export function createSlackMock(options: { groups?: Record<string, string[]> } = {}) {
+  const calls: SlackCall[] = [];
+  const responses: Array<{ url: string; at: number; body: any }> = [];
+  const violations: string[] = [];
+  let ts = 1_700_000_000;
+  let rateLimitNext = 0;
+  const record = (method: string, args: Record<string, any>) => {
+    calls.push({ method, at: Date.now(), args });
+    if ('blocks' in args || 'text' in args) violations.push(...blockKitViolations(args).map((v) => `${method}: ${v}`));
+  };
+  const parse = async (request: Request): Promise<Record<string, any>> => {
+    const text = await request.text();
+    if ((request.headers.get('content-type') ?? '').includes('json')) return JSON.parse(text || '{}');
+    const args: Record<string, any> = Object.fromEntries(new URLSearchParams(text));
+    for (const key of ['blocks', 'files']) if (typeof args[key] === 'string') args[key] = JSON.parse(args[key]);
+    return args;
+  };
+  const api = (method: string, answer: (args: Record<string, any>) => Record<string, unknown>) =>
+    http.post(`${SLACK_API}${method}`, async ({ request }) => {
+      const args = await parse(request);
+      if (rateLimitNext > 0 && method !== 'auth.test') {
+        rateLimitNext -= 1;
+        calls.push({ method: `${method}:429`, at: Date.now(), args });
+        return HttpResponse.json({ ok: false, error: 'ratelimited' }, { status: 429, headers: { 'retry-after': '1' } });
+      }
+      record(method, args);
+      return HttpResponse.json({ ok: true, ...answer(args) });
+    });
+  const server = setupServer(
+    api('auth.test', () => ({ user_id: 'UDECKHAND', bot_id: 'BDECKHAND', team_id: 'T1', url: 'https://t.slack.test/' })),
+    api('chat.postMessage', (args) => ({ channel: args.channel, ts: `${(ts += 1)}.000100`, message: { text: args.text } })),
+    api('chat.update', (args) => ({ channel: args.channel, ts: args.ts })),
+    api('chat.postEphemeral', () => ({ message_ts: `${(ts += 1)}.000200` })),
+    api('usergroups.users.list', (args) => ({ users: options.groups?.[args.usergroup] ?? [] })),
+    api('files.getUploadURLExternal', (args) => ({ upload_url: `https://files.slack.test/upload/${args.filename}`, file_id: `F${(ts += 1)}` })),
+    api('files.completeUploadExternal', (args) => ({ files: (args.files ?? []).map((f: { id: string }) => ({ id: f.id })) })),
+    http.post('https://files.slack.test/upload/:name', async ({ request, params }) => {
+      calls.push({ method: 'upload', at: Date.now(), args: { name: params.name, content: await request.text() } });
+      return new HttpResponse('OK - 1');
+    }),
+    http.post(`${HOOKS}/*`, async ({ request }) => {
+      const body = await request.json();
+      responses.push({ url: request.url, at: Date.now(), body });
+      violations.push(...blockKitViolations(body as object).map((v) => `response_url: ${v}`));
+      return new HttpResponse('ok');
+    }),
+  );
+  return {
+    server,
+    calls,
+    responses,
+    violations,
+    /** Answer the next `n` Web API calls with HTTP 429, Retry-After: 1. */
+    rateLimit(n: number) {
+      rateLimitNext = n;
+    },
+    of: (method: string) => calls.filter((c) => c.method === method),
+    /** New messages in a channel (posts and file uploads), in order. */
+    newMessages: (channel: string) => calls.filter((c) => (c.method === 'chat.postMessage' && c.args.channel === channel) || (c.method === 'files.completeUploadExternal' && c.args.channel_id === channel)),
+    reset() {
+      calls.length = 0;
+      responses.length = 0;
+    },
+  };
+}
+
+export type SlackMock = ReturnType<typeof createSlackMock>;
+
+/** The smallest gap between two new messages in a channel, in ms (Infinity with fewer than two). */
+export function minGapMs(mock: SlackMock, channel: string): number {
+  const times = mock.newMessages(channel).map((c) => c.at);
+  let min = Number.POSITIVE_INFINITY;
+  for (let i = 1; i < times.length; i += 1) min = Math.min(min, times[i]! - times[i - 1]!);
+  return min;
+}
