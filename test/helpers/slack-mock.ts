@@ -9,6 +9,7 @@ export interface SlackCall {
   method: string;
   at: number;
   args: Record<string, any>;
+  result?: Record<string, any>;
 }
 
 /**
@@ -41,7 +42,9 @@ export function createSlackMock(options: { groups?: Record<string, string[]> } =
         return HttpResponse.json({ ok: false, error: 'ratelimited' }, { status: 429, headers: { 'retry-after': '1' } });
       }
       record(method, args);
-      return HttpResponse.json({ ok: true, ...answer(args) });
+      const result = { ok: true, ...answer(args) };
+      calls.at(-1)!.result = result;
+      return HttpResponse.json(result);
     });
   const server = setupServer(
     api('auth.test', () => ({ user_id: 'UDECKHAND', bot_id: 'BDECKHAND', team_id: 'T1', url: 'https://t.slack.test/' })),
@@ -74,6 +77,10 @@ export function createSlackMock(options: { groups?: Record<string, string[]> } =
     of: (method: string) => calls.filter((c) => c.method === method),
     /** New messages in a channel (posts and file uploads), in order. */
     newMessages: (channel: string) => calls.filter((c) => (c.method === 'chat.postMessage' && c.args.channel === channel) || (c.method === 'files.completeUploadExternal' && c.args.channel_id === channel)),
+    /** Replies posted in the thread of `parent`. */
+    thread: (parent: SlackCall) => calls.filter((c) => c.method === 'chat.postMessage' && c.args.thread_ts && c.args.thread_ts === parent.result?.ts),
+    /** The last text `parent` was updated to. */
+    finalText: (parent: SlackCall) => calls.filter((c) => c.method === 'chat.update' && c.args.ts === parent.result?.ts).at(-1)?.args.text as string | undefined,
     reset() {
       calls.length = 0;
       responses.length = 0;

@@ -86,16 +86,26 @@ export function createSlackBot(services: Services, settings: SlackSettings): Sla
   };
 }
 
+/** Keeps each handler's run in ctx.background: the work after the ack is awaited on shutdown (and by tests). */
+function tracked<A>(ctx: SlackContext, handler: (args: A) => Promise<void>): (args: A) => Promise<void> {
+  return (args) => {
+    const run = handler(args);
+    ctx.background.add(run);
+    void run.finally(() => ctx.background.delete(run)).catch(() => undefined);
+    return run;
+  };
+}
+
 export function registerListeners(app: App, ctx: SlackContext): void {
-  app.command('/deploys', deploysCommand(ctx));
-  app.command('/deploy', deployCommand(ctx));
-  app.command('/rollback', rollbackCommand(ctx));
-  app.command('/deckhand', deckhandCommand(ctx));
-  app.action(ROLLBACK_OPEN, rollbackOpenAction(ctx));
-  app.action(ROLLBACK_CONFIRM, rollbackConfirmAction(ctx));
-  app.action(ROLLBACK_CANCEL, rollbackCancelAction());
-  app.action(APPROVE, approvalDecisionAction(ctx, 'approved'));
-  app.action(DENY, approvalDecisionAction(ctx, 'denied'));
+  app.command('/deploys', tracked(ctx, deploysCommand(ctx)));
+  app.command('/deploy', tracked(ctx, deployCommand(ctx)));
+  app.command('/rollback', tracked(ctx, rollbackCommand(ctx)));
+  app.command('/deckhand', tracked(ctx, deckhandCommand(ctx)));
+  app.action(ROLLBACK_OPEN, tracked(ctx, rollbackOpenAction(ctx)));
+  app.action(ROLLBACK_CONFIRM, tracked(ctx, rollbackConfirmAction(ctx)));
+  app.action(ROLLBACK_CANCEL, tracked(ctx, rollbackCancelAction()));
+  app.action(APPROVE, tracked(ctx, approvalDecisionAction(ctx, 'approved')));
+  app.action(DENY, tracked(ctx, approvalDecisionAction(ctx, 'denied')));
   // Any successful deploy makes older pending requests of that app stale: edit them to "superseded".
   ctx.services.bus.subscribe((event) => {
     if (event.type !== 'result' || event.status !== 'succeeded') return;
