@@ -19,7 +19,8 @@ export function renderDeployList(app: string, rows: Deployment[], currentId: num
     const canRollBack = d.status === 'succeeded' && d.imageId !== null && d.id !== currentId;
     return section(parts.join('\n'), canRollBack ? button(`Roll back to #${d.id}`, ROLLBACK_OPEN, { app, id: d.id }) : undefined);
   });
-  const body = capList(rowBlocks, LIMITS.blocks - 2, (n) => context([`…and ${n} more`]));
+  // One block is the header.
+  const body = capList(rowBlocks, LIMITS.blocks - 1, (n) => context([`…and ${n} more`]));
   return {
     text: `Recent deploys of ${app}`,
     blocks: [header(`Deploys of ${app}`), ...(rows.length ? body : [section('_No deploys yet._')])],
