@@ -1,14 +1,13 @@
-import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresMigrationHistory } from '../../src/adapters/db/migration-history.js';
-import { havePostgres, postgresUrl } from '../helpers/infra.js';
+import { createScratchDatabase } from '../helpers/db.js';
+import { havePostgres } from '../helpers/infra.js';
 
 const enabled = await havePostgres();
 
 describe.skipIf(!enabled)('reading applied migrations from the tables of common tools', () => {
-  const name = `deckhand_mig_${randomBytes(6).toString('hex')}`;
-  let admin: postgres.Sql;
+  let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
   let sql: postgres.Sql;
   let url: string;
   const since = new Date('2026-06-01T00:00:00Z');
@@ -17,11 +16,8 @@ describe.skipIf(!enabled)('reading applied migrations from the tables of common 
   const history = new PostgresMigrationHistory();
 
   beforeAll(async () => {
-    admin = postgres(postgresUrl, { max: 1, onnotice: () => undefined });
-    await admin.unsafe(`create database ${name}`);
-    const u = new URL(postgresUrl);
-    u.pathname = `/${name}`;
-    url = u.toString();
+    scratch = await createScratchDatabase('deckhand_mig');
+    url = scratch.url;
     sql = postgres(url, { max: 1, onnotice: () => undefined });
     // The shapes these tools create.
     await sql.unsafe(`
@@ -40,8 +36,7 @@ describe.skipIf(!enabled)('reading applied migrations from the tables of common 
 
   afterAll(async () => {
     await sql?.end();
-    await admin?.unsafe(`drop database if exists ${name} with (force)`);
-    await admin?.end();
+    await scratch?.drop();
   });
 
   it.each([

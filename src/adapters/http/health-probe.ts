@@ -1,17 +1,31 @@
+import { request } from 'node:http';
 import type { HealthProbe } from '../../domain/ports.js';
 
-/** One GET, no redirects followed; 2xx is healthy. */
+/**
+ * One GET on a fresh connection, no redirects followed; 2xx is healthy. Each attempt has a hard deadline of its
+ * own, so a container that accepts the connection and never answers cannot hang a deploy.
+ */
 export class HttpHealthProbe implements HealthProbe {
   constructor(private readonly attemptTimeoutMs = 2000) {}
 
-  async probe(url: string): Promise<{ ok: boolean; detail: string }> {
-    try {
-      const response = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(this.attemptTimeoutMs), headers: { 'user-agent': 'deckhand-health' } });
-      await response.body?.cancel();
-      return { ok: response.status >= 200 && response.status < 300, detail: `HTTP ${response.status}` };
-    } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code;
-      return { ok: false, detail: cause ?? (error as Error).name ?? 'error' };
-    }
+  probe(url: string): Promise<{ ok: boolean; detail: string }> {
+    return new Promise((resolve) => {
+      let settled = false;
+      const done = (result: { ok: boolean; detail: string }) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(deadline);
+        req.destroy();
+        resolve(result);
+      };
+      const req = request(url, { method: 'GET', agent: false, headers: { 'user-agent': 'deckhand-health' } }, (res) => {
+        const status = res.statusCode ?? 0;
+        res.resume();
+        done({ ok: status >= 200 && status < 300, detail: `HTTP ${status}` });
+      });
+      const deadline = setTimeout(() => done({ ok: false, detail: `no answer within ${this.attemptTimeoutMs} ms` }), this.attemptTimeoutMs);
+      req.on('error', (error: NodeJS.ErrnoException) => done({ ok: false, detail: error.code ?? error.message }));
+      req.end();
+    });
   }
 }

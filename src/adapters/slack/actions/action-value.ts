@@ -1,4 +1,7 @@
 import type { BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import type { AppSpec } from '../../../domain/apps.js';
+import type { SlackContext } from '../context.js';
+import { ephemeral, findApp } from '../handler-kit.js';
 
 export type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>>;
 
@@ -13,4 +16,23 @@ export function readButton<T extends object>(args: ButtonArgs, keys: Array<keyof
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Every deckhand button starts the same way: ack, read the value, find the app. Answers the clicker and returns
+ * undefined when the button is not valid any more or the app is gone from the config.
+ */
+export async function openClick<T extends { app: string }>(ctx: SlackContext, args: ButtonArgs, keys: Array<keyof T>): Promise<{ value: T; user: string; channel: string; app: AppSpec } | undefined> {
+  await args.ack();
+  const click = readButton<T>(args, keys);
+  if (!click) {
+    await args.respond(ephemeral('That button is no longer valid.'));
+    return undefined;
+  }
+  const app = findApp(ctx, click.value.app);
+  if (typeof app === 'string') {
+    await args.respond(ephemeral(app));
+    return undefined;
+  }
+  return { ...click, app };
 }

@@ -3,9 +3,9 @@ import type { Approval } from '../../../domain/approvals/approval.js';
 import { asDeckhandError } from '../../../domain/errors.js';
 import { renderApproval } from '../blocks/approval.js';
 import { type SlackContext, inBackground } from '../context.js';
-import { ephemeral, errorText, findApp, runWithProgress } from '../handler-kit.js';
+import { ephemeral, errorText, runWithProgress } from '../handler-kit.js';
 import { runRollback } from '../rollback-flow.js';
-import { type ButtonArgs, readButton } from './action-value.js';
+import { type ButtonArgs, openClick } from './action-value.js';
 
 export function describeApproval(approval: Approval): string {
   return approval.kind === 'deploy' ? `deploy #${approval.deploymentId} to *${approval.app}*` : `roll *${approval.app}* back to #${approval.targetId}`;
@@ -18,17 +18,9 @@ export async function refreshApprovalMessage(ctx: SlackContext, approval: Approv
 
 export function approvalDecisionAction(ctx: SlackContext, decision: 'approved' | 'denied') {
   return async (args: ButtonArgs & AllMiddlewareArgs) => {
-    await args.ack();
-    const click = readButton<{ id: number; app: string }>(args, ['id', 'app']);
-    if (!click) {
-      await args.respond(ephemeral('That button is no longer valid.'));
-      return;
-    }
-    const app = findApp(ctx, click.value.app);
-    if (typeof app === 'string') {
-      await args.respond(ephemeral(app));
-      return;
-    }
+    const click = await openClick<{ id: number; app: string }>(ctx, args, ['id', 'app']);
+    if (!click) return;
+    const { app } = click;
     let closed: Approval;
     try {
       closed = await ctx.approvals.decide(app, click.value.id, click.user, decision);

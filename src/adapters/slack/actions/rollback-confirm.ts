@@ -1,9 +1,9 @@
 import type { AllMiddlewareArgs } from '@slack/bolt';
 import type { ConfirmValue } from '../blocks/rollback-confirmation.js';
 import type { SlackContext } from '../context.js';
-import { authorize, ephemeral, findApp } from '../handler-kit.js';
+import { authorize, ephemeral } from '../handler-kit.js';
 import { startRollback } from '../rollback-flow.js';
-import { type ButtonArgs, readButton } from './action-value.js';
+import { type ButtonArgs, openClick } from './action-value.js';
 
 /**
  * Confirm: access is checked again, then the confirmation's nonce is claimed once in the database, so a double
@@ -11,17 +11,9 @@ import { type ButtonArgs, readButton } from './action-value.js';
  */
 export function rollbackConfirmAction(ctx: SlackContext) {
   return async (args: ButtonArgs & AllMiddlewareArgs) => {
-    await args.ack();
-    const click = readButton<ConfirmValue>(args, ['app', 'target', 'nonce']);
-    if (!click) {
-      await args.respond(ephemeral('That button is no longer valid.'));
-      return;
-    }
-    const app = findApp(ctx, click.value.app);
-    if (typeof app === 'string') {
-      await args.respond(ephemeral(app));
-      return;
-    }
+    const click = await openClick<ConfirmValue>(ctx, args, ['app', 'target', 'nonce']);
+    if (!click) return;
+    const { app } = click;
     if (!(await authorize(ctx, args.respond, click.user, app, 'rollback'))) return;
     const claim = await ctx.claims.claim(`rollback-confirm:${click.value.nonce}`, click.user, ctx.clock.now());
     if (!claim.first) {
