@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { deployCommand, deploysCommand } from './cli/commands/deploy.js';
 import { lockCommand, unlockCommand } from './cli/commands/locks.js';
 import { planRollbackCommand, rollbackCommand } from './cli/commands/rollback.js';
+import { pinCommand, pruneCommand } from './cli/commands/prune.js';
 import type { CommandContext, ParsedOptions } from './cli/context.js';
 import type { Io } from './cli/output.js';
 import { type Services, createServices } from './compose.js';
@@ -23,6 +24,8 @@ Commands:
   lock <app> -m REASON               Refuse forward deploys of <app> until unlocked (deploy --force overrides).
   lock status                        Which apps are locked, by whom and why.
   unlock <app>                       Allow deploys again.
+  prune [--app A] [--dry-run]        Remove images retention no longer keeps (see README: Retention).
+  pin <app> <id> / unpin <app> <id>  Keep (or stop keeping) a deploy's image whatever the policy says.
   help                               This text.
 
 Options:
@@ -49,6 +52,8 @@ const OPTIONS = {
   yes: { type: 'boolean', short: 'y', default: false },
   force: { type: 'boolean', default: false },
   message: { type: 'string', short: 'm' },
+  app: { type: 'string' },
+  'dry-run': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -61,6 +66,9 @@ const COMMANDS: Record<string, Command> = {
   rollback: rollbackCommand,
   lock: lockCommand,
   unlock: unlockCommand,
+  prune: pruneCommand,
+  pin: (ctx, args, options) => pinCommand(ctx, args, options),
+  unpin: (ctx, args, options) => pinCommand(ctx, args, options, true),
 };
 
 /** Runs one CLI command; returns the exit code. Errors print one line: `deckhand: <code>: <message>`. */
@@ -79,7 +87,7 @@ export async function runCli(argv: string[], context: CliContext): Promise<numbe
     const command = COMMANDS[name];
     if (!command) throw new DeckhandError('invalid_argument', `Unknown command "${name}". Run "deckhand help".`);
     services ??= await createServices({ env: loadEnv(context.env ?? process.env), configFile: values.config });
-    return await command({ io, services, json, actor: values.actor ?? `cli:${safeUser()}`, confirm: context.confirm ?? terminalConfirm }, args, values);
+    return await command({ io, services, json, actor: values.actor ?? `cli:${safeUser()}`, confirm: context.confirm ?? terminalConfirm }, args, { ...values, dryRun: values['dry-run'] });
   } catch (thrown) {
     const error = thrown instanceof TypeError && (thrown as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? new DeckhandError('invalid_argument', thrown.message) : asDeckhandError(thrown);
     if (json) io.out(JSON.stringify({ error: { code: error.code, message: error.message } }, null, 2));

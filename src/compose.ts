@@ -5,6 +5,8 @@ import { DrizzleAuditStore } from './adapters/db/audit-repo.js';
 import { PostgresMigrationHistory } from './adapters/db/migration-history.js';
 import { HttpRegistryClient } from './adapters/http/registry-client.js';
 import { RollbackService } from './domain/rollback/rollback-service.js';
+import { PruneService } from './domain/retention/prune-service.js';
+import { DrizzlePinStore } from './adapters/db/pins-repo.js';
 import { type Database, openDatabase } from './adapters/db/client.js';
 import { DrizzleDeploymentStore } from './adapters/db/deployments-repo.js';
 import { DrizzleDeploymentEventStore } from './adapters/db/events-repo.js';
@@ -20,7 +22,7 @@ import { type Clock, systemClock } from './domain/clock.js';
 import { DeployService } from './domain/deploy/deploy-service.js';
 import { DeployEventBus } from './domain/deploy/events.js';
 import { LeaseManager } from './domain/locks/lease.js';
-import type { AppLockStore, AuditStore, DeploymentEventStore, DeploymentStore, Runtime, TrafficSwitch } from './domain/ports.js';
+import type { AppLockStore, AuditStore, PinStore, DeploymentEventStore, DeploymentStore, Runtime, TrafficSwitch } from './domain/ports.js';
 
 export interface Services {
   env: Env;
@@ -35,6 +37,8 @@ export interface Services {
   locks: AppLockStore;
   deploys: DeployService;
   rollbacks: RollbackService;
+  pins: PinStore;
+  prune: PruneService;
   close(): Promise<void>;
 }
 
@@ -86,5 +90,7 @@ export async function createServices(options: ComposeOptions): Promise<Services>
   };
   const deploys = new DeployService(deps);
   const rollbacks = new RollbackService(deps, deploys);
-  return { env, apps, database, store, events, audit, bus, runtime, traffic, locks, deploys, rollbacks, close: () => database.close() };
+  const pins = new DrizzlePinStore(database.db);
+  const prune = new PruneService({ ...deps, pins }, deploys);
+  return { env, apps, database, store, events, audit, bus, runtime, traffic, locks, deploys, rollbacks, pins, prune, close: () => database.close() };
 }

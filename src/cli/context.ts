@@ -17,4 +17,8 @@ export interface ParsedOptions {
   yes: boolean;
   force: boolean;
   message?: string;
+  /** prune: plan only. */
+  dryRun: boolean;
+  /** prune: one app only. */
+  app?: string;
 }

@@ -83,6 +83,10 @@ const SourceSchema = z.custom<object>((value) => typeof value === 'object' && va
   },
 );
 
+const RetentionSchema = z
+  .object({ keepLast: z.number().int().min(0).max(1000).optional(), keepDays: z.number().min(0).max(3650).optional() })
+  .strict();
+
 const AppSchema = z
   .object({
     source: SourceSchema,
@@ -109,6 +113,7 @@ const AppSchema = z
       .refine((a) => a.when === 'always' || a.channels.length > 0, { message: 'when: channels needs at least one channel id', path: ['channels'] })
       .optional(),
     registry: registryField.optional(),
+    retention: RetentionSchema.optional(),
     migrations: z
       .object({
         paths: z.array(relativePath).default([]),
@@ -127,9 +132,15 @@ const AppSchema = z
 
 const FileSchema = z
   .object({
+    /** Default retention for every app; an app's own `retention` overrides it key by key. */
+    retention: RetentionSchema.optional(),
     apps: z.record(z.string().regex(APP_NAME, APP_NAME_RULE), AppSchema),
   })
   .strict();
+
+function dropUndefined<T extends object>(value: T | undefined): Partial<T> {
+  return Object.fromEntries(Object.entries(value ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
 
 function describeIssue(file: string, issue: z.core.$ZodIssue): string {
   const [first, app, ...rest] = issue.path.map(String);
@@ -173,6 +184,7 @@ export function parseAppsFile(text: string, file: string): AppSpec[] {
       access: app.access,
       approval: app.approval && { when: app.approval.when, channels: app.approval.channels, approvers: app.approval.approvers, expiryMs: app.approval.expiry },
       registry: app.registry,
+      retention: { keepLast: 10, keepDays: 30, ...dropUndefined(result.data.retention), ...dropUndefined(app.retention) },
       migrations: { paths: app.migrations.paths, database: app.migrations.database },
     };
   });

@@ -26,6 +26,8 @@ export interface AppSpec {
   access?: { deploy?: string[]; rollback?: string[] };
   /** When a deploy or rollback needs someone else's approval. */
   approval?: ApprovalPolicy;
+  /** Image retention (keep the last N successful deploys or the last D days, whichever keeps more). */
+  retention?: { keepLast: number; keepDays: number };
   /** Registry repository images are pushed to after each deploy, e.g. `127.0.0.1:5000/hello`. */
   registry?: string;
   migrations: {

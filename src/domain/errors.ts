@@ -26,6 +26,7 @@ export const ErrorCodes = {
   approval_closed: 409,
   approval_expired: 410,
   already_claimed: 409,
+  prune_in_progress: 409,
   invalid_argument: 400,
   database_unavailable: 503,
   interrupted: 500,

@@ -12,6 +12,8 @@ export interface SourceRepo {
   archive(app: AppSpec, sha: string): Promise<NodeJS.ReadableStream>;
   /** Fetches, then says whether the commit's objects are in the mirror and whether a branch or tag still reaches it. */
   commitStatus(app: AppSpec, sha: string): Promise<{ present: boolean; reachable: boolean }>;
+  /** The same for many commits after one fetch. */
+  commitsStatus(app: AppSpec, shas: string[]): Promise<Map<string, { present: boolean; reachable: boolean }>>;
   /** Files under `paths` added, modified or renamed from `from` to `to`. */
   changedPaths(app: AppSpec, from: string, to: string, paths: string[]): Promise<string[]>;
 }
@@ -20,6 +22,21 @@ export interface SourceRepo {
 export interface RegistryClient {
   /** True when the registry has a manifest for `ref` (`host/name:tag`). */
   has(ref: string): Promise<boolean>;
+  /** Deletes the manifest `ref` points at (by digest). False when it was already gone. */
+  delete(ref: string): Promise<boolean>;
+}
+
+export interface Pin {
+  app: string;
+  deploymentId: number;
+  pinnedBy: string;
+  pinnedAt: Date;
+}
+
+export interface PinStore {
+  pin(pin: Pin): Promise<void>;
+  unpin(app: string, deploymentId: number): Promise<boolean>;
+  list(app: string): Promise<Pin[]>;
 }
 
 export interface MigrationDatabase {
@@ -90,6 +107,10 @@ export interface Runtime {
   /** Makes the image available locally; pulls when missing (or always, per policy). Returns its id. */
   ensureImage(ref: string, pull: 'missing' | 'always', onLog: (line: string) => void): Promise<{ imageId: string }>;
   inspectImage(idOrRef: string): Promise<ImageInfo | undefined>;
+  /** Images deckhand built for an app (labelled deckhand.app). */
+  listImages(app: string): Promise<ImageInfo[]>;
+  /** Removes an image with all its tags; false when it was already gone. */
+  removeImage(id: string): Promise<boolean>;
   start(request: StartRequest): Promise<ContainerState>;
   inspectContainer(id: string): Promise<ContainerState | undefined>;
   /** Deckhand's containers for an app, running or stopped. */
@@ -120,6 +141,8 @@ export interface DeploymentStore {
   update(id: number, patch: DeploymentPatch): Promise<Deployment>;
   get(id: number): Promise<Deployment | undefined>;
   list(app: string, limit: number): Promise<Deployment[]>;
+  /** Every deploy of the app, newest first. */
+  all(app: string): Promise<Deployment[]>;
   /** The deploy serving the app now: the last one to succeed. */
   current(app: string): Promise<Deployment | undefined>;
   /** A successful deploy of the app created after `id`, if any. */

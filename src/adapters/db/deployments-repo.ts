@@ -37,6 +37,11 @@ export class DrizzleDeploymentStore implements DeploymentStore {
     return rows.map(toDeployment);
   }
 
+  async all(app: string): Promise<Deployment[]> {
+    const rows = await this.db.select().from(deployments).where(eq(deployments.app, app)).orderBy(desc(deployments.id));
+    return rows.map(toDeployment);
+  }
+
   async current(app: string): Promise<Deployment | undefined> {
     const [row] = await this.db
       .select()

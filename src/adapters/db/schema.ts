@@ -1,4 +1,4 @@
-import { bigserial, index, integer, jsonb, pgTable, serial, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigserial, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp } from 'drizzle-orm/pg-core';
 
 const tz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -115,3 +115,15 @@ export const actionClaims = pgTable('action_claims', {
   claimedBy: text('claimed_by').notNull(),
   claimedAt: tz('claimed_at').notNull(),
 });
+
+/** Deploys whose images retention must keep, whatever the policy says. */
+export const pins = pgTable(
+  'pins',
+  {
+    app: text('app').notNull(),
+    deploymentId: integer('deployment_id').notNull(),
+    pinnedBy: text('pinned_by').notNull(),
+    pinnedAt: tz('pinned_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.app, t.deploymentId] })],
+);

@@ -117,6 +117,21 @@ export class DockerRuntime implements Runtime {
     }
   }
 
+  async listImages(app: string): Promise<ImageInfo[]> {
+    const images = await this.docker.listImages({ filters: { label: [`${LABEL_APP}=${app}`] } });
+    return images.map((i) => ({ id: i.Id, refs: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'), sizeBytes: i.Size, createdAt: new Date(i.Created * 1000) }));
+  }
+
+  async removeImage(id: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(id).remove({ force: true, noprune: false });
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 404) return false;
+      throw error;
+    }
+  }
+
   async start(request: StartRequest): Promise<ContainerState> {
     const name = containerName(request.app, request.deploymentId);
     await this.removeByName(name);

@@ -105,7 +105,10 @@ export class GitSource implements SourceRepo {
   }
 
   async commitStatus(app: AppSpec, sha: string): Promise<{ present: boolean; reachable: boolean }> {
-    if (!/^[0-9a-f]{40,64}$/.test(sha)) return { present: false, reachable: false };
+    return (await this.commitsStatus(app, [sha])).get(sha)!;
+  }
+
+  async commitsStatus(app: AppSpec, shas: string[]): Promise<Map<string, { present: boolean; reachable: boolean }>> {
     return this.serial(this.mirrorPath(app), async () => {
       let dir: string;
       try {
@@ -113,13 +116,17 @@ export class GitSource implements SourceRepo {
       } catch {
         // Cannot reach the remote: say what the mirror knows, and that the remote could not confirm it.
         dir = this.mirrorPath(app);
-        if (!existsSync(join(dir, 'HEAD'))) return { present: false, reachable: false };
+        if (!existsSync(join(dir, 'HEAD'))) return new Map(shas.map((sha) => [sha, { present: false, reachable: false }]));
       }
       const git = this.git(dir);
-      const present = await git.raw(['cat-file', '-t', sha]).then((type) => type.trim() === 'commit', () => false);
-      if (!present) return { present: false, reachable: false };
-      const containing = await git.raw(['for-each-ref', '--count=1', '--contains', sha, '--format=%(refname)', 'refs/heads', 'refs/tags']).catch(() => '');
-      return { present, reachable: containing.trim().length > 0 };
+      const result = new Map<string, { present: boolean; reachable: boolean }>();
+      for (const sha of new Set(shas)) {
+        const valid = /^[0-9a-f]{40,64}$/.test(sha);
+        const present = valid && (await git.raw(['cat-file', '-t', sha]).then((type) => type.trim() === 'commit', () => false));
+        const containing = present ? await git.raw(['for-each-ref', '--count=1', '--contains', sha, '--format=%(refname)', 'refs/heads', 'refs/tags']).catch(() => '') : '';
+        result.set(sha, { present, reachable: containing.trim().length > 0 });
+      }
+      return result;
     });
   }
 

@@ -1,0 +1,29 @@
+import { DeckhandError } from '../../domain/errors.js';
+import { formatPruneReport } from '../../domain/retention/report-text.js';
+import type { CommandContext, ParsedOptions } from '../context.js';
+
+export async function pruneCommand(ctx: CommandContext, args: string[], options: ParsedOptions): Promise<number> {
+  if (args.length > 0) throw new DeckhandError('invalid_argument', 'Usage: deckhand prune [--app A] [--dry-run] [--json]');
+  const report = await ctx.services.prune.run({ app: options.app, dryRun: options.dryRun, actor: ctx.actor });
+  ctx.io.out(ctx.json ? JSON.stringify(report, null, 2) : formatPruneReport(report));
+  return report.apps.some((a) => a.failures.length > 0) ? 1 : 0;
+}
+
+export async function pinCommand(ctx: CommandContext, args: string[], _options: ParsedOptions, unpin = false): Promise<number> {
+  const [app, idText, extra] = args;
+  const id = Number((idText ?? '').replace(/^#/, ''));
+  if (!app || !Number.isInteger(id) || id < 1 || extra !== undefined) throw new DeckhandError('invalid_argument', `Usage: deckhand ${unpin ? 'unpin' : 'pin'} <app> <deploy-id>`);
+  ctx.services.deploys.requireApp(app);
+  const deployment = await ctx.services.store.get(id);
+  if (!deployment || deployment.app !== app) throw new DeckhandError('not_found', `There is no deploy #${id} of ${app}.`);
+  if (unpin) {
+    const removed = await ctx.services.pins.unpin(app, id);
+    await ctx.services.audit.record({ actor: ctx.actor, action: 'deploy.unpin', app, deploymentId: id, result: removed ? 'ok' : 'refused' });
+    ctx.io.out(removed ? `Unpinned #${id}: retention may prune its image again.` : `#${id} was not pinned.`);
+  } else {
+    await ctx.services.pins.pin({ app, deploymentId: id, pinnedBy: ctx.actor, pinnedAt: new Date() });
+    await ctx.services.audit.record({ actor: ctx.actor, action: 'deploy.pin', app, deploymentId: id, result: 'ok' });
+    ctx.io.out(`Pinned #${id}: retention keeps its image until unpinned.`);
+  }
+  return 0;
+}

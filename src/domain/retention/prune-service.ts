@@ -1,0 +1,190 @@
+import type { AppCatalog, AppSpec } from '../apps.js';
+import type { Clock } from '../clock.js';
+import type { DeployService } from '../deploy/deploy-service.js';
+import type { Deployment } from '../deployment.js';
+import { DeckhandError, asDeckhandError } from '../errors.js';
+import type { LeaseManager } from '../locks/lease.js';
+import type { AuditStore, DeploymentStore, PinStore, RegistryClient, Runtime, SourceRepo } from '../ports.js';
+import { DEFAULT_RETENTION, type ImageDecision, type RetentionPolicy, planRetention } from './policy.js';
+
+/** How a rollback to a deploy would get its image, after this run. */
+export type WindowPath = 'running' | 'instant' | 'pull' | 'rebuild' | 'impossible';
+
+export interface AppPruneReport {
+  app: string;
+  policy: RetentionPolicy;
+  decisions: ImageDecision[];
+  bytesFreed: number;
+  removedImages: number;
+  removedContainers: number;
+  registryDeleted: string[];
+  window: Array<{ deploymentId: number; path: WindowPath }>;
+  failures: string[];
+  /** Set when the app was not looked at (a deploy held its lock). */
+  skipped?: string;
+}
+
+export interface PruneReport {
+  dryRun: boolean;
+  startedAt: Date;
+  finishedAt: Date;
+  apps: AppPruneReport[];
+}
+
+export interface PruneDeps {
+  apps: AppCatalog;
+  store: DeploymentStore;
+  runtime: Runtime;
+  source: SourceRepo;
+  registry: RegistryClient;
+  pins: PinStore;
+  leases: LeaseManager;
+  audit: AuditStore;
+  clock: Clock;
+}
+
+export const PRUNE_LEASE = 'job:prune';
+
+/**
+ * Nightly retention: one run at a time across replicas (a database lease), each app under its deploy lock so a
+ * prune never races a deploy. Dry-run plans the same and removes nothing.
+ */
+export class PruneService {
+  constructor(
+    private readonly deps: PruneDeps,
+    private readonly deploys: DeployService,
+  ) {}
+
+  async run(options: { app?: string; dryRun: boolean; actor: string }): Promise<PruneReport> {
+    const apps = options.app ? [this.deploys.requireApp(options.app)] : this.deps.apps.names().map((n) => this.deploys.requireApp(n));
+    const lease = await this.deps.leases.tryAcquire(PRUNE_LEASE, options.actor);
+    if (!lease) {
+      const holder = await this.deps.leases.holder(PRUNE_LEASE);
+      throw new DeckhandError('prune_in_progress', `A prune run is already in progress${holder ? ` (until ${holder.expiresAt.toISOString()} unless renewed)` : ''}; this one did nothing.`);
+    }
+    const startedAt = this.deps.clock.now();
+    const reports: AppPruneReport[] = [];
+    try {
+      for (const app of apps) reports.push(await this.pruneApp(app, options));
+    } finally {
+      await lease.release();
+    }
+    const report: PruneReport = { dryRun: options.dryRun, startedAt, finishedAt: this.deps.clock.now(), apps: reports };
+    await this.deps.audit.record({
+      actor: options.actor,
+      action: 'prune.run',
+      app: options.app ?? null,
+      result: reports.some((r) => r.failures.length || r.skipped) ? 'failed' : 'ok',
+      details: {
+        dryRun: options.dryRun,
+        apps: reports.map((r) => ({
+          app: r.app,
+          skipped: r.skipped ?? null,
+          bytesFreed: r.bytesFreed,
+          plan: r.decisions.map((d) => ({ image: d.imageId, action: d.action, reasons: d.reasons, deployments: d.deploymentIds })),
+          registryDeleted: r.registryDeleted,
+          failures: r.failures,
+        })),
+      },
+    });
+    return report;
+  }
+
+  /** The plan and rollback window without removing anything and without the job lease (summaries). */
+  preview(app: AppSpec): Promise<AppPruneReport> {
+    return this.pruneApp(app, { dryRun: true, actor: 'deckhand' }, false);
+  }
+
+  private async pruneApp(app: AppSpec, options: { dryRun: boolean; actor: string }, lock = true): Promise<AppPruneReport> {
+    const policy = app.retention ?? DEFAULT_RETENTION;
+    const report: AppPruneReport = { app: app.name, policy, decisions: [], bytesFreed: 0, removedImages: 0, removedContainers: 0, registryDeleted: [], window: [], failures: [] };
+    const work = async () => {
+      const deployments = await this.deps.store.all(app.name);
+      report.decisions = planRetention(await this.gatherInput(app, policy, deployments));
+      if (!options.dryRun) await this.execute(app, deployments, report);
+      report.window = await this.window(app, deployments, report, options.dryRun);
+    };
+    try {
+      if (lock) await this.deploys.withAppLease(app, { actor: options.actor }, work, 'prune.refused');
+      else await work();
+    } catch (error) {
+      const e = asDeckhandError(error);
+      if (e.code === 'deploy_in_progress') report.skipped = 'a deploy was running; nothing was pruned for this app';
+      else report.failures.push(`${e.code}: ${e.message}`);
+    }
+    return report;
+  }
+
+  private async gatherInput(app: AppSpec, policy: RetentionPolicy, deployments: Deployment[]) {
+    const { runtime, source, pins, store, clock } = this.deps;
+    const images = new Map((await runtime.listImages(app.name)).map((i) => [i.id, i]));
+    // Images pulled for image apps carry no deckhand label: add every deployed image still on the host.
+    for (const id of new Set(deployments.map((d) => d.imageId).filter((x): x is string => x !== null))) {
+      if (!images.has(id)) {
+        const info = await runtime.inspectImage(id);
+        if (info) images.set(id, info);
+      }
+    }
+    let unfetchableCommits: string[] = [];
+    const commits = deployments.filter((d) => d.status === 'succeeded' && d.source === 'git' && d.commitSha).map((d) => d.commitSha!);
+    if (app.source.kind === 'git' && commits.length) {
+      const status = await source.commitsStatus(app, commits);
+      unfetchableCommits = [...status].filter(([, s]) => !s.reachable).map(([sha]) => sha);
+    }
+    return {
+      policy,
+      now: clock.now(),
+      deployments,
+      images: [...images.values()].map((i) => ({ imageId: i.id, sizeBytes: i.sizeBytes })),
+      currentId: (await store.current(app.name))?.id ?? null,
+      pinnedIds: (await pins.list(app.name)).map((p) => p.deploymentId),
+      unfetchableCommits,
+    };
+  }
+
+  private async execute(app: AppSpec, deployments: Deployment[], report: AppPruneReport): Promise<void> {
+    const { runtime, registry } = this.deps;
+    const containers = await runtime.listContainers(app.name);
+    for (const decision of report.decisions.filter((d) => d.action === 'prune')) {
+      try {
+        for (const container of containers.filter((c) => c.deploymentId !== null && decision.deploymentIds.includes(c.deploymentId))) {
+          if (container.running) throw new DeckhandError('internal', `container ${container.name} still runs this image; left alone`);
+          await runtime.remove(container.id);
+          report.removedContainers += 1;
+        }
+        if (await runtime.removeImage(decision.imageId)) {
+          report.removedImages += 1;
+          report.bytesFreed += decision.sizeBytes;
+        }
+        if (app.registry) {
+          for (const d of deployments.filter((x) => decision.deploymentIds.includes(x.id) && x.registryRef)) {
+            if (await registry.delete(d.registryRef!)) report.registryDeleted.push(d.registryRef!);
+          }
+        }
+      } catch (error) {
+        report.failures.push(`${decision.imageId.slice(7, 19)}: ${asDeckhandError(error).message}`);
+      }
+    }
+  }
+
+  /** For each successful deploy: how a rollback to it would get its image after this run (planned, for a dry run). */
+  private async window(app: AppSpec, deployments: Deployment[], report: AppPruneReport, dryRun: boolean): Promise<AppPruneReport['window']> {
+    const { runtime, registry, source, store } = this.deps;
+    const current = await store.current(app.name);
+    const succeeded = deployments.filter((d) => d.status === 'succeeded' && d.imageId);
+    const commits = app.source.kind === 'git' ? await source.commitsStatus(app, succeeded.map((d) => d.commitSha).filter((x): x is string => x !== null)).catch(() => new Map()) : new Map();
+    // A dry run removed nothing: count what it would remove as gone, from the host and (by the same rule) the registry.
+    const pruned = new Set(dryRun ? report.decisions.filter((d) => d.action === 'prune').map((d) => d.imageId) : []);
+    const window: AppPruneReport['window'] = [];
+    for (const d of succeeded) {
+      let path: WindowPath;
+      if (d.id === current?.id) path = 'running';
+      else if (!pruned.has(d.imageId!) && (await runtime.inspectImage(d.imageId!))) path = 'instant';
+      else if (app.registry && d.registryRef && !report.registryDeleted.includes(d.registryRef) && !pruned.has(d.imageId!) && (await registry.has(d.registryRef).catch(() => false))) path = 'pull';
+      else if (d.commitSha && commits.get(d.commitSha)?.present) path = 'rebuild';
+      else path = 'impossible';
+      window.push({ deploymentId: d.id, path });
+    }
+    return window;
+  }
+}

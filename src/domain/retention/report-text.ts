@@ -1,0 +1,43 @@
+import { formatBytes } from '../duration.js';
+import type { AppPruneReport, PruneReport, WindowPath } from './prune-service.js';
+
+const PATH_WORDS: Record<WindowPath, string> = {
+  running: 'running',
+  instant: 'instant (image on host)',
+  pull: 'needs a pull',
+  rebuild: 'needs a rebuild',
+  impossible: 'no longer possible',
+};
+
+/** Counts of decisions by reason, e.g. "keep_last 2, previous 1". */
+export function reasonCounts(report: AppPruneReport, action: 'keep' | 'prune'): string {
+  const counts = new Map<string, number>();
+  for (const d of report.decisions.filter((x) => x.action === action)) for (const r of d.reasons) counts.set(r, (counts.get(r) ?? 0) + 1);
+  return [...counts].map(([r, n]) => `${r} ${n}`).join(', ') || 'none';
+}
+
+/** "#12, #11 instant; #9 needs a rebuild; #3 no longer possible" */
+export function windowText(report: AppPruneReport): string {
+  const groups = new Map<WindowPath, number[]>();
+  for (const w of report.window) groups.set(w.path, [...(groups.get(w.path) ?? []), w.deploymentId]);
+  return (['running', 'instant', 'pull', 'rebuild', 'impossible'] as WindowPath[])
+    .filter((p) => groups.has(p))
+    .map((p) => `${groups.get(p)!.map((id) => `#${id}`).join(', ')} ${PATH_WORDS[p]}`)
+    .join('; ') || 'no successful deploys';
+}
+
+export function formatPruneReport(report: PruneReport): string {
+  const lines = [`Prune ${report.dryRun ? '(dry run: nothing removed) ' : ''}at ${report.finishedAt.toISOString()}`];
+  for (const app of report.apps) {
+    const kept = app.decisions.filter((d) => d.action === 'keep');
+    const pruned = app.decisions.filter((d) => d.action === 'prune');
+    lines.push(`${app.app} (keep last ${app.policy.keepLast} or ${app.policy.keepDays} days):`);
+    if (app.skipped) lines.push(`  skipped: ${app.skipped}`);
+    lines.push(`  kept ${kept.length} image(s): ${reasonCounts(app, 'keep')}`);
+    lines.push(`  ${report.dryRun ? 'would prune' : 'pruned'} ${pruned.length} image(s): ${reasonCounts(app, 'prune')}; ${report.dryRun ? 'would free' : 'freed'} ${formatBytes(report.dryRun ? pruned.reduce((n, d) => n + d.sizeBytes, 0) : app.bytesFreed)}`);
+    if (app.registryDeleted.length) lines.push(`  deleted from the registry: ${app.registryDeleted.join(', ')}`);
+    lines.push(`  rollback window: ${windowText(app)}`);
+    for (const failure of app.failures) lines.push(`  FAILED: ${failure}`);
+  }
+  return lines.join('\n');
+}
