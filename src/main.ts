@@ -2,6 +2,7 @@ import { createSlackBot } from './adapters/slack/app.js';
 import { createServices } from './compose.js';
 import { loadEnv } from './config/env.js';
 import { asDeckhandError } from './domain/errors.js';
+import { createJobs } from './jobs/schedules.js';
 
 const MISSING = `deckhand: the Slack bot needs credentials.
   Set SLACK_BOT_TOKEN (xoxb-..., from "OAuth & Permissions") and either
@@ -22,6 +23,11 @@ async function main(): Promise<number> {
     appToken: env.SLACK_APP_TOKEN,
     apiUrl: env.SLACK_API_URL,
   });
+  const jobs = createJobs(services, async (message) => {
+    if (env.DECKHAND_REPORT_CHANNEL) await bot.context.gateway.post(env.DECKHAND_REPORT_CHANNEL, message);
+    else process.stdout.write(`deckhand: ${message.text} (set DECKHAND_REPORT_CHANNEL to post reports to Slack)\n`);
+  });
+  jobs.start();
   if (env.SLACK_APP_TOKEN) {
     await bot.app.start();
     process.stdout.write('deckhand: connected to Slack in Socket Mode\n');
@@ -33,6 +39,7 @@ async function main(): Promise<number> {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
   });
   process.stdout.write('deckhand: stopping; waiting for running deploys to finish\n');
+  jobs.stop();
   await bot.app.stop();
   await bot.idle();
   await services.close();

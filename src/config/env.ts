@@ -1,3 +1,4 @@
+import { validate } from 'node-cron';
 import { z } from 'zod';
 import { parseDuration } from '../domain/duration.js';
 import { DeckhandError } from '../domain/errors.js';
@@ -14,6 +15,12 @@ const duration = (fallback: string) =>
       }
       return ms;
     });
+
+const cronExpression = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .refine((value) => validate(value), 'is not a cron expression (e.g. "0 3 * * *")');
 
 const optionalUrl = z
   .string()
@@ -35,6 +42,10 @@ const EnvSchema = z.object({
   SLACK_SIGNING_SECRET: z.string().min(1).optional(),
   SLACK_APP_TOKEN: z.string().startsWith('xapp-', 'an app-level token starts with xapp-').optional(),
   SLACK_API_URL: optionalUrl,
+  DECKHAND_PRUNE_CRON: cronExpression('0 3 * * *'),
+  DECKHAND_SUMMARY_CRON: cronExpression('0 9 * * 1'),
+  DECKHAND_REPORT_CHANNEL: z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'a Slack channel id such as C0123ABCD').optional(),
+  TZ: z.string().optional(),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
 });
 

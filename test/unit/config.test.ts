@@ -26,6 +26,7 @@ describe('deckhand.yml', () => {
         source: { kind: 'git', url: 'file:///srv/repos/hello.git', branch: 'main', dockerfile: 'Dockerfile' },
         run: { port: 18080, health: '/healthz', healthTimeoutMs: 30_000, env: { GREETING: 'hi' } },
         migrations: { paths: ['migrations/'] },
+        retention: { keepLast: 10, keepDays: 30 },
       },
     ]);
   });
@@ -37,6 +38,7 @@ describe('deckhand.yml', () => {
       source: { kind: 'image', image: '127.0.0.1:5000/web', pull: 'missing' },
       run: { port: 8080, health: '/', healthTimeoutMs: 30_000, env: { N: '1', B: 'true' } },
       migrations: { paths: [] },
+      retention: { keepLast: 10, keepDays: 30 },
     });
   });
 
@@ -59,11 +61,27 @@ describe('deckhand.yml', () => {
   });
 });
 
+describe('retention settings', () => {
+  it('a global default, overridden key by key per app', () => {
+    const apps = parseAppsFile('retention: { keepLast: 5 }\napps:\n  a:\n    source: { image: x }\n    run: { port: 1 }\n  b:\n    source: { image: y }\n    run: { port: 2 }\n    retention: { keepDays: 7 }\n', 'f.yml');
+    expect(apps.map((a) => a.retention)).toEqual([{ keepLast: 5, keepDays: 30 }, { keepLast: 5, keepDays: 7 }]);
+  });
+
+  it('refuses nonsense', () => {
+    expect(() => parseAppsFile('apps:\n  a:\n    source: { image: x }\n    run: { port: 1 }\n    retention: { keepLast: -1 }\n', 'f.yml')).toThrow(/app "a", key retention\.keepLast/);
+  });
+});
+
 describe('environment', () => {
   it('has sensible defaults', () => {
     expect(loadEnv({})).toMatchObject({ DECKHAND_DATA_DIR: '.deckhand', DECKHAND_CONFIG: './deckhand.yml', DECKHAND_DRAIN: 2000, DECKHAND_LOCK_LEASE: 60_000 });
     expect(loadEnv({}).DATABASE_URL).toBeUndefined();
     expect(loadEnv({ DATABASE_URL: '' }).DATABASE_URL).toBeUndefined();
+  });
+
+  it('validates cron expressions and has nightly and weekly defaults', () => {
+    expect(loadEnv({})).toMatchObject({ DECKHAND_PRUNE_CRON: '0 3 * * *', DECKHAND_SUMMARY_CRON: '0 9 * * 1' });
+    expect(() => loadEnv({ DECKHAND_PRUNE_CRON: 'every night' })).toThrow(/DECKHAND_PRUNE_CRON: is not a cron expression/);
   });
 
   it('names every bad variable in one message', () => {

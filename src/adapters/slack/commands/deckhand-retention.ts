@@ -1,0 +1,51 @@
+import type { AckFn, RespondArguments, RespondFn, SlashCommand } from '@slack/bolt';
+import type { AppSpec } from '../../../domain/apps.js';
+import { renderPruneReport } from '../blocks/prune-report.js';
+import { type SlackContext, inBackground } from '../context.js';
+import { authorize, ephemeral, errorText, findApp } from '../handler-kit.js';
+
+type Ack = AckFn<string | RespondArguments>;
+
+/** `/deckhand prune [app] [dry-run]`: needs deploy rights on every app it touches; the report goes to the channel. */
+export async function pruneSubcommand(ctx: SlackContext, command: SlashCommand, ack: Ack, respond: RespondFn, args: string[]): Promise<void> {
+  const dryRun = args.includes('dry-run');
+  const names = args.filter((a) => a !== 'dry-run');
+  if (names.length > 1) return ack(ephemeral('Usage: `/deckhand prune [app] [dry-run]`'));
+  let apps: AppSpec[];
+  if (names[0]) {
+    const app = findApp(ctx, names[0]);
+    if (typeof app === 'string') return ack(ephemeral(app));
+    apps = [app];
+  } else {
+    apps = ctx.services.apps.names().map((n) => ctx.services.deploys.requireApp(n));
+  }
+  await ack();
+  for (const app of apps) if (!(await authorize(ctx, respond, command.user_id, app, 'deploy'))) return;
+  await respond(ephemeral(`${dryRun ? 'Planning' : 'Running'} a prune of ${names[0] ?? 'every app'}; the report will be posted here.`));
+  inBackground(ctx, async () => {
+    try {
+      const report = await ctx.services.prune.run({ app: names[0], dryRun, actor: command.user_id });
+      await ctx.gateway.post(command.channel_id, renderPruneReport(report));
+    } catch (error) {
+      await respond(ephemeral(errorText(error)));
+    }
+  });
+}
+
+export async function pinSubcommand(ctx: SlackContext, command: SlashCommand, ack: Ack, respond: RespondFn, sub: 'pin' | 'unpin', name: string | undefined, rest: string[]): Promise<void> {
+  const id = Number((rest[0] ?? '').replace(/^#/, ''));
+  if (!name || rest.length !== 1 || !Number.isInteger(id) || id < 1) return ack(ephemeral(`Usage: \`/deckhand ${sub} <app> <deploy-id>\``));
+  const app = findApp(ctx, name);
+  if (typeof app === 'string') return ack(ephemeral(app));
+  await ack();
+  if (!(await authorize(ctx, respond, command.user_id, app, 'deploy'))) return;
+  const deployment = await ctx.services.store.get(id);
+  if (!deployment || deployment.app !== app.name) return void (await respond(ephemeral(`There is no deploy #${id} of \`${app.name}\`.`)));
+  if (sub === 'pin') {
+    await ctx.services.pins.pin({ app: app.name, deploymentId: id, pinnedBy: command.user_id, pinnedAt: ctx.clock.now() });
+  } else if (!(await ctx.services.pins.unpin(app.name, id))) {
+    return void (await respond(ephemeral(`#${id} was not pinned.`)));
+  }
+  await ctx.services.audit.record({ actor: command.user_id, action: `deploy.${sub}`, app: app.name, deploymentId: id, result: 'ok' });
+  await respond({ response_type: 'in_channel', text: sub === 'pin' ? `:pushpin: <@${command.user_id}> pinned ${app.name} #${id}: retention keeps its image.` : `<@${command.user_id}> unpinned ${app.name} #${id}.` });
+}
