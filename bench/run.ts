@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { DrizzleDeploymentStore } from '../src/adapters/db/deployments-repo.js';
 import { gitRefProblem } from '../src/domain/refs/git-ref.js';
 import { parseImageRef } from '../src/domain/refs/image-ref.js';
+import { planRetention } from '../src/domain/retention/policy.js';
 import { startCaddy } from '../test/helpers/caddy.js';
 import { createTestDatabase } from '../test/helpers/db.js';
 import { buildImageFromRepo, removeAppArtifacts } from '../test/helpers/docker.js';
@@ -33,6 +34,22 @@ function time(fn: () => void, n: number): number[] {
 
 report('validate git ref (µs)', time(() => gitRefProblem('release/2026.11-hotfix'), 20_000), 'µs');
 report('parse image reference (µs)', time(() => parseImageRef('127.0.0.1:5000/team/web:v1.2.3'), 20_000), 'µs');
+
+{
+  const history = Array.from({ length: 1000 }, (_, i) => ({
+    id: i + 1, app: 'bench', status: 'succeeded' as const, source: 'git' as const, gitRef: 'main', commitSha: `c${i}`, commitSubject: null, imageRef: null, imageId: `sha256:${i}`,
+    containerId: null, upstreamPort: null, trigger: 'cli' as const, actor: 'b', rollbackOf: null, rollbackSource: null, registryRef: null, envSnapshot: null,
+    errorCode: null, error: null, logTail: null, createdAt: new Date(Date.now() - i * 3_600_000), startedAt: null, finishedAt: new Date(Date.now() - i * 3_600_000),
+  }));
+  const input = { policy: { keepLast: 10, keepDays: 30 }, now: new Date(), deployments: history, images: history.map((d) => ({ imageId: d.imageId, sizeBytes: 1 })), currentId: 1, pinnedIds: [500], unfetchableCommits: ['c900'] };
+  const samples: number[] = [];
+  for (let i = 0; i < 20; i += 1) {
+    const t = performance.now();
+    planRetention(input);
+    samples.push(performance.now() - t);
+  }
+  report('retention plan over 1,000 deploys', samples);
+}
 
 const db = await createTestDatabase('pglite');
 const store = new DrizzleDeploymentStore(db.db);
@@ -72,6 +89,18 @@ if (await haveDocker()) {
       samples.push(performance.now() - t);
     }
     report(`deploy a local image end to end (${mode})`, samples);
+    // The 3 a.m. number: a rollback that reuses the image still on the host.
+    const rows = await services.store.list(app, 10);
+    const rollbacks: number[] = [];
+    for (let i = 0; i < 4; i += 1) {
+      const current = await services.store.current(app);
+      const target = rows.find((d) => d.status === 'succeeded' && d.imageId !== current?.imageId)!;
+      const t = performance.now();
+      const { deployment } = await services.rollbacks.rollback(app, target.id, 'bench');
+      if (deployment.status !== 'succeeded' || deployment.rollbackSource !== 'reuse_image') throw new Error(`bench rollback failed: ${deployment.error}`);
+      rollbacks.push(performance.now() - t);
+    }
+    report(`rollback reusing the local image (${mode})`, rollbacks);
     await removeAppArtifacts([app]);
     await services.dispose();
   }
