@@ -52,7 +52,7 @@ export function createTestRepo(versions: Version[]): TestRepo {
       mkdirSync(join(dir, 'www'));
       writeFileSync(join(dir, 'www', 'index.html'), version.body);
       if (version.healthy !== false) writeFileSync(join(dir, 'www', 'healthz'), 'ok');
-      writeFileSync(join(dir, 'start.sh'), `echo "starting ${version.body} on port $PORT"\nexec /bin/busybox httpd -f -v -p 127.0.0.1:$PORT -h /www\n`);
+      writeFileSync(join(dir, 'start.sh'), `echo "starting ${version.body} on port $PORT"\necho "using token $API_TOKEN"\nexec /bin/busybox httpd -f -v -p 127.0.0.1:$PORT -h /www\n`);
       for (const [path, content] of Object.entries(version.files ?? {})) {
         mkdirSync(join(dir, path, '..'), { recursive: true });
         writeFileSync(join(dir, path), content);

@@ -25,7 +25,7 @@ describe.skipIf(!enabled)('deploy engine on a real Docker engine, git repository
     [v1, v2, v3] = repo.commits as [string, string, string];
     caddy = await startCaddy();
     port = await freePort();
-    services = await createTestServices({ apps: [gitApp(app, repo.url, port, { healthTimeoutMs: 3000 })], caddyAdminUrl: caddy.adminUrl });
+    services = await createTestServices({ apps: [gitApp(app, repo.url, port, { healthTimeoutMs: 3000, env: { GREETING: 'hi', API_TOKEN: 'tok-9f8e7d6c5b4a' } })], caddyAdminUrl: caddy.adminUrl });
   });
 
   afterAll(async () => {
@@ -71,6 +71,9 @@ describe.skipIf(!enabled)('deploy engine on a real Docker engine, git repository
     expect(d3.errorCode).toBe('health_check_failed');
     expect(d3.error).toMatch(/\/healthz did not answer 2xx within 3s \(last: HTTP 404\)/);
     expect(d3.logTail?.join('\n')).toMatch(/starting v3 on port \d+/);
+    // The container printed a secret from its env: it never reaches the log tail (nor Slack, nor the CLI).
+    expect(d3.logTail).toContain('using token ***');
+    expect(JSON.stringify(await services.events.list(d3.id))).not.toContain('tok-9f8e7d6c5b4a');
     expect(await get(port)).toEqual({ status: 200, body: 'v2' });
     const left = (await services.runtime.listContainers(app)).filter((c) => c.deploymentId === d3.id);
     expect(left).toEqual([]);

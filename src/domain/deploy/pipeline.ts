@@ -6,6 +6,7 @@ import type { DeploymentEventStore, DeploymentStore, HealthProbe, Runtime, Sourc
 import { type DeployEvent, type DeployEventBus, LogTail, type Phase } from './events.js';
 import { waitForHealthy } from './health-wait.js';
 import { snapshotEnv } from '../rollback/env-snapshot.js';
+import { makeRedactor } from '../redact.js';
 
 /** What a deploy runs: a build from git, an image reference, or an image already on the host (rollback). */
 export type Artifact =
@@ -47,6 +48,8 @@ export async function runPipeline(deps: PipelineDeps, app: AppSpec, deployment: 
 class PipelineRun {
   private readonly buildLog: LogTail;
   private readonly started: number;
+  /** Everything that leaves the pipeline (events, stored logs and errors) goes through this first. */
+  private readonly redact: (text: string) => string;
   private pending: Promise<unknown> = Promise.resolve();
   private newContainerId: string | null = null;
   private stoppedForRecreate: string[] = [];
@@ -57,6 +60,7 @@ class PipelineRun {
     private deployment: Deployment,
   ) {
     this.buildLog = new LogTail(deps.settings.logTailLines);
+    this.redact = makeRedactor(app.run.env);
     this.started = (deployment.startedAt ?? deps.clock.now()).getTime();
   }
 
@@ -89,7 +93,8 @@ class PipelineRun {
     this.emit({ type: 'phase', phase, message });
   }
 
-  private log = (line: string): void => {
+  private log = (raw: string): void => {
+    const line = this.redact(raw);
     this.buildLog.push(line);
     this.emit({ type: 'log', line });
   };
@@ -224,7 +229,7 @@ class PipelineRun {
     const { runtime } = this.deps;
     let logTail = this.buildLog.get();
     if (this.newContainerId) {
-      logTail = await runtime.logsTail(this.newContainerId, this.deps.settings.logTailLines).catch(() => logTail);
+      logTail = (await runtime.logsTail(this.newContainerId, this.deps.settings.logTailLines).catch(() => logTail)).map(this.redact);
       await runtime.remove(this.newContainerId).catch(() => undefined);
     }
     for (const id of this.stoppedForRecreate) {
@@ -235,7 +240,7 @@ class PipelineRun {
         this.phase('cleanup', `Could not restart the previous container: ${asDeckhandError(restartError).message}`);
       }
     }
-    return this.finish({ status: 'failed', errorCode: error.code, error: error.message, logTail, containerId: null, upstreamPort: null });
+    return this.finish({ status: 'failed', errorCode: error.code, error: this.redact(error.message), logTail, containerId: null, upstreamPort: null });
   }
 
   private async finish(patch: Parameters<DeploymentStore['update']>[1]): Promise<Deployment> {
