@@ -17,6 +17,7 @@ async function main(): Promise<number> {
     return 1;
   }
   const services = await createServices({ env });
+  for (const note of await services.deploys.reconcile()) process.stdout.write(`deckhand: reconcile: ${note}\n`);
   const bot = createSlackBot(services, {
     botToken: env.SLACK_BOT_TOKEN,
     signingSecret: env.SLACK_SIGNING_SECRET,

@@ -119,6 +119,15 @@ describe.skipIf(!enabled)('deploy engine on a real Docker engine, git repository
     expect(await leases.holder(appLeaseName(app))).toBeUndefined();
   });
 
+  it('at boot, reconcile points a Caddy that lost its routes back at the running container', async () => {
+    const current = (await services.store.current(app))!;
+    await services.traffic.point(app, port, 1); // as if Caddy restarted with a stale route
+    expect(await new CaddyProxy(caddy.adminUrl).upstream(app)).toBe(1);
+    expect(await services.deploys.reconcile()).toEqual([]);
+    expect(await new CaddyProxy(caddy.adminUrl).upstream(app)).toBe(current.upstreamPort);
+    expect((await get(port)).status).toBe(200);
+  });
+
   it('ends a queued deploy that a newer successful deploy overtook as superseded, without running it', async () => {
     const queued = await services.deploys.enqueue({ app, ref: 'main', actor: 'U-bob', trigger: 'slack' });
     expect(queued.status).toBe('queued');

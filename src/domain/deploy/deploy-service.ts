@@ -134,6 +134,31 @@ export class DeployService {
     });
   }
 
+  /**
+   * At start-up: for every app whose lock is free, close deploys a dead process left half-done, bring back the
+   * serving container if it is stopped, and (proxy mode) point the route at it again, in case the proxy lost its
+   * config. Returns one line per app that needed anything.
+   */
+  async reconcile(actor = 'deckhand:boot'): Promise<string[]> {
+    const notes: string[] = [];
+    for (const name of this.deps.apps.names()) {
+      const app = this.requireApp(name);
+      try {
+        await this.withAppLease(app, { actor }, async () => {
+          const current = await this.deps.store.current(name);
+          if (this.deps.traffic.mode === 'proxy' && current?.upstreamPort && current.containerId) {
+            const state = await this.deps.runtime.inspectContainer(current.containerId);
+            if (state?.running) await this.deps.traffic.point(name, app.run.port, current.upstreamPort);
+            else notes.push(`${name}: the container of #${current.id} is not running`);
+          }
+        });
+      } catch (error) {
+        notes.push(`${name}: ${asDeckhandError(error).message}`);
+      }
+    }
+    return notes;
+  }
+
   /** A queued deploy that will never run (denied, expired): closed as failed with the reason. */
   async cancelQueued(id: number, reason: 'denied' | 'expired' | 'superseded', actor: string): Promise<void> {
     const queued = await this.deps.store.get(id);
@@ -205,6 +230,7 @@ export class DeployService {
       const state = await runtime.inspectContainer(current.containerId);
       if (state && !state.running) await runtime.restart(current.containerId);
     }
+    await this.deps.audit.record({ actor: 'deckhand', action: 'deploy.recover', app: app.name, result: 'ok', details: { interrupted: stale.map((d) => d.id) } });
   }
 
   private async resolve(app: AppSpec, target: Target, request: DeployRequest): Promise<{ commit: string | null; subject: string | null; artifact: Artifact }> {
