@@ -1,8 +1,10 @@
-# deckhand's own image. Run it on the Docker host it deploys to, with the host's Docker socket and host networking
-# (health checks and the Caddy admin API are reached on 127.0.0.1):
-#   docker run -d --name deckhand --network host \
+# deckhand's own image: the Slack bot by default. Run it on the Docker host it deploys to, with the host's Docker
+# socket and host networking (health checks and the Caddy admin API are reached on 127.0.0.1):
+#   docker run -d --name deckhand --network host --restart unless-stopped \
 #     -v /var/run/docker.sock:/var/run/docker.sock -v deckhand-data:/data \
-#     -v $PWD/deckhand.yml:/etc/deckhand/deckhand.yml:ro deckhand deploys hello
+#     -v $PWD/deckhand.yml:/etc/deckhand/deckhand.yml:ro \
+#     -e SLACK_BOT_TOKEN -e SLACK_SIGNING_SECRET -e DECKHAND_CADDY_ADMIN_URL=http://127.0.0.1:2019 deckhand
+# The CLI (break-glass when Slack is down): docker exec deckhand deckhand deploys hello
 FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -22,6 +24,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY drizzle ./drizzle
 COPY bin ./bin
+RUN ln -s /app/bin/deckhand.js /usr/local/bin/deckhand
 VOLUME /data
-ENTRYPOINT ["node", "bin/deckhand.js"]
-CMD ["help"]
+EXPOSE 3000
+CMD ["node", "dist/main.js"]
