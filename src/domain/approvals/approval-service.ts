@@ -97,11 +97,10 @@ export class ApprovalService {
   }
 
   private async isStale(approval: Approval): Promise<boolean> {
-    const current = await this.deps.store.current(approval.app);
     if (approval.kind === 'deploy' && approval.deploymentId !== null) {
       return (await this.deps.store.newerSucceeded(approval.app, approval.deploymentId)) !== undefined;
     }
-    return (current?.id ?? null) !== approval.baselineId;
+    return ((await this.deps.store.current(approval.app))?.id ?? null) !== approval.baselineId;
   }
 }
 

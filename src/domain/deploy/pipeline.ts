@@ -108,9 +108,9 @@ class PipelineRun {
     if (artifact.kind === 'build') {
       await this.update({ status: 'building' });
       this.phase('build', `Building ${this.app.name} at ${artifact.commit.slice(0, 7)}`);
+      if (this.app.source.kind !== 'git') throw new DeckhandError('internal', 'a build needs a git source');
       const imageRef = imageRefFor(this.app.name, this.deployment.id);
       const context = await source.archive(this.app, artifact.commit);
-      if (this.app.source.kind !== 'git') throw new DeckhandError('internal', 'a build needs a git source');
       const { imageId } = await runtime.build({
         app: this.app.name,
         deploymentId: this.deployment.id,

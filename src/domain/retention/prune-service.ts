@@ -45,6 +45,8 @@ export interface PruneDeps {
 
 export const PRUNE_LEASE = 'job:prune';
 
+type CommitStatus = Map<string, { present: boolean; reachable: boolean }>;
+
 /**
  * Nightly retention: one run at a time across replicas (a database lease), each app under its deploy lock so a
  * prune never races a deploy. Dry-run plans the same and removes nothing.
@@ -100,9 +102,10 @@ export class PruneService {
     const report: AppPruneReport = { app: app.name, policy, decisions: [], bytesFreed: 0, removedImages: 0, removedContainers: 0, registryDeleted: [], window: [], failures: [] };
     const work = async () => {
       const deployments = await this.deps.store.all(app.name);
-      report.decisions = planRetention(await this.gatherInput(app, policy, deployments));
+      const commits = await this.commitStatus(app, deployments);
+      report.decisions = planRetention(await this.gatherInput(app, policy, deployments, commits));
       if (!options.dryRun) await this.execute(app, deployments, report);
-      report.window = await this.window(app, deployments, report, options.dryRun);
+      report.window = await this.window(app, deployments, report, options.dryRun, commits);
     };
     try {
       if (lock) await this.deploys.withAppLease(app, { actor: options.actor }, work, 'prune.refused');
@@ -115,8 +118,15 @@ export class PruneService {
     return report;
   }
 
-  private async gatherInput(app: AppSpec, policy: RetentionPolicy, deployments: Deployment[]) {
-    const { runtime, source, pins, store, clock } = this.deps;
+  /** One fetch per app: whether each successful deploy's commit is still in the mirror and still reachable. */
+  private async commitStatus(app: AppSpec, deployments: Deployment[]): Promise<CommitStatus> {
+    const commits = deployments.filter((d) => d.status === 'succeeded' && d.source === 'git' && d.commitSha).map((d) => d.commitSha!);
+    if (app.source.kind !== 'git' || commits.length === 0) return new Map();
+    return this.deps.source.commitsStatus(app, commits);
+  }
+
+  private async gatherInput(app: AppSpec, policy: RetentionPolicy, deployments: Deployment[], commits: CommitStatus) {
+    const { runtime, pins, store, clock } = this.deps;
     const images = new Map((await runtime.listImages(app.name)).map((i) => [i.id, i]));
     // Images pulled for image apps carry no deckhand label: add every deployed image still on the host.
     for (const id of new Set(deployments.map((d) => d.imageId).filter((x): x is string => x !== null))) {
@@ -125,12 +135,7 @@ export class PruneService {
         if (info) images.set(id, info);
       }
     }
-    let unfetchableCommits: string[] = [];
-    const commits = deployments.filter((d) => d.status === 'succeeded' && d.source === 'git' && d.commitSha).map((d) => d.commitSha!);
-    if (app.source.kind === 'git' && commits.length) {
-      const status = await source.commitsStatus(app, commits);
-      unfetchableCommits = [...status].filter(([, s]) => !s.reachable).map(([sha]) => sha);
-    }
+    const unfetchableCommits = [...commits].filter(([, s]) => !s.reachable).map(([sha]) => sha);
     return {
       policy,
       now: clock.now(),
@@ -168,11 +173,10 @@ export class PruneService {
   }
 
   /** For each successful deploy: how a rollback to it would get its image after this run (planned, for a dry run). */
-  private async window(app: AppSpec, deployments: Deployment[], report: AppPruneReport, dryRun: boolean): Promise<AppPruneReport['window']> {
-    const { runtime, registry, source, store } = this.deps;
+  private async window(app: AppSpec, deployments: Deployment[], report: AppPruneReport, dryRun: boolean, commits: CommitStatus): Promise<AppPruneReport['window']> {
+    const { runtime, registry, store } = this.deps;
     const current = await store.current(app.name);
     const succeeded = deployments.filter((d) => d.status === 'succeeded' && d.imageId);
-    const commits = app.source.kind === 'git' ? await source.commitsStatus(app, succeeded.map((d) => d.commitSha).filter((x): x is string => x !== null)).catch(() => new Map()) : new Map();
     // A dry run removed nothing: count what it would remove as gone, from the host and (by the same rule) the registry.
     const pruned = new Set(dryRun ? report.decisions.filter((d) => d.action === 'prune').map((d) => d.imageId) : []);
     const window: AppPruneReport['window'] = [];
