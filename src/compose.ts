@@ -7,6 +7,7 @@ import { HttpRegistryClient } from './adapters/http/registry-client.js';
 import { RollbackService } from './domain/rollback/rollback-service.js';
 import { PruneService } from './domain/retention/prune-service.js';
 import { DrizzlePinStore } from './adapters/db/pins-repo.js';
+import { AppControls } from './domain/locks/app-controls.js';
 import { type Database, openDatabase } from './adapters/db/client.js';
 import { DrizzleDeploymentStore } from './adapters/db/deployments-repo.js';
 import { DrizzleDeploymentEventStore } from './adapters/db/events-repo.js';
@@ -38,6 +39,7 @@ export interface Services {
   deploys: DeployService;
   rollbacks: RollbackService;
   pins: PinStore;
+  controls: AppControls;
   prune: PruneService;
   close(): Promise<void>;
 }
@@ -89,8 +91,9 @@ export async function createServices(options: ComposeOptions): Promise<Services>
     envLookup: options.envLookup ?? ((name: string) => process.env[name]),
   };
   const deploys = new DeployService(deps);
-  const rollbacks = new RollbackService(deps, deploys);
   const pins = new DrizzlePinStore(database.db);
+  const controls = new AppControls({ locks, pins, store, audit, clock });
+  const rollbacks = new RollbackService(deps, deploys, controls);
   const prune = new PruneService({ ...deps, pins }, deploys);
-  return { env, apps, database, store, events, audit, bus, runtime, traffic, locks, deploys, rollbacks, pins, prune, close: () => database.close() };
+  return { env, apps, database, store, events, audit, bus, runtime, traffic, locks, deploys, rollbacks, pins, controls, prune, close: () => database.close() };
 }

@@ -52,3 +52,13 @@ export type NewDeployment = Pick<Deployment, 'app' | 'status' | 'source' | 'trig
   Partial<Pick<Deployment, 'gitRef' | 'commitSha' | 'commitSubject' | 'imageRef' | 'imageId' | 'rollbackOf' | 'rollbackSource' | 'startedAt' | 'registryRef'>>;
 
 export type DeploymentPatch = Partial<Omit<Deployment, 'id' | 'app' | 'createdAt'>>;
+
+/**
+ * The previous successful deploy: the last one to succeed before `current` that runs a different image. Rollback's
+ * default target and a deploy retention always keeps; one rule for both, so they cannot drift apart.
+ */
+export function previousSuccessful(deployments: Deployment[], current: Deployment | undefined): Deployment | undefined {
+  return deployments
+    .filter((d) => d.status === 'succeeded' && d.imageId && d.finishedAt && d.id !== current?.id && d.imageId !== current?.imageId && (!current?.finishedAt || d.finishedAt <= current.finishedAt))
+    .sort((a, b) => b.finishedAt!.getTime() - a.finishedAt!.getTime() || b.id - a.id)[0];
+}

@@ -15,8 +15,7 @@ export async function lockCommand(ctx: CommandContext, args: string[], options: 
   }
   if (!app || extra !== undefined || !options.message?.trim()) throw new DeckhandError('invalid_argument', USAGE);
   services.deploys.requireApp(app);
-  await services.locks.set({ app, reason: options.message.trim(), lockedBy: ctx.actor, lockedAt: new Date(), deploymentId: null });
-  await services.audit.record({ actor: ctx.actor, action: 'app.lock', app, result: 'ok', details: { reason: options.message.trim() } });
+  await services.controls.lock(app, options.message.trim(), ctx.actor);
   io.out(json ? JSON.stringify({ app, locked: true, reason: options.message.trim() }) : `Locked ${app}: ${options.message.trim()}`);
   return 0;
 }
@@ -26,8 +25,7 @@ export async function unlockCommand(ctx: CommandContext, args: string[]): Promis
   if (!app || extra !== undefined) throw new DeckhandError('invalid_argument', USAGE);
   const { io, services, json } = ctx;
   services.deploys.requireApp(app);
-  const removed = await services.locks.clear(app);
-  await services.audit.record({ actor: ctx.actor, action: 'app.unlock', app, result: removed ? 'ok' : 'refused', details: { was: removed?.reason ?? null } });
+  const removed = await services.controls.unlock(app, ctx.actor);
   io.out(json ? JSON.stringify({ app, locked: false, was: removed?.reason ?? null }) : removed ? `Unlocked ${app} (was: ${removed.reason}).` : `${app} was not locked.`);
   return 0;
 }

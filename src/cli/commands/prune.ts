@@ -14,15 +14,11 @@ export async function pinCommand(ctx: CommandContext, args: string[], _options: 
   const id = Number((idText ?? '').replace(/^#/, ''));
   if (!app || !Number.isInteger(id) || id < 1 || extra !== undefined) throw new DeckhandError('invalid_argument', `Usage: deckhand ${unpin ? 'unpin' : 'pin'} <app> <deploy-id>`);
   ctx.services.deploys.requireApp(app);
-  const deployment = await ctx.services.store.get(id);
-  if (!deployment || deployment.app !== app) throw new DeckhandError('not_found', `There is no deploy #${id} of ${app}.`);
   if (unpin) {
-    const removed = await ctx.services.pins.unpin(app, id);
-    await ctx.services.audit.record({ actor: ctx.actor, action: 'deploy.unpin', app, deploymentId: id, result: removed ? 'ok' : 'refused' });
+    const removed = await ctx.services.controls.unpin(app, id, ctx.actor);
     ctx.io.out(removed ? `Unpinned #${id}: retention may prune its image again.` : `#${id} was not pinned.`);
   } else {
-    await ctx.services.pins.pin({ app, deploymentId: id, pinnedBy: ctx.actor, pinnedAt: new Date() });
-    await ctx.services.audit.record({ actor: ctx.actor, action: 'deploy.pin', app, deploymentId: id, result: 'ok' });
+    await ctx.services.controls.pin(app, id, ctx.actor);
     ctx.io.out(`Pinned #${id}: retention keeps its image until unpinned.`);
   }
   return 0;

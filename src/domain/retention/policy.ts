@@ -1,5 +1,5 @@
 import type { Deployment } from '../deployment.js';
-import { isTerminal } from '../deployment.js';
+import { isTerminal, previousSuccessful } from '../deployment.js';
 
 export interface RetentionPolicy {
   /** Keep the images of the last N successful deploys... */
@@ -51,8 +51,7 @@ export function planRetention(input: RetentionInput): ImageDecision[] {
   const succeeded = deployments
     .filter((d) => d.status === 'succeeded' && d.imageId)
     .sort((a, b) => (b.finishedAt?.getTime() ?? 0) - (a.finishedAt?.getTime() ?? 0) || b.id - a.id);
-  const current = succeeded.find((d) => d.id === currentId);
-  const previous = succeeded.find((d) => d.id !== currentId && d.imageId !== current?.imageId && (!current?.finishedAt || (d.finishedAt ?? now) <= current.finishedAt));
+  const previous = previousSuccessful(succeeded, succeeded.find((d) => d.id === currentId));
   const keepLast = new Set(succeeded.slice(0, Math.max(0, policy.keepLast)).map((d) => d.id));
   const since = now.getTime() - policy.keepDays * DAY;
   const unfetchable = new Set(input.unfetchableCommits);

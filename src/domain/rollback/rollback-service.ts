@@ -1,13 +1,11 @@
-import type { Deployment } from '../deployment.js';
+import { type Deployment, previousSuccessful } from '../deployment.js';
 import type { DeployService, DeployServiceDeps } from '../deploy/deploy-service.js';
 import { type Artifact, runPipeline } from '../deploy/pipeline.js';
 import { DeckhandError, asDeckhandError } from '../errors.js';
-import type { AppLockStore } from '../ports.js';
+import type { AppControls } from '../locks/app-controls.js';
 import { type PlannerDeps, type RollbackPlan, planRollback } from './plan.js';
 
-export interface RollbackServiceDeps extends DeployServiceDeps, PlannerDeps {
-  locks: AppLockStore;
-}
+export type RollbackServiceDeps = DeployServiceDeps & PlannerDeps;
 
 export interface RollbackResult {
   plan: RollbackPlan;
@@ -22,6 +20,7 @@ export class RollbackService {
   constructor(
     private readonly deps: RollbackServiceDeps,
     private readonly deploys: DeployService,
+    private readonly controls: AppControls,
   ) {}
 
   /** Changes nothing: what a rollback would do, with its warnings. */
@@ -32,18 +31,14 @@ export class RollbackService {
 
   /** The last successful deploy before the current one that runs a different image. */
   async previousTarget(appName: string): Promise<number> {
-    const current = await this.deps.store.current(appName);
-    const candidates = (await this.deps.store.list(appName, 200)).filter(
-      (d) => d.status === 'succeeded' && d.id !== current?.id && d.imageId !== current?.imageId && d.finishedAt && (!current?.finishedAt || d.finishedAt <= current.finishedAt),
-    );
-    candidates.sort((a, b) => b.finishedAt!.getTime() - a.finishedAt!.getTime());
-    if (!candidates[0]) throw new DeckhandError('not_found', `${appName} has no earlier successful deploy to roll back to.`, { app: appName });
-    return candidates[0].id;
+    const previous = previousSuccessful(await this.deps.store.all(appName), await this.deps.store.current(appName));
+    if (!previous) throw new DeckhandError('not_found', `${appName} has no earlier successful deploy to roll back to.`, { app: appName });
+    return previous.id;
   }
 
   async rollback(appName: string, targetId: number | undefined, actor: string): Promise<RollbackResult> {
     const app = this.deploys.requireApp(appName);
-    const { store, audit, locks, clock } = this.deps;
+    const { store, audit, clock } = this.deps;
     return this.deploys.withAppLease(app, { actor }, async () => {
       let plan: RollbackPlan;
       try {
@@ -87,8 +82,7 @@ export class RollbackService {
       });
       if (succeeded) {
         // As Shipit does: keep automatic or stale deploys from bringing the bad commit straight back.
-        await locks.set({ app: appName, reason: `rolled back from #${plan.current?.id ?? '?'} by @${actor}`, lockedBy: actor, lockedAt: clock.now(), deploymentId: final.id });
-        await audit.record({ actor, action: 'app.lock', app: appName, deploymentId: final.id, result: 'ok', details: { reason: 'rollback' } });
+        await this.controls.lock(appName, `rolled back from #${plan.current?.id ?? '?'} by @${actor}`, actor, final.id);
       }
       return { plan, deployment: final };
     }, 'deploy.rollback');

@@ -39,13 +39,11 @@ export async function pinSubcommand(ctx: SlackContext, command: SlashCommand, ac
   if (typeof app === 'string') return ack(ephemeral(app));
   await ack();
   if (!(await authorize(ctx, respond, command.user_id, app, 'deploy'))) return;
-  const deployment = await ctx.services.store.get(id);
-  if (!deployment || deployment.app !== app.name) return void (await respond(ephemeral(`There is no deploy #${id} of \`${app.name}\`.`)));
-  if (sub === 'pin') {
-    await ctx.services.pins.pin({ app: app.name, deploymentId: id, pinnedBy: command.user_id, pinnedAt: ctx.clock.now() });
-  } else if (!(await ctx.services.pins.unpin(app.name, id))) {
-    return void (await respond(ephemeral(`#${id} was not pinned.`)));
+  try {
+    if (sub === 'pin') await ctx.services.controls.pin(app.name, id, command.user_id);
+    else if (!(await ctx.services.controls.unpin(app.name, id, command.user_id))) return void (await respond(ephemeral(`#${id} was not pinned.`)));
+  } catch (error) {
+    return void (await respond(ephemeral(errorText(error))));
   }
-  await ctx.services.audit.record({ actor: command.user_id, action: `deploy.${sub}`, app: app.name, deploymentId: id, result: 'ok' });
   await respond({ response_type: 'in_channel', text: sub === 'pin' ? `:pushpin: <@${command.user_id}> pinned ${app.name} #${id}: retention keeps its image.` : `<@${command.user_id}> unpinned ${app.name} #${id}.` });
 }

@@ -27,16 +27,14 @@ export function deckhandCommand(ctx: SlackContext) {
     if (typeof app === 'string') return ack(ephemeral(app));
     await ack();
     if (!(await authorize(ctx, respond, command.user_id, app, 'deploy'))) return;
-    const { locks, audit } = ctx.services;
+    const { controls } = ctx.services;
     if (sub === 'lock') {
       const reason = rest.join(' ');
-      await locks.set({ app: app.name, reason, lockedBy: command.user_id, lockedAt: ctx.clock.now(), deploymentId: null });
-      await audit.record({ actor: command.user_id, action: 'app.lock', app: app.name, result: 'ok', details: { reason } });
+      await controls.lock(app.name, reason, command.user_id);
       await respond({ response_type: 'in_channel', text: `:lock: <@${command.user_id}> locked *${app.name}*: ${reason}` });
       return;
     }
-    const removed = await locks.clear(app.name);
-    await audit.record({ actor: command.user_id, action: 'app.unlock', app: app.name, result: removed ? 'ok' : 'refused', details: { was: removed?.reason ?? null } });
+    const removed = await controls.unlock(app.name, command.user_id);
     await respond(removed ? { response_type: 'in_channel', text: `:unlock: <@${command.user_id}> unlocked *${app.name}* (was: ${removed.reason})` } : ephemeral(`${app.name} was not locked.`));
   };
 }
