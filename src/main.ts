@@ -3,6 +3,7 @@ import { createServices } from './compose.js';
 import { loadEnv } from './config/env.js';
 import { asDeckhandError } from './domain/errors.js';
 import { createJobs } from './jobs/schedules.js';
+import { createWatchdog } from './jobs/watchdog.js';
 
 const MISSING = `deckhand: the Slack bot needs credentials.
   Set SLACK_BOT_TOKEN (xoxb-..., from "OAuth & Permissions") and either
@@ -29,6 +30,11 @@ async function main(): Promise<number> {
     else process.stdout.write(`deckhand: ${message.text} (set DECKHAND_REPORT_CHANNEL to post reports to Slack)\n`);
   });
   jobs.start();
+  const watchdog = createWatchdog(services, env.DECKHAND_WATCHDOG_INTERVAL, async (notes) => {
+    for (const note of notes) process.stdout.write(`deckhand: watchdog: ${note}\n`);
+    if (env.DECKHAND_REPORT_CHANNEL) await bot.context.gateway.post(env.DECKHAND_REPORT_CHANNEL, { text: `:rotating_light: deckhand recovered:\n${notes.map((n) => `• ${n}`).join('\n')}` });
+  });
+  watchdog.start();
   if (env.SLACK_APP_TOKEN) {
     await bot.app.start();
     process.stdout.write('deckhand: connected to Slack in Socket Mode\n');
@@ -41,6 +47,7 @@ async function main(): Promise<number> {
   });
   process.stdout.write('deckhand: stopping; waiting for running deploys to finish\n');
   jobs.stop();
+  watchdog.stop();
   await bot.app.stop();
   await bot.idle();
   await services.close();

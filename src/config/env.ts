@@ -36,6 +36,7 @@ const EnvSchema = z.object({
   DECKHAND_PUBLIC_HOST: z.string().default(''),
   DECKHAND_DRAIN: duration('2s'),
   DECKHAND_LOCK_LEASE: duration('60s'),
+  DECKHAND_WATCHDOG_INTERVAL: duration('15s'),
   DECKHAND_LOG_TAIL_LINES: z.coerce.number().int().min(10).max(10_000).default(200),
   DOCKER_SOCKET: z.string().optional(),
   SLACK_BOT_TOKEN: z.string().startsWith('xoxb-', 'a bot token starts with xoxb-').optional(),

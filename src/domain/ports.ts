@@ -97,6 +97,8 @@ export interface ContainerState {
   running: boolean;
   exitCode: number | null;
   deploymentId: number | null;
+  /** The port the container listens on (label `deckhand.port`), when deckhand started it. */
+  port: number | null;
 }
 
 /** The Docker engine, seen from the domain. */
@@ -134,6 +136,11 @@ export interface TrafficSwitch {
   point(app: string, publicPort: number, upstreamPort: number): Promise<void>;
   /** Host settings that would make a switch less than seamless, in words for the operator. */
   warnings?(): Promise<string[]>;
+  /**
+   * Proxy mode: the upstream port the app's public port sends traffic to right now; `null` when the proxy has no
+   * route for the app. Throws when the proxy cannot be asked (then nothing can be known to be safe to remove).
+   */
+  upstream?(app: string): Promise<number | null>;
 }
 
 export interface DeploymentStore {
@@ -177,5 +184,7 @@ export interface LeaseStore {
   /** Extends a lease still held by `holder`. False when it was lost. */
   renew(name: string, holder: string, expiresAt: Date): Promise<boolean>;
   release(name: string, holder: string): Promise<void>;
+  /** Takes the lease from `previous` (a holder known to be dead), only if it still holds it. True when taken. */
+  replace(name: string, previous: string, holder: string, now: Date, expiresAt: Date): Promise<boolean>;
   holder(name: string): Promise<{ holder: string; expiresAt: Date } | undefined>;
 }

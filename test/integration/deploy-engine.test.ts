@@ -123,8 +123,10 @@ describe.skipIf(!enabled)('deploy engine on a real Docker engine, git repository
     const current = (await services.store.current(app))!;
     await services.traffic.point(app, port, 1); // as if Caddy restarted with a stale route
     expect(await new CaddyProxy(caddy.adminUrl).upstream(app)).toBe(1);
-    expect(await services.deploys.reconcile()).toEqual([]);
+    expect(await services.deploys.reconcile()).toEqual([`${app}: pointed the proxy back at deckhand-${app}-${current.id}`]);
     expect(await new CaddyProxy(caddy.adminUrl).upstream(app)).toBe(current.upstreamPort);
+    // Record and reality agree now: the next pass does nothing.
+    expect(await services.deploys.reconcile()).toEqual([]);
     expect((await get(port)).status).toBe(200);
   });
 

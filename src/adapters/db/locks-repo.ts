@@ -33,6 +33,15 @@ export class DrizzleLeaseStore implements LeaseStore {
     await this.db.delete(locks).where(and(eq(locks.name, name), eq(locks.holder, holder)));
   }
 
+  async replace(name: string, previous: string, holder: string, now: Date, expiresAt: Date): Promise<boolean> {
+    const rows = await this.db
+      .update(locks)
+      .set({ holder, acquiredAt: now, expiresAt })
+      .where(and(eq(locks.name, name), eq(locks.holder, previous)))
+      .returning({ name: locks.name });
+    return rows.length === 1;
+  }
+
   async holder(name: string) {
     const [row] = await this.db.select().from(locks).where(eq(locks.name, name));
     return row ? { holder: row.holder, expiresAt: row.expiresAt } : undefined;

@@ -7,8 +7,15 @@ import { type ProgressMessage, demuxDockerLogs, splitLines } from './log-frames.
 export const LABEL_APP = 'deckhand.app';
 export const LABEL_DEPLOYMENT = 'deckhand.deployment';
 export const LABEL_REVISION = 'org.opencontainers.image.revision';
+export const LABEL_PORT = 'deckhand.port';
 
 const statusOf = (error: unknown) => (error as { statusCode?: number }).statusCode;
+
+/** The deployment id and port deckhand wrote on a container's labels. */
+function labelled(labels: Record<string, string> | undefined): { deploymentId: number | null; port: number | null } {
+  const number = (value: string | undefined) => (value && /^\d+$/.test(value) ? Number(value) : null);
+  return { deploymentId: number(labels?.[LABEL_DEPLOYMENT]), port: number(labels?.[LABEL_PORT]) };
+}
 
 export const containerName = (app: string, deploymentId: number) => `deckhand-${app}-${deploymentId}`;
 
@@ -142,7 +149,7 @@ export class DockerRuntime implements Runtime {
         name,
         Image: request.image,
         Env: Object.entries(env).map(([key, value]) => `${key}=${value}`),
-        Labels: { ...request.labels, [LABEL_APP]: request.app, [LABEL_DEPLOYMENT]: String(request.deploymentId) },
+        Labels: { ...request.labels, [LABEL_APP]: request.app, [LABEL_DEPLOYMENT]: String(request.deploymentId), [LABEL_PORT]: String(request.port) },
         // Init: a tiny init as PID 1 forwards SIGTERM, so apps that never expected to be PID 1 still stop promptly.
         HostConfig: { NetworkMode: 'host', Init: true, RestartPolicy: { Name: 'unless-stopped' } },
       });
@@ -166,13 +173,12 @@ export class DockerRuntime implements Runtime {
   async inspectContainer(id: string): Promise<ContainerState | undefined> {
     try {
       const info = await this.docker.getContainer(id).inspect();
-      const deployment = info.Config.Labels?.[LABEL_DEPLOYMENT];
       return {
         id: info.Id,
         name: info.Name.replace(/^\//, ''),
         running: info.State.Running,
         exitCode: info.State.Running ? null : info.State.ExitCode,
-        deploymentId: deployment ? Number(deployment) : null,
+        ...labelled(info.Config.Labels),
       };
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
@@ -187,7 +193,7 @@ export class DockerRuntime implements Runtime {
       name: (info.Names[0] ?? info.Id).replace(/^\//, ''),
       running: info.State === 'running',
       exitCode: null,
-      deploymentId: info.Labels?.[LABEL_DEPLOYMENT] ? Number(info.Labels[LABEL_DEPLOYMENT]) : null,
+      ...labelled(info.Labels),
     }));
   }
 

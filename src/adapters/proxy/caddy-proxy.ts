@@ -37,13 +37,14 @@ export class CaddyProxy implements TrafficSwitch {
     await this.ensureServer(app, publicPort, upstreams);
   }
 
-  /** The upstream port traffic goes to now, or undefined when the app has no route. */
-  async upstream(app: string): Promise<number | undefined> {
+  /** The upstream port traffic goes to now; null when the app has no route. Throws when Caddy cannot be asked. */
+  async upstream(app: string): Promise<number | null> {
     const response = await this.admin.call('GET', `/id/${this.handlerId(app)}/upstreams`);
-    if (response.status !== 200) return undefined;
+    if (response.status === 404) return null;
+    if (response.status !== 200) throw new DeckhandError('traffic_switch_failed', `Caddy did not say where ${app} goes: HTTP ${response.status}`);
     const body = JSON.parse(response.body) as Array<{ dial: string }> | null;
     const dial = body?.[0]?.dial;
-    return dial ? Number(dial.split(':').pop()) : undefined;
+    return dial ? Number(dial.split(':').pop()) : null;
   }
 
   private async ensureServer(app: string, publicPort: number, upstreams: Array<{ dial: string }>): Promise<void> {

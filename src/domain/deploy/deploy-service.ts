@@ -6,6 +6,7 @@ import type { AppLockStore, AuditStore } from '../ports.js';
 import { validateGitRef } from '../refs/git-ref.js';
 import { validateImageRef, withTag } from '../refs/image-ref.js';
 import { type Artifact, type PipelineDeps, runPipeline } from './pipeline.js';
+import { Recovery } from './recovery.js';
 
 export interface DeployRequest {
   app: string;
@@ -33,7 +34,11 @@ export interface DeployServiceDeps extends PipelineDeps {
 }
 
 export class DeployService {
-  constructor(private readonly deps: DeployServiceDeps) {}
+  private readonly recovery: Recovery;
+
+  constructor(private readonly deps: DeployServiceDeps) {
+    this.recovery = new Recovery(deps);
+  }
 
   requireApp(name: string): AppSpec {
     const app = this.deps.apps.get(name);
@@ -135,25 +140,27 @@ export class DeployService {
   }
 
   /**
-   * At start-up: for every app whose lock is free, close deploys a dead process left half-done, bring back the
-   * serving container if it is stopped, and (proxy mode) point the route at it again, in case the proxy lost its
-   * config. Returns one line per app that needed anything.
+   * At start-up and from the bot's watchdog: for every app where record and reality disagree (a deploy left
+   * half-done, the serving container stopped, the proxy pointing elsewhere) and whose lease is free, recover: the
+   * container that really runs is health-checked, the proxy pointed at it, and the record made to match. An app
+   * whose deploy is running is left to that deploy. Returns one line per thing done.
    */
   async reconcile(actor = 'deckhand:boot'): Promise<string[]> {
     const notes: string[] = [];
     for (const name of this.deps.apps.names()) {
       const app = this.requireApp(name);
       try {
-        await this.withAppLease(app, { actor }, async () => {
-          const current = await this.deps.store.current(name);
-          if (this.deps.traffic.mode === 'proxy' && current?.upstreamPort && current.containerId) {
-            const state = await this.deps.runtime.inspectContainer(current.containerId);
-            if (state?.running) await this.deps.traffic.point(name, app.run.port, current.upstreamPort);
-            else notes.push(`${name}: the container of #${current.id} is not running`);
-          }
-        });
+        const reason = await this.recovery.needed(app);
+        if (!reason) continue;
+        const lease = await this.deps.leases.tryAcquire(appLeaseName(app.name), actor);
+        if (!lease) continue;
+        try {
+          for (const note of await this.recovery.recover(app, actor)) notes.push(`${name}: ${note}`);
+        } finally {
+          await lease.release();
+        }
       } catch (error) {
-        notes.push(`${name}: ${asDeckhandError(error).message}`);
+        notes.push(`${name}: could not reconcile: ${asDeckhandError(error).message}`);
       }
     }
     return notes;
@@ -174,8 +181,8 @@ export class DeployService {
   }
 
   /**
-   * Runs `body` holding the app's lease. Before it, deploys left half-done by a holder that died are closed as
-   * `failed` (interrupted) and the serving container is brought back if it was stopped.
+   * Runs `body` holding the app's lease. Before it, deploys left half-done by a holder that died are recovered from
+   * what really runs (see Recovery): recorded as succeeded when their container serves, else closed as interrupted.
    */
   async withAppLease<T>(app: AppSpec, request: Pick<DeployRequest, 'actor'>, body: (lease: HeldLease) => Promise<T>, refusedAction = 'deploy.refused'): Promise<T> {
     const lease = await this.deps.leases.tryAcquire(appLeaseName(app.name), request.actor);
@@ -189,7 +196,7 @@ export class DeployService {
       });
     }
     try {
-      await this.recoverInterrupted(app);
+      if ((await this.deps.store.inFlight(app.name)).length > 0) await this.recovery.recover(app, request.actor);
       return await body(lease);
     } finally {
       await lease.release();
@@ -210,27 +217,6 @@ export class DeployService {
       lockedBy: lock.lockedBy,
       reason: lock.reason,
     });
-  }
-
-  private async recoverInterrupted(app: AppSpec): Promise<void> {
-    const { store, runtime, clock } = this.deps;
-    const stale = await store.inFlight(app.name);
-    for (const deployment of stale) {
-      if (deployment.containerId) await runtime.remove(deployment.containerId).catch(() => undefined);
-      await store.update(deployment.id, {
-        status: 'failed',
-        errorCode: 'interrupted',
-        error: 'Interrupted: the deckhand process running this deploy stopped before it finished.',
-        finishedAt: clock.now(),
-      });
-    }
-    if (stale.length === 0) return;
-    const current = await store.current(app.name);
-    if (current?.containerId) {
-      const state = await runtime.inspectContainer(current.containerId);
-      if (state && !state.running) await runtime.restart(current.containerId);
-    }
-    await this.deps.audit.record({ actor: 'deckhand', action: 'deploy.recover', app: app.name, result: 'ok', details: { interrupted: stale.map((d) => d.id) } });
   }
 
   private async resolve(app: AppSpec, target: Target, request: DeployRequest): Promise<{ commit: string | null; subject: string | null; artifact: Artifact }> {

@@ -7,6 +7,9 @@ import { type DeployEvent, type DeployEventBus, LogTail, type Phase } from './ev
 import { waitForHealthy } from './health-wait.js';
 import { snapshotEnv } from '../rollback/env-snapshot.js';
 import { makeRedactor } from '../redact.js';
+import { retrying } from '../retry.js';
+import { confirmServing } from './after-switch.js';
+import { safeToTouch, whatServes } from './serving.js';
 
 /** What a deploy runs: a build from git, an image reference, or an image already on the host (rollback). */
 export type Artifact =
@@ -18,6 +21,8 @@ export interface PipelineSettings {
   /** How long the old container keeps running after traffic moved, for in-flight requests. */
   drainMs: number;
   logTailLines: number;
+  /** Waits between attempts to record a deploy that already serves (default RECORD_RETRY_MS). */
+  recordRetryMs?: readonly number[];
 }
 
 export interface PipelineDeps {
@@ -65,17 +70,41 @@ class PipelineRun {
   }
 
   async execute(artifact: Artifact): Promise<Deployment> {
+    let started: { containerId: string; port: number };
+    let previous: Deployment | undefined;
     try {
       const image = await this.artifact(artifact);
       if (artifact.kind !== 'local-image') await this.pushToRegistry(image);
-      const { containerId, port } = await this.start(image);
-      await this.health(containerId, port);
-      await this.switchTraffic(port);
-      await this.cleanup(containerId);
-      return await this.finish({ status: 'succeeded', containerId, upstreamPort: port });
+      started = await this.start(image);
+      await this.health(started.containerId, started.port);
+      previous = await this.switchTraffic(started.port);
     } catch (thrown) {
       return this.fail(asDeckhandError(thrown));
     }
+    return this.afterSwitch(started, previous);
+  }
+
+  /**
+   * From the switch on, the new container is what users reach: no failure removes it. If it died right after the
+   * switch (a Docker restart), it is started again, or traffic goes back to the previous container before the deploy
+   * fails. Writes that record the result are retried; when the database stays away the deploy is left for recovery,
+   * which records it from what runs once the database is back.
+   */
+  private async afterSwitch({ containerId, port }: { containerId: string; port: number }, previous: Deployment | undefined): Promise<Deployment> {
+    const stillServing = await confirmServing(this.afterSwitchContext(), containerId, port, previous).catch((error: unknown) => error);
+    if (stillServing !== true) return this.fail(asDeckhandError(stillServing));
+    await this.cleanup(containerId).catch((error: unknown) => this.phase('cleanup', `Could not stop the previous container: ${asDeckhandError(error).message}`));
+    try {
+      return await this.finish({ status: 'succeeded', containerId, upstreamPort: port }, true);
+    } catch (error) {
+      const message = `#${this.deployment.id} serves ${this.app.name}, but deckhand could not record it (${asDeckhandError(error).message}). It will be recorded from what runs when the database is back; nothing was removed.`;
+      this.phase('done', message);
+      throw new DeckhandError('database_unavailable', message, { id: this.deployment.id, serving: true }, { cause: error });
+    }
+  }
+
+  private afterSwitchContext() {
+    return { deps: this.deps, app: this.app, phase: (message: string) => this.phase('switch', message), health: (id: string, port: number) => this.health(id, port) };
   }
 
   private emit(event: DistributiveOmit<DeployEvent, 'deploymentId' | 'app' | 'at'>): void {
@@ -194,7 +223,7 @@ class PipelineRun {
     if (!outcome.ok) throw new DeckhandError('health_check_failed', outcome.reason, { attempts: outcome.attempts });
   }
 
-  private async switchTraffic(port: number): Promise<void> {
+  private async switchTraffic(port: number): Promise<Deployment | undefined> {
     const { traffic, store } = this.deps;
     await this.update({ status: 'switching' });
     const previous = await store.current(this.app.name);
@@ -208,11 +237,15 @@ class PipelineRun {
     }
     this.emit({ type: 'switch', from: previous?.id ?? null, to: this.deployment.id, mode: traffic.mode });
     this.phase('switch', `Traffic on port ${this.app.run.port} now goes to #${this.deployment.id}`);
+    return previous;
   }
 
   private async cleanup(newContainerId: string): Promise<void> {
     const { runtime, clock, settings } = this.deps;
-    const others = (await runtime.listContainers(this.app.name)).filter((c) => c.running && c.id !== newContainerId);
+    const containers = await runtime.listContainers(this.app.name);
+    const serving = await whatServes(this.deps, this.app, containers);
+    // Never stop what serves: after the switch that is the new container, unless the proxy says otherwise.
+    const others = containers.filter((c) => c.running && c.id !== newContainerId && (this.deps.traffic.mode !== 'proxy' || safeToTouch(serving, c)));
     if (others.length === 0) return;
     if (settings.drainMs > 0) await clock.sleep(settings.drainMs);
     for (const container of others) {
@@ -229,8 +262,12 @@ class PipelineRun {
     const { runtime } = this.deps;
     let logTail = this.buildLog.get();
     if (this.newContainerId) {
-      logTail = (await runtime.logsTail(this.newContainerId, this.deps.settings.logTailLines).catch(() => logTail)).map(this.redact);
-      await runtime.remove(this.newContainerId).catch(() => undefined);
+      const id = this.newContainerId;
+      logTail = (await runtime.logsTail(id, this.deps.settings.logTailLines).catch(() => logTail)).map(this.redact);
+      // Asked first, every time: a container the proxy serves is never removed by a failure path.
+      const serving = this.deps.traffic.mode === 'proxy' ? await whatServes(this.deps, this.app) : undefined;
+      if (!serving || safeToTouch(serving, { id, running: true })) await runtime.remove(id).catch(() => undefined);
+      else this.phase('cleanup', `Left ${id.slice(0, 12)} running: it serves traffic now (${serving.known ? 'the proxy points at it' : serving.reason})`);
     }
     for (const id of this.stoppedForRecreate) {
       try {
@@ -243,9 +280,10 @@ class PipelineRun {
     return this.finish({ status: 'failed', errorCode: error.code, error: this.redact(error.message), logTail, containerId: null, upstreamPort: null });
   }
 
-  private async finish(patch: Parameters<DeploymentStore['update']>[1]): Promise<Deployment> {
+  private async finish(patch: Parameters<DeploymentStore['update']>[1], mustLand = false): Promise<Deployment> {
     const finishedAt = this.deps.clock.now();
-    await this.update({ ...patch, finishedAt });
+    if (mustLand) await retrying(() => this.update({ ...patch, finishedAt }), this.deps.clock, this.deps.settings.recordRetryMs);
+    else await this.update({ ...patch, finishedAt });
     const durationMs = finishedAt.getTime() - this.started;
     this.phase('done', patch.status === 'succeeded' ? `Deployed #${this.deployment.id}` : `Failed: ${patch.error}`);
     this.emit({

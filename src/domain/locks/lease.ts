@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { readlinkSync } from 'node:fs';
+import { hostname } from 'node:os';
 import type { Clock } from '../clock.js';
 import type { LeaseStore } from '../ports.js';
 
@@ -10,21 +12,67 @@ export interface HeldLease {
   release(): Promise<void>;
 }
 
+/** Which process holds a lease: the host and pid are part of the holder string. */
+export interface ProcessTable {
+  host: string;
+  pid: number;
+  /** False only when the pid is known not to exist on this host. */
+  alive(pid: number): boolean;
+}
+
+/**
+ * This host as pids see it: the host name plus the pid namespace, so a process in a container that shares the host's
+ * name (host networking) is never judged by pids of another namespace.
+ */
+function pidNamespaceHost(): string {
+  let namespace = '';
+  try {
+    namespace = readlinkSync('/proc/self/ns/pid').replace(/\D/g, '');
+  } catch {
+    // not Linux: the host name alone
+  }
+  return `${hostname().replace(/[@/\s]/g, '_')}${namespace ? `~${namespace}` : ''}`;
+}
+
+export const localProcesses: ProcessTable = {
+  host: pidNamespaceHost(),
+  pid: process.pid,
+  alive: (pid) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+    }
+  },
+};
+
+const HOLDER = /@([^@\s]+)\/(\d+)\/[0-9a-f-]{36}$/;
+
+/** The host and pid a holder string names (`<label>@<host>/<pid>/<uuid>`), if it names them. */
+export function holderProcess(holder: string): { host: string; pid: number } | undefined {
+  const match = HOLDER.exec(holder);
+  return match ? { host: match[1]!, pid: Number(match[2]) } : undefined;
+}
+
 /**
  * Durable, expiring mutual exclusion over the LeaseStore. A holder renews its lease every third of the lease time;
- * a holder that died stops renewing, and its lease can be taken once it expires.
+ * a holder that died stops renewing, and its lease can be taken once it expires, or at once when the holder was a
+ * process on this host whose pid no longer exists (a killed CLI must not block the next deploy for a whole lease).
  */
 export class LeaseManager {
   constructor(
     private readonly store: LeaseStore,
     private readonly clock: Clock,
     private readonly leaseMs: number,
+    private readonly processes: ProcessTable = localProcesses,
   ) {}
 
   async tryAcquire(name: string, label = 'deckhand'): Promise<HeldLease | undefined> {
-    const holder = `${label}:${process.pid}:${randomUUID()}`;
+    const holder = `${label}@${this.processes.host}/${this.processes.pid}/${randomUUID()}`;
     const now = this.clock.now();
-    const taken = await this.store.tryAcquire(name, holder, now, new Date(now.getTime() + this.leaseMs));
+    const expiresAt = new Date(now.getTime() + this.leaseMs);
+    const taken = (await this.store.tryAcquire(name, holder, now, expiresAt)) || (await this.takeFromDeadHolder(name, holder, now, expiresAt));
     if (!taken) return undefined;
     let lost = false;
     let released = false;
@@ -45,13 +93,24 @@ export class LeaseManager {
       release: async () => {
         released = true;
         clearInterval(timer);
-        await this.store.release(name, holder);
+        // A release that cannot reach the store (database gone) must not turn a finished deploy into an error:
+        // the lease expires by itself, and is taken over at once by this host's next process once this one exits.
+        await this.store.release(name, holder).catch((error) => {
+          process.emitWarning(`deckhand: could not release lease ${name}; it will expire: ${String(error)}`);
+        });
       },
     };
   }
 
   holder(name: string) {
     return this.store.holder(name);
+  }
+
+  private async takeFromDeadHolder(name: string, holder: string, now: Date, expiresAt: Date): Promise<boolean> {
+    const current = await this.store.holder(name);
+    const owner = current && holderProcess(current.holder);
+    if (!current || !owner || owner.host !== this.processes.host || owner.pid === this.processes.pid || this.processes.alive(owner.pid)) return false;
+    return this.store.replace(name, current.holder, holder, now, expiresAt);
   }
 }
 

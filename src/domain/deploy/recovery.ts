@@ -1,0 +1,132 @@
+import type { AppSpec } from '../apps.js';
+import type { Clock } from '../clock.js';
+import type { Deployment } from '../deployment.js';
+import type { AuditStore, ContainerState, HealthProbe } from '../ports.js';
+import { waitForHealthy } from './health-wait.js';
+import { type ServingDeps, safeToTouch, whatServes } from './serving.js';
+
+export interface RecoveryDeps extends ServingDeps {
+  health: HealthProbe;
+  clock: Clock;
+  audit: AuditStore;
+}
+
+interface Live {
+  container: ContainerState;
+  deploymentId: number | null;
+  port: number;
+}
+
+const INTERRUPTED = 'Interrupted: the deckhand process running this deploy stopped before it finished.';
+
+/**
+ * Makes the record agree with what runs, never the other way round by removing what serves (DESIGN: Docker is the
+ * truth for what runs). Used at boot, by the bot's watchdog, and before every deploy of an app whose last deploy was
+ * left half-done (a killed CLI or bot, a database that went away after the switch).
+ */
+export class Recovery {
+  constructor(private readonly deps: RecoveryDeps) {}
+
+  /** A cheap look without the app's lease: why the app needs recovery, or null when record and reality agree. */
+  async needed(app: AppSpec): Promise<string | null> {
+    const { store, runtime, traffic } = this.deps;
+    const inFlight = await store.inFlight(app.name);
+    if (inFlight.length > 0) return `deploy #${inFlight[0]!.id} was left ${inFlight[0]!.status}`;
+    const current = await store.current(app.name);
+    if (!current?.containerId) return null;
+    const container = (await runtime.listContainers(app.name)).find((c) => c.deploymentId === current.id);
+    if (!container) return null;
+    if (!container.running) return `the container of #${current.id} is not running`;
+    if (traffic.mode === 'proxy' && traffic.upstream) {
+      const port = await traffic.upstream(app.name);
+      if (port !== (container.port ?? current.upstreamPort)) return `the proxy does not send ${app.name}'s traffic to #${current.id}`;
+    }
+    return null;
+  }
+
+  /** Under the app's lease. Returns what it did, one sentence each. */
+  async recover(app: AppSpec, actor: string): Promise<string[]> {
+    const { store, runtime, traffic, clock } = this.deps;
+    const notes: string[] = [];
+    const inFlight = await store.inFlight(app.name);
+    const current = await store.current(app.name);
+    const containers = await runtime.listContainers(app.name);
+    const serving = await whatServes(this.deps, app, containers);
+    if (!serving.known && inFlight.length > 0) {
+      // Without knowing what serves, closing a half-done deploy could mean removing the container users reach.
+      return [`left #${inFlight.map((d) => d.id).join(', #')} as they are: ${serving.reason}`];
+    }
+    const live = await this.findLive(app, containers, serving, current, inFlight, notes);
+    if (live && traffic.mode === 'proxy' && (!serving.known || serving.port !== live.port)) {
+      await traffic.point(app.name, app.run.port, live.port);
+      notes.push(`pointed the proxy back at ${live.container.name}`);
+    }
+    const keep = live?.container.id;
+    const after = live ? ({ known: true, containerIds: new Set([live.container.id]), port: live.port } as const) : serving;
+    for (const deployment of inFlight) {
+      if (live && live.deploymentId === deployment.id) {
+        await store.update(deployment.id, { status: 'succeeded', containerId: live.container.id, upstreamPort: live.port, errorCode: null, error: null, finishedAt: clock.now() });
+        notes.push(`#${deployment.id} was serving and healthy: recorded as succeeded`);
+        continue;
+      }
+      for (const container of containers.filter((c) => c.deploymentId === deployment.id || c.id === deployment.containerId)) {
+        if (container.id !== keep && safeToTouch(after, container)) await runtime.remove(container.id);
+      }
+      await store.update(deployment.id, { status: 'failed', errorCode: 'interrupted', error: INTERRUPTED, containerId: null, finishedAt: clock.now() });
+      notes.push(`#${deployment.id} was interrupted: closed as failed, what it had started removed`);
+    }
+    if (live) await this.retireStrays(containers, live, inFlight, notes);
+    if (notes.length > 0) {
+      await this.deps.audit.record({ actor, action: 'deploy.recover', app: app.name, result: 'ok', details: { notes, serving: live?.deploymentId ?? null } });
+    }
+    return notes;
+  }
+
+  /**
+   * The container that should serve: the one the proxy (or the port) serves now if it is healthy, else the current
+   * deploy's container, started again when it is stopped. Health-checked before anything is closed.
+   */
+  private async findLive(app: AppSpec, containers: ContainerState[], serving: Awaited<ReturnType<typeof whatServes>>, current: Deployment | undefined, inFlight: Deployment[], notes: string[]): Promise<Live | undefined> {
+    const recorded = new Map<number, Deployment>([...inFlight, ...(current ? [current] : [])].map((d) => [d.id, d]));
+    const candidates: ContainerState[] = [];
+    if (serving.known) candidates.push(...containers.filter((c) => serving.containerIds.has(c.id) && c.deploymentId !== null && recorded.has(c.deploymentId)));
+    const currentContainer = current && containers.find((c) => c.deploymentId === current.id);
+    if (currentContainer && !candidates.includes(currentContainer)) candidates.push(currentContainer);
+    for (const container of candidates) {
+      const deployment = recorded.get(container.deploymentId!);
+      const port = container.port ?? deployment?.upstreamPort ?? (this.deps.traffic.mode === 'proxy' ? null : app.run.port);
+      if (port === null) continue;
+      if (!container.running) {
+        await this.deps.runtime.restart(container.id);
+        notes.push(`${container.name} (#${container.deploymentId}) was not running: started it again`);
+      }
+      if (await this.healthy(app, container.id, port)) return { container: { ...container, running: true }, deploymentId: container.deploymentId, port };
+      notes.push(`${container.name} (#${container.deploymentId}) did not answer its health check`);
+    }
+    if (candidates.length === 0 && current) notes.push(`nothing of #${current.id} is left to serve ${app.name}: deploy again or roll back`);
+    return undefined;
+  }
+
+  private async healthy(app: AppSpec, containerId: string, port: number): Promise<boolean> {
+    const outcome = await waitForHealthy({
+      url: `http://127.0.0.1:${port}${app.run.health}`,
+      timeoutMs: app.run.healthTimeoutMs,
+      probe: this.deps.health,
+      clock: this.deps.clock,
+      stillRunning: async () => (await this.deps.runtime.inspectContainer(containerId))?.running ?? false,
+      onAttempt: () => undefined,
+    });
+    return outcome.ok;
+  }
+
+  /** Proxy mode: containers of earlier releases still running after a crash before cleanup are stopped, as a finished deploy leaves them. */
+  private async retireStrays(containers: ContainerState[], live: Live, inFlight: Deployment[], notes: string[]): Promise<void> {
+    if (this.deps.traffic.mode !== 'proxy') return;
+    const closed = new Set(inFlight.map((d) => d.id));
+    for (const container of containers) {
+      if (!container.running || container.id === live.container.id || (container.deploymentId !== null && closed.has(container.deploymentId))) continue;
+      await this.deps.runtime.stop(container.id);
+      notes.push(`stopped ${container.name}, which no longer serves`);
+    }
+  }
+}

@@ -1,0 +1,59 @@
+import type { AppSpec } from '../apps.js';
+import type { ContainerState, DeploymentStore, Runtime, TrafficSwitch } from '../ports.js';
+
+export interface ServingDeps {
+  runtime: Runtime;
+  traffic: TrafficSwitch;
+  store: DeploymentStore;
+}
+
+/**
+ * What answers the app's users right now. `known: false` means it could not be established (the proxy or the
+ * database did not answer): then every running container must be treated as serving.
+ */
+export type Serving =
+  | { known: true; containerIds: ReadonlySet<string>; port: number | null }
+  | { known: false; reason: string };
+
+/**
+ * Proxy mode: the running container that listens on the proxy's upstream port (the `deckhand.port` label, or for
+ * containers started before that label existed, the port recorded with their deployment). Recreate mode: the
+ * running containers of the app, which listen on the public port themselves.
+ */
+export async function whatServes(deps: ServingDeps, app: AppSpec, known?: ContainerState[]): Promise<Serving> {
+  let containers: ContainerState[];
+  try {
+    containers = (known ?? (await deps.runtime.listContainers(app.name))).filter((c) => c.running);
+  } catch (error) {
+    return { known: false, reason: `Docker did not list ${app.name}'s containers: ${(error as Error).message}` };
+  }
+  if (deps.traffic.mode !== 'proxy' || !deps.traffic.upstream) {
+    return { known: true, containerIds: new Set(containers.map((c) => c.id)), port: app.run.port };
+  }
+  let port: number | null;
+  try {
+    port = await deps.traffic.upstream(app.name);
+  } catch (error) {
+    return { known: false, reason: `the proxy did not say where ${app.name}'s traffic goes: ${(error as Error).message}` };
+  }
+  if (port === null) return { known: true, containerIds: new Set(), port: null };
+  const ids = new Set<string>();
+  for (const container of containers) {
+    let listens = container.port;
+    if (listens === null && container.deploymentId !== null) {
+      try {
+        listens = (await deps.store.get(container.deploymentId))?.upstreamPort ?? null;
+      } catch (error) {
+        return { known: false, reason: `the database did not say which port ${container.name} listens on: ${(error as Error).message}` };
+      }
+    }
+    if (listens === port) ids.add(container.id);
+  }
+  return { known: true, containerIds: ids, port };
+}
+
+/** True when the container may be stopped or removed: it does not run, or it is known not to serve traffic now. */
+export function safeToTouch(serving: Serving, container: Pick<ContainerState, 'id' | 'running'>): boolean {
+  if (!container.running) return true;
+  return serving.known && !serving.containerIds.has(container.id);
+}

@@ -1,0 +1,41 @@
+import type { Services } from '../compose.js';
+import { asDeckhandError } from '../domain/errors.js';
+
+export interface Watchdog {
+  /** One pass: recover every app whose record and reality disagree; returns what it did. */
+  checkNow(): Promise<string[]>;
+  start(): void;
+  stop(): void;
+}
+
+/**
+ * Every `intervalMs` the bot looks at each app: a serving container found dead (a Docker restart, a crash), a proxy
+ * that lost its route, or a deploy left half-done is recovered (DESIGN: Docker is the truth for what runs) and
+ * reported. A pass never overlaps the previous one, and an app whose deploy runs is left to that deploy.
+ */
+export function createWatchdog(services: Services, intervalMs: number, report: (notes: string[]) => Promise<void>): Watchdog {
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  const checkNow = () => services.deploys.reconcile('deckhand:watchdog');
+  const tick = () => {
+    if (running) return;
+    running = checkNow()
+      .then((notes) => (notes.length > 0 ? report(notes) : undefined))
+      .catch((error) => {
+        process.stderr.write(`deckhand: watchdog: ${asDeckhandError(error).message}\n`);
+      })
+      .finally(() => {
+        running = undefined;
+      });
+  };
+  return {
+    checkNow,
+    start() {
+      if (intervalMs > 0) timer = setInterval(tick, intervalMs);
+      timer?.unref();
+    },
+    stop() {
+      if (timer) clearInterval(timer);
+    },
+  };
+}
