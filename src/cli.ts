@@ -5,6 +5,7 @@ import { deployCommand, deploysCommand } from './cli/commands/deploy.js';
 import { lockCommand, unlockCommand } from './cli/commands/locks.js';
 import { planRollbackCommand, rollbackCommand } from './cli/commands/rollback.js';
 import { pinCommand, pruneCommand } from './cli/commands/prune.js';
+import { recoverCommand } from './cli/commands/recover.js';
 import type { CommandContext, ParsedOptions } from './cli/context.js';
 import type { Io } from './cli/output.js';
 import { type Services, createServices } from './compose.js';
@@ -26,6 +27,8 @@ Commands:
   unlock <app>                       Allow deploys again.
   prune [--app A] [--dry-run]        Remove images retention no longer keeps (see README: Retention).
   pin <app> <id> / unpin <app> <id>  Keep (or stop keeping) a deploy's image whatever the policy says.
+  recover [app]                      Make the record match what runs (after a crash): restart a stopped serving
+                                     container, re-point the proxy, close half-done deploys. Never removes what serves.
   help                               This text.
 
 Options:
@@ -69,6 +72,7 @@ const COMMANDS: Record<string, Command> = {
   prune: pruneCommand,
   pin: (ctx, args, options) => pinCommand(ctx, args, options),
   unpin: (ctx, args, options) => pinCommand(ctx, args, options, true),
+  recover: (ctx, args) => recoverCommand(ctx, args),
 };
 
 /** Runs one CLI command; returns the exit code. Errors print one line: `deckhand: <code>: <message>`. */
