@@ -97,7 +97,8 @@ class PipelineRun {
     try {
       return await this.finish({ status: 'succeeded', containerId, upstreamPort: port }, true);
     } catch (error) {
-      const message = `#${this.deployment.id} serves ${this.app.name}, but deckhand could not record it (${asDeckhandError(error).message}). It will be recorded from what runs when the database is back; nothing was removed.`;
+      // The driver's error text may quote SQL: the user gets the sentence, the cause keeps the detail.
+      const message = `#${this.deployment.id} serves ${this.app.name}, but deckhand could not record it: the database is unavailable. It will be recorded from what runs when the database is back; nothing was removed.`;
       this.phase('done', message);
       throw new DeckhandError('database_unavailable', message, { id: this.deployment.id, serving: true }, { cause: error });
     }

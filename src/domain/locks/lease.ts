@@ -68,7 +68,15 @@ export class LeaseManager {
     private readonly processes: ProcessTable = localProcesses,
   ) {}
 
+  /** Leases this process released while the store was unreachable: released for real before they are next asked for. */
+  private readonly unreleased = new Map<string, string>();
+
   async tryAcquire(name: string, label = 'deckhand'): Promise<HeldLease | undefined> {
+    const stale = this.unreleased.get(name);
+    if (stale !== undefined) {
+      await this.store.release(name, stale);
+      this.unreleased.delete(name);
+    }
     const holder = `${label}@${this.processes.host}/${this.processes.pid}/${randomUUID()}`;
     const now = this.clock.now();
     const expiresAt = new Date(now.getTime() + this.leaseMs);
@@ -93,10 +101,12 @@ export class LeaseManager {
       release: async () => {
         released = true;
         clearInterval(timer);
-        // A release that cannot reach the store (database gone) must not turn a finished deploy into an error:
-        // the lease expires by itself, and is taken over at once by this host's next process once this one exits.
-        await this.store.release(name, holder).catch((error) => {
-          process.emitWarning(`deckhand: could not release lease ${name}; it will expire: ${String(error)}`);
+        // A release that cannot reach the store (database gone) must not turn a finished deploy into an error: this
+        // process releases it before it next asks for it, another host's process once it expires, and this host's
+        // next process at once when this one has exited.
+        await this.store.release(name, holder).catch(() => {
+          this.unreleased.set(name, holder);
+          process.emitWarning(`deckhand: could not release lease ${name} (the database is unavailable); released when next needed, or it expires`);
         });
       },
     };
