@@ -1,10 +1,13 @@
 import type { AppSpec } from '../apps.js';
+import type { Clock } from '../clock.js';
 import type { Deployment } from '../deployment.js';
 import { DeckhandError, asDeckhandError } from '../errors.js';
+import { retrying } from '../retry.js';
 import type { PipelineDeps } from './pipeline.js';
 
 export interface AfterSwitchContext {
   deps: Pick<PipelineDeps, 'runtime' | 'traffic'>;
+  clock: Clock;
   app: AppSpec;
   phase: (message: string) => void;
   /** The pipeline's health check; throws when the container does not become healthy. */
@@ -15,11 +18,13 @@ export interface AfterSwitchContext {
  * Right after the switch, makes sure the new container still runs (a Docker restart at that moment kills it, and a
  * dead container must never be recorded as the one that serves). A stopped one is started again and health-checked;
  * if it cannot serve, traffic goes back to the previous deploy's container and the deploy fails. Resolves true when
- * the new container serves; Docker not answering counts as serving (the watchdog checks again once it answers).
+ * the new container serves; Docker not answering for ~15 s counts as serving (the proxy points at it, and the
+ * watchdog checks again once Docker answers).
  */
 export async function confirmServing(ctx: AfterSwitchContext, containerId: string, port: number, previous: Deployment | undefined): Promise<true> {
   const { runtime } = ctx.deps;
-  const state = await runtime.inspectContainer(containerId).catch(() => null);
+  // Docker restarting at this moment is the case that matters: ask again while it comes back (bounded).
+  const state = await retrying(() => runtime.inspectContainer(containerId), ctx.clock).catch(() => null);
   if (state === null || state?.running) return true;
   ctx.phase('The new container stopped right after traffic moved: starting it again');
   try {

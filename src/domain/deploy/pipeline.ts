@@ -105,7 +105,7 @@ class PipelineRun {
   }
 
   private afterSwitchContext() {
-    return { deps: this.deps, app: this.app, phase: (message: string) => this.phase('switch', message), health: (id: string, port: number) => this.health(id, port) };
+    return { deps: this.deps, clock: this.deps.clock, app: this.app, phase: (message: string) => this.phase('switch', message), health: (id: string, port: number) => this.health(id, port) };
   }
 
   private emit(event: DistributiveOmit<DeployEvent, 'deploymentId' | 'app' | 'at'>): void {
