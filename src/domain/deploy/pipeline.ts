@@ -6,7 +6,7 @@ import type { DeploymentEventStore, DeploymentStore, HealthProbe, Runtime, Sourc
 import { type DeployEvent, type DeployEventBus, LogTail, type Phase } from './events.js';
 import { waitForHealthy } from './health-wait.js';
 import { snapshotEnv } from '../rollback/env-snapshot.js';
-import { makeRedactor } from '../redact.js';
+import { appRedactor } from '../redact.js';
 
 /** What a deploy runs: a build from git, an image reference, or an image already on the host (rollback). */
 export type Artifact =
@@ -60,7 +60,7 @@ class PipelineRun {
     private deployment: Deployment,
   ) {
     this.buildLog = new LogTail(deps.settings.logTailLines);
-    this.redact = makeRedactor(app.run.env);
+    this.redact = appRedactor(app);
     this.started = (deployment.startedAt ?? deps.clock.now()).getTime();
   }
 
