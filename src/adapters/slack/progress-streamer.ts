@@ -166,7 +166,7 @@ export class ProgressStreamer {
     const summary = this.summary(deployment, duration);
     this.enqueue(() => this.slack.post(this.options.channel, { text: `${STATUS_EMOJI[deployment.status]} ${summary}` }, this.parentTs));
     if (!ok) {
-      const lines = deployment.logTail && deployment.logTail.length > this.log.length ? deployment.logTail.map(this.redact) : this.log;
+      const lines = this.failureLog(deployment);
       if (lines.length) {
         const content = `${this.logDropped ? `[${this.logDropped} earlier lines dropped]\n` : ''}${lines.join('\n')}\n`;
         this.enqueue(() => this.slack.upload(this.options.channel, this.parentTs!, `deploy-${deployment.id}.log`, content, `Log of deploy #${deployment.id}`));
@@ -175,6 +175,17 @@ export class ProgressStreamer {
     }
     await this.chain;
     await this.finalUpdate(this.parentMessage(STATUS_EMOJI[deployment.status], summary));
+  }
+
+  /**
+   * The uploaded log: the streamed build log, then the new container's last lines when the deploy got that far
+   * (the pipeline's log tail is the container's log then, else the build log's own tail, not repeated).
+   */
+  private failureLog(deployment: Deployment): string[] {
+    const tail = (deployment.logTail ?? []).map(this.redact);
+    const repeatsBuild = tail.length <= this.log.length && tail.every((line, i) => line === this.log[this.log.length - tail.length + i]);
+    if (tail.length === 0 || repeatsBuild) return this.log;
+    return [...this.log, `--- last ${tail.length} lines of the container's log ---`, ...tail];
   }
 
   /** The deploy never started (refused: in progress, locked, out of date ...). */

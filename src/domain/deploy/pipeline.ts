@@ -90,7 +90,7 @@ class PipelineRun {
   }
 
   private phase(phase: Phase, message: string): void {
-    this.emit({ type: 'phase', phase, message });
+    this.emit({ type: 'phase', phase, message: this.redact(message) });
   }
 
   private log = (raw: string): void => {
@@ -189,7 +189,7 @@ class PipelineRun {
       probe: this.deps.health,
       clock: this.deps.clock,
       stillRunning: async () => (await runtime.inspectContainer(containerId))?.running ?? false,
-      onAttempt: (attempt, ok, detail) => this.emit({ type: 'health', attempt, ok, detail }),
+      onAttempt: (attempt, ok, detail) => this.emit({ type: 'health', attempt, ok, detail: this.redact(detail) }),
     });
     if (!outcome.ok) throw new DeckhandError('health_check_failed', outcome.reason, { attempts: outcome.attempts });
   }
