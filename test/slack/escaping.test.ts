@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderApproval } from '../../src/adapters/slack/blocks/approval.js';
 import { renderDeployList } from '../../src/adapters/slack/blocks/deploy-list.js';
 import { logTailBlock } from '../../src/adapters/slack/blocks/limits.js';
+import { renderPruneFailure } from '../../src/adapters/slack/blocks/prune-report.js';
 import { renderRollbackConfirmation } from '../../src/adapters/slack/blocks/rollback-confirmation.js';
 import { code, esc, fenceLine, fenced } from '../../src/adapters/slack/blocks/text.js';
 import { ProgressStreamer } from '../../src/adapters/slack/progress-streamer.js';
@@ -70,6 +71,10 @@ describe('user text is escaped in every block and fallback deckhand renders', ()
     expect(blockKitViolations(confirmation)).toEqual([]);
     const approval = { id: 1, app: 'web', kind: 'deploy' as const, deploymentId: 1, targetId: null, baselineId: null, requestedBy: HOSTILE, channel: 'C1', messageTs: null, status: 'denied' as const, decidedBy: HOSTILE, decidedAt: new Date(), expiresAt: new Date(), createdAt: new Date() };
     expectInert(renderApproval(approval, `deploy ${code(HOSTILE)}`));
+  });
+
+  it('a scheduled prune\'s failure message', () => {
+    expect(renderPruneFailure('internal', HOSTILE).text).toBe(`:x: The scheduled prune failed: internal: ${ESCAPED}`);
   });
 
   it('a log block can never be closed early, whatever the lines hold', () => {
