@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DrizzleSlackRequestLog } from '../../src/adapters/db/slack-requests-repo.js';
+import { createSlackBot } from '../../src/adapters/slack/app.js';
 import { haveDocker, havePostgres } from '../helpers/infra.js';
 import { startBot } from '../helpers/slack-bot.js';
 import { useSlackHarness } from '../helpers/slack-harness.js';
@@ -103,6 +104,11 @@ describe.skipIf(!withPostgres)('a signed Slack request acts once, on every repli
     const accepted = await postToBolt(bot.url, help, sign(help, nowS() + 30));
     expect(accepted.status).toBe(200);
     expect(accepted.json.text).toContain('/deckhand lock');
+  });
+
+  it('Socket Mode still builds its own receiver (no signed HTTP there, so no guard is put in its way)', () => {
+    const socket = createSlackBot(services, { botToken: 'xoxb-test', appToken: 'xapp-1-test', verifyToken: false, logLevel: 'error' as never });
+    expect(socket.app).toBeDefined();
   });
 
   it('requests past the signature window are pruned from the database; recent ones are kept', async () => {

@@ -50,6 +50,7 @@ export function withSignedRequestGuard(options: AppOptions, now: () => number = 
   const receiver = new HTTPReceiver({
     signingSecret: options.signingSecret ?? '',
     customRoutes: options.customRoutes,
+    logger: options.logger,
     logLevel: options.logLevel,
     processBeforeResponse: options.processBeforeResponse,
     customPropertiesExtractor: signedRequestOf,
