@@ -2,7 +2,7 @@ import { type ScheduledTask, schedule } from 'node-cron';
 import type { Services } from '../compose.js';
 import { asDeckhandError } from '../domain/errors.js';
 import type { Message } from '../adapters/slack/slack-gateway.js';
-import { renderPruneReport, renderRetentionSummary } from '../adapters/slack/blocks/prune-report.js';
+import { renderPruneFailure, renderPruneReport, renderRetentionSummary } from '../adapters/slack/blocks/prune-report.js';
 
 /** Where reports go: a Slack channel through the paced gateway, or the log when no channel is configured. */
 export type ReportSink = (message: Message) => Promise<void>;
@@ -25,7 +25,7 @@ export function createJobs(services: Services, sink: ReportSink): Jobs {
     } catch (error) {
       const e = asDeckhandError(error);
       if (e.code === 'prune_in_progress') return; // another replica runs it
-      await sink({ text: `:x: The scheduled prune failed: ${e.code}: ${e.message}` });
+      await sink(renderPruneFailure(e.code, e.message));
     }
   };
   const summaryNow = async () => {

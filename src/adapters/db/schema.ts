@@ -127,3 +127,19 @@ export const pins = pgTable(
   },
   (t) => [primaryKey({ columns: [t.app, t.deploymentId] })],
 );
+
+/**
+ * Signed Slack requests already acted on, by sha256 of (X-Slack-Request-Timestamp, raw body): a replay within
+ * Slack's signature window finds its row and does nothing, whichever replica it reaches. Rows whose request time
+ * is past the window are pruned.
+ */
+export const slackRequests = pgTable(
+  'slack_requests',
+  {
+    digest: text('digest').primaryKey(),
+    /** The request's X-Slack-Request-Timestamp. */
+    requestAt: tz('request_at').notNull(),
+    receivedAt: tz('received_at').notNull(),
+  },
+  (t) => [index('slack_requests_request_at_idx').on(t.requestAt)],
+);

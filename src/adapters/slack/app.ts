@@ -1,5 +1,6 @@
 import { App, type LogLevel } from '@slack/bolt';
 import { DrizzleApprovalStore, DrizzleClaimStore } from '../db/approvals-repo.js';
+import { DrizzleSlackRequestLog } from '../db/slack-requests-repo.js';
 import type { Services } from '../../compose.js';
 import { Authorizer } from '../../domain/access/authorizer.js';
 import { ApprovalService } from '../../domain/approvals/approval-service.js';
@@ -16,6 +17,7 @@ import { deploysCommand } from './commands/deploys.js';
 import { rollbackCommand } from './commands/rollback.js';
 import { type SlackContext, inBackground } from './context.js';
 import { SlackGroupDirectory } from './group-directory.js';
+import { replayGuard, withSignedRequestGuard } from './replay-guard.js';
 import { SlackGateway } from './slack-gateway.js';
 
 export interface SlackSettings {
@@ -42,10 +44,13 @@ export interface SlackBot {
   idle(): Promise<void>;
 }
 
-/** The Bolt app: HTTP mode (`/slack/events`, `/healthz`) or Socket Mode, with every deckhand listener. */
+/**
+ * The Bolt app: HTTP mode (`/slack/events`, `/healthz`) or Socket Mode, with every deckhand listener. In HTTP mode
+ * a signed request acts once (see replay-guard.ts).
+ */
 export function createSlackBot(services: Services, settings: SlackSettings): SlackBot {
   const socketMode = Boolean(settings.appToken);
-  const app = new App({
+  const app = new App(withSignedRequestGuard({
     token: settings.botToken,
     signingSecret: settings.signingSecret,
     appToken: settings.appToken,
@@ -63,7 +68,7 @@ export function createSlackBot(services: Services, settings: SlackSettings): Sla
         },
       },
     ],
-  });
+  }));
   const clock = settings.clock ?? systemClock;
   const authorizer = new Authorizer(new SlackGroupDirectory(app.client), clock);
   const context: SlackContext = {
@@ -97,6 +102,8 @@ function tracked<A>(ctx: SlackContext, handler: (args: A) => Promise<void>): (ar
 }
 
 export function registerListeners(app: App, ctx: SlackContext): void {
+  // First, before any listener: a replayed signed request is acked and goes no further.
+  app.use(replayGuard(new DrizzleSlackRequestLog(ctx.services.database.db)));
   app.command('/deploys', tracked(ctx, deploysCommand(ctx)));
   app.command('/deploy', tracked(ctx, deployCommand(ctx)));
   app.command('/rollback', tracked(ctx, rollbackCommand(ctx)));

@@ -3,6 +3,8 @@ import type { AppSpec } from '../../domain/apps.js';
 import type { Capability } from '../../domain/access/authorizer.js';
 import type { Deployment } from '../../domain/deployment.js';
 import { type DeckhandError, asDeckhandError } from '../../domain/errors.js';
+import { appRedactor } from '../../domain/redact.js';
+import { code, esc } from './blocks/text.js';
 import type { SlackContext } from './context.js';
 import { ProgressStreamer, type StreamOptions } from './progress-streamer.js';
 
@@ -16,25 +18,26 @@ export function findApp(ctx: SlackContext, name: string): AppSpec | string {
   const app = ctx.services.apps.get(name);
   if (app) return app;
   const known = ctx.services.apps.names();
-  return `Unknown app \`${name}\`. Known apps: ${known.length ? known.map((n) => `\`${n}\``).join(', ') : '(none configured)'}.`;
+  return `Unknown app ${code(name)}. Known apps: ${known.length ? known.map(code).join(', ') : '(none configured)'}.`;
 }
 
 /** Checks access; on denial answers ephemerally, audits, and returns false. */
 export async function authorize(ctx: SlackContext, respond: RespondFn, user: string, app: AppSpec, capability: Capability): Promise<boolean> {
   if (await ctx.authorizer.can(user, app, capability)) return true;
   await ctx.services.audit.record({ actor: user, action: 'access.denied', app: app.name, result: 'refused', details: { capability } });
-  await respond(ephemeral(`:no_entry: You are not allowed to ${capability === 'deploy' ? 'deploy' : 'roll back'} \`${app.name}\`.`));
+  await respond(ephemeral(`:no_entry: You are not allowed to ${capability === 'deploy' ? 'deploy' : 'roll back'} ${code(app.name)}.`));
   return false;
 }
 
 export function errorText(error: DeckhandError | unknown): string {
   const e = asDeckhandError(error);
-  return `:warning: \`${e.code}\`: ${e.message}`;
+  return `:warning: \`${e.code}\`: ${esc(e.message)}`;
 }
 
 /** Posts the progress thread, runs the deploy or rollback, and ends the parent with its result. */
-export async function runWithProgress(ctx: SlackContext, options: Omit<StreamOptions, 'intervalMs'>, start: () => Promise<Deployment>): Promise<Deployment | undefined> {
-  const streamer = new ProgressStreamer(ctx.gateway, { ...options, intervalMs: ctx.streamIntervalMs });
+export async function runWithProgress(ctx: SlackContext, options: Omit<StreamOptions, 'intervalMs' | 'redact'>, start: () => Promise<Deployment>): Promise<Deployment | undefined> {
+  const app = ctx.services.apps.get(options.app);
+  const streamer = new ProgressStreamer(ctx.gateway, { ...options, intervalMs: ctx.streamIntervalMs, redact: app ? appRedactor(app) : undefined });
   await streamer.open();
   const unsubscribe = ctx.services.bus.subscribe((event) => streamer.handle(event));
   try {

@@ -18,6 +18,11 @@ export interface StreamOptions {
   intervalMs?: number;
   /** Full log kept for the failure upload. */
   maxLogLines?: number;
+  /**
+   * The app's redactor, applied to everything from outside deckhand (log lines, health details, phase and
+   * error messages, the uploaded log) before it is escaped and sent: secrets are hidden wherever they occur.
+   */
+  redact?: (text: string) => string;
 }
 
 const PHASE_EMOJI: Partial<Record<Phase, string>> = {
@@ -50,6 +55,7 @@ export class ProgressStreamer {
   private timer: NodeJS.Timeout | undefined;
   private readonly intervalMs: number;
   private readonly maxLogLines: number;
+  private readonly redact: (text: string) => string;
   readonly errors: string[] = [];
 
   constructor(
@@ -58,6 +64,12 @@ export class ProgressStreamer {
   ) {
     this.intervalMs = options.intervalMs ?? 3000;
     this.maxLogLines = options.maxLogLines ?? 50_000;
+    this.redact = options.redact ?? ((text) => text);
+  }
+
+  /** Redacted, then escaped: the order matters (a secret with `&` in it must be found before it is escaped). */
+  private safe(text: string): string {
+    return esc(this.redact(text));
   }
 
   get threadTs(): string | undefined {
@@ -65,7 +77,7 @@ export class ProgressStreamer {
   }
 
   async open(): Promise<void> {
-    this.parentTs = await this.slack.post(this.options.channel, this.parentMessage(':hourglass_flowing_sand:', this.status));
+    this.parentTs = await this.slack.post(this.options.channel, this.parentMessage(':hourglass_flowing_sand:', esc(this.status)));
     this.timer = setInterval(() => this.flush(), this.intervalMs);
     this.timer.unref();
   }
@@ -86,7 +98,7 @@ export class ProgressStreamer {
           this.log.shift();
           this.logDropped += 1;
         }
-        this.log.push(event.line);
+        this.log.push(this.redact(event.line));
         if (!this.logTs) {
           this.logTs = 'pending';
           this.enqueue(async () => {
@@ -97,7 +109,7 @@ export class ProgressStreamer {
         }
         return;
       case 'health':
-        this.healthText = `:stethoscope: Health check attempt ${event.attempt}: ${event.ok ? 'healthy' : esc(event.detail)}`;
+        this.healthText = `:stethoscope: Health check attempt ${event.attempt}: ${event.ok ? 'healthy' : this.safe(event.detail)}`;
         if (!this.healthTs) {
           this.healthTs = 'pending';
           this.enqueue(async () => {
@@ -109,10 +121,10 @@ export class ProgressStreamer {
         return;
       case 'phase':
         if (event.phase === 'done') return;
-        this.status = event.message;
+        this.status = this.redact(event.message);
         this.statusDirty = true;
         if (event.phase !== 'health') {
-          this.enqueue(() => this.slack.post(this.options.channel, { text: `${PHASE_EMOJI[event.phase] ?? ':small_blue_diamond:'} ${esc(event.message)}` }, this.parentTs));
+          this.enqueue(() => this.slack.post(this.options.channel, { text: `${PHASE_EMOJI[event.phase] ?? ':small_blue_diamond:'} ${this.safe(event.message)}` }, this.parentTs));
         }
         return;
       case 'switch':
@@ -139,7 +151,7 @@ export class ProgressStreamer {
     if (this.statusDirty && this.parentTs) {
       this.statusDirty = false;
       const ts = this.parentTs;
-      this.enqueue(() => this.slack.update(this.options.channel, ts, this.parentMessage(':arrows_counterclockwise:', this.status)));
+      this.enqueue(() => this.slack.update(this.options.channel, ts, this.parentMessage(':arrows_counterclockwise:', esc(this.status))));
     }
   }
 
@@ -154,7 +166,7 @@ export class ProgressStreamer {
     const summary = this.summary(deployment, duration);
     this.enqueue(() => this.slack.post(this.options.channel, { text: `${STATUS_EMOJI[deployment.status]} ${summary}` }, this.parentTs));
     if (!ok) {
-      const lines = deployment.logTail && deployment.logTail.length > this.log.length ? deployment.logTail : this.log;
+      const lines = this.failureLog(deployment);
       if (lines.length) {
         const content = `${this.logDropped ? `[${this.logDropped} earlier lines dropped]\n` : ''}${lines.join('\n')}\n`;
         this.enqueue(() => this.slack.upload(this.options.channel, this.parentTs!, `deploy-${deployment.id}.log`, content, `Log of deploy #${deployment.id}`));
@@ -165,12 +177,23 @@ export class ProgressStreamer {
     await this.finalUpdate(this.parentMessage(STATUS_EMOJI[deployment.status], summary));
   }
 
+  /**
+   * The uploaded log: the streamed build log, then the new container's last lines when the deploy got that far
+   * (the pipeline's log tail is the container's log then, else the build log's own tail, not repeated).
+   */
+  private failureLog(deployment: Deployment): string[] {
+    const tail = (deployment.logTail ?? []).map(this.redact);
+    const repeatsBuild = tail.length <= this.log.length && tail.every((line, i) => line === this.log[this.log.length - tail.length + i]);
+    if (tail.length === 0 || repeatsBuild) return this.log;
+    return [...this.log, `--- last ${tail.length} lines of the container's log ---`, ...tail];
+  }
+
   /** The deploy never started (refused: in progress, locked, out of date ...). */
   async refused(error: unknown): Promise<void> {
     clearInterval(this.timer);
     const e = asDeckhandError(error);
     await this.chain;
-    await this.finalUpdate(this.parentMessage(':no_entry:', `${e.code}: ${e.message}`));
+    await this.finalUpdate(this.parentMessage(':no_entry:', `${e.code}: ${this.safe(e.message)}`));
   }
 
   private async finalUpdate(message: Message): Promise<void> {
@@ -192,16 +215,17 @@ export class ProgressStreamer {
   private summary(d: Deployment, duration: string): string {
     if (d.status === 'succeeded') {
       return this.options.kind === 'rollback'
-        ? `${d.app} rolled back to #${this.options.rollbackTarget ?? d.rollbackOf} in ${duration} (as #${d.id}, ${d.rollbackSource})`
-        : `Deployed ${d.app} #${d.id} (${d.commitSha ? `\`${shortSha(d.commitSha)}\`` : esc(d.imageRef ?? '')}) in ${duration}`;
+        ? `${esc(d.app)} rolled back to #${this.options.rollbackTarget ?? d.rollbackOf} in ${duration} (as #${d.id}, ${d.rollbackSource})`
+        : `Deployed ${esc(d.app)} #${d.id} (${d.commitSha ? `\`${shortSha(d.commitSha)}\`` : esc(d.imageRef ?? '')}) in ${duration}`;
     }
-    return `${this.options.kind === 'rollback' ? 'Rollback' : 'Deploy'} #${d.id} of ${d.app} ${d.status}: ${esc(d.errorCode ?? '')}: ${esc(d.error ?? '')}`;
+    return `${this.options.kind === 'rollback' ? 'Rollback' : 'Deploy'} #${d.id} of ${esc(d.app)} ${d.status}: ${esc(d.errorCode ?? '')}: ${this.safe(d.error ?? '')}`;
   }
 
+  /** `title` and `status` are mrkdwn: every piece of user or app text in them was escaped when they were built. */
   private parentMessage(emoji: string, status: string): Message {
     return {
       text: `${this.options.title}: ${status}`,
-      blocks: [section(`*${this.options.title}*\n${emoji} ${esc(status)}`), context([this.deploymentId ? `Deploy #${this.deploymentId} · progress in the thread` : 'Progress in the thread'])],
+      blocks: [section(`*${this.options.title}*\n${emoji} ${status}`), context([this.deploymentId ? `Deploy #${this.deploymentId} · progress in the thread` : 'Progress in the thread'])],
     };
   }
 

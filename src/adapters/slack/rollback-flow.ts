@@ -3,6 +3,7 @@ import type { RespondFn } from '@slack/bolt';
 import type { AppSpec } from '../../domain/apps.js';
 import { needsApproval } from '../../domain/approvals/approval-service.js';
 import { renderApproval } from './blocks/approval.js';
+import { esc } from './blocks/text.js';
 import { renderRollbackConfirmation } from './blocks/rollback-confirmation.js';
 import { type SlackContext, inBackground } from './context.js';
 import { authorize, ephemeral, errorText, runWithProgress } from './handler-kit.js';
@@ -22,17 +23,17 @@ export async function showRollbackConfirmation(ctx: SlackContext, respond: Respo
 export async function startRollback(ctx: SlackContext, respond: RespondFn, user: string, channel: string, app: AppSpec, targetId: number): Promise<void> {
   if (needsApproval(app, channel)) {
     const approval = await ctx.approvals.request(app, { kind: 'rollback', targetId, requestedBy: user, channel });
-    const ts = await ctx.gateway.post(channel, renderApproval(approval, `roll *${app.name}* back to #${targetId}`));
+    const ts = await ctx.gateway.post(channel, renderApproval(approval, `roll *${esc(app.name)}* back to #${targetId}`));
     await ctx.approvals.setMessage(approval.id, channel, ts);
-    await respond({ replace_original: true, text: `Approval requested to roll ${app.name} back to #${targetId}.` });
+    await respond({ replace_original: true, text: `Approval requested to roll ${esc(app.name)} back to #${targetId}.` });
     return;
   }
-  await respond({ replace_original: true, text: `:leftwards_arrow_with_hook: <@${user}> confirmed the rollback of ${app.name} to #${targetId}; progress in the channel thread.` });
+  await respond({ replace_original: true, text: `:leftwards_arrow_with_hook: <@${user}> confirmed the rollback of ${esc(app.name)} to #${targetId}; progress in the channel thread.` });
   inBackground(ctx, () => runRollback(ctx, channel, app, targetId, user));
 }
 
 export function runRollback(ctx: SlackContext, channel: string, app: AppSpec, targetId: number, actor: string) {
-  return runWithProgress(ctx, { channel, app: app.name, kind: 'rollback', rollbackTarget: targetId, title: `Rolling ${app.name} back to #${targetId} (by <@${actor}>)` }, async () =>
+  return runWithProgress(ctx, { channel, app: app.name, kind: 'rollback', rollbackTarget: targetId, title: `Rolling ${esc(app.name)} back to #${targetId} (by <@${actor}>)` }, async () =>
     (await ctx.services.rollbacks.rollback(app.name, targetId, actor)).deployment,
   );
 }

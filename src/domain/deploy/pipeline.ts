@@ -6,7 +6,7 @@ import type { DeploymentEventStore, DeploymentStore, HealthProbe, Runtime, Sourc
 import { type DeployEvent, type DeployEventBus, LogTail, type Phase } from './events.js';
 import { waitForHealthy } from './health-wait.js';
 import { snapshotEnv } from '../rollback/env-snapshot.js';
-import { makeRedactor } from '../redact.js';
+import { appRedactor } from '../redact.js';
 import { retrying } from '../retry.js';
 import { confirmServing } from './after-switch.js';
 import { safeToTouch, whatServes } from './serving.js';
@@ -65,7 +65,7 @@ class PipelineRun {
     private deployment: Deployment,
   ) {
     this.buildLog = new LogTail(deps.settings.logTailLines);
-    this.redact = makeRedactor(app.run.env);
+    this.redact = appRedactor(app);
     this.started = (deployment.startedAt ?? deps.clock.now()).getTime();
   }
 
@@ -120,7 +120,7 @@ class PipelineRun {
   }
 
   private phase(phase: Phase, message: string): void {
-    this.emit({ type: 'phase', phase, message });
+    this.emit({ type: 'phase', phase, message: this.redact(message) });
   }
 
   private log = (raw: string): void => {
@@ -219,7 +219,7 @@ class PipelineRun {
       probe: this.deps.health,
       clock: this.deps.clock,
       stillRunning: async () => (await runtime.inspectContainer(containerId))?.running ?? false,
-      onAttempt: (attempt, ok, detail) => this.emit({ type: 'health', attempt, ok, detail }),
+      onAttempt: (attempt, ok, detail) => this.emit({ type: 'health', attempt, ok, detail: this.redact(detail) }),
     });
     if (!outcome.ok) throw new DeckhandError('health_check_failed', outcome.reason, { attempts: outcome.attempts });
   }

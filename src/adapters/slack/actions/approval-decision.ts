@@ -2,13 +2,14 @@ import type { AllMiddlewareArgs } from '@slack/bolt';
 import type { Approval } from '../../../domain/approvals/approval.js';
 import { asDeckhandError } from '../../../domain/errors.js';
 import { renderApproval } from '../blocks/approval.js';
+import { esc } from '../blocks/text.js';
 import { type SlackContext, inBackground } from '../context.js';
 import { ephemeral, errorText, runWithProgress } from '../handler-kit.js';
 import { runRollback } from '../rollback-flow.js';
 import { type ButtonArgs, openClick } from './action-value.js';
 
 export function describeApproval(approval: Approval): string {
-  return approval.kind === 'deploy' ? `deploy #${approval.deploymentId} to *${approval.app}*` : `roll *${approval.app}* back to #${approval.targetId}`;
+  return approval.kind === 'deploy' ? `deploy #${approval.deploymentId} to *${esc(approval.app)}*` : `roll *${esc(approval.app)}* back to #${approval.targetId}`;
 }
 
 /** Re-renders the request message from the database: decided, expired or superseded requests lose their buttons. */
@@ -43,7 +44,7 @@ export function approvalDecisionAction(ctx: SlackContext, decision: 'approved' |
     }
     inBackground(ctx, () =>
       closed.kind === 'deploy'
-        ? runWithProgress(ctx, { channel: closed.channel, app: app.name, kind: 'deploy', title: `Deploying #${closed.deploymentId} to ${app.name} (approved by <@${click.user}>)` }, () =>
+        ? runWithProgress(ctx, { channel: closed.channel, app: app.name, kind: 'deploy', title: `Deploying #${closed.deploymentId} to ${esc(app.name)} (approved by <@${click.user}>)` }, () =>
             ctx.services.deploys.runQueued(closed.deploymentId!, closed.requestedBy),
           )
         : runRollback(ctx, closed.channel, app, closed.targetId!, closed.requestedBy),

@@ -1,4 +1,5 @@
 import type { AllMiddlewareArgs } from '@slack/bolt';
+import { who } from '../blocks/common.js';
 import type { ConfirmValue } from '../blocks/rollback-confirmation.js';
 import type { SlackContext } from '../context.js';
 import { authorize, ephemeral } from '../handler-kit.js';
@@ -18,7 +19,7 @@ export function rollbackConfirmAction(ctx: SlackContext) {
     const claim = await ctx.claims.claim(`rollback-confirm:${click.value.nonce}`, click.user, ctx.clock.now());
     if (!claim.first) {
       {
-      await args.respond(ephemeral(`Already confirmed by <@${claim.claimedBy}>; one rollback runs.`));
+      await args.respond(ephemeral(`Already confirmed by ${who(claim.claimedBy)}; one rollback runs.`));
       return;
     }
     }

@@ -1,5 +1,8 @@
 import type { Deployment } from '../../../domain/deployment.js';
 import { clip, LIMITS } from './limits.js';
+import { code } from './text.js';
+
+export { code, esc } from './text.js';
 
 export type Block = Record<string, unknown>;
 
@@ -21,9 +24,9 @@ export function slackDate(date: Date | null): string {
   return `<!date^${Math.floor(date.getTime() / 1000)}^{date_short_pretty} {time}|${date.toISOString().replace('T', ' ').slice(0, 16)} UTC>`;
 }
 
-/** `<@U123>` for Slack users, the raw name for CLI actors. */
+/** `<@U123>` for Slack users, the name (escaped, as code) for CLI actors. */
 export function who(actor: string): string {
-  return /^[UW][A-Z0-9]{2,}$/.test(actor) ? `<@${actor}>` : `\`${actor}\``;
+  return /^[UW][A-Z0-9]{2,}$/.test(actor) ? `<@${actor}>` : code(actor);
 }
 
 export const STATUS_EMOJI: Record<Deployment['status'], string> = {
@@ -35,6 +38,3 @@ export const STATUS_EMOJI: Record<Deployment['status'], string> = {
   failed: ':x:',
   superseded: ':fast_forward:',
 };
-
-/** Escapes the three characters Slack's mrkdwn treats as control characters. */
-export const esc = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

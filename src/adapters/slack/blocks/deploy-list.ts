@@ -1,7 +1,7 @@
 import type { Deployment } from '../../../domain/deployment.js';
 import { formatDuration } from '../../../domain/duration.js';
 import { shortSha } from '../../../domain/refs/git-ref.js';
-import { type Block, STATUS_EMOJI, button, context, esc, header, section, slackDate, who } from './common.js';
+import { type Block, STATUS_EMOJI, button, code, context, esc, header, section, slackDate, who } from './common.js';
 import { LIMITS, capList } from './limits.js';
 
 export const ROLLBACK_OPEN = 'rollback_open';
@@ -11,7 +11,7 @@ export function renderDeployList(app: string, rows: Deployment[], currentId: num
   const rowBlocks = rows.map((d) => {
     const parts = [
       `${STATUS_EMOJI[d.status]} *#${d.id}* ${d.status}${d.id === currentId ? ' · *running now*' : ''}`,
-      d.commitSha ? `\`${shortSha(d.commitSha)}\` ${esc(d.commitSubject ?? '')}` : `\`${esc(d.imageRef ?? '-')}\``,
+      d.commitSha ? `\`${shortSha(d.commitSha)}\` ${esc(d.commitSubject ?? '')}` : code(d.imageRef ?? '-'),
       `by ${who(d.actor)} · ${slackDate(d.createdAt)}${d.startedAt && d.finishedAt ? ` · ${formatDuration(d.finishedAt.getTime() - d.startedAt.getTime())}` : ''}`,
     ];
     if (d.rollbackOf) parts.push(`:leftwards_arrow_with_hook: rollback of #${d.rollbackOf} (${d.rollbackSource ?? '?'})`);
@@ -22,7 +22,7 @@ export function renderDeployList(app: string, rows: Deployment[], currentId: num
   // One block is the header.
   const body = capList(rowBlocks, LIMITS.blocks - 1, (n) => context([`…and ${n} more`]));
   return {
-    text: `Recent deploys of ${app}`,
+    text: `Recent deploys of ${esc(app)}`,
     blocks: [header(`Deploys of ${app}`), ...(rows.length ? body : [section('_No deploys yet._')])],
   };
 }

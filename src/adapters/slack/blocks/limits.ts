@@ -1,3 +1,5 @@
+import { fenceLine, fenced } from './text.js';
+
 /** Slack Block Kit limits deckhand's renderers hold to. */
 export const LIMITS = {
   blocks: 50,
@@ -41,17 +43,17 @@ export function capList<T>(items: T[], max: number, more: (dropped: number) => T
   return [...items.slice(0, max - 1), more(items.length - (max - 1))];
 }
 
-/** The last lines of a log, shaped to fit one section as a code block. */
+/** The last lines of a log, shaped to fit one section as a code block they cannot break out of (see `fenced`). */
 export function logTailBlock(lines: string[], max = LIMITS.sectionText - 8): string {
   const kept: string[] = [];
   let used = 0;
   for (let i = lines.length - 1; i >= 0; i -= 1) {
-    const line = lines[i]!.replace(/```/g, "'''");
+    const line = fenceLine(lines[i]!);
     if (used + line.length + 1 > max - 40) break;
     kept.unshift(line);
     used += line.length + 1;
   }
   const dropped = lines.length - kept.length;
   const head = dropped > 0 ? `…${dropped} earlier lines\n` : '';
-  return `\`\`\`${head}${kept.join('\n') || ' '}\`\`\``;
+  return fenced(head ? [head.trimEnd(), ...kept] : kept);
 }

@@ -29,6 +29,11 @@ export function renderPruneReport(report: PruneReport): { text: string; blocks: 
   return { text: title, blocks: [header(title), ...body, context([`${report.apps.length} app(s) · finished ${report.finishedAt.toISOString()}`])] };
 }
 
+/** A scheduled prune that could not run: the code and the (escaped) reason. */
+export function renderPruneFailure(code: string, message: string): { text: string } {
+  return { text: `:x: The scheduled prune failed: ${esc(code)}: ${esc(message)}` };
+}
+
 /** The weekly summary: disk use, rollback window and what the next prune would remove. */
 export function renderRetentionSummary(apps: Array<AppPruneReport & { diskBytes: number }>): { text: string; blocks: Block[] } {
   const sections = apps.map((a) => {

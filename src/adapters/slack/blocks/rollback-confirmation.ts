@@ -1,7 +1,7 @@
 import { formatDuration } from '../../../domain/duration.js';
 import { shortSha } from '../../../domain/refs/git-ref.js';
 import type { RollbackPlan } from '../../../domain/rollback/plan.js';
-import { type Block, actions, button, context, esc, header, section, slackDate, who } from './common.js';
+import { type Block, actions, button, code, context, esc, header, section, slackDate, who } from './common.js';
 import { LIMITS, clipLines } from './limits.js';
 
 export const ROLLBACK_CONFIRM = 'rollback_confirm';
@@ -27,7 +27,7 @@ export function renderRollbackConfirmation(plan: RollbackPlan, nonce: string): {
     header(`Roll back ${plan.app} to #${target.id}?`),
     section(
       [
-        `*Target:* #${target.id} ${target.commitSha ? `\`${shortSha(target.commitSha)}\` ${esc(target.commitSubject ?? '')}` : `\`${esc(target.imageRef ?? '')}\``}`,
+        `*Target:* #${target.id} ${target.commitSha ? `\`${shortSha(target.commitSha)}\` ${esc(target.commitSubject ?? '')}` : code(target.imageRef ?? '')}`,
         `deployed by ${who(target.actor)} ${slackDate(target.finishedAt)}${plan.current ? ` · replaces #${plan.current.id}` : ''}`,
       ].join('\n'),
     ),
@@ -37,7 +37,7 @@ export function renderRollbackConfirmation(plan: RollbackPlan, nonce: string): {
   const applied = plan.schema.appliedMigrations;
   if (files.length || applied.length) {
     const lines = [':warning: *Migrations have been applied since this deploy. Schema mismatch possible.*'];
-    if (files.length) lines.push('Migration files changed since then:', ...files.map((f) => `• \`${esc(f)}\``));
+    if (files.length) lines.push('Migration files changed since then:', ...files.map((f) => `• ${code(f)}`));
     if (applied.length) lines.push('Applied to the database since then:', ...applied.map((m) => `• ${esc(m)}`));
     blocks.push(section(clipLines(lines, LIMITS.sectionText)));
   }
@@ -50,5 +50,5 @@ export function renderRollbackConfirmation(plan: RollbackPlan, nonce: string): {
   blocks.push(context([`*Not restored:* ${plan.notRestored.join(', ')}. A rollback restores the code only and keeps today's env.`]));
   const value: ConfirmValue = { app: plan.app, target: target.id, nonce };
   blocks.push(actions([button(`Confirm rollback to #${target.id}`, ROLLBACK_CONFIRM, value, 'danger'), button('Cancel', ROLLBACK_CANCEL, value)]));
-  return { text: `Roll back ${plan.app} to #${target.id}?${files.length || applied.length ? ' Warning: migrations have been applied since this deploy.' : ''}`, blocks };
+  return { text: `Roll back ${esc(plan.app)} to #${target.id}?${files.length || applied.length ? ' Warning: migrations have been applied since this deploy.' : ''}`, blocks };
 }

@@ -1,6 +1,7 @@
 import type { AckFn, RespondArguments, RespondFn, SlashCommand } from '@slack/bolt';
 import type { AppSpec } from '../../../domain/apps.js';
 import { renderPruneReport } from '../blocks/prune-report.js';
+import { esc } from '../blocks/text.js';
 import { type SlackContext, inBackground } from '../context.js';
 import { authorize, ephemeral, errorText, findApp } from '../handler-kit.js';
 
@@ -21,7 +22,7 @@ export async function pruneSubcommand(ctx: SlackContext, command: SlashCommand, 
   }
   await ack();
   for (const app of apps) if (!(await authorize(ctx, respond, command.user_id, app, 'deploy'))) return;
-  await respond(ephemeral(`${dryRun ? 'Planning' : 'Running'} a prune of ${names[0] ?? 'every app'}; the report will be posted here.`));
+  await respond(ephemeral(`${dryRun ? 'Planning' : 'Running'} a prune of ${names[0] ? esc(names[0]) : 'every app'}; the report will be posted here.`));
   inBackground(ctx, async () => {
     try {
       const report = await ctx.services.prune.run({ app: names[0], dryRun, actor: command.user_id });
@@ -41,9 +42,9 @@ export async function pinSubcommand(ctx: SlackContext, command: SlashCommand, ac
   if (!(await authorize(ctx, respond, command.user_id, app, 'deploy'))) return;
   try {
     if (sub === 'pin') await ctx.services.controls.pin(app.name, id, command.user_id);
-    else if (!(await ctx.services.controls.unpin(app.name, id, command.user_id))) return void (await respond(ephemeral(`#${id} was not pinned.`)));
+    else if (!(await ctx.services.controls.unpin(app.name, id, command.user_id))) return void (await respond(ephemeral(`${esc(app.name)} #${id} was not pinned.`)));
   } catch (error) {
     return void (await respond(ephemeral(errorText(error))));
   }
-  await respond({ response_type: 'in_channel', text: sub === 'pin' ? `:pushpin: <@${command.user_id}> pinned ${app.name} #${id}: retention keeps its image.` : `<@${command.user_id}> unpinned ${app.name} #${id}.` });
+  await respond({ response_type: 'in_channel', text: sub === 'pin' ? `:pushpin: <@${command.user_id}> pinned ${esc(app.name)} #${id}: retention keeps its image.` : `<@${command.user_id}> unpinned ${esc(app.name)} #${id}.` });
 }

@@ -1,6 +1,7 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { pinSubcommand, pruneSubcommand } from './deckhand-retention.js';
 import type { SlackContext } from '../context.js';
+import { esc } from '../blocks/text.js';
 import { authorize, ephemeral, findApp, words } from '../handler-kit.js';
 
 export const HELP = [
@@ -31,10 +32,10 @@ export function deckhandCommand(ctx: SlackContext) {
     if (sub === 'lock') {
       const reason = rest.join(' ');
       await controls.lock(app.name, reason, command.user_id);
-      await respond({ response_type: 'in_channel', text: `:lock: <@${command.user_id}> locked *${app.name}*: ${reason}` });
+      await respond({ response_type: 'in_channel', text: `:lock: <@${command.user_id}> locked *${esc(app.name)}*: ${esc(reason)}` });
       return;
     }
     const removed = await controls.unlock(app.name, command.user_id);
-    await respond(removed ? { response_type: 'in_channel', text: `:unlock: <@${command.user_id}> unlocked *${app.name}* (was: ${removed.reason})` } : ephemeral(`${app.name} was not locked.`));
+    await respond(removed ? { response_type: 'in_channel', text: `:unlock: <@${command.user_id}> unlocked *${esc(app.name)}* (was: ${esc(removed.reason)})` } : ephemeral(`${esc(app.name)} was not locked.`));
   };
 }

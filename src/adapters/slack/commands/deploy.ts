@@ -1,6 +1,7 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { needsApproval } from '../../../domain/approvals/approval-service.js';
 import { renderApproval } from '../blocks/approval.js';
+import { code, esc } from '../blocks/text.js';
 import { type SlackContext, inBackground } from '../context.js';
 import { authorize, ephemeral, errorText, findApp, runWithProgress, words } from '../handler-kit.js';
 
@@ -23,13 +24,13 @@ export function deployCommand(ctx: SlackContext) {
     if (needsApproval(app, command.channel_id)) {
       const queued = await ctx.services.deploys.enqueue({ app: app.name, ref, actor: command.user_id, trigger: 'slack' });
       const approval = await ctx.approvals.request(app, { kind: 'deploy', deploymentId: queued.id, requestedBy: command.user_id, channel: command.channel_id });
-      const ts = await ctx.gateway.post(command.channel_id, renderApproval(approval, `deploy \`${label}\` to *${app.name}* (#${queued.id})`));
+      const ts = await ctx.gateway.post(command.channel_id, renderApproval(approval, `deploy ${code(label)} to *${esc(app.name)}* (#${queued.id})`));
       await ctx.approvals.setMessage(approval.id, command.channel_id, ts);
       await respond(ephemeral(`Approval requested for deploy #${queued.id}; an approver other than you must approve it.`));
       return;
     }
     inBackground(ctx, () =>
-      runWithProgress(ctx, { channel: command.channel_id, app: app.name, kind: 'deploy', title: `Deploying \`${label}\` to ${app.name} (by <@${command.user_id}>)` }, () =>
+      runWithProgress(ctx, { channel: command.channel_id, app: app.name, kind: 'deploy', title: `Deploying ${code(label)} to ${esc(app.name)} (by <@${command.user_id}>)` }, () =>
         ctx.services.deploys.deploy({ app: app.name, ref, actor: command.user_id, trigger: 'slack' }),
       ),
     );

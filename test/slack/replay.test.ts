@@ -1,0 +1,167 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DrizzleSlackRequestLog } from '../../src/adapters/db/slack-requests-repo.js';
+import { createSlackBot } from '../../src/adapters/slack/app.js';
+import { haveDocker, havePostgres } from '../helpers/infra.js';
+import { startBot } from '../helpers/slack-bot.js';
+import { useSlackHarness } from '../helpers/slack-harness.js';
+import { type SlackMock, createSlackMock } from '../helpers/slack-mock.js';
+import { buttonClick, postToBolt, sign, slashCommand } from '../helpers/slack-requests.js';
+import { type TestServices, createTestServices, gitApp } from '../helpers/services.js';
+
+const withPostgres = await havePostgres();
+const withDocker = withPostgres && (await haveDocker());
+const nowS = () => Math.floor(Date.now() / 1000);
+
+describe.skipIf(!withPostgres)('a signed Slack request acts once, on every replica', () => {
+  const app = `f-slack-replay-${process.pid}`;
+  let slack: SlackMock;
+  let services: TestServices;
+  let bot: Awaited<ReturnType<typeof startBot>>;
+  let replica: Awaited<ReturnType<typeof startBot>>;
+
+  beforeAll(async () => {
+    slack = createSlackMock();
+    slack.server.listen({ onUnhandledRequest: 'bypass' });
+    services = await createTestServices({ apps: [gitApp(app, 'file:///nonexistent', 18_599)] });
+    expect(services.database.kind).toBe('postgres');
+    bot = await startBot(services);
+    // A second bot process over the same database, as a second replica would be.
+    replica = await startBot(services);
+  });
+
+  afterAll(async () => {
+    await bot?.stop();
+    await replica?.stop();
+    await services?.dispose();
+    slack?.server.close();
+  });
+
+  const locks = async () => (await services.audit.list({})).filter((e) => e.action === 'app.lock' && e.app === app);
+  const settle = async () => {
+    await bot.idle();
+    await replica.idle();
+  };
+
+  it('a replayed /deckhand lock (same timestamp and body) is acked with nothing done, even when the copies race', async () => {
+    slack.reset();
+    const body = slashCommand('/deckhand', `lock ${app} first`);
+    const headers = sign(body);
+    const answers = await Promise.all([1, 2, 3, 4].map(() => postToBolt(bot.url, body, headers)));
+    await settle();
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200]);
+    expect(await locks()).toHaveLength(1);
+    await expect.poll(() => slack.responses.length).toBe(1);
+    expect(slack.responses[0]!.body.text).toContain('locked');
+    // Later, within the window: still nothing.
+    expect((await postToBolt(bot.url, body, headers)).status).toBe(200);
+    await settle();
+    expect(await locks()).toHaveLength(1);
+    expect(slack.responses).toHaveLength(1);
+    await services.controls.unlock(app, 'test');
+  });
+
+  it('the same request sent to another replica does nothing there: the database decides, not a process', async () => {
+    slack.reset();
+    const before = (await locks()).length;
+    const body = slashCommand('/deckhand', `lock ${app} second`);
+    const headers = sign(body);
+    expect((await postToBolt(bot.url, body, headers)).status).toBe(200);
+    await settle();
+    expect((await postToBolt(replica.url, body, headers)).status).toBe(200);
+    await settle();
+    expect(await locks()).toHaveLength(before + 1);
+    expect(slack.responses).toHaveLength(1);
+    // A new request (new timestamp or body) is of course acted on.
+    const again = slashCommand('/deckhand', `unlock ${app}`);
+    expect((await postToBolt(replica.url, again)).status).toBe(200);
+    await settle();
+    expect(await services.locks.get(app)).toBeUndefined();
+  });
+
+  it('a replayed button click acts once', async () => {
+    slack.reset();
+    const body = buttonClick({ action_id: 'rollback_cancel', value: JSON.stringify({ app, target: 1, nonce: 'n' }) });
+    const headers = sign(body);
+    for (const url of [bot.url, bot.url, replica.url]) expect((await postToBolt(url, body, headers)).status).toBe(200);
+    await settle();
+    await expect.poll(() => slack.responses.length).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(slack.responses.map((r) => r.body.text)).toEqual(['Rollback cancelled; nothing changed.']);
+  });
+
+  it('a timestamp more than a minute ahead is refused with 401 and does nothing; 30 s ahead is accepted', async () => {
+    slack.reset();
+    const auditBefore = await services.audit.list({});
+    const body = slashCommand('/deckhand', `lock ${app} from-the-future`);
+    const refused = await postToBolt(bot.url, body, sign(body, nowS() + 120));
+    expect(refused.status).toBe(401);
+    await settle();
+    expect(await services.locks.get(app)).toBeUndefined();
+    expect(await services.audit.list({})).toEqual(auditBefore);
+    expect(slack.calls).toEqual([]);
+    expect(slack.responses).toEqual([]);
+    const help = slashCommand('/deckhand', 'help');
+    const accepted = await postToBolt(bot.url, help, sign(help, nowS() + 30));
+    expect(accepted.status).toBe(200);
+    expect(accepted.json.text).toContain('/deckhand lock');
+  });
+
+  it('Socket Mode still builds its own receiver (no signed HTTP there, so no guard is put in its way)', () => {
+    const socket = createSlackBot(services, { botToken: 'xoxb-test', appToken: 'xapp-1-test', verifyToken: false, logLevel: 'error' as never });
+    expect(socket.app).toBeDefined();
+  });
+
+  it('requests past the signature window are pruned from the database; recent ones are kept', async () => {
+    const ledger = new DrizzleSlackRequestLog(services.database.db);
+    const old = new Date(Date.now() - 30 * 60_000);
+    expect(await ledger.record('old-digest', old, old)).toBe(true);
+    expect(await ledger.record('old-digest', old, old)).toBe(false);
+    expect(await ledger.record('recent-digest', new Date(), new Date())).toBe(true);
+    // A fresh bot prunes with its first request.
+    const third = await startBot(services);
+    try {
+      expect((await postToBolt(third.url, slashCommand('/deckhand', 'help'))).status).toBe(200);
+      await expect.poll(() => ledger.record('old-digest', old, old)).toBe(true);
+      expect(await ledger.record('recent-digest', new Date(), new Date())).toBe(false);
+    } finally {
+      await third.stop();
+    }
+  });
+
+  it('when the request cannot be recorded nothing runs, and the person is told so without SQL', async () => {
+    slack.reset();
+    await services.database.db.execute('alter table slack_requests rename to slack_requests_away');
+    try {
+      const answer = await postToBolt(bot.url, slashCommand('/deckhand', `lock ${app} while-broken`));
+      await settle();
+      expect(answer.status).toBe(200);
+      expect(answer.json).toEqual({ response_type: 'ephemeral', text: expect.stringContaining('deckhand cannot reach its database, nothing was changed') });
+      expect(answer.text).not.toMatch(/slack_requests|insert|relation/i);
+    } finally {
+      await services.database.db.execute('alter table slack_requests_away rename to slack_requests');
+    }
+    expect(await services.locks.get(app)).toBeUndefined();
+    expect(slack.responses).toEqual([]);
+  });
+});
+
+describe.skipIf(!withDocker)('a replayed signed /deploy runs one deploy', () => {
+  const app = `f-slack-redeploy-${process.pid}`;
+  const h = useSlackHarness({ app, versions: [{ body: 'r1' }] });
+  const rows = async () => (await h.services.store.list(app, 50)).length;
+
+  it('three copies at once and one more after it finished: one deployment row', async () => {
+    const body = slashCommand('/deploy', app);
+    const headers = sign(body);
+    const answers = await Promise.all([1, 2, 3].map(() => postToBolt(h.bot.url, body, headers)));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+    await h.bot.idle();
+    expect(await rows()).toBe(1);
+    expect((await h.services.store.list(app, 1))[0]!.status).toBe('succeeded');
+    expect((await postToBolt(h.bot.url, body, headers)).status).toBe(200);
+    await h.bot.idle();
+    expect(await rows()).toBe(1);
+    expect(h.slack.of('chat.postMessage').filter((c) => !c.args.thread_ts)).toHaveLength(1);
+    expect(h.slack.violations).toEqual([]);
+  });
+});
