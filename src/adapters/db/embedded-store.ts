@@ -13,6 +13,8 @@ export interface EmbeddedOptions {
   migrationsFolder: string;
   /** How long a second process waits for an owner that is still starting (lock taken, socket not up yet). */
   ownerStartMs?: number;
+  /** How long a closing owner keeps serving processes still connected through it (a CLI beside another CLI). */
+  lingerMs?: number;
 }
 
 type SocketState = 'answers' | 'missing' | 'refused' | 'no-answer';
@@ -149,6 +151,7 @@ async function openAsOwner(options: EmbeddedOptions, socket: string, release: ()
   const close = () =>
     (closing ??= (async () => {
       try {
+        await server.drain(options.lingerMs ?? 10_000);
         await server.stop();
         await client.close();
       } finally {

@@ -158,6 +158,8 @@ export class SessionScheduler {
 
 export interface StoreServer {
   path: string;
+  /** Waits until no client is connected, or `ms` passed. */
+  drain(ms: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -185,6 +187,10 @@ export async function serveStore(db: PGlite, path: string): Promise<StoreServer>
   });
   return {
     path,
+    drain: async (ms) => {
+      const deadline = Date.now() + ms;
+      while (sockets.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    },
     stop: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of sockets.values()) socket.destroy();
