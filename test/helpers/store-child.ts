@@ -7,10 +7,9 @@
 import { existsSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
 import { openDatabase } from '../../src/adapters/db/client.js';
-import { DrizzleLeaseStore } from '../../src/adapters/db/locks-repo.js';
-import { deployments } from '../../src/adapters/db/schema.js';
 import { acquireOwnerLock } from '../../src/adapters/db/store-owner.js';
 import { isDeckhandError } from '../../src/domain/errors.js';
+import { contend } from './store-contend.js';
 
 const say = (value: unknown) => process.stdout.write(`${JSON.stringify(value)}\n`);
 const untilTerm = () =>
@@ -22,21 +21,6 @@ const untilTerm = () =>
     });
   });
 const [mode, target, ...rest] = process.argv.slice(2);
-
-/** Races `n` lease acquisitions and deployment inserts on `db`, tagged with `tag`; returns what it won and the ids. */
-export async function contend(db: Awaited<ReturnType<typeof openDatabase>>['db'], tag: string, n: number) {
-  const leases = new DrizzleLeaseStore(db);
-  const now = new Date();
-  const later = new Date(now.getTime() + 60_000);
-  const won = await Promise.all(Array.from({ length: n }, (_, i) => leases.tryAcquire(`f-store-lease-${i}`, tag, now, later)));
-  const ids = await Promise.all(
-    Array.from({ length: n }, async (_, i) => {
-      const [row] = await db.insert(deployments).values({ app: `f-store-${tag}`, status: 'succeeded', source: 'image', imageRef: `img:${i}`, trigger: 'cli', actor: tag }).returning({ id: deployments.id });
-      return row!.id;
-    }),
-  );
-  return { won: won.flatMap((ok, i) => (ok ? [i] : [])), ids };
-}
 
 async function main(): Promise<void> {
   if (mode === 'acquire') {
