@@ -8,6 +8,8 @@ export interface LineChild {
   /** Parsed JSON lines printed so far (non-JSON lines are kept as { text }). */
   lines: Array<Record<string, unknown>>;
   stderr(): string;
+  /** Everything printed on stdout. */
+  stdout(): string;
   /** Resolves with the first line matching, rejects if the process exits first or `ms` pass. */
   waitFor(match: (line: Record<string, unknown>) => boolean, ms?: number): Promise<Record<string, unknown>>;
   /** Resolves with the exit code (or the signal name). */
@@ -24,8 +26,10 @@ export function startNode(script: string, args: string[], env: NodeJS.ProcessEnv
   const lines: Array<Record<string, unknown>> = [];
   const listeners = new Set<() => void>();
   let stderr = '';
+  let stdout = '';
   let buffered = '';
   child.stdout!.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
     buffered += chunk.toString();
     const parts = buffered.split('\n');
     buffered = parts.pop() ?? '';
@@ -53,6 +57,7 @@ export function startNode(script: string, args: string[], env: NodeJS.ProcessEnv
     pid: child.pid!,
     lines,
     stderr: () => stderr,
+    stdout: () => stdout,
     exited,
     kill: (signal = 'SIGTERM') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
