@@ -80,6 +80,36 @@ describe('the embedded store has one owner: the lock', () => {
     expect(parseRecord(readFileSync(`${dbDir}.lock`, 'utf8'))?.pid).toBe(live.pid);
   });
 
+  it('a lock from another pid namespace on this kernel (a replaced container) is taken over when its socket has no listener', async () => {
+    const dbDir = freshDir();
+    mkdirSync(join(dbDir, '..'), { recursive: true });
+    // A socket file whose listener was killed -9: it stays on disk and refuses connections.
+    const listener = startNode('-e', [`require('net').createServer().listen(${JSON.stringify(`${dbDir}.sock`)}, () => console.log('{"up":true}'))`]);
+    await listener.waitFor((line) => line.up === true);
+    listener.kill('SIGKILL');
+    await listener.exited;
+    expect(existsSync(`${dbDir}.sock`)).toBe(true);
+    writeLock(dbDir, { pid: 1, pidNamespace: 'pid:[1]', hostname: 'old-container' });
+    const database = await openDatabase({ dataDir: dbDir });
+    try {
+      expect(parseRecord(readFileSync(`${dbDir}.lock`, 'utf8'))?.pid).toBe(process.pid);
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('a lock from another host whose socket cannot be reached is refused, naming the host', async () => {
+    const dbDir = freshDir();
+    writeLock(dbDir, { pid: 4242, hostname: 'elsewhere', bootId: 'another-kernel', pidNamespace: 'pid:[1]', startedAt: '2020-01-01T00:00:00.000Z' });
+    const error = await openDatabase({ dataDir: dbDir }).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+    expect(isDeckhandError(error, 'database_unavailable')).toBe(true);
+    expect((error as Error).message).toContain('pid 4242 on host elsewhere');
+    expect(existsSync(dbDir)).toBe(false);
+  });
+
   it('a second open in the same process goes through the owner instead of opening the files again', async () => {
     const dbDir = freshDir();
     const owner = await openDatabase({ dataDir: dbDir });
