@@ -61,6 +61,21 @@ describe('the embedded store has one owner: the lock', () => {
     expect(readdirSync(join(dbDir, '..')).filter((name) => name.includes('takeover'))).toEqual([]);
   });
 
+  it('after kill -9 of the owner, two processes arriving together: one takes over, the other goes through it (or after it), neither is refused', async () => {
+    const dbDir = freshDir();
+    const owner = startNode(CHILD, ['open', dbDir]);
+    await owner.waitFor((line) => 'open' in line);
+    owner.kill('SIGKILL');
+    await owner.exited;
+    // The dead owner's lock and socket file are both still there.
+    expect(existsSync(`${dbDir}.lock`) && existsSync(`${dbDir}.sock`)).toBe(true);
+    const next = ['after-a', 'after-b'].map((tag) => startNode(CHILD, ['contend', dbDir, tag, '5']));
+    const results = await Promise.all(next.map((child) => child.waitFor((line) => 'ids' in line || 'error' in line)));
+    expect(results.map((result) => result.error), JSON.stringify(results)).toEqual([undefined, undefined]);
+    expect(new Set(results.flatMap((result) => result.ids as number[])).size).toBe(10);
+    expect(results.flatMap((result) => result.won as number[]).sort()).toEqual([0, 1, 2, 3, 4]);
+  });
+
   it('refuses at once, by pid and with the fix, when a live owner cannot be reached, and never opens the files', async () => {
     const dbDir = freshDir();
     // A live process on this host that does not serve the store: a child waiting for a go file that never comes.

@@ -50,20 +50,32 @@ export async function openEmbeddedStore(options: EmbeddedOptions): Promise<Datab
     });
     if (acquired.owned) {
       try {
+        // A socket file left by a dead owner would read as "refuses" while we start; gone, it reads as "starting".
+        rmSync(acquired.record.socket, { force: true });
         return await openAsOwner(options, acquired.record.socket, acquired.release);
       } catch (error) {
         acquired.release();
         throw error;
       }
     }
-    const reached = await waitForOwner(acquired.record, lockPath, options.ownerStartMs ?? 20_000);
-    if (reached === 'answers') return connectToOwner(acquired.record, lockPath);
+    const waitMs = options.ownerStartMs ?? 20_000;
+    const reached = await waitForOwner(acquired.record, lockPath, waitMs);
+    if (reached === 'answers') {
+      try {
+        return await connectToOwner(acquired.record, lockPath);
+      } catch (error) {
+        // The owner may be closing just as we came (a CLI that finished): once it is gone, try again from the lock.
+        if ((await waitForOwner(acquired.record, lockPath, waitMs, true)) !== 'no-answer' && attempt < 3) continue;
+        throw error;
+      }
+    }
     if (reached === 'changed' && attempt < 3) continue;
     throw unreachable(acquired.record, lockPath, reached);
   }
 }
 
-async function waitForOwner(record: OwnerRecord, lockPath: string, startMs: number): Promise<SocketState | 'changed'> {
+/** Waits while the owner's socket is not there yet (it is starting) or no longer there (`leaving`: it is closing). */
+async function waitForOwner(record: OwnerRecord, lockPath: string, startMs: number, leaving = false): Promise<SocketState | 'changed'> {
   const deadline = Date.now() + startMs;
   for (;;) {
     const state = await probeSocket(record.socket);
@@ -71,7 +83,7 @@ async function waitForOwner(record: OwnerRecord, lockPath: string, startMs: numb
     const current = parseRecord(readLock(lockPath));
     if (current?.nonce !== record.nonce || liveness(record) === 'dead') return 'changed';
     // Only a socket that does not exist yet may still come: an owner that started long ago or refuses will not.
-    const starting = state === 'missing' && Date.now() - Date.parse(record.startedAt) < startMs;
+    const starting = state === 'missing' && (leaving || Date.now() - Date.parse(record.startedAt) < startMs);
     if (!starting || Date.now() > deadline) return state;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
