@@ -147,8 +147,8 @@ describe('the embedded store has one owner: the lock', () => {
     const deep = join(root, 'x'.repeat(60), 'y'.repeat(60), 'db');
     expect(Buffer.byteLength(`${deep}.sock`)).toBeGreaterThan(MAX_SOCKET_PATH);
     const owner = await openDatabase({ dataDir: deep });
+    const record = parseRecord(readFileSync(`${deep}.lock`, 'utf8'))!;
     try {
-      const record = parseRecord(readFileSync(`${deep}.lock`, 'utf8'))!;
       expect(record.socket.startsWith(tmpdir())).toBe(true);
       expect(Buffer.byteLength(record.socket)).toBeLessThanOrEqual(MAX_SOCKET_PATH);
       const client = startNode(CHILD, ['contend', deep, 'longpath', '3']);
@@ -158,6 +158,7 @@ describe('the embedded store has one owner: the lock', () => {
     } finally {
       await owner.close();
     }
+    expect(existsSync(join(record.socket, '..'))).toBe(false);
   });
 
   it('creates a new store atomically: a creation killed midway leaves no half-made store, and the next open works', async () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, rmdirSync } from 'node:fs';
 import { type Server, type Socket, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -174,9 +174,10 @@ export async function serveStore(db: PGlite, path: string): Promise<StoreServer>
     handler.attach(socket).catch(() => socket.destroy());
   });
   const dir = dirname(path);
+  const fallback = basename(path) === 'db.sock' && basename(dir).startsWith('deckhand-');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   // The fallback directory under /tmp is ours alone: nobody else may reach the store through it.
-  if (basename(path) === 'db.sock' && basename(dir).startsWith('deckhand-')) chmodSync(dir, 0o700);
+  if (fallback) chmodSync(dir, 0o700);
   rmSync(path, { force: true });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -196,6 +197,13 @@ export async function serveStore(db: PGlite, path: string): Promise<StoreServer>
       for (const socket of sockets.values()) socket.destroy();
       await closed;
       rmSync(path, { force: true });
+      if (fallback) {
+        try {
+          rmdirSync(dir);
+        } catch {
+          /* not empty or already gone: leave it */
+        }
+      }
     },
   };
 }
