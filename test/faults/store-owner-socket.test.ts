@@ -6,6 +6,8 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../../src/adapters/db/client.js';
 import { parseRecord } from '../../src/adapters/db/store-owner.js';
+import { serveStore } from '../../src/adapters/db/store-socket.js';
+import { PGlite } from '@electric-sql/pglite';
 import { killAllChildren, startNode } from '../helpers/child-lines.js';
 import { contend } from '../helpers/store-contend.js';
 
@@ -88,5 +90,26 @@ describe('the embedded store has one owner: other processes go through it', () =
     await doomed.end({ timeout: 0 });
     const rows = await owner.db.execute(sql`select count(*)::int as n from locks where name = 'f-store-doomed'`);
     expect(JSON.stringify(rows)).toContain('"n":0');
+  });
+
+  it('disconnects and rolls back a client that keeps a transaction open and silent, so the owner is not blocked for ever', async () => {
+    const db = new PGlite();
+    const path = join(root, 'hold.sock');
+    const server = await serveStore(db, path, { holdMs: 300 });
+    const client = postgres({ path, max: 1, prepare: false, onnotice: () => undefined });
+    try {
+      await db.exec('create table t (v int)');
+      const reserved = await client.reserve();
+      await reserved`begin`;
+      await reserved`insert into t values (1)`;
+      // The owner waits for the silent transaction, then gets the session back with the insert rolled back.
+      const rows = await db.query<{ n: number }>('select count(*)::int as n from t');
+      expect(rows.rows[0]?.n).toBe(0);
+      await expect(reserved`commit`).rejects.toThrow();
+    } finally {
+      await client.end({ timeout: 0 });
+      await server.stop();
+      await db.close();
+    }
   });
 });

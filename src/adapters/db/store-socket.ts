@@ -163,10 +163,13 @@ export interface StoreServer {
   stop(): Promise<void>;
 }
 
-/** Serves `db` on a Unix socket at `path` (a stale socket file there is replaced: the caller holds the owner lock). */
-export async function serveStore(db: PGlite, path: string): Promise<StoreServer> {
+/**
+ * Serves `db` on a Unix socket at `path` (a stale socket file there is replaced: the caller holds the owner lock).
+ * `holdMs` bounds how long one client may keep the session to itself (inside a transaction) without a word.
+ */
+export async function serveStore(db: PGlite, path: string, options: { holdMs?: number } = {}): Promise<StoreServer> {
   const sockets = new Map<number, Socket>();
-  const scheduler = new SessionScheduler(db, (id) => sockets.get(id)?.destroy());
+  const scheduler = new SessionScheduler(db, (id) => sockets.get(id)?.destroy(), options.holdMs);
   const server: Server = createServer((socket) => {
     const handler = new PGLiteSocketHandler({ queryQueue: scheduler as unknown as PGLiteSocketHandlerOptions['queryQueue'], closeOnDetach: true });
     sockets.set(handler.handlerId, socket);
