@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { DeckhandError } from '../../domain/errors.js';
@@ -49,10 +48,14 @@ async function openPostgres(url: string): Promise<Database & { migrate(): Promis
 }
 
 async function openPglite(dataDir: string): Promise<Database & { migrate(): Promise<void> }> {
+  if (!dataDir.startsWith('memory://')) {
+    // One owner per store: it migrates while opening; other processes reach it through its socket and migrate nothing.
+    const { openEmbeddedStore } = await import('./embedded-store.js');
+    return { ...(await openEmbeddedStore({ dbDir: dataDir, migrationsFolder })), migrate: async () => undefined };
+  }
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
   const { migrate } = await import('drizzle-orm/pglite/migrator');
-  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
   const client = new PGlite(dataDir);
   const db = drizzle(client, { schema });
   return {
