@@ -97,6 +97,10 @@ export interface ContainerState {
   running: boolean;
   exitCode: number | null;
   deploymentId: number | null;
+  /** Docker's word for the state; `restarting` means it exited and its restart policy is bringing it back. */
+  status?: 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+  /** How often the restart policy restarted it (known from an inspect; a new container starts at 0). */
+  restartCount?: number;
 }
 
 /** The Docker engine, seen from the domain. */

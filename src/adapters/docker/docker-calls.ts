@@ -1,0 +1,125 @@
+import { request } from 'node:http';
+import type Docker from 'dockerode';
+import { DeckhandError } from '../../domain/errors.js';
+
+/** Socket-level failures: the engine is stopped, restarting, or its socket is gone. Not an answer from Docker. */
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTCONN', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_SOCKET_CLOSED', 'ABORT_ERR', 'ERR_STREAM_PREMATURE_CLOSE']);
+
+export function isConnectionError(error: unknown): boolean {
+  if (!error || typeof error !== 'object') return false;
+  if (error instanceof DeckhandError) return error.code === 'docker_unavailable';
+  const { code, name, message, statusCode } = error as { code?: string; name?: string; message?: string; statusCode?: number };
+  if (statusCode !== undefined) return false;
+  if (code && CONNECTION_CODES.has(code)) return true;
+  return name === 'AbortError' || /^(socket hang up|aborted)$/.test(message ?? '');
+}
+
+const seconds = (ms: number) => `${Math.round(ms / 100) / 10}s`;
+
+/** The one error every runtime call gives when the engine cannot be reached: a code and a sentence. */
+export function dockerUnavailable(where: string, what: string, cause?: unknown): DeckhandError {
+  const detail = cause instanceof Error && !(cause instanceof DeckhandError) ? ` (${cause.message})` : '';
+  return new DeckhandError('docker_unavailable', `Docker is not reachable at ${where}; could not ${what}${detail}. Nothing more was changed.`, { what }, { cause });
+}
+
+/**
+ * Bounded Docker calls. Every request gets an AbortSignal (dockerode passes it to the HTTP request, so a timed-out
+ * request is destroyed, not left holding the socket and the process open) and a deadline.
+ */
+export class DockerCalls {
+  readonly where: string;
+
+  constructor(
+    readonly docker: Docker,
+    readonly timeoutMs: number,
+  ) {
+    const modem = docker.modem as { socketPath?: unknown; host?: string };
+    this.where = typeof modem.socketPath === 'string' ? modem.socketPath : (modem.host ?? 'the configured Docker host');
+  }
+
+  /**
+   * Runs one request with a deadline of `timeoutMs` (plus `extraMs` for calls that legitimately wait, such as a
+   * stop's grace period). A timeout or a socket failure becomes `docker_unavailable`; Docker's own answers (404,
+   * 409, ...) pass through untouched.
+   */
+  async call<T>(what: string, run: (signal: AbortSignal) => Promise<T>, extraMs = 0): Promise<T> {
+    const controller = new AbortController();
+    const limit = this.timeoutMs + extraMs;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        reject(new DeckhandError('docker_unavailable', `Docker at ${this.where} did not answer within ${seconds(limit)}; could not ${what}. Nothing more was changed.`, { what }));
+      }, limit);
+    });
+    try {
+      return await Promise.race([run(controller.signal), deadline]);
+    } catch (error) {
+      if (isConnectionError(error)) throw error instanceof DeckhandError ? error : dockerUnavailable(this.where, what, error);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      controller.abort();
+    }
+  }
+
+  /**
+   * True when the engine answers a ping within the bound, on a new connection: a kept-alive one is still answered
+   * by an engine that is shutting down (its socket already gone), which would make a dying engine look alive.
+   */
+  async reachable(): Promise<boolean> {
+    const socketPath = (this.docker.modem as { socketPath?: unknown }).socketPath;
+    const ping =
+      typeof socketPath === 'string'
+        ? (signal: AbortSignal) => freshPing(socketPath, signal)
+        : (abortSignal: AbortSignal) => (this.docker.ping as unknown as (options: { abortSignal: AbortSignal }) => Promise<unknown>).call(this.docker, { abortSignal });
+    return this.call('ping', ping).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /**
+   * Watches a long stream (build, pull, push): these may run for minutes and stay silent through a long step, so
+   * they get no overall deadline. Instead, whenever the stream has been idle for half the bound, the engine is
+   * pinged; when the ping fails (refused at once, or no answer within the bound) `onDown` is called once.
+   */
+  watch(onDown: (error: DeckhandError) => void, what: string): { touch(): void; stop(): void } {
+    let last = Date.now();
+    let stopped = false;
+    let pinging = false;
+    const interval = Math.max(100, Math.floor(this.timeoutMs / 2));
+    const timer = setInterval(() => {
+      if (stopped || pinging || Date.now() - last < interval) return;
+      pinging = true;
+      void this.reachable().then((up) => {
+        pinging = false;
+        if (up || stopped) return;
+        stopped = true;
+        clearInterval(timer);
+        onDown(dockerUnavailable(this.where, what));
+      });
+    }, interval);
+    return {
+      touch: () => {
+        last = Date.now();
+      },
+      stop: () => {
+        stopped = true;
+        clearInterval(timer);
+      },
+    };
+  }
+}
+
+function freshPing(socketPath: string, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, path: '/_ping', method: 'GET', agent: false, signal }, (res) => {
+      res.resume();
+      res.on('end', () => ((res.statusCode ?? 0) < 500 ? resolve() : reject(new Error(`ping answered HTTP ${res.statusCode}`))));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
