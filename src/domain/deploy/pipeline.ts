@@ -4,7 +4,8 @@ import type { Deployment } from '../deployment.js';
 import { DeckhandError, asDeckhandError } from '../errors.js';
 import type { DeploymentEventStore, DeploymentStore, HealthProbe, Runtime, SourceRepo, TrafficSwitch } from '../ports.js';
 import { type DeployEvent, type DeployEventBus, LogTail, type Phase } from './events.js';
-import { waitForHealthy } from './health-wait.js';
+import { containerProblem, waitForHealthy } from './health-wait.js';
+import { cleanLogLine } from '../log-text.js';
 import { snapshotEnv } from '../rollback/env-snapshot.js';
 import { makeRedactor } from '../redact.js';
 
@@ -94,7 +95,7 @@ class PipelineRun {
   }
 
   private log = (raw: string): void => {
-    const line = this.redact(raw);
+    const line = this.redact(cleanLogLine(raw));
     this.buildLog.push(line);
     this.emit({ type: 'log', line });
   };
@@ -188,7 +189,7 @@ class PipelineRun {
       timeoutMs: this.app.run.healthTimeoutMs,
       probe: this.deps.health,
       clock: this.deps.clock,
-      stillRunning: async () => (await runtime.inspectContainer(containerId))?.running ?? false,
+      containerProblem: async () => containerProblem(await runtime.inspectContainer(containerId)),
       onAttempt: (attempt, ok, detail) => this.emit({ type: 'health', attempt, ok, detail }),
     });
     if (!outcome.ok) throw new DeckhandError('health_check_failed', outcome.reason, { attempts: outcome.attempts });
@@ -229,7 +230,7 @@ class PipelineRun {
     const { runtime } = this.deps;
     let logTail = this.buildLog.get();
     if (this.newContainerId) {
-      logTail = (await runtime.logsTail(this.newContainerId, this.deps.settings.logTailLines).catch(() => logTail)).map(this.redact);
+      logTail = (await runtime.logsTail(this.newContainerId, this.deps.settings.logTailLines).catch(() => logTail)).map((line) => this.redact(cleanLogLine(line)));
       await runtime.remove(this.newContainerId).catch(() => undefined);
     }
     for (const id of this.stoppedForRecreate) {
