@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
 import { join } from 'node:path';
 import { type SimpleGit, simpleGit } from 'simple-git';
 import type { AppSpec } from '../../domain/apps.js';
@@ -160,8 +161,9 @@ export class GitSource implements SourceRepo {
   }
 
   /**
-   * `git archive` streamed straight into the Docker build; argv only. The stream owns the child: when its reader
-   * stops early and destroys it (a failed build, Docker gone), git is killed instead of blocking on a full pipe.
+   * `git archive` streamed straight into the Docker build; argv only. The stream owns the child: it ends only once
+   * git exited 0 (else it fails with git's message, so a failed archive is never read as a short tar), and a reader
+   * that stops early and destroys it (a failed build, Docker gone) kills git instead of leaving it on a full pipe.
    */
   async archive(app: AppSpec, sha: string): Promise<NodeJS.ReadableStream> {
     if (!/^[0-9a-f]{40,64}$/.test(sha)) throw new DeckhandError('invalid_ref', `Not a full commit SHA: ${sha}`);
@@ -170,19 +172,25 @@ export class GitSource implements SourceRepo {
       env: gitEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const stdout = child.stdout;
+    const output = new PassThrough();
+    child.stdout.pipe(output, { end: false });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-4000);
     });
-    const alive = () => child.exitCode === null && child.signalCode === null;
-    stdout.once('close', () => {
-      if (!stdout.readableEnded && alive()) child.kill('SIGKILL');
+    let exited = false;
+    output.once('close', () => {
+      if (!exited) child.kill('SIGKILL');
     });
-    child.on('error', (error) => stdout.destroy(this.failed(app, 'archive', sha.slice(0, 7), error)));
-    child.on('close', (code, signal) => {
-      if (code !== 0 && signal === null) stdout.destroy(this.failed(app, 'archive', sha.slice(0, 7), stderr));
+    child.once('error', (error) => {
+      exited = true;
+      output.destroy(this.failed(app, 'archive', sha.slice(0, 7), error));
     });
-    return stdout;
+    child.once('close', (code) => {
+      exited = true;
+      if (code === 0) output.end();
+      else output.destroy(this.failed(app, 'archive', sha.slice(0, 7), stderr || `git exited with code ${code}`));
+    });
+    return output;
   }
 }
