@@ -54,6 +54,27 @@ describe.skipIf(!enabled)('Docker down or restarting', () => {
     }
   });
 
+  it('rollback plans and prune answer docker_unavailable too, and change nothing', async () => {
+    const v1 = await services.deploys.deploy({ app, ref: repo.commits[0]!, actor: 'U-ops', trigger: 'cli' });
+    const v2 = await services.deploys.deploy({ app, ref: repo.commits[0]!, actor: 'U-ops', trigger: 'cli' });
+    expect([v1.status, v2.status]).toEqual(['succeeded', 'succeeded']);
+    const before = await services.store.list(app, 50);
+    await engine.stop();
+    try {
+      for (const argv of [['plan-rollback', app, String(v1.id)], ['rollback', app, String(v1.id), '--yes'], ['prune', '--app', app, '--dry-run']]) {
+        const run = capture();
+        expect(await runCli(argv, { io: run.io, services }), argv.join(' ')).toBe(1);
+        // Commands fail with the code; prune reports it per app.
+        expect([...run.out, ...run.err].join('\n'), argv.join(' ')).toMatch(/(deckhand: )?docker_unavailable: Docker is not reachable/);
+      }
+    } finally {
+      await engine.start();
+    }
+    const after = await services.store.list(app, 50);
+    // A rollback may record its own failed attempt; nothing that existed changed.
+    expect(after.filter((d) => before.some((b) => b.id === d.id))).toEqual(before);
+  });
+
   it('fails with docker_unavailable within the bound when Docker hangs (SIGSTOP), instead of waiting forever', async () => {
     const pid = engine.pid!;
     process.kill(pid, 'SIGSTOP');

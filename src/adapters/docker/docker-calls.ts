@@ -19,7 +19,7 @@ const seconds = (ms: number) => `${Math.round(ms / 100) / 10}s`;
 /** The one error every runtime call gives when the engine cannot be reached: a code and a sentence. */
 export function dockerUnavailable(where: string, what: string, cause?: unknown): DeckhandError {
   const detail = cause instanceof Error && !(cause instanceof DeckhandError) ? ` (${cause.message})` : '';
-  return new DeckhandError('docker_unavailable', `Docker is not reachable at ${where}; could not ${what}${detail}. Nothing more was changed.`, { what }, { cause });
+  return new DeckhandError('docker_unavailable', `Docker is not reachable at ${where}; could not ${what}${detail}.`, { what }, { cause });
 }
 
 /**
@@ -49,7 +49,7 @@ export class DockerCalls {
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         controller.abort();
-        reject(new DeckhandError('docker_unavailable', `Docker at ${this.where} did not answer within ${seconds(limit)}; could not ${what}. Nothing more was changed.`, { what }));
+        reject(new DeckhandError('docker_unavailable', `Docker at ${this.where} did not answer within ${seconds(limit)}; could not ${what}.`, { what }));
       }, limit);
     });
     try {
@@ -67,13 +67,13 @@ export class DockerCalls {
    * True when the engine answers a ping within the bound, on a new connection: a kept-alive one is still answered
    * by an engine that is shutting down (its socket already gone), which would make a dying engine look alive.
    */
-  async reachable(): Promise<boolean> {
+  async reachable(limitMs = this.timeoutMs): Promise<boolean> {
     const socketPath = (this.docker.modem as { socketPath?: unknown }).socketPath;
     const ping =
       typeof socketPath === 'string'
         ? (signal: AbortSignal) => freshPing(socketPath, signal)
         : (abortSignal: AbortSignal) => (this.docker.ping as unknown as (options: { abortSignal: AbortSignal }) => Promise<unknown>).call(this.docker, { abortSignal });
-    return this.call('ping', ping).then(
+    return this.call('ping', ping, limitMs - this.timeoutMs).then(
       () => true,
       () => false,
     );
@@ -82,7 +82,8 @@ export class DockerCalls {
   /**
    * Watches a long stream (build, pull, push): these may run for minutes and stay silent through a long step, so
    * they get no overall deadline. Instead, whenever the stream has been idle for half the bound, the engine is
-   * pinged; when the ping fails (refused at once, or no answer within the bound) `onDown` is called once.
+   * pinged with the other half as its limit; when the ping fails (refused at once, or no answer in time) `onDown`
+   * is called once. A hung engine is so detected within about the bound; a stopped one at once (its socket breaks).
    */
   watch(onDown: (error: DeckhandError) => void, what: string): { touch(): void; stop(): void } {
     let last = Date.now();
@@ -92,14 +93,14 @@ export class DockerCalls {
     const timer = setInterval(() => {
       if (stopped || pinging || Date.now() - last < interval) return;
       pinging = true;
-      void this.reachable().then((up) => {
+      void this.reachable(interval).then((up) => {
         pinging = false;
         if (up || stopped) return;
         stopped = true;
         clearInterval(timer);
         onDown(dockerUnavailable(this.where, what));
       });
-    }, interval);
+    }, Math.max(50, Math.floor(interval / 4)));
     return {
       touch: () => {
         last = Date.now();
