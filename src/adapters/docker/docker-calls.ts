@@ -1,5 +1,7 @@
 import { request } from 'node:http';
 import type Docker from 'dockerode';
+import type { ProgressMessage } from './log-frames.js';
+import { destroy, readProgress } from './progress-stream.js';
 import { DeckhandError } from '../../domain/errors.js';
 
 /** Socket-level failures: the engine is stopped, restarting, or its socket is gone. Not an answer from Docker. */
@@ -110,6 +112,46 @@ export class DockerCalls {
         clearInterval(timer);
       },
     };
+  }
+
+  /**
+   * Opens a progress stream and reads it to its end, watched: while it is silent the engine is pinged, and when the
+   * engine stops answering the request and the stream are torn down with `docker_unavailable`. Resolves the
+   * failure Docker reported in the stream, if any; when the engine cannot be reached afterwards, that failure was
+   * the engine going away and `docker_unavailable` is thrown instead.
+   */
+  async stream(what: string, open: (signal: AbortSignal) => Promise<NodeJS.ReadableStream>, onMessage: (message: ProgressMessage) => void): Promise<string | undefined> {
+    const controller = new AbortController();
+    let down: DeckhandError | undefined;
+    let reader: ReturnType<typeof readProgress> | undefined;
+    const watch = this.watch((error) => {
+      down = error;
+      controller.abort();
+      reader?.abort(error);
+    }, what);
+    let failure: string | undefined;
+    try {
+      const stream = await open(controller.signal);
+      if (down) {
+        destroy(stream);
+        throw down;
+      }
+      reader = readProgress(stream, (message) => {
+        watch.touch();
+        if (message.error || message.errorDetail) failure = message.errorDetail?.message ?? message.error;
+        onMessage(message);
+      });
+      await reader.done;
+    } catch (error) {
+      if (down) throw down;
+      if (isConnectionError(error)) throw error instanceof DeckhandError ? error : dockerUnavailable(this.where, what, error);
+      throw error;
+    } finally {
+      watch.stop();
+      controller.abort();
+    }
+    if (failure !== undefined && !(await this.reachable())) throw dockerUnavailable(this.where, what);
+    return failure;
   }
 }
 

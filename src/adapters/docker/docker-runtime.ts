@@ -5,9 +5,9 @@ import { cleanLogLines } from '../../domain/log-text.js';
 import type { BuildRequest, ContainerState, ImageInfo, Runtime, StartRequest } from '../../domain/ports.js';
 import { BuildSteps } from './build-steps.js';
 import { LABEL_APP, LABEL_DEPLOYMENT, LABEL_REVISION, fromInspect, fromList } from './container-state.js';
-import { DockerCalls, dockerUnavailable, isConnectionError } from './docker-calls.js';
+import { DockerCalls, isConnectionError } from './docker-calls.js';
 import { type ProgressMessage, demuxDockerLogs, splitLines } from './log-frames.js';
-import { destroy, readProgress } from './progress-stream.js';
+import { destroy } from './progress-stream.js';
 
 export { LABEL_APP, LABEL_DEPLOYMENT, LABEL_REVISION } from './container-state.js';
 
@@ -40,7 +40,7 @@ export class DockerRuntime implements Runtime {
     let builtId: string | undefined;
     let failure: string | undefined;
     try {
-      failure = await this.stream('build the image', (abortSignal) =>
+      failure = await this.calls.stream('build the image', (abortSignal) =>
         this.docker.buildImage(request.context, { t: request.imageRef, dockerfile: request.dockerfile, labels, rm: true, forcerm: true, abortSignal } as Docker.ImageBuildOptions),
       (message) => {
         if (message.aux?.ID) builtId = message.aux.ID;
@@ -68,7 +68,7 @@ export class DockerRuntime implements Runtime {
     let failure: string | undefined;
     try {
       await this.calls.call(`tag ${ref}`, (abortSignal) => this.docker.getImage(imageId).tag({ repo, tag, abortSignal }));
-      failure = await this.stream(`push ${ref}`, (abortSignal) => this.docker.getImage(ref).push({ tag, authconfig: {}, abortSignal } as Docker.ImagePushOptions), (message) => this.progressLines(message, onLog));
+      failure = await this.calls.stream(`push ${ref}`, (abortSignal) => this.docker.getImage(ref).push({ tag, authconfig: {}, abortSignal } as Docker.ImagePushOptions), (message) => this.progressLines(message, onLog));
     } catch (error) {
       if (error instanceof DeckhandError) throw error;
       throw new DeckhandError('image_unavailable', `Could not push ${ref}: ${messageOf(error)}`, { image: ref }, { cause: error });
@@ -87,7 +87,7 @@ export class DockerRuntime implements Runtime {
     onLog(`Pulling ${ref}`);
     let failure: string | undefined;
     try {
-      failure = await this.stream(`pull ${ref}`, (abortSignal) => this.docker.pull(ref, { abortSignal }), (message) => this.progressLines(message, onLog));
+      failure = await this.calls.stream(`pull ${ref}`, (abortSignal) => this.docker.pull(ref, { abortSignal }), (message) => this.progressLines(message, onLog));
     } catch (error) {
       if (error instanceof DeckhandError) throw error;
       throw new DeckhandError('image_unavailable', `Could not pull ${ref}: ${messageOf(error)}`, { image: ref }, { cause: error });
@@ -96,46 +96,6 @@ export class DockerRuntime implements Runtime {
     const image = await this.inspectImage(ref);
     if (!image) throw new DeckhandError('image_unavailable', `Pulled ${ref}, but it is not on the host.`, { image: ref });
     return { imageId: image.id };
-  }
-
-  /**
-   * Opens a progress stream and reads it to its end, watched: while it is silent the engine is pinged, and when the
-   * engine stops answering the request and the stream are torn down with `docker_unavailable`. Resolves the
-   * failure Docker reported in the stream, if any; when the engine cannot be reached afterwards, that failure was
-   * the engine going away and `docker_unavailable` is thrown instead.
-   */
-  private async stream(what: string, open: (signal: AbortSignal) => Promise<NodeJS.ReadableStream>, onMessage: (message: ProgressMessage) => void): Promise<string | undefined> {
-    const controller = new AbortController();
-    let down: DeckhandError | undefined;
-    let reader: ReturnType<typeof readProgress> | undefined;
-    const watch = this.calls.watch((error) => {
-      down = error;
-      controller.abort();
-      reader?.abort(error);
-    }, what);
-    let failure: string | undefined;
-    try {
-      const stream = await open(controller.signal);
-      if (down) {
-        destroy(stream);
-        throw down;
-      }
-      reader = readProgress(stream, (message) => {
-        watch.touch();
-        if (message.error || message.errorDetail) failure = message.errorDetail?.message ?? message.error;
-        onMessage(message);
-      });
-      await reader.done;
-    } catch (error) {
-      if (down) throw down;
-      if (isConnectionError(error)) throw error instanceof DeckhandError ? error : dockerUnavailable(this.calls.where, what, error);
-      throw error;
-    } finally {
-      watch.stop();
-      controller.abort();
-    }
-    if (failure !== undefined && !(await this.calls.reachable())) throw dockerUnavailable(this.calls.where, what);
-    return failure;
   }
 
   /** Passes a progress message's text to `onLog` line by line; returns the lines. */
