@@ -61,7 +61,6 @@ export class DockerCalls {
       throw error;
     } finally {
       clearTimeout(timer);
-      controller.abort();
     }
   }
 
@@ -148,7 +147,6 @@ export class DockerCalls {
       throw error;
     } finally {
       watch.stop();
-      controller.abort();
     }
     if (failure !== undefined && !(await this.reachable())) throw dockerUnavailable(this.where, what);
     return failure;
