@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { capture, dockerfileWithStep, gitArchivesUnder } from '../helpers/fault-probes.js';
-import { type TestRepo, createTestRepo } from '../helpers/git-repo.js';
+import { APP_DOCKERFILE, type TestRepo, createTestRepo } from '../helpers/git-repo.js';
 import { haveDocker, havePostgres } from '../helpers/infra.js';
 import { type OwnDockerd, startOwnDockerd } from '../helpers/own-dockerd.js';
 import { freePort } from '../helpers/ports.js';
@@ -73,6 +73,24 @@ describe.skipIf(!enabled)('Docker down or restarting', () => {
     const after = await services.store.list(app, 50);
     // A rollback may record its own failed attempt; nothing that existed changed.
     expect(after.filter((d) => before.some((b) => b.id === d.id))).toEqual(before);
+  });
+
+  it('a Docker stop during the health window ends the deploy with docker_unavailable, not internal', async () => {
+    const slowStart = repo.commit({ body: 'late', files: { Dockerfile: APP_DOCKERFILE, 'start.sh': 'sleep 30\nexec /bin/busybox httpd -f -p 127.0.0.1:$PORT -h /www\n' } });
+    let stopping: Promise<void> | undefined;
+    const unsubscribe = services.bus.subscribe((event) => {
+      if (event.type === 'phase' && event.phase === 'health' && !stopping) stopping = engine.stop();
+    });
+    try {
+      const deployment = await services.deploys.deploy({ app, ref: slowStart, actor: 'U-ops', trigger: 'cli' });
+      expect(stopping).toBeDefined();
+      expect(deployment).toMatchObject({ status: 'failed', errorCode: 'docker_unavailable' });
+      expect(deployment.error).toMatch(/^Docker is not reachable at /);
+    } finally {
+      unsubscribe();
+      await stopping;
+      await engine.start();
+    }
   });
 
   it('fails with docker_unavailable within the bound when Docker hangs (SIGSTOP), instead of waiting forever', async () => {

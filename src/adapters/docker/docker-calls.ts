@@ -1,4 +1,4 @@
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import type Docker from 'dockerode';
 import type { ProgressMessage } from './log-frames.js';
 import { destroy, readProgress } from './progress-stream.js';
@@ -35,8 +35,12 @@ export class DockerCalls {
     readonly docker: Docker,
     readonly timeoutMs: number,
   ) {
-    const modem = docker.modem as { socketPath?: unknown; host?: string };
+    const modem = docker.modem as { socketPath?: unknown; host?: string; agent?: unknown };
     this.where = typeof modem.socketPath === 'string' ? modem.socketPath : (modem.host ?? 'the configured Docker host');
+    // One connection per request on the local socket: an engine that is shutting down has already removed its
+    // socket, but still answers on connections kept alive from before (Node's default agent keeps them), and would
+    // report the containers it is stopping as merely exited instead of Docker being unavailable.
+    if (typeof modem.socketPath === 'string' && modem.agent === undefined) modem.agent = new Agent({ keepAlive: false });
   }
 
   /**
