@@ -68,7 +68,7 @@ export async function createServices(options: ComposeOptions): Promise<Services>
   const events = new DrizzleDeploymentEventStore(database.db);
   const audit = new DrizzleAuditStore(database.db);
   const bus = new DeployEventBus();
-  const runtime = new DockerRuntime(options.docker ?? new Docker(env.DOCKER_SOCKET ? { socketPath: env.DOCKER_SOCKET } : undefined));
+  const runtime = new DockerRuntime(options.docker ?? new Docker(env.DOCKER_SOCKET ? { socketPath: env.DOCKER_SOCKET } : undefined), { timeoutMs: env.DECKHAND_DOCKER_TIMEOUT });
   const traffic: TrafficSwitch = env.DECKHAND_CADDY_ADMIN_URL ? new CaddyProxy(env.DECKHAND_CADDY_ADMIN_URL, env.DECKHAND_PUBLIC_HOST) : new RecreateTraffic();
   const leases = new LeaseManager(new DrizzleLeaseStore(database.db), clock, env.DECKHAND_LOCK_LEASE);
   const locks = new DrizzleAppLockStore(database.db);

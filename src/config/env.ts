@@ -39,6 +39,8 @@ const EnvSchema = z.object({
   DECKHAND_WATCHDOG_INTERVAL: duration('15s'),
   DECKHAND_LOG_TAIL_LINES: z.coerce.number().int().min(10).max(10_000).default(200),
   DOCKER_SOCKET: z.string().optional(),
+  /** Bound on every Docker call, and on how long a silent build or pull goes on while Docker does not answer. */
+  DECKHAND_DOCKER_TIMEOUT: duration('10s'),
   SLACK_BOT_TOKEN: z.string().startsWith('xoxb-', 'a bot token starts with xoxb-').optional(),
   SLACK_SIGNING_SECRET: z.string().min(1).optional(),
   SLACK_APP_TOKEN: z.string().startsWith('xapp-', 'an app-level token starts with xapp-').optional(),

@@ -29,6 +29,7 @@ export const ErrorCodes = {
   prune_in_progress: 409,
   invalid_argument: 400,
   database_unavailable: 503,
+  docker_unavailable: 503,
   interrupted: 500,
   cancelled: 409,
   internal: 500,

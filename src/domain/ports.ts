@@ -99,6 +99,10 @@ export interface ContainerState {
   deploymentId: number | null;
   /** The port the container listens on (label `deckhand.port`), when deckhand started it. */
   port: number | null;
+  /** Docker's word for the state; `restarting` means it exited and its restart policy is bringing it back. */
+  status?: 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+  /** How often the restart policy restarted it (known from an inspect; a new container starts at 0). */
+  restartCount?: number;
 }
 
 /** The Docker engine, seen from the domain. */

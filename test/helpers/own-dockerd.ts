@@ -23,6 +23,8 @@ export interface OwnDockerd {
   docker: Docker;
   /** Its directory: data-root, exec-root, socket, pidfile and dockerd.log live here. */
   root: string;
+  /** The running dockerd's pid (e.g. to SIGSTOP it: a hung engine); undefined while it is stopped. */
+  readonly pid: number | undefined;
   /** SIGTERM, wait for exit (a clean engine shutdown). */
   stop(): Promise<void>;
   /** SIGKILL, wait for exit (a crash). */
@@ -127,6 +129,7 @@ export async function startOwnDockerd(): Promise<OwnDockerd> {
 
   const stop = async () => {
     if (!child) return;
+    child.kill('SIGCONT'); // in case a test froze it
     child.kill('SIGTERM');
     if (!(await exited(child, 30_000))) {
       child.kill('SIGKILL');
@@ -174,7 +177,18 @@ export async function startOwnDockerd(): Promise<OwnDockerd> {
     await dispose();
     throw error;
   }
-  return { socket, docker, root, stop, kill, start, dispose };
+  return {
+    socket,
+    docker,
+    root,
+    get pid() {
+      return child && child.exitCode === null && child.signalCode === null ? child.pid : undefined;
+    },
+    stop,
+    kill,
+    start,
+    dispose,
+  };
 }
 
 /** The start script of the standard test app (as in test/helpers/git-repo.ts), with extra lines before httpd. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/domain/clock.js';
-import { waitForHealthy } from '../../src/domain/deploy/health-wait.js';
+import { containerProblem, waitForHealthy } from '../../src/domain/deploy/health-wait.js';
 import { LogTail } from '../../src/domain/deploy/events.js';
 
 /** A clock that only moves when slept on: tests see exact backoff delays without waiting. */
@@ -22,7 +22,7 @@ describe('waitForHealthy', () => {
     const clock = manualClock();
     const probe = scripted([...Array(6).fill({ ok: false, detail: 'ECONNREFUSED' }), { ok: true, detail: 'HTTP 200' }]);
     const attempts: string[] = [];
-    const result = await waitForHealthy({ url: 'http://127.0.0.1:1/h', timeoutMs: 30_000, probe, clock, stillRunning: async () => true, onAttempt: (n, ok, d) => attempts.push(`${n}:${ok}:${d}`), maxDelayMs: 1000 });
+    const result = await waitForHealthy({ url: 'http://127.0.0.1:1/h', timeoutMs: 30_000, probe, clock, containerProblem: async () => undefined, onAttempt: (n, ok, d) => attempts.push(`${n}:${ok}:${d}`), maxDelayMs: 1000 });
     expect(result).toEqual({ ok: true, attempts: 7 });
     expect(clock.slept).toEqual([100, 200, 400, 800, 1000, 1000]);
     expect(attempts.at(-1)).toBe('7:true:HTTP 200');
@@ -30,16 +30,35 @@ describe('waitForHealthy', () => {
 
   it('gives up at the timeout with the last answer in the reason', async () => {
     const clock = manualClock();
-    const result = await waitForHealthy({ url: 'http://127.0.0.1:1/healthz', timeoutMs: 3000, probe: scripted([{ ok: false, detail: 'HTTP 404' }]), clock, stillRunning: async () => true, onAttempt: () => undefined });
+    const result = await waitForHealthy({ url: 'http://127.0.0.1:1/healthz', timeoutMs: 3000, probe: scripted([{ ok: false, detail: 'HTTP 404' }]), clock, containerProblem: async () => undefined, onAttempt: () => undefined });
     expect(result).toMatchObject({ ok: false, reason: 'health check http://127.0.0.1:1/healthz did not answer 2xx within 3s (last: HTTP 404)' });
     expect(clock.slept.reduce((a, b) => a + b, 0)).toBe(3000);
   });
 
   it('stops waiting as soon as the container has exited', async () => {
     const clock = manualClock();
-    const result = await waitForHealthy({ url: 'http://127.0.0.1:1/h', timeoutMs: 60_000, probe: scripted([{ ok: false, detail: 'ECONNREFUSED' }]), clock, stillRunning: async () => false, onAttempt: () => undefined });
-    expect(result).toMatchObject({ ok: false, attempts: 1, reason: expect.stringContaining('the container stopped') });
+    const result = await waitForHealthy({ url: 'http://127.0.0.1:1/h', timeoutMs: 60_000, probe: scripted([{ ok: false, detail: 'ECONNREFUSED' }]), clock, containerProblem: async () => 'the container exited with code 1', onAttempt: () => undefined });
+    expect(result).toMatchObject({ ok: false, attempts: 1, reason: 'the container exited with code 1 before http://127.0.0.1:1/h answered 2xx (last: ECONNREFUSED)' });
     expect(clock.slept).toEqual([]);
+  });
+
+  it('fails a container that crashed even when it answered 2xx between two restarts', async () => {
+    const clock = manualClock();
+    const result = await waitForHealthy({ url: 'http://127.0.0.1:1/h', timeoutMs: 60_000, probe: scripted([{ ok: true, detail: 'HTTP 200' }]), clock, containerProblem: async () => 'the container is crash-looping', onAttempt: () => undefined });
+    expect(result).toMatchObject({ ok: false, attempts: 1, reason: expect.stringContaining('crash-looping right after') });
+  });
+});
+
+describe('containerProblem', () => {
+  const base = { id: 'c', name: 'n', deploymentId: 1, port: null };
+  it('says nothing about a running container that never restarted', () => {
+    expect(containerProblem({ ...base, running: true, exitCode: null, status: 'running', restartCount: 0 })).toBeUndefined();
+  });
+  it('names an exit, a restart loop (Docker reports Running while restarting), and a vanished container', () => {
+    expect(containerProblem({ ...base, running: false, exitCode: 3, status: 'exited', restartCount: 0 })).toBe('the container exited with code 3');
+    expect(containerProblem({ ...base, running: true, exitCode: 3, status: 'restarting', restartCount: 2 })).toBe('the container is crash-looping (it exited with code 3; Docker restarted it 2 times)');
+    expect(containerProblem({ ...base, running: true, exitCode: null, status: 'running', restartCount: 1 })).toMatch(/crash-looping .*restarted it once/);
+    expect(containerProblem(undefined)).toBe('the container is gone');
   });
 });
 

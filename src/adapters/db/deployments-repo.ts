@@ -1,6 +1,7 @@
 import { and, desc, eq, gt, inArray, isNotNull } from 'drizzle-orm';
 import type { Deployment, DeploymentPatch, DeploymentStatus, NewDeployment } from '../../domain/deployment.js';
 import { DeckhandError } from '../../domain/errors.js';
+import { cleanJson } from '../../domain/log-text.js';
 import type { DeploymentStore } from '../../domain/ports.js';
 import type { Db } from './client.js';
 import { deployments } from './schema.js';
@@ -17,12 +18,13 @@ export class DrizzleDeploymentStore implements DeploymentStore {
   constructor(private readonly db: Db) {}
 
   async create(input: NewDeployment): Promise<Deployment> {
-    const [row] = await this.db.insert(deployments).values(input).returning();
+    // cleanJson: no NUL or broken character from a build or a container can make Postgres refuse the row.
+    const [row] = await this.db.insert(deployments).values(cleanJson(input)).returning();
     return toDeployment(row!);
   }
 
   async update(id: number, patch: DeploymentPatch): Promise<Deployment> {
-    const [row] = await this.db.update(deployments).set(patch).where(eq(deployments.id, id)).returning();
+    const [row] = await this.db.update(deployments).set(cleanJson(patch)).where(eq(deployments.id, id)).returning();
     if (!row) throw new DeckhandError('not_found', `There is no deploy #${id}.`, { id });
     return toDeployment(row);
   }

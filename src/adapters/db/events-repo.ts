@@ -1,5 +1,6 @@
 import { asc, eq } from 'drizzle-orm';
 import type { DeployEvent } from '../../domain/deploy/events.js';
+import { cleanJson } from '../../domain/log-text.js';
 import type { DeploymentEventStore } from '../../domain/ports.js';
 import type { Db } from './client.js';
 import { deploymentEvents } from './schema.js';
@@ -23,7 +24,7 @@ export class DrizzleDeploymentEventStore implements DeploymentEventStore {
   constructor(private readonly db: Db) {}
 
   async append(event: DeployEvent): Promise<void> {
-    await this.db.insert(deploymentEvents).values({ deploymentId: event.deploymentId, at: event.at, ...describe(event) });
+    await this.db.insert(deploymentEvents).values({ deploymentId: event.deploymentId, at: event.at, ...cleanJson(describe(event)) });
   }
 
   async list(deploymentId: number) {

@@ -1,50 +1,61 @@
 import { createServer } from 'node:net';
 import Docker from 'dockerode';
 import { DeckhandError } from '../../domain/errors.js';
+import { cleanLogLines } from '../../domain/log-text.js';
 import type { BuildRequest, ContainerState, ImageInfo, Runtime, StartRequest } from '../../domain/ports.js';
+import { BuildSteps } from './build-steps.js';
+import { LABEL_APP, LABEL_DEPLOYMENT, LABEL_PORT, LABEL_REVISION, fromInspect, fromList } from './container-state.js';
+import { DockerCalls, isConnectionError } from './docker-calls.js';
 import { type ProgressMessage, demuxDockerLogs, splitLines } from './log-frames.js';
+import { destroy } from './progress-stream.js';
 
-export const LABEL_APP = 'deckhand.app';
-export const LABEL_DEPLOYMENT = 'deckhand.deployment';
-export const LABEL_REVISION = 'org.opencontainers.image.revision';
-export const LABEL_PORT = 'deckhand.port';
+export { LABEL_APP, LABEL_DEPLOYMENT, LABEL_PORT, LABEL_REVISION } from './container-state.js';
 
 const statusOf = (error: unknown) => (error as { statusCode?: number }).statusCode;
-
-/** The deployment id and port deckhand wrote on a container's labels. */
-function labelled(labels: Record<string, string> | undefined): { deploymentId: number | null; port: number | null } {
-  const number = (value: string | undefined) => (value && /^\d+$/.test(value) ? Number(value) : null);
-  return { deploymentId: number(labels?.[LABEL_DEPLOYMENT]), port: number(labels?.[LABEL_PORT]) };
-}
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+/** Seconds Docker waits after SIGTERM before SIGKILL when stopping a container. */
+const STOP_GRACE_S = 10;
 
 export const containerName = (app: string, deploymentId: number) => `deckhand-${app}-${deploymentId}`;
 
-/** The Docker engine through dockerode objects: no docker CLI, no shell strings. */
+export interface DockerRuntimeOptions {
+  /** Bound on each Docker call, and on how long a silent stream may go without the engine answering a ping. */
+  timeoutMs?: number;
+}
+
+/** The Docker engine through dockerode objects: no docker CLI, no shell strings; every call bounded in time. */
 export class DockerRuntime implements Runtime {
-  constructor(readonly docker: Docker = new Docker()) {}
+  private readonly calls: DockerCalls;
+
+  constructor(
+    readonly docker: Docker = new Docker(),
+    options: DockerRuntimeOptions = {},
+  ) {
+    this.calls = new DockerCalls(docker, options.timeoutMs ?? 10_000);
+  }
 
   async build(request: BuildRequest): Promise<{ imageId: string }> {
-    const labels = {
-      [LABEL_APP]: request.app,
-      [LABEL_DEPLOYMENT]: String(request.deploymentId),
-      [LABEL_REVISION]: request.commit,
-    };
-    let stream: NodeJS.ReadableStream;
+    const labels = { [LABEL_APP]: request.app, [LABEL_DEPLOYMENT]: String(request.deploymentId), [LABEL_REVISION]: request.commit };
+    const steps = new BuildSteps();
+    let builtId: string | undefined;
+    let failure: string | undefined;
     try {
-      stream = await this.docker.buildImage(request.context, {
-        t: request.imageRef,
-        dockerfile: request.dockerfile,
-        labels,
-        rm: true,
-        forcerm: true,
+      failure = await this.calls.stream('build the image', (abortSignal) =>
+        this.docker.buildImage(request.context, { t: request.imageRef, dockerfile: request.dockerfile, labels, rm: true, forcerm: true, abortSignal } as Docker.ImageBuildOptions),
+      (message) => {
+        if (message.aux?.ID) builtId = message.aux.ID;
+        for (const line of this.progressLines(message, request.onLog)) steps.line(line);
       });
     } catch (error) {
-      throw new DeckhandError('build_failed', `The Docker build could not start: ${(error as Error).message}`, {}, { cause: error });
+      if (error instanceof DeckhandError) throw error; // docker_unavailable, or the source failing (git archive)
+      throw new DeckhandError('build_failed', `The Docker build could not start: ${messageOf(error)}`, {}, { cause: error });
+    } finally {
+      destroy(request.context); // a build that stopped early must not leave `git archive` blocked on a full pipe
     }
-    let builtId: string | undefined;
-    await this.follow(stream, request.onLog, (message) => {
-      if (message.aux?.ID) builtId = message.aux.ID;
-    }, 'build_failed', 'The Docker build failed');
+    if (failure !== undefined) {
+      await this.removeStepImages(steps, request.onLog);
+      throw new DeckhandError('build_failed', `The Docker build failed: ${failure}`);
+    }
     const image = await this.inspectImage(builtId ?? request.imageRef);
     if (!image) throw new DeckhandError('build_failed', `The build finished but image ${request.imageRef} is not on the host.`);
     return { imageId: image.id };
@@ -54,14 +65,15 @@ export class DockerRuntime implements Runtime {
     const colon = ref.lastIndexOf(':');
     const repo = ref.slice(0, colon);
     const tag = ref.slice(colon + 1);
+    let failure: string | undefined;
     try {
-      await this.docker.getImage(imageId).tag({ repo, tag });
-      const stream = await this.docker.getImage(ref).push({ tag, authconfig: {} });
-      await this.follow(stream, onLog, () => undefined, 'image_unavailable', `Could not push ${ref}`);
+      await this.calls.call(`tag ${ref}`, (abortSignal) => this.docker.getImage(imageId).tag({ repo, tag, abortSignal }));
+      failure = await this.calls.stream(`push ${ref}`, (abortSignal) => this.docker.getImage(ref).push({ tag, authconfig: {}, abortSignal } as Docker.ImagePushOptions), (message) => this.progressLines(message, onLog));
     } catch (error) {
       if (error instanceof DeckhandError) throw error;
-      throw new DeckhandError('image_unavailable', `Could not push ${ref}: ${(error as Error).message}`, { image: ref }, { cause: error });
+      throw new DeckhandError('image_unavailable', `Could not push ${ref}: ${messageOf(error)}`, { image: ref }, { cause: error });
     }
+    if (failure !== undefined) throw new DeckhandError('image_unavailable', `Could not push ${ref}: ${failure}`, { image: ref });
   }
 
   async ensureImage(ref: string, pull: 'missing' | 'always', onLog: (line: string) => void): Promise<{ imageId: string }> {
@@ -73,50 +85,59 @@ export class DockerRuntime implements Runtime {
       }
     }
     onLog(`Pulling ${ref}`);
+    let failure: string | undefined;
     try {
-      const stream = await this.docker.pull(ref);
-      await this.follow(stream, onLog, () => undefined, 'image_unavailable', `Could not pull ${ref}`);
+      failure = await this.calls.stream(`pull ${ref}`, (abortSignal) => this.docker.pull(ref, { abortSignal }), (message) => this.progressLines(message, onLog));
     } catch (error) {
       if (error instanceof DeckhandError) throw error;
-      throw new DeckhandError('image_unavailable', `Could not pull ${ref}: ${(error as Error).message}`, { image: ref }, { cause: error });
+      throw new DeckhandError('image_unavailable', `Could not pull ${ref}: ${messageOf(error)}`, { image: ref }, { cause: error });
     }
+    if (failure !== undefined) throw new DeckhandError('image_unavailable', `Could not pull ${ref}: ${failure}`, { image: ref });
     const image = await this.inspectImage(ref);
     if (!image) throw new DeckhandError('image_unavailable', `Pulled ${ref}, but it is not on the host.`, { image: ref });
     return { imageId: image.id };
   }
 
-  private follow(
-    stream: NodeJS.ReadableStream,
-    onLog: (line: string) => void,
-    onMessage: (message: ProgressMessage) => void,
-    code: 'build_failed' | 'image_unavailable',
-    prefix: string,
-  ): Promise<void> {
-    return new Promise((resolve, reject) => {
-      let failure: string | undefined;
-      this.docker.modem.followProgress(
-        stream,
-        (error: Error | null) => {
-          if (error || failure) reject(new DeckhandError(code, `${prefix}: ${failure ?? error?.message}`));
-          else resolve();
-        },
-        (message: ProgressMessage) => {
-          onMessage(message);
-          if (message.error || message.errorDetail) {
-            failure = message.errorDetail?.message ?? message.error;
-            onLog(`ERROR: ${failure}`);
-            return;
-          }
-          const text = message.stream ?? (message.status ? `${message.id ? `${message.id}: ` : ''}${message.status}` : undefined);
-          if (text && !message.progress) for (const line of splitLines(text)) onLog(line);
-        },
-      );
-    });
+  /** Passes a progress message's text to `onLog` line by line; returns the lines. */
+  private progressLines(message: ProgressMessage, onLog: (line: string) => void): string[] {
+    if (message.error || message.errorDetail) {
+      const line = `ERROR: ${message.errorDetail?.message ?? message.error}`;
+      onLog(line);
+      return [line];
+    }
+    const text = message.stream ?? (message.status ? `${message.id ? `${message.id}: ` : ''}${message.status}` : undefined);
+    if (!text || message.progress) return [];
+    const lines = splitLines(text);
+    for (const line of lines) onLog(line);
+    return lines;
+  }
+
+  /** After a failed build: removes the step images it made (never a tagged one, never one another image uses). */
+  private async removeStepImages(steps: BuildSteps, onLog: (line: string) => void): Promise<void> {
+    let removed = 0;
+    for (const id of steps.newestFirst()) {
+      try {
+        const image = await this.inspectImage(id);
+        if (!image || image.refs.length > 0) continue;
+        await this.calls.call(`remove image ${id}`, (abortSignal) => this.docker.getImage(id).remove({ force: false, noprune: false, abortSignal }));
+        removed += 1;
+      } catch {
+        // in use by another image or container: not ours to remove
+      }
+    }
+    if (removed > 0) onLog(`Removed ${removed} intermediate image(s) left by the failed build.`);
   }
 
   async inspectImage(idOrRef: string): Promise<ImageInfo | undefined> {
     try {
-      const info = await this.docker.getImage(idOrRef).inspect();
+      const info = await this.calls.call(`inspect image ${idOrRef}`, (abortSignal) =>
+        new Promise<Docker.ImageInspectInfo>((resolve, reject) =>
+          this.docker.modem.dial(
+            { path: `/images/${idOrRef}/json`, method: 'GET', options: {}, abortSignal, statusCodes: { 200: true, 404: 'no such image', 500: 'server error' } },
+            (error: unknown, data: unknown) => (error ? reject(error) : resolve(data as Docker.ImageInspectInfo)),
+          ),
+        ),
+      );
       return { id: info.Id, refs: info.RepoTags ?? [], sizeBytes: info.Size, createdAt: info.Created ? new Date(info.Created) : null };
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
@@ -125,13 +146,13 @@ export class DockerRuntime implements Runtime {
   }
 
   async listImages(app: string): Promise<ImageInfo[]> {
-    const images = await this.docker.listImages({ filters: { label: [`${LABEL_APP}=${app}`] } });
+    const images = await this.calls.call(`list images of ${app}`, (abortSignal) => this.docker.listImages({ filters: { label: [`${LABEL_APP}=${app}`] }, abortSignal }));
     return images.map((i) => ({ id: i.Id, refs: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'), sizeBytes: i.Size, createdAt: new Date(i.Created * 1000) }));
   }
 
   async removeImage(id: string): Promise<boolean> {
     try {
-      await this.docker.getImage(id).remove({ force: true, noprune: false });
+      await this.calls.call(`remove image ${id}`, (abortSignal) => this.docker.getImage(id).remove({ force: true, noprune: false, abortSignal }));
       return true;
     } catch (error) {
       if (statusOf(error) === 404) return false;
@@ -145,18 +166,23 @@ export class DockerRuntime implements Runtime {
     const env = { ...request.env, PORT: String(request.port) };
     let container: Docker.Container | undefined;
     try {
-      container = await this.docker.createContainer({
-        name,
-        Image: request.image,
-        Env: Object.entries(env).map(([key, value]) => `${key}=${value}`),
-        Labels: { ...request.labels, [LABEL_APP]: request.app, [LABEL_DEPLOYMENT]: String(request.deploymentId), [LABEL_PORT]: String(request.port) },
-        // Init: a tiny init as PID 1 forwards SIGTERM, so apps that never expected to be PID 1 still stop promptly.
-        HostConfig: { NetworkMode: 'host', Init: true, RestartPolicy: { Name: 'unless-stopped' } },
-      });
-      await container.start();
+      container = await this.calls.call(`create container ${name}`, (abortSignal) =>
+        this.docker.createContainer({
+          name,
+          Image: request.image,
+          Env: Object.entries(env).map(([key, value]) => `${key}=${value}`),
+          Labels: { ...request.labels, [LABEL_APP]: request.app, [LABEL_DEPLOYMENT]: String(request.deploymentId), [LABEL_PORT]: String(request.port) },
+          // Init: a tiny init as PID 1 forwards SIGTERM, so apps that never expected to be PID 1 still stop promptly.
+          HostConfig: { NetworkMode: 'host', Init: true, RestartPolicy: { Name: 'unless-stopped' } },
+          abortSignal,
+        } as Docker.ContainerCreateOptions),
+      );
+      const created = container;
+      await this.calls.call(`start container ${name}`, (abortSignal) => created.start({ abortSignal }));
     } catch (error) {
-      if (container) await container.remove({ force: true }).catch(() => undefined);
-      throw new DeckhandError('start_failed', `Could not start the container: ${(error as Error).message}`, {}, { cause: error });
+      if (container) await this.remove(container.id).catch(() => undefined);
+      if (isConnectionError(error)) throw error;
+      throw new DeckhandError('start_failed', `Could not start the container: ${messageOf(error)}`, {}, { cause: error });
     }
     const state = await this.inspectContainer(container.id);
     if (!state) throw new DeckhandError('start_failed', 'The container disappeared right after it started.');
@@ -164,7 +190,7 @@ export class DockerRuntime implements Runtime {
   }
 
   private async removeByName(name: string): Promise<void> {
-    const found = await this.docker.listContainers({ all: true, filters: { name: [`^/${name}$`] } });
+    const found = await this.calls.call(`look up container ${name}`, (abortSignal) => this.docker.listContainers({ all: true, filters: { name: [`^/${name}$`] }, abortSignal }));
     for (const info of found) {
       if (info.Labels?.[LABEL_APP]) await this.remove(info.Id);
     }
@@ -172,14 +198,7 @@ export class DockerRuntime implements Runtime {
 
   async inspectContainer(id: string): Promise<ContainerState | undefined> {
     try {
-      const info = await this.docker.getContainer(id).inspect();
-      return {
-        id: info.Id,
-        name: info.Name.replace(/^\//, ''),
-        running: info.State.Running,
-        exitCode: info.State.Running ? null : info.State.ExitCode,
-        ...labelled(info.Config.Labels),
-      };
+      return fromInspect(await this.calls.call(`inspect container ${id.slice(0, 12)}`, (abortSignal) => this.docker.getContainer(id).inspect({ abortSignal })));
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw error;
@@ -187,19 +206,13 @@ export class DockerRuntime implements Runtime {
   }
 
   async listContainers(app: string): Promise<ContainerState[]> {
-    const found = await this.docker.listContainers({ all: true, filters: { label: [`${LABEL_APP}=${app}`] } });
-    return found.map((info) => ({
-      id: info.Id,
-      name: (info.Names[0] ?? info.Id).replace(/^\//, ''),
-      running: info.State === 'running',
-      exitCode: null,
-      ...labelled(info.Labels),
-    }));
+    const found = await this.calls.call(`list containers of ${app}`, (abortSignal) => this.docker.listContainers({ all: true, filters: { label: [`${LABEL_APP}=${app}`] }, abortSignal }));
+    return found.map(fromList);
   }
 
   async stop(id: string): Promise<void> {
     try {
-      await this.docker.getContainer(id).stop({ t: 10 });
+      await this.calls.call(`stop container ${id.slice(0, 12)}`, (abortSignal) => this.docker.getContainer(id).stop({ t: STOP_GRACE_S, abortSignal }), STOP_GRACE_S * 1000);
     } catch (error) {
       if (statusOf(error) !== 304 && statusOf(error) !== 404) throw error;
     }
@@ -207,7 +220,7 @@ export class DockerRuntime implements Runtime {
 
   async restart(id: string): Promise<void> {
     try {
-      await this.docker.getContainer(id).start();
+      await this.calls.call(`start container ${id.slice(0, 12)}`, (abortSignal) => this.docker.getContainer(id).start({ abortSignal }));
     } catch (error) {
       if (statusOf(error) !== 304) throw error;
     }
@@ -215,15 +228,19 @@ export class DockerRuntime implements Runtime {
 
   async remove(id: string): Promise<void> {
     try {
-      await this.docker.getContainer(id).remove({ force: true });
+      await this.calls.call(`remove container ${id.slice(0, 12)}`, (abortSignal) => this.docker.getContainer(id).remove({ force: true, abortSignal }));
     } catch (error) {
       if (statusOf(error) !== 404) throw error;
     }
   }
 
+  /** The container's last lines, demultiplexed and cleaned (NUL, controls, broken characters) before anyone stores them. */
   async logsTail(id: string, lines: number): Promise<string[]> {
-    const buffer = (await this.docker.getContainer(id).logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer;
-    return demuxDockerLogs(Buffer.isBuffer(buffer) ? buffer : Buffer.from(String(buffer)));
+    const output = await this.calls.call(`read the logs of ${id.slice(0, 12)}`, (abortSignal) =>
+      this.docker.getContainer(id).logs({ stdout: true, stderr: true, tail: lines, follow: false, abortSignal } as Docker.ContainerLogsOptions & { follow: false }),
+    );
+    const buffer = output as unknown as Buffer;
+    return cleanLogLines(demuxDockerLogs(Buffer.isBuffer(buffer) ? buffer : Buffer.from(String(buffer))));
   }
 
   freePort(): Promise<number> {

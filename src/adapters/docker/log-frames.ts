@@ -3,16 +3,17 @@
  * then the payload. Returns the text lines in order.
  */
 export function demuxDockerLogs(buffer: Buffer): string[] {
-  const chunks: string[] = [];
+  const chunks: Buffer[] = [];
   let offset = 0;
   const looksFramed = buffer.length >= 8 && buffer[0]! <= 2 && buffer[1] === 0 && buffer[2] === 0 && buffer[3] === 0;
   if (!looksFramed) return splitLines(buffer.toString('utf8'));
   while (offset + 8 <= buffer.length) {
     const size = buffer.readUInt32BE(offset + 4);
-    chunks.push(buffer.subarray(offset + 8, offset + 8 + size).toString('utf8'));
+    chunks.push(buffer.subarray(offset + 8, offset + 8 + size));
     offset += 8 + size;
   }
-  return splitLines(chunks.join(''));
+  // Decoded once, whole: a character split across two frames stays one character.
+  return splitLines(Buffer.concat(chunks).toString('utf8'));
 }
 
 export function splitLines(text: string): string[] {

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
 import { join } from 'node:path';
 import { type SimpleGit, simpleGit } from 'simple-git';
 import type { AppSpec } from '../../domain/apps.js';
@@ -26,8 +27,22 @@ function gitUrl(app: AppSpec): string {
 
 /** Never let a URL's credentials reach a message: https://user:token@host -> https://***@host */
 export function redactUrl(url: string): string {
-  return url.replace(/(\/\/)[^/@\s]+@/, '$1***@');
+  return url.replace(/(\/\/)[^/@\s]+@/g, '$1***@');
 }
+
+/**
+ * What git itself said, in one line and redacted: its `fatal:`/`error:` lines (not the "Cloning into ..." chatter
+ * that comes first), else its last line.
+ */
+export function gitMessage(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  const lines = text.split('\n').map((line) => line.trim()).filter(Boolean);
+  const fatal = lines.filter((line) => /^(fatal|error):/i.test(line));
+  return redactUrl((fatal.length > 0 ? fatal.join(' ') : (lines.at(-1) ?? text)).slice(0, 500));
+}
+
+/** rev-parse's ways of saying "no such ref" (as opposed to a broken mirror or a missing git). */
+const UNKNOWN_REF = /Needed a single revision|unknown revision|bad revision|not a valid object name|ambiguous argument/i;
 
 /**
  * A bare mirror per app under `<dataDir>/mirrors`, fetched before each resolve. Git runs as argv arrays through
@@ -71,7 +86,7 @@ export class GitSource implements SourceRepo {
         await git.fetch(['--prune', '--force', 'origin']);
       }
     } catch (error) {
-      throw new DeckhandError('source_unavailable', `Cannot fetch ${redactUrl(url)}: ${redactUrl(firstLine(error))}`, { app: app.name }, { cause: error });
+      throw new DeckhandError('source_unavailable', `Cannot fetch ${redactUrl(url)}: ${gitMessage(error)}`, { app: app.name }, { cause: error });
     }
     return dir;
   }
@@ -84,10 +99,11 @@ export class GitSource implements SourceRepo {
       let sha: string;
       try {
         sha = (await git.raw(['rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`])).trim();
-      } catch {
+      } catch (error) {
+        if (!UNKNOWN_REF.test(String((error as Error).message))) throw this.failed(app, 'resolve', ref, error);
         throw new DeckhandError('ref_not_found', `No branch, tag or commit named "${ref}" in ${redactUrl(gitUrl(app))}.`, { app: app.name, ref });
       }
-      const subject = (await git.raw(['log', '-1', '--format=%s', sha, '--'])).trim();
+      const subject = (await git.raw(['log', '-1', '--format=%s', sha, '--']).catch((error: unknown) => Promise.reject(this.failed(app, 'read', sha, error)))).trim();
       return { sha, subject };
     });
   }
@@ -133,12 +149,22 @@ export class GitSource implements SourceRepo {
   async changedPaths(app: AppSpec, from: string, to: string, paths: string[]): Promise<string[]> {
     if (paths.length === 0) return [];
     return this.serial(this.mirrorPath(app), async () => {
-      const output = await this.git(this.mirrorPath(app)).raw(['diff', '--name-only', '--diff-filter=AMR', '--no-renames', from, to, '--', ...paths.map((p) => `:(top)${p}`)]);
+      const output = await this.git(this.mirrorPath(app))
+        .raw(['diff', '--name-only', '--diff-filter=AMR', '--no-renames', from, to, '--', ...paths.map((p) => `:(top)${p}`)])
+        .catch((error: unknown) => Promise.reject(this.failed(app, 'diff', `${from.slice(0, 7)}..${to.slice(0, 7)}`, error)));
       return output.split('\n').map((line) => line.trim()).filter(Boolean).sort();
     });
   }
 
-  /** `git archive` streamed straight into the Docker build; argv only. */
+  private failed(app: AppSpec, what: string, subject: string, error: unknown): DeckhandError {
+    return new DeckhandError('source_unavailable', `git could not ${what} ${subject} in the mirror of ${redactUrl(gitUrl(app))}: ${gitMessage(error)}`, { app: app.name }, { cause: error });
+  }
+
+  /**
+   * `git archive` streamed straight into the Docker build; argv only. The stream owns the child: it ends only once
+   * git exited 0 (else it fails with git's message, so a failed archive is never read as a short tar), and a reader
+   * that stops early and destroys it (a failed build, Docker gone) kills git instead of leaving it on a full pipe.
+   */
   async archive(app: AppSpec, sha: string): Promise<NodeJS.ReadableStream> {
     if (!/^[0-9a-f]{40,64}$/.test(sha)) throw new DeckhandError('invalid_ref', `Not a full commit SHA: ${sha}`);
     const child = spawn('git', ['archive', '--format=tar', sha], {
@@ -146,18 +172,25 @@ export class GitSource implements SourceRepo {
       env: gitEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    const output = new PassThrough();
+    child.stdout.pipe(output, { end: false });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
+      stderr = (stderr + chunk.toString()).slice(-4000);
     });
-    child.on('close', (code) => {
-      if (code !== 0) child.stdout.destroy(new DeckhandError('source_unavailable', `git archive ${sha.slice(0, 7)} failed: ${stderr.trim()}`));
+    let exited = false;
+    output.once('close', () => {
+      if (!exited) child.kill('SIGKILL');
     });
-    return child.stdout;
+    child.once('error', (error) => {
+      exited = true;
+      output.destroy(this.failed(app, 'archive', sha.slice(0, 7), error));
+    });
+    child.once('close', (code) => {
+      exited = true;
+      if (code === 0) output.end();
+      else output.destroy(this.failed(app, 'archive', sha.slice(0, 7), stderr || `git exited with code ${code}`));
+    });
+    return output;
   }
-}
-
-function firstLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.split('\n').find((line) => line.trim().length > 0)?.trim() ?? text;
 }

@@ -4,7 +4,8 @@ import type { Deployment } from '../deployment.js';
 import { DeckhandError, asDeckhandError } from '../errors.js';
 import type { DeploymentEventStore, DeploymentStore, HealthProbe, Runtime, SourceRepo, TrafficSwitch } from '../ports.js';
 import { type DeployEvent, type DeployEventBus, LogTail, type Phase } from './events.js';
-import { waitForHealthy } from './health-wait.js';
+import { containerProblem, waitForHealthy } from './health-wait.js';
+import { cleanLogLine } from '../log-text.js';
 import { snapshotEnv } from '../rollback/env-snapshot.js';
 import { appRedactor } from '../redact.js';
 import { retrying } from '../retry.js';
@@ -124,7 +125,7 @@ class PipelineRun {
   }
 
   private log = (raw: string): void => {
-    const line = this.redact(raw);
+    const line = this.redact(cleanLogLine(raw));
     this.buildLog.push(line);
     this.emit({ type: 'log', line });
   };
@@ -218,7 +219,7 @@ class PipelineRun {
       timeoutMs: this.app.run.healthTimeoutMs,
       probe: this.deps.health,
       clock: this.deps.clock,
-      stillRunning: async () => (await runtime.inspectContainer(containerId))?.running ?? false,
+      containerProblem: async () => containerProblem(await runtime.inspectContainer(containerId)),
       onAttempt: (attempt, ok, detail) => this.emit({ type: 'health', attempt, ok, detail: this.redact(detail) }),
     });
     if (!outcome.ok) throw new DeckhandError('health_check_failed', outcome.reason, { attempts: outcome.attempts });
@@ -264,7 +265,7 @@ class PipelineRun {
     let logTail = this.buildLog.get();
     if (this.newContainerId) {
       const id = this.newContainerId;
-      logTail = (await runtime.logsTail(id, this.deps.settings.logTailLines).catch(() => logTail)).map(this.redact);
+      logTail = (await runtime.logsTail(id, this.deps.settings.logTailLines).catch(() => logTail)).map((line) => this.redact(cleanLogLine(line)));
       // Asked first, every time: a container the proxy serves is never removed by a failure path.
       const serving = this.deps.traffic.mode === 'proxy' ? await whatServes(this.deps, this.app) : undefined;
       if (!serving || safeToTouch(serving, { id, running: true })) await runtime.remove(id).catch(() => undefined);

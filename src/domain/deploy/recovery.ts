@@ -113,7 +113,8 @@ export class Recovery {
       timeoutMs: app.run.healthTimeoutMs,
       probe: this.deps.health,
       clock: this.deps.clock,
-      stillRunning: async () => (await this.deps.runtime.inspectContainer(containerId))?.running ?? false,
+      // Only whether it runs: a long-lived container that the restart policy once brought back is not crash-looping.
+      containerProblem: async () => ((await this.deps.runtime.inspectContainer(containerId))?.running ? undefined : 'the container is not running'),
       onAttempt: () => undefined,
     });
     return outcome.ok;
