@@ -10,13 +10,10 @@ import { snapshotEnv } from '../rollback/env-snapshot.js';
 import { appRedactor } from '../redact.js';
 import { retrying } from '../retry.js';
 import { confirmServing } from './after-switch.js';
-import { safeToTouch, whatServes } from './serving.js';
+import { type Artifact, type StepContext, prepareArtifact, pushToRegistry } from './artifact-step.js';
 
-/** What a deploy runs: a build from git, an image reference, or an image already on the host (rollback). */
-export type Artifact =
-  | { kind: 'build'; commit: string }
-  | { kind: 'image'; ref: string; pull: 'missing' | 'always' }
-  | { kind: 'local-image'; imageId: string; imageRef: string | null };
+export { type Artifact, imageRefFor } from './artifact-step.js';
+import { safeToTouch, whatServes } from './serving.js';
 
 export interface PipelineSettings {
   /** How long the old container keeps running after traffic moved, for in-flight requests. */
@@ -38,7 +35,6 @@ export interface PipelineDeps {
   settings: PipelineSettings;
 }
 
-export const imageRefFor = (app: string, deploymentId: number) => `deckhand/${app}:${deploymentId}`;
 
 /**
  * The one path every deploy and rollback takes: artifact -> start beside the old container -> health check ->
@@ -74,8 +70,9 @@ class PipelineRun {
     let started: { containerId: string; port: number };
     let previous: Deployment | undefined;
     try {
-      const image = await this.artifact(artifact);
-      if (artifact.kind !== 'local-image') await this.pushToRegistry(image);
+      const step = this.stepContext();
+      const image = await prepareArtifact(step, artifact);
+      if (artifact.kind !== 'local-image') await pushToRegistry(step, image);
       started = await this.start(image);
       await this.health(started.containerId, started.port);
       previous = await this.switchTraffic(started.port);
@@ -105,6 +102,10 @@ class PipelineRun {
     }
   }
 
+  private stepContext(): StepContext {
+    return { deps: this.deps, app: this.app, deploymentId: this.deployment.id, update: (patch) => this.update(patch), phase: (phase, message) => this.phase(phase, message), log: this.log };
+  }
+
   private afterSwitchContext() {
     return { deps: this.deps, clock: this.deps.clock, app: this.app, phase: (message: string) => this.phase('switch', message), health: (id: string, port: number) => this.health(id, port) };
   }
@@ -132,53 +133,6 @@ class PipelineRun {
 
   private async update(patch: Parameters<DeploymentStore['update']>[1]): Promise<void> {
     this.deployment = await this.deps.store.update(this.deployment.id, patch);
-  }
-
-  private async artifact(artifact: Artifact): Promise<string> {
-    const { runtime, source } = this.deps;
-    if (artifact.kind === 'build') {
-      await this.update({ status: 'building' });
-      this.phase('build', `Building ${this.app.name} at ${artifact.commit.slice(0, 7)}`);
-      if (this.app.source.kind !== 'git') throw new DeckhandError('internal', 'a build needs a git source');
-      const imageRef = imageRefFor(this.app.name, this.deployment.id);
-      const context = await source.archive(this.app, artifact.commit);
-      const { imageId } = await runtime.build({
-        app: this.app.name,
-        deploymentId: this.deployment.id,
-        commit: artifact.commit,
-        imageRef,
-        dockerfile: this.app.source.dockerfile,
-        context,
-        onLog: this.log,
-      });
-      await this.update({ imageRef, imageId });
-      return imageId;
-    }
-    if (artifact.kind === 'image') {
-      await this.update({ status: 'building' });
-      this.phase('artifact', `Using image ${artifact.ref}`);
-      const { imageId } = await runtime.ensureImage(artifact.ref, artifact.pull, this.log);
-      await this.update({ imageRef: artifact.ref, imageId });
-      return imageId;
-    }
-    this.phase('artifact', `Reusing image ${artifact.imageRef ?? artifact.imageId} (${artifact.imageId.slice(7, 19)})`);
-    const present = await runtime.inspectImage(artifact.imageId);
-    if (!present) throw new DeckhandError('image_unavailable', `Image ${artifact.imageId} is no longer on this host.`);
-    await this.update({ imageRef: artifact.imageRef, imageId: artifact.imageId });
-    return artifact.imageId;
-  }
-
-  /** With a registry configured, every new image is pushed so a later rollback can pull it. A failed push warns. */
-  private async pushToRegistry(imageId: string): Promise<void> {
-    if (!this.app.registry) return;
-    const ref = `${this.app.registry}:deploy-${this.deployment.id}`;
-    this.phase('artifact', `Pushing ${ref}`);
-    try {
-      await this.deps.runtime.push(imageId, ref, this.log);
-      await this.update({ registryRef: ref });
-    } catch (error) {
-      this.phase('artifact', `Warning: could not push ${ref}; a rollback to this deploy will need the local image or a rebuild: ${asDeckhandError(error).message}`);
-    }
   }
 
   private async start(imageId: string): Promise<{ containerId: string; port: number }> {

@@ -1,0 +1,64 @@
+import type { AppSpec } from '../apps.js';
+import type { DeploymentPatch } from '../deployment.js';
+import { DeckhandError, asDeckhandError } from '../errors.js';
+import type { Phase } from './events.js';
+import type { PipelineDeps } from './pipeline.js';
+
+/** What a deploy runs: a build from git, an image reference, or an image already on the host (rollback). */
+export type Artifact =
+  | { kind: 'build'; commit: string }
+  | { kind: 'image'; ref: string; pull: 'missing' | 'always' }
+  | { kind: 'local-image'; imageId: string; imageRef: string | null };
+
+export const imageRefFor = (app: string, deploymentId: number) => `deckhand/${app}:${deploymentId}`;
+
+/** What a pipeline step may do: record on the deployment, report a phase, stream log lines. */
+export interface StepContext {
+  deps: PipelineDeps;
+  app: AppSpec;
+  deploymentId: number;
+  update(patch: DeploymentPatch): Promise<void>;
+  phase(phase: Phase, message: string): void;
+  log(line: string): void;
+}
+
+/** Makes the image a deploy runs available on the host: builds it from git, pulls or finds it. Returns its id. */
+export async function prepareArtifact(ctx: StepContext, artifact: Artifact): Promise<string> {
+  const { runtime, source } = ctx.deps;
+  const { app } = ctx;
+  if (artifact.kind === 'build') {
+    await ctx.update({ status: 'building' });
+    ctx.phase('build', `Building ${app.name} at ${artifact.commit.slice(0, 7)}`);
+    if (app.source.kind !== 'git') throw new DeckhandError('internal', 'a build needs a git source');
+    const imageRef = imageRefFor(app.name, ctx.deploymentId);
+    const context = await source.archive(app, artifact.commit);
+    const { imageId } = await runtime.build({ app: app.name, deploymentId: ctx.deploymentId, commit: artifact.commit, imageRef, dockerfile: app.source.dockerfile, context, onLog: ctx.log });
+    await ctx.update({ imageRef, imageId });
+    return imageId;
+  }
+  if (artifact.kind === 'image') {
+    await ctx.update({ status: 'building' });
+    ctx.phase('artifact', `Using image ${artifact.ref}`);
+    const { imageId } = await runtime.ensureImage(artifact.ref, artifact.pull, ctx.log);
+    await ctx.update({ imageRef: artifact.ref, imageId });
+    return imageId;
+  }
+  ctx.phase('artifact', `Reusing image ${artifact.imageRef ?? artifact.imageId} (${artifact.imageId.slice(7, 19)})`);
+  const present = await runtime.inspectImage(artifact.imageId);
+  if (!present) throw new DeckhandError('image_unavailable', `Image ${artifact.imageId} is no longer on this host.`);
+  await ctx.update({ imageRef: artifact.imageRef, imageId: artifact.imageId });
+  return artifact.imageId;
+}
+
+/** With a registry configured, every new image is pushed so a later rollback can pull it. A failed push warns. */
+export async function pushToRegistry(ctx: StepContext, imageId: string): Promise<void> {
+  if (!ctx.app.registry) return;
+  const ref = `${ctx.app.registry}:deploy-${ctx.deploymentId}`;
+  ctx.phase('artifact', `Pushing ${ref}`);
+  try {
+    await ctx.deps.runtime.push(imageId, ref, ctx.log);
+    await ctx.update({ registryRef: ref });
+  } catch (error) {
+    ctx.phase('artifact', `Warning: could not push ${ref}; a rollback to this deploy will need the local image or a rebuild: ${asDeckhandError(error).message}`);
+  }
+}
