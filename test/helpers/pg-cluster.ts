@@ -17,6 +17,10 @@ export interface PgCluster {
   start(): Promise<void>;
   /** Creates an empty database and returns its URL. */
   createDatabase(): Promise<string>;
+  /** Freezes every server process (SIGSTOP): connections stay open and nothing answers, like a host that vanished. */
+  freeze(): Promise<void>;
+  /** Lets frozen processes run again (SIGCONT). */
+  thaw(): Promise<void>;
   /** Stops the server (immediate) and removes its files. Safe to call twice. */
   dispose(): Promise<void>;
 }
@@ -51,6 +55,23 @@ function postgresIds(): { uid: number; gid: number } {
   return { uid: Number(uid), gid: Number(gid) };
 }
 
+/** The postmaster (first line of postmaster.pid) and its children, read from /proc. */
+function clusterPids(data: string): number[] {
+  const postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const children = readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(join('/proc', pid, 'stat'), 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+  return [postmaster, ...children];
+}
+
 const live = new Set<string>();
 let exitHookInstalled = false;
 
@@ -60,6 +81,11 @@ function installExitHook(pgCtl: string) {
   exitHookInstalled = true;
   process.once('exit', () => {
     for (const dir of live) {
+      try {
+        for (const pid of clusterPids(join(dir, 'data'))) process.kill(pid, 'SIGCONT');
+      } catch {
+        // not running
+      }
       const argv = ['stop', '-D', join(dir, 'data'), '-m', 'immediate', '-w', '-t', '10'];
       if (asRoot) spawnSync('runuser', ['-u', 'postgres', '--', pgCtl, ...argv], { timeout: 15_000 });
       else spawnSync(pgCtl, argv, { timeout: 15_000 });
@@ -81,6 +107,16 @@ export async function startPgCluster(): Promise<PgCluster> {
   live.add(dir);
   installExitHook(pgCtl);
   let running = false;
+  let frozen: number[] = [];
+  const thaw = async () => {
+    for (const pid of frozen.splice(0)) {
+      try {
+        process.kill(pid, 'SIGCONT');
+      } catch {
+        // already gone
+      }
+    }
+  };
   const port = await freePort();
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
 
@@ -94,6 +130,7 @@ export async function startPgCluster(): Promise<PgCluster> {
   };
   const dispose = async () => {
     if (!live.has(dir)) return;
+    await thaw();
     if (running) await stop('immediate').catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
     live.delete(dir);
@@ -130,6 +167,11 @@ export async function startPgCluster(): Promise<PgCluster> {
     stop,
     start,
     dispose,
+    thaw,
+    freeze: async () => {
+      frozen = clusterPids(data);
+      for (const pid of frozen) process.kill(pid, 'SIGSTOP');
+    },
     createDatabase: async () => {
       const name = `deckhand_c_${randomBytes(6).toString('hex')}`;
       const admin = postgres(url, { max: 1, connect_timeout: 5, onnotice: () => undefined });
