@@ -27,8 +27,10 @@ export async function authorize(ctx: SlackContext, respond: RespondFn, user: str
   return false;
 }
 
+/** A refusal as one line: the code and its sentence, never SQL or a stack. */
 export function errorText(error: DeckhandError | unknown): string {
   const e = asDeckhandError(error);
+  if (e.code === 'database_unavailable') return ':warning: deckhand cannot reach its database, nothing was changed. Try again in a moment (`database_unavailable`).';
   return `:warning: \`${e.code}\`: ${e.message}`;
 }
 
