@@ -64,7 +64,14 @@ async function openPostgres(url: string, silenceMs: number): Promise<Database & 
   const { default: postgres } = await import('postgres');
   const { drizzle } = await import('drizzle-orm/postgres-js');
   const { migrate } = await import('drizzle-orm/postgres-js/migrator');
-  const settings = { onnotice: () => undefined, connect_timeout: CONNECT_TIMEOUT_S, socket: boundedSocketFactory(CONNECT_TIMEOUT_S * 1000, silenceMs) };
+  // postgres.js waits up to 20 s between reconnection attempts after repeated failures (and queues queries
+  // meanwhile); at most 2 s here, so a missing database is reported quickly and a returning one is used at once.
+  const settings = {
+    onnotice: () => undefined,
+    connect_timeout: CONNECT_TIMEOUT_S,
+    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 2),
+    socket: boundedSocketFactory(silenceMs),
+  };
   const client = postgres(url, { ...settings, max: 10 });
   const db = drizzle(client, { schema });
   return {

@@ -8,38 +8,24 @@ export interface SocketOptions {
 }
 
 /**
- * A postgres.js socket factory that bounds time where the driver does not:
- * - connecting (TCP) gives up after `connectMs`;
- * - a connection that sent something (a query) and has heard nothing back for `silenceMs` is destroyed, so the
- *   query fails with CONNECTION_CLOSED instead of hanging while a frozen or vanished server keeps the socket open.
- * Idle connections (nothing awaiting an answer) are left alone. The watch sees the plain socket's writes and reads:
- * over TLS (postgres.js re-wraps the socket) it sees nothing and the bound falls back to TCP keepalive; a server
- * that stops in the middle of an answer it already started is not caught either.
+ * A postgres.js socket factory that bounds what the driver does not: a connection that sent something (a query)
+ * and has heard nothing back for `silenceMs` is destroyed, so the query fails with CONNECTION_CLOSED instead of
+ * hanging while a frozen or vanished server keeps the socket open. Idle connections (nothing awaiting an answer)
+ * are left alone. Connecting is bounded by postgres.js's own connect_timeout, which covers the TCP connect too.
+ *
+ * The socket is returned before it connects (writes wait for the connection): a factory that rejected would leave
+ * postgres.js's connection stuck in its "connecting" queue, and ten such failures would starve the pool for good.
+ * The watch sees the plain socket's writes and reads: over TLS (postgres.js re-wraps the socket) it sees nothing
+ * and the bound falls back to TCP keepalive; a server that stops in the middle of an answer is not caught either.
  */
-export function boundedSocketFactory(connectMs: number, silenceMs: number): (options: SocketOptions) => Promise<Socket> {
+export function boundedSocketFactory(silenceMs: number): (options: SocketOptions) => Socket {
   let next = 0;
-  return (options) =>
-    new Promise((resolve, reject) => {
-      const index = next++ % Math.max(1, options.host.length);
-      const socket = options.path ? connect(options.path) : connect(options.port[index] ?? options.port[0] ?? 5432, options.host[index] ?? options.host[0]);
-      const timer = setTimeout(() => {
-        const error = Object.assign(new Error(`connecting to the database timed out after ${Math.round(connectMs / 1000)} s`), { code: 'CONNECT_TIMEOUT' });
-        socket.destroy();
-        reject(error);
-      }, connectMs);
-      const failed = (error: Error) => {
-        clearTimeout(timer);
-        socket.destroy();
-        reject(error);
-      };
-      socket.once('error', failed);
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        socket.removeListener('error', failed);
-        watchSilence(socket, silenceMs);
-        resolve(socket);
-      });
-    });
+  return (options) => {
+    const index = next++ % Math.max(1, options.host.length);
+    const socket = options.path ? connect(options.path) : connect(options.port[index] ?? options.port[0] ?? 5432, options.host[index] ?? options.host[0]);
+    watchSilence(socket, silenceMs);
+    return socket;
+  };
 }
 
 function watchSilence(socket: Socket, silenceMs: number): void {
