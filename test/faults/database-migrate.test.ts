@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +9,23 @@ import { type PgCluster, havePgCluster, startPgCluster } from '../helpers/pg-clu
 
 const enabled = havePgCluster();
 const journal = JSON.parse(readFileSync(join(migrationsFolder, 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] };
+
+/** `deckhand` as a separate process (src/main-cli.ts through tsx), killed if it outlives 60 s. */
+function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main-cli.ts', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
 
 describe.skipIf(!enabled)('several deckhand processes starting on one empty Postgres', () => {
   let cluster: PgCluster;
@@ -37,6 +56,22 @@ describe.skipIf(!enabled)('several deckhand processes starting on one empty Post
       } finally {
         await sql.end({ timeout: 1 });
       }
+    }
+  });
+
+  it('two real CLI processes started at once on an empty database both succeed', async () => {
+    const url = await cluster.createDatabase();
+    const dir = mkdtempSync(join(tmpdir(), 'deckhand-f-db-mig-'));
+    try {
+      writeFileSync(join(dir, 'deckhand.yml'), 'apps:\n  f-db-mig:\n    source: { image: "busybox:1" }\n    run: { port: 1 }\n');
+      const env = { PATH: process.env.PATH, HOME: dir, DATABASE_URL: url, DECKHAND_DATA_DIR: dir, DECKHAND_CONFIG: join(dir, 'deckhand.yml') };
+      const runs = await Promise.all([0, 1].map(() => cli(['deploys', 'f-db-mig', '--json'], env)));
+      expect(runs).toEqual([
+        { code: 0, stdout: '[]\n', stderr: '' },
+        { code: 0, stdout: '[]\n', stderr: '' },
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
