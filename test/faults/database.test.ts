@@ -6,14 +6,19 @@ import { runCli } from '../../src/cli.js';
 import { type Services, createServices } from '../../src/compose.js';
 import { loadEnv } from '../../src/config/env.js';
 import { openDatabase } from '../../src/adapters/db/client.js';
-import type { AppSpec } from '../../src/domain/apps.js';
 import { asDeckhandError } from '../../src/domain/errors.js';
+import { docker, removeAppArtifacts } from '../helpers/docker.js';
+import { type TestRepo, createTestRepo } from '../helpers/git-repo.js';
+import { get, requestLoop } from '../helpers/http.js';
+import { haveDocker } from '../helpers/infra.js';
 import { type PgCluster, havePgCluster, startPgCluster } from '../helpers/pg-cluster.js';
+import { freePort } from '../helpers/ports.js';
+import { gitApp } from '../helpers/services.js';
 import { startBot } from '../helpers/slack-bot.js';
 import { type SlackMock, createSlackMock } from '../helpers/slack-mock.js';
 import { postToBolt, slashCommand } from '../helpers/slack-requests.js';
 
-const enabled = havePgCluster();
+const enabled = havePgCluster() && (await haveDocker());
 const APP = 'f-db-web';
 /** What no answer may ever contain: drizzle's wrapper and the SQL it carries. */
 const LEAKS = /Failed query|\bselect\b|\binsert\b|\bupdate\b|params:/i;
@@ -24,13 +29,6 @@ function capture() {
   return { out, err, all: () => [...out, ...err].join('\n'), io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t) } };
 }
 
-const imageApp: AppSpec = {
-  name: APP,
-  source: { kind: 'image', image: 'deckhand-test/f-db-none:1', pull: 'missing' },
-  run: { port: 1, health: '/', healthTimeoutMs: 1000, env: {} },
-  migrations: { paths: [] },
-};
-
 describe.skipIf(!enabled)('the database goes away and comes back', () => {
   let cluster: PgCluster;
   let url: string;
@@ -39,6 +37,9 @@ describe.skipIf(!enabled)('the database goes away and comes back', () => {
   let services: Services;
   let bot: Awaited<ReturnType<typeof startBot>>;
   let slack: SlackMock;
+  let repo: TestRepo;
+  let port: number;
+  let loop: ReturnType<typeof requestLoop> | undefined;
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown) => unhandled.push(reason);
   const env = () => ({ DATABASE_URL: url, DECKHAND_DATA_DIR: dataDir, DECKHAND_PUBLIC_HOST: '127.0.0.1', DECKHAND_CONFIG: configFile, PATH: process.env.PATH });
@@ -48,9 +49,11 @@ describe.skipIf(!enabled)('the database goes away and comes back', () => {
     cluster = await startPgCluster();
     url = await cluster.createDatabase();
     dataDir = mkdtempSync(join(tmpdir(), 'deckhand-f-db-'));
+    repo = createTestRepo([{ body: 'v1' }, { body: 'v2' }]);
+    port = await freePort();
     configFile = join(dataDir, 'deckhand.yml');
-    writeFileSync(configFile, `apps:\n  ${APP}:\n    source: { image: "deckhand-test/f-db-none:1" }\n    run: { port: 1 }\n`);
-    services = await createServices({ env: loadEnv(env()), apps: [imageApp] });
+    writeFileSync(configFile, `apps:\n  ${APP}:\n    source: { git: "${repo.url}" }\n    run: { port: ${port}, health: /healthz }\n`);
+    services = await createServices({ env: loadEnv(env()), apps: [gitApp(APP, repo.url, port)] });
     slack = createSlackMock();
     slack.server.listen({ onUnhandledRequest: 'bypass' });
     bot = await startBot(services, { streamIntervalMs: 200, messageGapMs: 0 });
@@ -58,10 +61,13 @@ describe.skipIf(!enabled)('the database goes away and comes back', () => {
 
   afterAll(async () => {
     process.off('unhandledRejection', onUnhandled);
+    await loop?.stop();
     await bot?.stop();
     await services?.close().catch(() => undefined);
     slack?.server.close();
     await cluster?.dispose();
+    await removeAppArtifacts([APP]);
+    repo?.cleanup();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -80,14 +86,17 @@ describe.skipIf(!enabled)('the database goes away and comes back', () => {
   };
   const everythingSlackSaw = () => JSON.stringify([slack.calls.map((c) => c.args), slack.responses.map((r) => r.body)]);
 
-  it('is healthy and answers while the database is up', async () => {
+  it('is healthy and answers while the database is up; the app is deployed and serves', async () => {
+    expect(await runCli(['deploy', APP, repo.commits[0]!], { io: capture().io, services })).toBe(0);
+    expect((await get(port)).body).toBe('v1');
     expect(await healthz()).toEqual({ status: 200, body: { ok: true } });
     expect(await command('/deploys', APP)).toContain(`Recent deploys of ${APP}`);
   });
 
   it('while it is down: CLI commands exit 1 with database_unavailable and no SQL, in text and JSON', async () => {
+    loop = requestLoop(port, { maxMs: 150_000 });
     await cluster.stop('fast');
-    for (const argv of [['deploys', APP], ['deploy', APP], ['rollback', APP, '--yes'], ['plan-rollback', APP, '1'], ['lock', 'status']]) {
+    for (const argv of [['deploys', APP], ['deploy', APP, repo.commits[1]!], ['rollback', APP, '--yes'], ['plan-rollback', APP, '1'], ['lock', 'status']]) {
       const run = capture();
       expect(await runCli(argv, { io: run.io, services }), argv.join(' ')).toBe(1);
       expect(run.err.at(-1)).toMatch(/^deckhand: database_unavailable: deckhand cannot reach its database \((ECONNREFUSED|CONNECTION_CLOSED|57P01)\)\.$/);
@@ -130,14 +139,14 @@ describe.skipIf(!enabled)('the database goes away and comes back', () => {
       expect(await command(name, text), `${name} ${text}`).toContain('deckhand cannot reach its database, nothing was changed');
     }
     // A deploy is refused in its own thread, with the code and no SQL.
-    await command('/deploy', APP);
+    await command('/deploy', `${APP} ${repo.commits[1]}`);
     const parent = slack.of('chat.postMessage').at(-1)!;
     expect(slack.finalText(parent)).toMatch(/database_unavailable: deckhand cannot reach its database/);
     expect(everythingSlackSaw()).not.toMatch(LEAKS);
     expect(unhandled).toEqual([]);
   });
 
-  it('when it comes back, the same bot answers again with no restart', async () => {
+  it('when it comes back, the same bot answers again with no restart; the app never stopped serving', async () => {
     await cluster.start();
     // postgres.js reconnects by itself (at most 2 s between attempts): poll, bounded, until /healthz is green.
     let health = await healthz();
@@ -147,9 +156,18 @@ describe.skipIf(!enabled)('the database goes away and comes back', () => {
     }
     expect(health).toEqual({ status: 200, body: { ok: true } });
     expect(await command('/deploys', APP)).toContain(`Recent deploys of ${APP}`);
+    // The history is complete: the one deploy made, nothing half-recorded by the refused ones.
     const run = capture();
     expect(await runCli(['deploys', APP, '--json'], { io: run.io, services })).toBe(0);
-    expect(JSON.parse(run.out.join('\n'))).toEqual([]);
+    expect(JSON.parse(run.out.join('\n'))).toEqual([expect.objectContaining({ status: 'succeeded', commit: repo.commits[0] })]);
+    // The app kept answering through the outage (no request failed), and the refused deploys started nothing.
+    const served = await loop!.stop();
+    loop = undefined;
+    expect(served.failures).toEqual([]);
+    expect([...served.bodies.keys()]).toEqual(['v1']);
+    expect(served.total).toBeGreaterThan(10);
+    const containers = await docker().listContainers({ all: true, filters: { label: [`deckhand.app=${APP}`] } });
+    expect(containers.map((c) => c.State)).toEqual(['running']);
     expect(unhandled).toEqual([]);
   });
 
