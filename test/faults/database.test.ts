@@ -61,14 +61,19 @@ describe.skipIf(!enabled)('the database goes away and comes back', () => {
 
   afterAll(async () => {
     process.off('unhandledRejection', onUnhandled);
-    await loop?.stop();
-    await bot?.stop();
-    await services?.close().catch(() => undefined);
-    slack?.server.close();
-    await cluster?.dispose();
-    await removeAppArtifacts([APP]);
-    repo?.cleanup();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    // Every step is bounded, so the cluster is always disposed within the hook's time.
+    const bounded = (work: Promise<unknown> | undefined) => Promise.race([Promise.resolve(work).catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
+    try {
+      await bounded(loop?.stop());
+      await bounded(bot?.stop());
+      await bounded(services?.close());
+      slack?.server.close();
+    } finally {
+      await cluster?.dispose();
+      await bounded(removeAppArtifacts([APP]));
+      repo?.cleanup();
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   const healthz = async () => {
