@@ -35,11 +35,13 @@ function watchSilence(socket: Socket, silenceMs: number): void {
     unansweredSince ??= Date.now();
     return write(...args);
   }) as Socket['write'];
-  socket.on('data', () => {
+  const heard = () => {
     unansweredSince = undefined;
-  });
+  };
+  socket.on('data', heard);
   const check = setInterval(() => {
-    if (socket.destroyed) clearInterval(check);
+    // Gone, or re-wrapped for TLS (postgres.js removed every listener): nothing left to watch.
+    if (socket.destroyed || !socket.listeners('data').includes(heard)) clearInterval(check);
     else if (unansweredSince !== undefined && Date.now() - unansweredSince > silenceMs) {
       clearInterval(check);
       socket.destroy();
