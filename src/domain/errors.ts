@@ -112,10 +112,14 @@ function isQueryWrapper(link: unknown): boolean {
 /** Marks an error as a database failure (adapters use it for errors the driver raises outside a query). */
 export const DATABASE_ERROR = Symbol.for('deckhand.database-error');
 
+function isDatabaseLink(link: unknown): boolean {
+  return isQueryWrapper(link) || (typeof link === 'object' && link !== null && DATABASE_ERROR in link);
+}
+
 /** The code that says why the database could not be reached, if that is what `error` means. */
 export function unreachableDatabaseCode(error: unknown): string | undefined {
   const chain = chainOf(error);
-  const fromDatabase = chain.some((link) => isQueryWrapper(link) || (typeof link === 'object' && link !== null && DATABASE_ERROR in link));
+  const fromDatabase = chain.some(isDatabaseLink);
   for (const link of chain) {
     const code = codeOf(link);
     if (!code) continue;
@@ -138,9 +142,10 @@ export function databaseFailure(error: unknown): DeckhandError | undefined {
   const chain = chainOf(error);
   const unreachable = unreachableDatabaseCode(error);
   if (unreachable) return databaseUnavailable(unreachable, error);
-  const wrapper = chain.findIndex((link) => isQueryWrapper(link) || (typeof link === 'object' && link !== null && DATABASE_ERROR in link));
-  if (wrapper === -1) return undefined;
-  const reason = chain.slice(wrapper + 1).find((link) => link instanceof Error && !isQueryWrapper(link)) as (Error & { code?: unknown }) | undefined;
+  const first = chain.findIndex(isDatabaseLink);
+  if (first === -1) return undefined;
+  // The driver's own error: the first one past drizzle's wrapper (a marked driver error is its own reason).
+  const reason = chain.slice(first).find((link) => link instanceof Error && !isQueryWrapper(link)) as (Error & { code?: unknown }) | undefined;
   const sqlState = reason && typeof reason.code === 'string' ? ` [${reason.code}]` : '';
   const sentence = reason ? `${firstLine(reason.message)}${sqlState}` : 'no reason given';
   return new DeckhandError('internal', `A database query failed: ${sentence}.`, {}, { cause: error });

@@ -1,7 +1,7 @@
 import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { describe, expect, it } from 'vitest';
 import { errorText } from '../../src/adapters/slack/handler-kit.js';
-import { DeckhandError, asDeckhandError } from '../../src/domain/errors.js';
+import { DATABASE_ERROR, DeckhandError, asDeckhandError } from '../../src/domain/errors.js';
 
 const SQL = 'select "id", "app" from "deployments" where "deployments"."app" = $1';
 /** drizzle's own wrapper, as every failed query arrives: the SQL in the message, the driver's error as cause. */
@@ -42,6 +42,13 @@ describe('database failures become a code and a sentence, never SQL', () => {
     expect(error).toMatchObject({ code: 'internal', message: 'A database query failed: relation "deployments" does not exist [42P01].' });
     expect(error.message).not.toMatch(/Failed query|select|params/);
     expect(asDeckhandError(failedQuery('not an error')).message).toBe('A database query failed: no reason given.');
+  });
+
+  it('a driver error marked as a database failure is its own reason', () => {
+    const lockTimeout = Object.defineProperty(serverError('55P03', 'canceling statement due to lock timeout'), DATABASE_ERROR, { value: true });
+    expect(asDeckhandError(lockTimeout).message).toBe('A database query failed: canceling statement due to lock timeout [55P03].');
+    const refused = Object.defineProperty(driverError('ECONNREFUSED'), DATABASE_ERROR, { value: true });
+    expect(asDeckhandError(refused).code).toBe('database_unavailable');
   });
 
   it('a DeckhandError passes through unchanged', () => {
