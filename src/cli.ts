@@ -6,6 +6,7 @@ import { lockCommand, unlockCommand } from './cli/commands/locks.js';
 import { planRollbackCommand, rollbackCommand } from './cli/commands/rollback.js';
 import { pinCommand, pruneCommand } from './cli/commands/prune.js';
 import { recoverCommand } from './cli/commands/recover.js';
+import { checkArguments } from './cli/arguments.js';
 import type { CommandContext, ParsedOptions } from './cli/context.js';
 import type { Io } from './cli/output.js';
 import { type Services, createServices } from './compose.js';
@@ -88,8 +89,9 @@ export async function runCli(argv: string[], context: CliContext): Promise<numbe
       io.out(USAGE);
       return name || values.help ? 0 : 2;
     }
-    const command = COMMANDS[name];
+    const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
     if (!command) throw new DeckhandError('invalid_argument', `Unknown command "${name}". Run "deckhand help".`);
+    checkArguments(name, args);
     services ??= await createServices({ env: loadEnv(context.env ?? process.env), configFile: values.config });
     return await command({ io, services, json, actor: values.actor ?? `cli:${safeUser()}`, confirm: context.confirm ?? terminalConfirm }, args, { ...values, dryRun: values['dry-run'] });
   } catch (thrown) {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
+import { type Document, isMap, isScalar, parseDocument, visit } from 'yaml';
 import { z } from 'zod';
 import type { AppSpec } from '../domain/apps.js';
 import { parseDuration } from '../domain/duration.js';
@@ -152,12 +152,32 @@ function describeIssue(file: string, issue: z.core.$ZodIssue): string {
   return `${file}: ${where}: ${message}`;
 }
 
+/**
+ * `__proto__` as a YAML key would set the prototype of the object it lands in instead of adding a key (the app
+ * would silently vanish): refused by name, wherever it appears, before the document becomes objects.
+ */
+function reservedKeyProblems(doc: Document, file: string): string[] {
+  const problems: string[] = [];
+  const apps = isMap(doc.contents) ? doc.contents.get('apps', true) : undefined;
+  const appKeys = new Set(isMap(apps) ? apps.items.map((pair) => pair.key) : []);
+  visit(doc, {
+    Pair(_, pair) {
+      const key = isScalar(pair.key) ? pair.key.value : pair.key;
+      if (key !== '__proto__') return;
+      problems.push(appKeys.has(pair.key) ? `${file}: app name "__proto__" is reserved: ${APP_NAME_RULE}` : `${file}: the key "__proto__" is not allowed`);
+    },
+  });
+  return problems;
+}
+
 /** Parses deckhand.yml text. Every problem names the file, the app and the key; nothing is returned on error. */
 export function parseAppsFile(text: string, file: string): AppSpec[] {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new DeckhandError('config_invalid', `${file}: not valid YAML: ${doc.errors.map((e) => e.message).join('; ')}`, { file });
   }
+  const reserved = reservedKeyProblems(doc, file);
+  if (reserved.length > 0) throw new DeckhandError('config_invalid', reserved.join('\n'), { file, issues: reserved });
   const result = FileSchema.safeParse(doc.toJS() ?? {});
   if (!result.success) {
     const lines = result.error.issues.map((issue) => describeIssue(file, issue));

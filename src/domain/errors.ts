@@ -58,9 +58,100 @@ export function isDeckhandError(error: unknown, code?: ErrorCode): error is Deck
   return error instanceof DeckhandError && (code === undefined || error.code === code);
 }
 
-/** Wraps anything thrown into a DeckhandError, keeping the original as the cause. */
+/** Wraps anything thrown into a DeckhandError, keeping the original as the cause. Database failures are classified. */
 export function asDeckhandError(error: unknown, fallback: ErrorCode = 'internal'): DeckhandError {
   if (error instanceof DeckhandError) return error;
+  const database = databaseFailure(error);
+  if (database) return database;
   const message = error instanceof Error ? error.message : String(error);
   return new DeckhandError(fallback, message, {}, { cause: error });
+}
+
+/**
+ * Driver codes (postgres.js and Node sockets) and SQLSTATEs meaning "the database is not there right now": a
+ * refused or reset connection, a timeout, a server shutting down (57P01-03), any connection exception (08xxx),
+ * too many clients (53300), a server that cannot accept connections yet (57P03).
+ */
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'CONNECT_TIMEOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+]);
+
+/** Codes only the database driver uses: these mean "database" even when no query wrapper says so. */
+const DRIVER_ONLY_CODES = new Set(['CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED']);
+
+function chainOf(error: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let link = error; link !== undefined && link !== null && chain.length < 10 && !chain.includes(link); link = (link as { cause?: unknown }).cause) chain.push(link);
+  return chain;
+}
+
+function codeOf(link: unknown): string | undefined {
+  const code = typeof link === 'object' && link !== null ? (link as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** drizzle's DrizzleQueryError (by shape, the domain imports no driver): "Failed query: <sql>\nparams: …", with `query`. */
+function isQueryWrapper(link: unknown): boolean {
+  return link instanceof Error && typeof (link as { query?: unknown }).query === 'string' && link.message.startsWith('Failed query:');
+}
+
+/** Marks an error as a database failure (adapters use it for errors the driver raises outside a query). */
+export const DATABASE_ERROR = Symbol.for('deckhand.database-error');
+
+function isDatabaseLink(link: unknown): boolean {
+  return isQueryWrapper(link) || (typeof link === 'object' && link !== null && DATABASE_ERROR in link);
+}
+
+/** The code that says why the database could not be reached, if that is what `error` means. */
+export function unreachableDatabaseCode(error: unknown): string | undefined {
+  const chain = chainOf(error);
+  const fromDatabase = chain.some(isDatabaseLink);
+  for (const link of chain) {
+    const code = codeOf(link);
+    if (!code) continue;
+    if (DRIVER_ONLY_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code)) return code;
+    if (fromDatabase && UNREACHABLE_CODES.has(code)) return code;
+  }
+  return undefined;
+}
+
+/** The sentence every surface shows when the database is away. */
+export function databaseUnavailable(code: string, cause?: unknown): DeckhandError {
+  return new DeckhandError('database_unavailable', `deckhand cannot reach its database (${code}).`, { reason: code }, { cause });
+}
+
+/**
+ * A database failure as a DeckhandError: `database_unavailable` when the database cannot be reached, otherwise
+ * `internal` with the server's own sentence. Never the SQL or its parameters. Undefined when `error` is not one.
+ */
+export function databaseFailure(error: unknown): DeckhandError | undefined {
+  const chain = chainOf(error);
+  const unreachable = unreachableDatabaseCode(error);
+  if (unreachable) return databaseUnavailable(unreachable, error);
+  const first = chain.findIndex(isDatabaseLink);
+  if (first === -1) return undefined;
+  // The driver's own error: the first one past drizzle's wrapper (a marked driver error is its own reason).
+  const reason = chain.slice(first).find((link) => link instanceof Error && !isQueryWrapper(link)) as (Error & { code?: unknown }) | undefined;
+  const sqlState = reason && typeof reason.code === 'string' ? ` [${reason.code}]` : '';
+  const sentence = reason ? `${firstLine(reason.message)}${sqlState}` : 'no reason given';
+  return new DeckhandError('internal', `A database query failed: ${sentence}.`, {}, { cause: error });
+}
+
+function firstLine(text: string): string {
+  return (text.split('\n')[0] ?? '').replace(/^Failed query:.*/, 'query failed').replace(/\.$/, '');
 }

@@ -4,6 +4,7 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
+import { infraRequired } from './infra.js';
 import { freePort } from './ports.js';
 
 /** A Postgres cluster of the test's own, which the test may stop and start (or kill) mid-run. */
@@ -34,6 +35,20 @@ function binDir(): string {
 }
 
 const asRoot = process.getuid?.() === 0;
+
+/** Whether this machine can run a cluster of our own (Postgres binaries present). Same skip rules as infra.ts. */
+export function havePgCluster(): boolean {
+  try {
+    binDir();
+    if (asRoot) postgresIds();
+    return true;
+  } catch (error) {
+    const reason = `a Postgres cluster of our own cannot be started: ${(error as Error).message}`;
+    if (infraRequired) throw new Error(`${reason} (DECKHAND_REQUIRE_INFRA=1, so this suite must not skip)`);
+    console.warn(`\n!!!!!!!! SKIPPING Postgres-cluster SUITES: ${reason}. Set DECKHAND_REQUIRE_INFRA=1 to make this a failure. !!!!!!!!\n`);
+    return false;
+  }
+}
 
 /** Runs a Postgres binary (as the `postgres` OS user when we are root: initdb and postgres refuse root). */
 function run(binary: string, args: string[], timeoutMs = 60_000): Promise<string> {
@@ -170,7 +185,13 @@ export async function startPgCluster(): Promise<PgCluster> {
     thaw,
     freeze: async () => {
       frozen = clusterPids(data);
-      for (const pid of frozen) process.kill(pid, 'SIGSTOP');
+      for (const pid of frozen) {
+        try {
+          process.kill(pid, 'SIGSTOP');
+        } catch {
+          // a child that just exited
+        }
+      }
     },
     createDatabase: async () => {
       const name = `deckhand_c_${randomBytes(6).toString('hex')}`;

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { DeckhandError } from '../../domain/errors.js';
+import { DATABASE_ERROR, DeckhandError, databaseFailure, databaseUnavailable, isDeckhandError, unreachableDatabaseCode } from '../../domain/errors.js';
+import { boundedSocketFactory } from './postgres-socket.js';
 import * as schema from './schema.js';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -19,30 +20,83 @@ export interface OpenOptions {
   url?: string;
   /** Where PGlite keeps its files; `memory://` for a throw-away database. */
   dataDir: string;
+  /** Postgres: a query that hears nothing back from the server for this long fails as database_unavailable (default 15 s). */
+  silenceTimeoutMs?: number;
 }
 
 /** Opens the database and applies pending migrations. A failed migration throws: nothing may run on a half-migrated schema. */
 export async function openDatabase(options: OpenOptions): Promise<Database> {
-  const database = options.url ? await openPostgres(options.url) : await openPglite(options.dataDir);
+  const database = options.url ? await openPostgres(options.url, options.silenceTimeoutMs ?? 15_000) : await openPglite(options.dataDir);
   try {
     await database.migrate();
   } catch (error) {
     await database.close().catch(() => undefined);
-    throw new DeckhandError('database_unavailable', `Database migration failed: ${(error as Error).message}`, {}, { cause: error });
+    throw migrationError(error);
   }
   return database;
 }
 
-async function openPostgres(url: string): Promise<Database & { migrate(): Promise<void> }> {
+/** An unreachable database says so; any other failure names the server's reason, never the SQL. */
+function migrationError(error: unknown): DeckhandError {
+  if (isDeckhandError(error)) return error;
+  const marked = markDatabaseError(error);
+  const unreachable = unreachableDatabaseCode(marked);
+  if (unreachable) return databaseUnavailable(unreachable, error);
+  const reason = databaseFailure(marked)?.message.replace(/^A database query failed: /, '') ?? 'unknown reason';
+  return new DeckhandError('database_unavailable', `Database migration failed: ${reason}`, {}, { cause: error });
+}
+
+function markDatabaseError(error: unknown): unknown {
+  if (typeof error === 'object' && error !== null && !(DATABASE_ERROR in error)) Object.defineProperty(error, DATABASE_ERROR, { value: true });
+  return error;
+}
+
+/** Bounded time: connecting gives up after 5 s, and a query the server stops answering fails after `silenceMs`. */
+const CONNECT_TIMEOUT_S = 5;
+/** One key for "deckhand is migrating this database" (ASCII "deckhand" folded into a bigint). */
+const MIGRATION_LOCK_KEY = 0x6465636b68616e64n;
+/** Waiting for another process's migration: per attempt (below the silence bound), and how many attempts. */
+const MIGRATION_LOCK_WAIT = '10s';
+const MIGRATION_LOCK_ATTEMPTS = 9;
+
+async function openPostgres(url: string, silenceMs: number): Promise<Database & { migrate(): Promise<void> }> {
   const { default: postgres } = await import('postgres');
   const { drizzle } = await import('drizzle-orm/postgres-js');
   const { migrate } = await import('drizzle-orm/postgres-js/migrator');
-  const client = postgres(url, { max: 10, onnotice: () => undefined, connect_timeout: 10 });
+  // postgres.js waits up to 20 s between reconnection attempts after repeated failures (and queues queries
+  // meanwhile); at most 2 s here, so a missing database is reported quickly and a returning one is used at once.
+  const settings = {
+    onnotice: () => undefined,
+    connect_timeout: CONNECT_TIMEOUT_S,
+    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 2),
+    socket: boundedSocketFactory(silenceMs),
+  };
+  const client = postgres(url, { ...settings, max: 10 });
   const db = drizzle(client, { schema });
   return {
     db: db as unknown as Db,
     kind: 'postgres',
-    migrate: () => migrate(db, { migrationsFolder }),
+    // Two processes starting on an empty database must not both create the schema: a session advisory lock on a
+    // connection of its own serializes them; the second finds every migration applied. Ending that connection
+    // releases the lock whatever happened.
+    migrate: async () => {
+      const lock = postgres(url, { ...settings, max: 1 });
+      try {
+        await lock`select set_config('lock_timeout', ${MIGRATION_LOCK_WAIT}, false)`;
+        for (let attempt = 1; ; attempt += 1) {
+          try {
+            await lock`select pg_advisory_lock(${MIGRATION_LOCK_KEY.toString()}::bigint)`;
+            break;
+          } catch (error) {
+            if ((error as { code?: string }).code !== '55P03' || attempt >= MIGRATION_LOCK_ATTEMPTS) throw error;
+          }
+        }
+        await migrate(db, { migrationsFolder });
+        await lock`select pg_advisory_unlock(${MIGRATION_LOCK_KEY.toString()}::bigint)`;
+      } finally {
+        await lock.end({ timeout: 2 }).catch(() => undefined);
+      }
+    },
     close: () => client.end({ timeout: 5 }),
   };
 }

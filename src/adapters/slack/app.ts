@@ -1,6 +1,7 @@
-import { App, type LogLevel } from '@slack/bolt';
+import { App, type LogLevel, type RespondFn } from '@slack/bolt';
 import { DrizzleApprovalStore, DrizzleClaimStore } from '../db/approvals-repo.js';
 import { DrizzleSlackRequestLog } from '../db/slack-requests-repo.js';
+import { databaseReachable } from '../db/health.js';
 import type { Services } from '../../compose.js';
 import { Authorizer } from '../../domain/access/authorizer.js';
 import { ApprovalService } from '../../domain/approvals/approval-service.js';
@@ -16,6 +17,8 @@ import { deployCommand } from './commands/deploy.js';
 import { deploysCommand } from './commands/deploys.js';
 import { rollbackCommand } from './commands/rollback.js';
 import { type SlackContext, inBackground } from './context.js';
+import { ephemeral, errorText } from './handler-kit.js';
+import { asDeckhandError } from '../../domain/errors.js';
 import { SlackGroupDirectory } from './group-directory.js';
 import { replayGuard, withSignedRequestGuard } from './replay-guard.js';
 import { SlackGateway } from './slack-gateway.js';
@@ -62,9 +65,12 @@ export function createSlackBot(services: Services, settings: SlackSettings): Sla
       {
         path: '/healthz',
         method: ['GET'],
+        // 503 while the database is away (the bot keeps running and reconnects by itself), within 2 s.
         handler: (_req, res) => {
-          res.writeHead(200, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ ok: true }));
+          void databaseReachable(services.database, 2000).then((up) => {
+            res.writeHead(up ? 200 : 503, { 'content-type': 'application/json' });
+            res.end(JSON.stringify(up ? { ok: true } : { ok: false, status: 'degraded', database: 'unavailable' }));
+          });
         },
       },
     ],
@@ -91,14 +97,33 @@ export function createSlackBot(services: Services, settings: SlackSettings): Sla
   };
 }
 
-/** Keeps each handler's run in ctx.background: the work after the ack is awaited on shutdown (and by tests). */
-function tracked<A>(ctx: SlackContext, handler: (args: A) => Promise<void>): (args: A) => Promise<void> {
+/**
+ * Keeps each handler's run in ctx.background: the work after the ack is awaited on shutdown (and by tests). A
+ * handler that throws (the database is away, say) still answers the person, ephemerally, with errorText.
+ */
+function tracked<A extends { ack: (...args: never[]) => Promise<void>; respond?: RespondFn }>(ctx: SlackContext, handler: (args: A) => Promise<void>): (args: A) => Promise<void> {
   return (args) => {
-    const run = handler(args);
+    let acked = false;
+    const ack = ((...rest: never[]) => {
+      acked = true;
+      return args.ack(...rest);
+    }) as A['ack'];
+    const run = handler({ ...args, ack }).catch((error: unknown) => answerFailure(args, acked, error));
     ctx.background.add(run);
     void run.finally(() => ctx.background.delete(run)).catch(() => undefined);
     return run;
   };
+}
+
+async function answerFailure(args: { ack: () => Promise<void>; respond?: RespondFn }, acked: boolean, error: unknown): Promise<void> {
+  const text = errorText(error);
+  console.error(`deckhand: Slack handler failed: ${text}`);
+  try {
+    if (!acked) await args.ack();
+    await args.respond?.(ephemeral(text));
+  } catch (answerError) {
+    console.error(`deckhand: could not answer a failed Slack request: ${asDeckhandError(answerError).message}`);
+  }
 }
 
 export function registerListeners(app: App, ctx: SlackContext): void {

@@ -29,8 +29,11 @@ export async function authorize(ctx: SlackContext, respond: RespondFn, user: str
   return false;
 }
 
+/** A refusal as one line: the code and its sentence, never SQL or a stack. */
 export function errorText(error: DeckhandError | unknown): string {
   const e = asDeckhandError(error);
+  // A deploy that already serves when the database went away says so in its own words: something did change.
+  if (e.code === 'database_unavailable' && !e.details.serving) return ':warning: deckhand cannot reach its database, nothing was changed. Try again in a moment (`database_unavailable`).';
   return `:warning: \`${e.code}\`: ${esc(e.message)}`;
 }
 

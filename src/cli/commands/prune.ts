@@ -1,4 +1,5 @@
 import { DeckhandError } from '../../domain/errors.js';
+import { deployIdArgument } from '../arguments.js';
 import { formatPruneReport } from '../../domain/retention/report-text.js';
 import type { CommandContext, ParsedOptions } from '../context.js';
 
@@ -11,8 +12,9 @@ export async function pruneCommand(ctx: CommandContext, args: string[], options:
 
 export async function pinCommand(ctx: CommandContext, args: string[], _options: ParsedOptions, unpin = false): Promise<number> {
   const [app, idText, extra] = args;
-  const id = Number((idText ?? '').replace(/^#/, ''));
-  if (!app || !Number.isInteger(id) || id < 1 || extra !== undefined) throw new DeckhandError('invalid_argument', `Usage: deckhand ${unpin ? 'unpin' : 'pin'} <app> <deploy-id>`);
+  const usage = `Usage: deckhand ${unpin ? 'unpin' : 'pin'} <app> <deploy-id>`;
+  const id = deployIdArgument(idText, usage);
+  if (!app || id === undefined || extra !== undefined) throw new DeckhandError('invalid_argument', usage);
   ctx.services.deploys.requireApp(app);
   if (unpin) {
     const removed = await ctx.services.controls.unpin(app, id, ctx.actor);

@@ -1,14 +1,8 @@
 import { DeckhandError } from '../../domain/errors.js';
+import { deployIdArgument } from '../arguments.js';
 import type { CommandContext, ParsedOptions } from '../context.js';
 import { deploymentJson, formatEvent } from '../output.js';
 import { formatPlan, planJson } from '../plan-output.js';
-
-function parseId(value: string | undefined, usage: string): number | undefined {
-  if (value === undefined) return undefined;
-  const id = Number(value.replace(/^#/, ''));
-  if (!Number.isInteger(id) || id < 1) throw new DeckhandError('invalid_argument', `"${value}" is not a deploy id. ${usage}`);
-  return id;
-}
 
 const PLAN_USAGE = 'Usage: deckhand plan-rollback <app> <id>';
 const ROLLBACK_USAGE = 'Usage: deckhand rollback <app> [id] [--yes]';
@@ -16,7 +10,7 @@ const ROLLBACK_USAGE = 'Usage: deckhand rollback <app> [id] [--yes]';
 export async function planRollbackCommand(ctx: CommandContext, args: string[]): Promise<number> {
   const [app, idText, extra] = args;
   if (!app || !idText || extra !== undefined) throw new DeckhandError('invalid_argument', PLAN_USAGE);
-  const plan = await ctx.services.rollbacks.plan(app, parseId(idText, PLAN_USAGE));
+  const plan = await ctx.services.rollbacks.plan(app, deployIdArgument(idText, PLAN_USAGE));
   ctx.io.out(ctx.json ? JSON.stringify(planJson(plan), null, 2) : formatPlan(plan));
   return 0;
 }
@@ -25,7 +19,7 @@ export async function rollbackCommand(ctx: CommandContext, args: string[], optio
   const [app, idText, extra] = args;
   if (!app || extra !== undefined) throw new DeckhandError('invalid_argument', ROLLBACK_USAGE);
   const { io, services, json } = ctx;
-  const requested = parseId(idText, ROLLBACK_USAGE);
+  const requested = deployIdArgument(idText, ROLLBACK_USAGE);
   const plan = await services.rollbacks.plan(app, requested);
   if (!options.yes) {
     io.out(formatPlan(plan));

@@ -1,5 +1,7 @@
 import type { AckFn, RespondArguments, RespondFn, SlashCommand } from '@slack/bolt';
 import type { AppSpec } from '../../../domain/apps.js';
+import { parseDeployId } from '../../../domain/deploy-id.js';
+import { isDeckhandError } from '../../../domain/errors.js';
 import { renderPruneReport } from '../blocks/prune-report.js';
 import { esc } from '../blocks/text.js';
 import { type SlackContext, inBackground } from '../context.js';
@@ -34,8 +36,14 @@ export async function pruneSubcommand(ctx: SlackContext, command: SlashCommand, 
 }
 
 export async function pinSubcommand(ctx: SlackContext, command: SlashCommand, ack: Ack, respond: RespondFn, sub: 'pin' | 'unpin', name: string | undefined, rest: string[]): Promise<void> {
-  const id = Number((rest[0] ?? '').replace(/^#/, ''));
-  if (!name || rest.length !== 1 || !Number.isInteger(id) || id < 1) return ack(ephemeral(`Usage: \`/deckhand ${sub} <app> <deploy-id>\``));
+  const usage = ephemeral(`Usage: \`/deckhand ${sub} <app> <deploy-id>\``);
+  if (!name || rest.length !== 1) return ack(usage);
+  let id: number;
+  try {
+    id = parseDeployId(rest[0]!);
+  } catch (error) {
+    return ack(isDeckhandError(error, 'not_found') ? ephemeral(errorText(error)) : usage);
+  }
   const app = findApp(ctx, name);
   if (typeof app === 'string') return ack(ephemeral(app));
   await ack();

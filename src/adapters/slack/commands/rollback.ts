@@ -1,6 +1,8 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type { SlackContext } from '../context.js';
-import { ephemeral, findApp, words } from '../handler-kit.js';
+import { parseDeployId } from '../../../domain/deploy-id.js';
+import { isDeckhandError } from '../../../domain/errors.js';
+import { ephemeral, errorText, findApp, words } from '../handler-kit.js';
 import { showRollbackConfirmation } from '../rollback-flow.js';
 
 const USAGE = 'Usage: `/rollback <app> [deploy-id]` (without an id: the previous successful deploy)';
@@ -8,8 +10,13 @@ const USAGE = 'Usage: `/rollback <app> [deploy-id]` (without an id: the previous
 export function rollbackCommand(ctx: SlackContext) {
   return async ({ command, ack, respond }: SlackCommandMiddlewareArgs & AllMiddlewareArgs) => {
     const [name, idText, extra] = words(command.text);
-    const id = idText === undefined ? undefined : Number(idText.replace(/^#/, ''));
-    if (!name || extra !== undefined || (id !== undefined && (!Number.isInteger(id) || id < 1))) return ack(ephemeral(USAGE));
+    if (!name || extra !== undefined) return ack(ephemeral(USAGE));
+    let id: number | undefined;
+    try {
+      id = idText === undefined ? undefined : parseDeployId(idText);
+    } catch (error) {
+      return ack(ephemeral(isDeckhandError(error, 'not_found') ? errorText(error) : USAGE));
+    }
     const app = findApp(ctx, name);
     if (typeof app === 'string') return ack(ephemeral(app));
     await ack();
