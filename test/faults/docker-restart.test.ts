@@ -108,7 +108,8 @@ describe.skipIf(!enabled)('the Docker engine crashes and comes back', () => {
     // The shims outlive the engine: the app still answers until the engine comes back and kills its containers.
     expect(await until(async () => ((await get(port)).body === 'v2' ? true : undefined), 5000)).toBe(true);
     await engine.start();
-    expect(await services.runtime.inspectContainer(current.containerId!)).toMatchObject({ running: false });
+    // The engine answers its ping before it has settled: ask until it says what became of the container.
+    expect(await until(() => services.runtime.inspectContainer(current.containerId!))).toMatchObject({ running: false });
 
     const reports: string[][] = [];
     const watchdog = createWatchdog(services, 300, async (notes) => {

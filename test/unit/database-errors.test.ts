@@ -60,4 +60,9 @@ describe('database failures become a code and a sentence, never SQL', () => {
     expect(errorText(failedQuery(driverError('ECONNREFUSED')))).toBe(':warning: deckhand cannot reach its database, nothing was changed. Try again in a moment (`database_unavailable`).');
     expect(errorText(failedQuery(serverError('23505', 'duplicate key value violates unique constraint "x"')))).toBe(':warning: `internal`: A database query failed: duplicate key value violates unique constraint "x" [23505].');
   });
+
+  it('a deploy that serves but could not be recorded is not told "nothing was changed"', () => {
+    const served = new DeckhandError('database_unavailable', '#7 serves web, but deckhand could not record it: the database is unavailable.', { id: 7, serving: true });
+    expect(errorText(served)).toBe(':warning: `database_unavailable`: #7 serves web, but deckhand could not record it: the database is unavailable.');
+  });
 });
