@@ -4,6 +4,8 @@ import { loadEnv } from './config/env.js';
 import { asDeckhandError } from './domain/errors.js';
 import { createJobs } from './jobs/schedules.js';
 import { createWatchdog } from './jobs/watchdog.js';
+import { renderRecoveryReport } from './adapters/slack/blocks/recovery-report.js';
+import type { Message } from './adapters/slack/slack-gateway.js';
 
 const MISSING = `deckhand: the Slack bot needs credentials.
   Set SLACK_BOT_TOKEN (xoxb-..., from "OAuth & Permissions") and either
@@ -25,15 +27,13 @@ async function main(): Promise<number> {
     appToken: env.SLACK_APP_TOKEN,
     apiUrl: env.SLACK_API_URL,
   });
-  const jobs = createJobs(services, async (message) => {
+  const report = async (message: Message) => {
     if (env.DECKHAND_REPORT_CHANNEL) await bot.context.gateway.post(env.DECKHAND_REPORT_CHANNEL, message);
     else process.stdout.write(`deckhand: ${message.text} (set DECKHAND_REPORT_CHANNEL to post reports to Slack)\n`);
-  });
+  };
+  const jobs = createJobs(services, report);
   jobs.start();
-  const watchdog = createWatchdog(services, env.DECKHAND_WATCHDOG_INTERVAL, async (notes) => {
-    for (const note of notes) process.stdout.write(`deckhand: watchdog: ${note}\n`);
-    if (env.DECKHAND_REPORT_CHANNEL) await bot.context.gateway.post(env.DECKHAND_REPORT_CHANNEL, { text: `:rotating_light: deckhand recovered:\n${notes.map((n) => `• ${n}`).join('\n')}` });
-  });
+  const watchdog = createWatchdog(services, env.DECKHAND_WATCHDOG_INTERVAL, (notes) => report(renderRecoveryReport(notes)));
   watchdog.start();
   if (env.SLACK_APP_TOKEN) {
     await bot.app.start();

@@ -4,6 +4,7 @@ import { renderApproval } from '../../src/adapters/slack/blocks/approval.js';
 import { renderDeployList } from '../../src/adapters/slack/blocks/deploy-list.js';
 import { logTailBlock } from '../../src/adapters/slack/blocks/limits.js';
 import { renderPruneFailure } from '../../src/adapters/slack/blocks/prune-report.js';
+import { renderRecoveryReport } from '../../src/adapters/slack/blocks/recovery-report.js';
 import { renderRollbackConfirmation } from '../../src/adapters/slack/blocks/rollback-confirmation.js';
 import { code, esc, fenceLine, fenced } from '../../src/adapters/slack/blocks/text.js';
 import { ProgressStreamer } from '../../src/adapters/slack/progress-streamer.js';
@@ -75,6 +76,11 @@ describe('user text is escaped in every block and fallback deckhand renders', ()
 
   it('a scheduled prune\'s failure message', () => {
     expect(renderPruneFailure('internal', HOSTILE).text).toBe(`:x: The scheduled prune failed: internal: ${ESCAPED}`);
+  });
+
+  it('the watchdog\'s recovery report (its notes quote error messages)', () => {
+    expect(renderRecoveryReport([`web: could not reconcile: ${HOSTILE}`]).text).toContain(`• web: could not reconcile: ${ESCAPED}`);
+    expectInert(renderRecoveryReport([HOSTILE]));
   });
 
   it('a log block can never be closed early, whatever the lines hold', () => {
