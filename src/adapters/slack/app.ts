@@ -149,6 +149,6 @@ export function registerListeners(app: App, ctx: SlackContext): void {
     });
   });
   app.error(async (error) => {
-    console.error('deckhand: Slack handler failed:', error);
+    console.error(`deckhand: Slack handler failed: ${asDeckhandError(error).code}: ${asDeckhandError(error).message}`);
   });
 }

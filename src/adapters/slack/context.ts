@@ -1,3 +1,4 @@
+import { asDeckhandError } from '../../domain/errors.js';
 import type { Services } from '../../compose.js';
 import type { Authorizer } from '../../domain/access/authorizer.js';
 import type { ClaimStore } from '../../domain/approvals/approval.js';
@@ -21,7 +22,7 @@ export interface SlackContext {
 
 /** Runs work after the ack without losing its errors, tracked so shutdown and tests can wait for it. */
 export function inBackground(ctx: SlackContext, work: () => Promise<unknown>): void {
-  const task = work().catch((error) => console.error('deckhand: background Slack task failed:', error));
+  const task = work().catch((error) => console.error(`deckhand: background Slack task failed: ${asDeckhandError(error).code}: ${asDeckhandError(error).message}`));
   ctx.background.add(task);
   void task.finally(() => ctx.background.delete(task));
 }

@@ -1,3 +1,4 @@
+import { asDeckhandError } from '../../domain/errors.js';
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type AnyMiddlewareArgs, type AppOptions, type BufferedIncomingMessage, HTTPReceiver, type Middleware } from '@slack/bolt';
@@ -80,14 +81,14 @@ export function replayGuard(ledger: RequestLedger, now: () => number = Date.now)
     try {
       first = await ledger.record(signed.digest, new Date(signed.timestamp * 1000), new Date(nowMs));
     } catch (error) {
-      args.logger.error(`deckhand: cannot record a Slack request, so it was not acted on: ${(error as Error).message}`);
+      args.logger.error(`deckhand: cannot record a Slack request, so it was not acted on: ${asDeckhandError(error).message}`);
       const isCommand = 'command' in args && args.command !== undefined;
       await ack?.(isCommand ? { response_type: 'ephemeral', text: ':warning: deckhand cannot reach its database, nothing was changed. Try again in a moment.' } : undefined);
       return;
     }
     if (nowMs - lastPrune >= PRUNE_EVERY_MS) {
       lastPrune = nowMs;
-      ledger.prune(new Date(nowMs - (SIGNATURE_WINDOW_S + MAX_FUTURE_S + PRUNE_MARGIN_S) * 1000)).catch((error) => args.logger.warn(`deckhand: pruning old Slack requests failed: ${(error as Error).message}`));
+      ledger.prune(new Date(nowMs - (SIGNATURE_WINDOW_S + MAX_FUTURE_S + PRUNE_MARGIN_S) * 1000)).catch((error) => args.logger.warn(`deckhand: pruning old Slack requests failed: ${asDeckhandError(error).message}`));
     }
     if (!first) {
       args.logger.warn(`deckhand: ignored a replayed Slack request (timestamp ${signed.timestamp}, digest ${signed.digest.slice(0, 12)})`);

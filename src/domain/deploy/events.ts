@@ -1,3 +1,4 @@
+import { asDeckhandError } from '../errors.js';
 import type { DeploymentStatus } from '../deployment.js';
 
 export type Phase = 'queued' | 'resolve' | 'artifact' | 'build' | 'start' | 'health' | 'switch' | 'cleanup' | 'done';
@@ -33,7 +34,7 @@ export class DeployEventBus {
       try {
         listener(event);
       } catch (error) {
-        process.emitWarning(`deckhand: a deploy event listener failed: ${String(error)}`);
+        process.emitWarning(`deckhand: a deploy event listener failed: ${asDeckhandError(error).message}`);
       }
     }
   }

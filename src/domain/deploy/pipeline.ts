@@ -116,7 +116,7 @@ class PipelineRun {
     if (full.type !== 'log') {
       // Event rows are written in order; a failed write must not fail the deploy.
       this.pending = this.pending.then(() => this.deps.events.append(full)).catch((error) => {
-        process.emitWarning(`deckhand: could not record a deploy event: ${String(error)}`);
+        process.emitWarning(`deckhand: could not record a deploy event: ${asDeckhandError(error).message}`);
       });
     }
   }
