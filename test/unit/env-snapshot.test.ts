@@ -19,4 +19,9 @@ describe('env snapshots', () => {
     const then = snapshotEnv({ A: 'same', B: 'other' });
     expect(diffEnvNames(then, { A: 'other', B: 'same' }).changed).toEqual(['A', 'B']);
   });
+
+  it('env names that are Object.prototype members are ordinary names', () => {
+    const then = snapshotEnv({ KEEP: '1' });
+    expect(diffEnvNames(then, { KEEP: '1', constructor: 'x', toString: 'y' })).toEqual({ added: ['constructor', 'toString'], removed: [], changed: [] });
+  });
 });

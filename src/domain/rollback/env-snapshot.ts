@@ -29,8 +29,8 @@ export function diffEnvNames(then: EnvSnapshot, now: Record<string, string>): En
   const thenNames = Object.keys(then.hashes);
   const nowNames = Object.keys(now);
   return {
-    added: nowNames.filter((name) => !(name in then.hashes)).sort(),
-    removed: thenNames.filter((name) => !(name in now)).sort(),
-    changed: nowNames.filter((name) => name in then.hashes && hashValue(then.salt, name, now[name]!) !== then.hashes[name]).sort(),
+    added: nowNames.filter((name) => !Object.hasOwn(then.hashes, name)).sort(),
+    removed: thenNames.filter((name) => !Object.hasOwn(now, name)).sort(),
+    changed: nowNames.filter((name) => Object.hasOwn(then.hashes, name) && hashValue(then.salt, name, now[name]!) !== then.hashes[name]).sort(),
   };
 }
