@@ -73,7 +73,8 @@ describe.skipIf(!enabled)('through Bolt: user text reaches Slack as text, secret
       expect(block.startsWith('```')).toBe(true);
       expect(block.endsWith('```')).toBe(true);
       expect(block.slice(3, -3)).not.toContain('``');
-      expect(block).toContain('&lt;!channel&gt;');
+      // An early coalesced update may hold only the first lines; those that reached the hostile line show it escaped.
+      if (text.includes('LABEL note=')) expect(block).toContain('&lt;!channel&gt;');
     }
   });
 
