@@ -50,11 +50,13 @@ describe.skipIf(!enabled)('the database stops right after the switch', () => {
 
   const deploy = (ref: string) => services.deploys.deploy({ app, ref, actor: 'U-oncall', trigger: 'cli' });
 
-  /** Stops the cluster the moment the pipeline reports the switch. */
+  /** Crashes the cluster the moment the pipeline reports the switch, before the pipeline goes on. */
   const stopDatabaseAtSwitch = () => {
     let stopped: Promise<void> | undefined;
     const unsubscribe = services.bus.subscribe((event) => {
-      if (event.type === 'switch' && !stopped) stopped = cluster.stop('immediate');
+      if (event.type !== 'switch' || stopped) return;
+      cluster.crashNow();
+      stopped = Promise.resolve();
     });
     return {
       stopped: () => stopped,

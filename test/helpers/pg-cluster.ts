@@ -16,6 +16,11 @@ export interface PgCluster {
   stop(mode?: 'fast' | 'immediate'): Promise<void>;
   /** Starts the server again on the same port, with the same data. */
   start(): Promise<void>;
+  /**
+   * Crashes the server (`immediate`) and returns only once it is down, blocking the event loop meanwhile: the fault
+   * lands exactly where this is called (e.g. inside a deploy event listener), before the code under test goes on.
+   */
+  crashNow(): void;
   /** Creates an empty database and returns its URL. */
   createDatabase(): Promise<string>;
   /** Freezes every server process (SIGSTOP): connections stay open and nothing answers, like a host that vanished. */
@@ -143,6 +148,12 @@ export async function startPgCluster(): Promise<PgCluster> {
     await run(pgCtl, ['start', '-D', data, '-l', log, '-w', '-t', '30']);
     running = true;
   };
+  const crashNow = () => {
+    const argv = ['stop', '-D', data, '-m', 'immediate', '-w', '-t', '30'];
+    const result = asRoot ? spawnSync('runuser', ['-u', 'postgres', '--', pgCtl, ...argv], { timeout: 35_000 }) : spawnSync(pgCtl, argv, { timeout: 35_000 });
+    if (result.status !== 0) throw new Error(`pg_ctl stop failed: ${String(result.stderr)}`);
+    running = false;
+  };
   const dispose = async () => {
     if (!live.has(dir)) return;
     await thaw();
@@ -181,6 +192,7 @@ export async function startPgCluster(): Promise<PgCluster> {
     port,
     stop,
     start,
+    crashNow,
     dispose,
     thaw,
     freeze: async () => {
