@@ -1,7 +1,7 @@
 import type { AllMiddlewareArgs } from '@slack/bolt';
 import type { SlackContext } from '../context.js';
-import { showRollbackConfirmation } from '../rollback-flow.js';
 import { type ButtonArgs, openClick } from './action-value.js';
+import { showRollbackCard } from './rollback-card.js';
 
 /** "Roll back to #id" in /deploys: the same confirmation as /rollback. */
 export function rollbackOpenAction(ctx: SlackContext) {
@@ -9,6 +9,6 @@ export function rollbackOpenAction(ctx: SlackContext) {
     const click = await openClick<{ app: string; id: number }>(ctx, args, ['app', 'id']);
     if (!click) return;
     const { app } = click;
-    await showRollbackConfirmation(ctx, args.respond, click.user, app, click.value.id);
+    await showRollbackCard(ctx, args.respond, app, click.value.id, { user: click.user, channel: click.channel, reason: null, responseUrl: click.responseUrl });
   };
 }
