@@ -13,6 +13,8 @@ export interface CardRequest {
   reason: string | null;
   /** The command's or click's response_url: where the sweeper edits the card once it expires. */
   responseUrl: string | null;
+  /** Show the card in place of the message clicked (the /deploys list), so its response_url edits the card. */
+  replace?: boolean;
 }
 
 /** Records what the card shows (the plan's facts), to whom and until when; returns the card to render. */
@@ -43,7 +45,7 @@ export async function showRollbackCard(ctx: SlackContext, respond: RespondFn, ap
   try {
     const plan = await ctx.services.rollbacks.plan(app.name, targetId);
     const card = await recordCard(ctx, plan, request);
-    await respond({ response_type: 'ephemeral', replace_original: false, ...cardMessage(plan, card) });
+    await respond({ response_type: 'ephemeral', replace_original: request.replace ?? false, ...cardMessage(plan, card) });
   } catch (error) {
     await respond(ephemeral(errorText(error)));
   }

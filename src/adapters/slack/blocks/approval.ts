@@ -26,7 +26,7 @@ export function renderApproval(approval: Approval, what: string): { text: string
       blocks.push(section(clipLines([':arrows_counterclockwise: *The plan changed since this request was shown; it was not approved.* Read it again:', ...plan.changed.map((c) => `• ${esc(c)}`)], LIMITS.sectionText)));
     }
     blocks.push(section(`:raised_hand: *Approval needed* · ${ask}`));
-    blocks.push(context([askedBy(approval.requestedBy, approval.reason).replace(/^(.*?) asks/, 'Asked by $1')]));
+    blocks.push(context([askedBy(approval.requestedBy, approval.reason)]));
     if (plan?.changes) blocks.push(...renderChanges(plan.changes));
     blocks.push(...stateNotes(plan?.lock, plan?.inProgress));
     blocks.push(context([`Any approver but the requester may decide. Expires ${slackDate(approval.expiresAt)}.`]));

@@ -44,7 +44,7 @@ export function renderChanges(changes: ChangeContext, options: { migrations?: bo
 
 /** Who asked, and why when they said. */
 export function askedBy(user: string, reason: string | null | undefined): string {
-  return `${who(user)} asks${reason ? `: “${esc(reason)}”` : ' (no reason given)'}`;
+  return `Asked by ${who(user)}${reason ? `: “${esc(reason)}”` : ' (no reason given)'}`;
 }
 
 /** The lock and running deploys, when there are any, as one context line. */
