@@ -63,7 +63,8 @@ describe.skipIf(!enabled)('approvals carry the context to decide; Approve re-pla
     expect(text).not.toContain(`\`${short(2)}\` release v3`);
     expect(text).toContain('…and 2 more');
     expect(text).toContain('migrations/0002_orders.sql');
-    expect(text).toContain('Asked by <@U1ALICE>: “&lt;!here&gt; ship orders &amp; fixes”');
+    expect(text).toContain(':raised_hand: *Approval needed* · <@U1ALICE> asks to deploy `main`');
+    expect(text).toContain('*Why:* “&lt;!here&gt; ship orders &amp; fixes”');
     expect(text).toContain(`<https://github.com/acme/shop/compare/${h.repo.commits[0]}...${h.repo.commits[12]}|Compare on GitHub>`);
     expect(JSON.stringify(h.slack.calls)).not.toContain('s3cret');
     expect(h.slack.violations).toEqual([]);
@@ -99,6 +100,24 @@ describe.skipIf(!enabled)('approvals carry the context to decide; Approve re-pla
     expect(text).toContain(`• \`${h.repo.commits[13]!.slice(0, 7)}\` release v14 — T`);
     expect(text).toContain('…and 3 more');
     expect(text).toContain(`<https://github.com/acme/shop/compare/${h.repo.commits[0]}...${h.repo.commits[13]}|Compare on GitHub>`);
+    expect(h.slack.violations).toEqual([]);
+  });
+
+  it('a rollback asked in an incident channel: the approval request carries the reason from the card, the commits and the link', async () => {
+    const d1 = (await h.services.store.list(app, 50)).find((d) => d.commitSha === h.repo.commits[0] && d.status === 'succeeded')!;
+    const before = h.slack.responses.length;
+    await send(slashCommand('/rollback', `${app} ${d1.id} -- orders page 500s`, 'U1ALICE', INCIDENTS));
+    const card = h.slack.responses.slice(before).find((r) => buttonsOf(r.body).length > 0)!;
+    const posts = h.slack.of('chat.postMessage').length;
+    await send(buttonClick(buttonsOf(card.body).find((b) => b.action_id === 'rollback_confirm')!, 'U1ALICE', INCIDENTS));
+    const request = h.slack.of('chat.postMessage').slice(posts).find((c) => /Approval needed/.test(c.args.text))!;
+    const text = JSON.stringify(request.args.blocks);
+    expect(request.args.text).toContain(`roll *${app}* back to #${d1.id}`);
+    expect(text).toContain('*Why:* “orders page 500s”');
+    expect(text).toContain('*13 commits undone by this rollback:*');
+    expect(text).toContain('migrations/0002_orders.sql');
+    expect(text).toContain(`<https://github.com/acme/shop/compare/${h.repo.commits[0]}...${h.repo.commits[13]}|Compare on GitHub>`);
+    expect((await get(h.port)).body).toBe('v14');
     expect(h.slack.violations).toEqual([]);
   });
 });

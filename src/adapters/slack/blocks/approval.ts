@@ -1,5 +1,5 @@
 import type { Approval } from '../../../domain/approvals/approval.js';
-import { askedBy, renderChanges, stateNotes } from './change-context.js';
+import { reasonLine, renderChanges, stateNotes } from './change-context.js';
 import { type Block, actions, button, context, esc, section, slackDate, who } from './common.js';
 import { LIMITS, clipLines } from './limits.js';
 
@@ -26,7 +26,7 @@ export function renderApproval(approval: Approval, what: string): { text: string
       blocks.push(section(clipLines([':arrows_counterclockwise: *The plan changed since this request was shown; it was not approved.* Read it again:', ...plan.changed.map((c) => `• ${esc(c)}`)], LIMITS.sectionText)));
     }
     blocks.push(section(`:raised_hand: *Approval needed* · ${ask}`));
-    blocks.push(context([askedBy(approval.requestedBy, approval.reason)]));
+    blocks.push(context([reasonLine(approval.reason)]));
     if (plan?.changes) blocks.push(...renderChanges(plan.changes));
     blocks.push(...stateNotes(plan?.lock, plan?.inProgress));
     blocks.push(context([`Any approver but the requester may decide. Expires ${slackDate(approval.expiresAt)}.`]));

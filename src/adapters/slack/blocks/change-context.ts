@@ -47,6 +47,11 @@ export function askedBy(user: string, reason: string | null | undefined): string
   return `Asked by ${who(user)}${reason ? `: “${esc(reason)}”` : ' (no reason given)'}`;
 }
 
+/** Why, as the requester wrote it (the request already says who). */
+export function reasonLine(reason: string | null | undefined): string {
+  return reason ? `*Why:* “${esc(reason)}”` : '_No reason given_ (add one after `--`, e.g. `/deploy web main -- fixes the login loop`).';
+}
+
 /** The lock and running deploys, when there are any, as one context line. */
 export function stateNotes(lock: { lockedBy: string; reason: string } | null | undefined, inProgress: number[] | undefined): Block[] {
   const notes: string[] = [];
