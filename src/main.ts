@@ -4,6 +4,7 @@ import { loadEnv } from './config/env.js';
 import { asDeckhandError } from './domain/errors.js';
 import { createJobs } from './jobs/schedules.js';
 import { createWatchdog } from './jobs/watchdog.js';
+import { createCardSweeper } from './jobs/card-sweeper.js';
 import { renderRecoveryReport } from './adapters/slack/blocks/recovery-report.js';
 import type { Message } from './adapters/slack/slack-gateway.js';
 
@@ -35,6 +36,8 @@ async function main(): Promise<number> {
   jobs.start();
   const watchdog = createWatchdog(services, env.DECKHAND_WATCHDOG_INTERVAL, (notes) => report(renderRecoveryReport(notes)));
   watchdog.start();
+  const sweeper = createCardSweeper(bot.context);
+  sweeper.start();
   if (env.SLACK_APP_TOKEN) {
     await bot.app.start();
     process.stdout.write('deckhand: connected to Slack in Socket Mode\n');
@@ -48,6 +51,7 @@ async function main(): Promise<number> {
   process.stdout.write('deckhand: stopping; waiting for running deploys to finish\n');
   jobs.stop();
   watchdog.stop();
+  sweeper.stop();
   await bot.app.stop();
   await bot.idle();
   await services.close();

@@ -25,6 +25,7 @@ export const ErrorCodes = {
   self_approval: 403,
   approval_closed: 409,
   approval_expired: 410,
+  plan_changed: 409,
   already_claimed: 409,
   prune_in_progress: 409,
   invalid_argument: 400,

@@ -16,6 +16,16 @@ export interface SourceRepo {
   commitsStatus(app: AppSpec, shas: string[]): Promise<Map<string, { present: boolean; reachable: boolean }>>;
   /** Files under `paths` added, modified or renamed from `from` to `to`. */
   changedPaths(app: AppSpec, from: string, to: string, paths: string[]): Promise<string[]>;
+  /** Subject and author of one commit in the mirror (no fetch). */
+  commitSummary(app: AppSpec, sha: string): Promise<CommitSummary>;
+  /** Commits reachable from `to` and not from `from` (`git log from..to`), newest first: the first `limit`, and how many in all. */
+  commitsBetween(app: AppSpec, from: string, to: string, limit: number): Promise<{ commits: CommitSummary[]; total: number }>;
+}
+
+export interface CommitSummary {
+  sha: string;
+  subject: string;
+  author: string;
 }
 
 /** An image registry reached over its HTTP API (v2). */

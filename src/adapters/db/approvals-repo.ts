@@ -1,5 +1,5 @@
-import { and, eq } from 'drizzle-orm';
-import type { Approval, ApprovalStatus, ApprovalStore, ClaimStore, NewApproval } from '../../domain/approvals/approval.js';
+import { and, asc, eq, inArray, lt } from 'drizzle-orm';
+import type { Approval, ApprovalPlan, ApprovalStatus, ApprovalStore, ClaimStore, NewApproval } from '../../domain/approvals/approval.js';
 import type { Db } from './client.js';
 import { actionClaims, approvals } from './schema.js';
 
@@ -34,6 +34,22 @@ export class DrizzleApprovalStore implements ApprovalStore {
 
   async pending(app: string): Promise<Approval[]> {
     const rows = await this.db.select().from(approvals).where(and(eq(approvals.app, app), eq(approvals.status, 'pending')));
+    return rows.map(toApproval);
+  }
+
+  async replacePlan(id: number, plan: ApprovalPlan): Promise<Approval | undefined> {
+    const [row] = await this.db.update(approvals).set({ plan }).where(and(eq(approvals.id, id), eq(approvals.status, 'pending'))).returning();
+    return row ? toApproval(row) : undefined;
+  }
+
+  async expireDue(now: Date, limit: number): Promise<Approval[]> {
+    // The conditional update hands each request to one replica only, however many sweep at once.
+    const due = this.db.select({ id: approvals.id }).from(approvals).where(and(eq(approvals.status, 'pending'), lt(approvals.expiresAt, now))).orderBy(asc(approvals.expiresAt)).limit(limit);
+    const rows = await this.db
+      .update(approvals)
+      .set({ status: 'expired', decidedBy: null, decidedAt: now })
+      .where(and(inArray(approvals.id, due), eq(approvals.status, 'pending')))
+      .returning();
     return rows.map(toApproval);
   }
 }

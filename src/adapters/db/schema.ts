@@ -1,4 +1,6 @@
 import { bigserial, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp } from 'drizzle-orm/pg-core';
+import type { ApprovalPlan } from '../../domain/approvals/approval.js';
+import type { PlanFacts } from '../../domain/approvals/plan-facts.js';
 
 const tz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -99,6 +101,10 @@ export const approvals = pgTable(
     baselineId: integer('baseline_id'),
     requestedBy: text('requested_by').notNull(),
     channel: text('channel').notNull(),
+    /** Why, as the requester wrote it. */
+    reason: text('reason'),
+    /** What the request showed (commits, migrations, facts); re-planned when Approve finds it changed. */
+    plan: jsonb('plan').$type<ApprovalPlan>(),
     messageTs: text('message_ts'),
     status: text('status').notNull(),
     decidedBy: text('decided_by'),
@@ -115,6 +121,27 @@ export const actionClaims = pgTable('action_claims', {
   claimedBy: text('claimed_by').notNull(),
   claimedAt: tz('claimed_at').notNull(),
 });
+
+/** Rollback confirmation cards: what each showed and until when; Confirm, Cancel, expiry or a new plan closes it once. */
+export const cards = pgTable(
+  'cards',
+  {
+    nonce: text('nonce').primaryKey(),
+    app: text('app').notNull(),
+    targetId: integer('target_id').notNull(),
+    requestedBy: text('requested_by').notNull(),
+    channel: text('channel').notNull(),
+    reason: text('reason'),
+    responseUrl: text('response_url'),
+    facts: jsonb('facts').$type<PlanFacts>().notNull(),
+    status: text('status').notNull(),
+    shownAt: tz('shown_at').notNull(),
+    expiresAt: tz('expires_at').notNull(),
+    closedBy: text('closed_by'),
+    closedAt: tz('closed_at'),
+  },
+  (t) => [index('cards_status_expires_idx').on(t.status, t.expiresAt)],
+);
 
 /** Deploys whose images retention must keep, whatever the policy says. */
 export const pins = pgTable(

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { type SimpleGit, simpleGit } from 'simple-git';
 import type { AppSpec } from '../../domain/apps.js';
 import { DeckhandError } from '../../domain/errors.js';
-import type { SourceRepo } from '../../domain/ports.js';
+import type { CommitSummary, SourceRepo } from '../../domain/ports.js';
 import { validateGitRef } from '../../domain/refs/git-ref.js';
 
 const PASSED_THROUGH = ['PATH', 'HOME', 'USER', 'TMPDIR', 'SSH_AUTH_SOCK', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'];
@@ -39,6 +39,21 @@ export function gitMessage(error: unknown): string {
   const lines = text.split('\n').map((line) => line.trim()).filter(Boolean);
   const fatal = lines.filter((line) => /^(fatal|error):/i.test(line));
   return redactUrl((fatal.length > 0 ? fatal.join(' ') : (lines.at(-1) ?? text)).slice(0, 500));
+}
+
+const FULL_SHA = /^[0-9a-f]{40,64}$/;
+/** One commit per record: sha, author name and subject separated by unit separators, records by record separators. */
+const LOG_FORMAT = '%H%x1f%an%x1f%s%x1e';
+
+function parseLog(output: string): CommitSummary[] {
+  return output
+    .split('\x1e')
+    .map((record) => record.trim())
+    .filter(Boolean)
+    .map((record) => {
+      const [sha = '', author = '', subject = ''] = record.split('\x1f');
+      return { sha, author, subject };
+    });
 }
 
 /** rev-parse's ways of saying "no such ref" (as opposed to a broken mirror or a missing git). */
@@ -153,6 +168,30 @@ export class GitSource implements SourceRepo {
         .raw(['diff', '--name-only', '--diff-filter=AMR', '--no-renames', from, to, '--', ...paths.map((p) => `:(top)${p}`)])
         .catch((error: unknown) => Promise.reject(this.failed(app, 'diff', `${from.slice(0, 7)}..${to.slice(0, 7)}`, error)));
       return output.split('\n').map((line) => line.trim()).filter(Boolean).sort();
+    });
+  }
+
+  async commitSummary(app: AppSpec, sha: string): Promise<CommitSummary> {
+    if (!FULL_SHA.test(sha)) throw new DeckhandError('invalid_ref', `Not a full commit SHA: ${sha}`);
+    return this.serial(this.mirrorPath(app), async () => {
+      const output = await this.git(this.mirrorPath(app))
+        .raw(['log', '-1', `--format=${LOG_FORMAT}`, sha, '--'])
+        .catch((error: unknown) => Promise.reject(this.failed(app, 'read', sha.slice(0, 7), error)));
+      const [commit] = parseLog(output);
+      if (!commit) throw this.failed(app, 'read', sha.slice(0, 7), 'no such commit');
+      return commit;
+    });
+  }
+
+  async commitsBetween(app: AppSpec, from: string, to: string, limit: number): Promise<{ commits: CommitSummary[]; total: number }> {
+    if (!FULL_SHA.test(from) || !FULL_SHA.test(to)) throw new DeckhandError('invalid_ref', 'Commits can only be listed between full commit SHAs.');
+    return this.serial(this.mirrorPath(app), async () => {
+      const git = this.git(this.mirrorPath(app));
+      const range = `${from}..${to}`;
+      const fail = (error: unknown) => Promise.reject(this.failed(app, 'list commits', `${from.slice(0, 7)}..${to.slice(0, 7)}`, error));
+      const total = Number((await git.raw(['rev-list', '--count', range, '--']).catch(fail)).trim());
+      const output = limit > 0 ? await git.raw(['log', `--max-count=${Math.floor(limit)}`, `--format=${LOG_FORMAT}`, range, '--']).catch(fail) : '';
+      return { commits: parseLog(output), total: Number.isFinite(total) ? total : 0 };
     });
   }
 

@@ -1,5 +1,7 @@
 import { App, type LogLevel, type RespondFn } from '@slack/bolt';
 import { DrizzleApprovalStore, DrizzleClaimStore } from '../db/approvals-repo.js';
+import { DrizzleCardStore } from '../db/cards-repo.js';
+import { CARD_EXPIRY_MS } from '../../domain/approvals/card.js';
 import { DrizzleSlackRequestLog } from '../db/slack-requests-repo.js';
 import { databaseReachable } from '../db/health.js';
 import type { Services } from '../../compose.js';
@@ -36,6 +38,8 @@ export interface SlackSettings {
   /** Progress coalescing interval (default 3 s) and gap between new messages in a channel (default 1.1 s). */
   streamIntervalMs?: number;
   messageGapMs?: number;
+  /** How long a rollback card stays valid (default 15 min). */
+  cardExpiryMs?: number;
   /** Verify the token with auth.test at start (default true). */
   verifyToken?: boolean;
 }
@@ -82,6 +86,8 @@ export function createSlackBot(services: Services, settings: SlackSettings): Sla
     authorizer,
     approvals: new ApprovalService({ approvals: new DrizzleApprovalStore(services.database.db), authorizer, store: services.store, audit: services.audit, clock }),
     claims: new DrizzleClaimStore(services.database.db),
+    cards: new DrizzleCardStore(services.database.db),
+    cardExpiryMs: settings.cardExpiryMs ?? CARD_EXPIRY_MS,
     gateway: new SlackGateway(app.client, settings.messageGapMs ?? 1100),
     clock,
     streamIntervalMs: settings.streamIntervalMs ?? 3000,
@@ -135,7 +141,7 @@ export function registerListeners(app: App, ctx: SlackContext): void {
   app.command('/deckhand', tracked(ctx, deckhandCommand(ctx)));
   app.action(ROLLBACK_OPEN, tracked(ctx, rollbackOpenAction(ctx)));
   app.action(ROLLBACK_CONFIRM, tracked(ctx, rollbackConfirmAction(ctx)));
-  app.action(ROLLBACK_CANCEL, tracked(ctx, rollbackCancelAction()));
+  app.action(ROLLBACK_CANCEL, tracked(ctx, rollbackCancelAction(ctx)));
   app.action(APPROVE, tracked(ctx, approvalDecisionAction(ctx, 'approved')));
   app.action(DENY, tracked(ctx, approvalDecisionAction(ctx, 'denied')));
   // Any successful deploy makes older pending requests of that app stale: edit them to "superseded".

@@ -2,6 +2,7 @@ import { asDeckhandError } from '../../domain/errors.js';
 import type { Services } from '../../compose.js';
 import type { Authorizer } from '../../domain/access/authorizer.js';
 import type { ClaimStore } from '../../domain/approvals/approval.js';
+import type { CardStore } from '../../domain/approvals/card.js';
 import type { ApprovalService } from '../../domain/approvals/approval-service.js';
 import type { Clock } from '../../domain/clock.js';
 import type { SlackGateway } from './slack-gateway.js';
@@ -12,6 +13,9 @@ export interface SlackContext {
   approvals: ApprovalService;
   authorizer: Authorizer;
   claims: ClaimStore;
+  /** Rollback cards shown, and how long one stays valid. */
+  cards: CardStore;
+  cardExpiryMs: number;
   gateway: SlackGateway;
   clock: Clock;
   /** Coalescing interval of progress updates. */

@@ -1,30 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import type { RespondFn } from '@slack/bolt';
 import type { AppSpec } from '../../domain/apps.js';
 import { needsApproval } from '../../domain/approvals/approval-service.js';
-import { renderApproval } from './blocks/approval.js';
+import { requestApproval } from './actions/approval-request.js';
 import { esc } from './blocks/text.js';
-import { renderRollbackConfirmation } from './blocks/rollback-confirmation.js';
 import { type SlackContext, inBackground } from './context.js';
-import { authorize, ephemeral, errorText, runWithProgress } from './handler-kit.js';
-
-/** `/rollback` and the list's button: authorize, plan (changing nothing), show the confirmation. */
-export async function showRollbackConfirmation(ctx: SlackContext, respond: RespondFn, user: string, app: AppSpec, targetId: number | undefined): Promise<void> {
-  if (!(await authorize(ctx, respond, user, app, 'rollback'))) return;
-  try {
-    const plan = await ctx.services.rollbacks.plan(app.name, targetId);
-    await respond({ response_type: 'ephemeral', replace_original: false, ...renderRollbackConfirmation(plan, randomUUID()) });
-  } catch (error) {
-    await respond(ephemeral(errorText(error)));
-  }
-}
+import { runWithProgress } from './handler-kit.js';
 
 /** After Confirm: ask for approval where policy says so, else roll back with a progress thread. */
-export async function startRollback(ctx: SlackContext, respond: RespondFn, user: string, channel: string, app: AppSpec, targetId: number): Promise<void> {
+export async function startRollback(ctx: SlackContext, respond: RespondFn, user: string, channel: string, app: AppSpec, targetId: number, reason: string | null = null): Promise<void> {
   if (needsApproval(app, channel)) {
-    const approval = await ctx.approvals.request(app, { kind: 'rollback', targetId, requestedBy: user, channel });
-    const ts = await ctx.gateway.post(channel, renderApproval(approval, `roll *${esc(app.name)}* back to #${targetId}`));
-    await ctx.approvals.setMessage(approval.id, channel, ts);
+    await requestApproval(ctx, app, { kind: 'rollback', targetId, requestedBy: user, channel, reason });
     await respond({ replace_original: true, text: `Approval requested to roll ${esc(app.name)} back to #${targetId}.` });
     return;
   }

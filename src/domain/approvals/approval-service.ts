@@ -3,7 +3,8 @@ import type { Authorizer } from '../access/authorizer.js';
 import type { Clock } from '../clock.js';
 import { DeckhandError } from '../errors.js';
 import type { AuditStore, DeploymentStore } from '../ports.js';
-import type { Approval, ApprovalStore } from './approval.js';
+import type { Approval, ApprovalPlan, ApprovalStore } from './approval.js';
+import { describeChanges, fingerprint } from './plan-facts.js';
 
 export interface ApprovalDeps {
   approvals: ApprovalStore;
@@ -23,7 +24,7 @@ export function needsApproval(app: AppSpec, channel: string): boolean {
 export class ApprovalService {
   constructor(private readonly deps: ApprovalDeps) {}
 
-  async request(app: AppSpec, input: { kind: Approval['kind']; deploymentId?: number; targetId?: number; requestedBy: string; channel: string }): Promise<Approval> {
+  async request(app: AppSpec, input: { kind: Approval['kind']; deploymentId?: number; targetId?: number; requestedBy: string; channel: string; reason?: string | null; plan?: ApprovalPlan | null }): Promise<Approval> {
     const policy = app.approval;
     if (!policy) throw new DeckhandError('internal', `${app.name} has no approval policy.`);
     const { clock, store, approvals, audit } = this.deps;
@@ -36,9 +37,11 @@ export class ApprovalService {
       baselineId: current?.id ?? null,
       requestedBy: input.requestedBy,
       channel: input.channel,
+      reason: input.reason ?? null,
+      plan: input.plan ?? null,
       expiresAt: new Date(clock.now().getTime() + policy.expiryMs),
     });
-    await audit.record({ actor: input.requestedBy, action: 'approval.request', app: app.name, deploymentId: input.deploymentId ?? null, targetDeploymentId: input.targetId ?? null, result: 'ok', details: { approval: approval.id, kind: input.kind, channel: input.channel } });
+    await audit.record({ actor: input.requestedBy, action: 'approval.request', app: app.name, deploymentId: input.deploymentId ?? null, targetDeploymentId: input.targetId ?? null, result: 'ok', details: { approval: approval.id, kind: input.kind, channel: input.channel, reason: input.reason ?? null } });
     return approval;
   }
 
@@ -54,7 +57,7 @@ export class ApprovalService {
    * Records a decision. Refuses (and audits) the requester approving their own request, someone who is not an
    * approver, an expired or stale request, and any decision after the first.
    */
-  async decide(app: AppSpec, id: number, userId: string, decision: 'approved' | 'denied'): Promise<Approval> {
+  async decide(app: AppSpec, id: number, userId: string, decision: 'approved' | 'denied', replan?: (approval: Approval) => Promise<ApprovalPlan>): Promise<Approval> {
     const { approvals, clock, audit, authorizer } = this.deps;
     const now = clock.now();
     const refuse = async (error: DeckhandError): Promise<never> => {
@@ -76,10 +79,28 @@ export class ApprovalService {
       await approvals.close(id, 'superseded', null, now);
       return refuse(new DeckhandError('superseded', 'A newer deploy succeeded since this request; it can no longer be approved.', { approval: id }));
     }
+    if (decision === 'approved' && replan && approval.plan) {
+      // Decide on fresh facts: a plan that changed since the request was shown is shown again, not approved.
+      const fresh = await replan(approval);
+      if (fingerprint(fresh.facts) !== fingerprint(approval.plan.facts)) {
+        const changes = describeChanges(approval.plan.facts, fresh.facts);
+        await approvals.replacePlan(id, { ...fresh, changed: changes });
+        return refuse(new DeckhandError('plan_changed', `The plan changed since this request was shown: ${changes.join(' ')} Read the updated request, then approve again.`, { approval: id, changes }));
+      }
+    }
     const closed = await approvals.close(id, decision, userId, now);
     if (!closed) return refuse(closedError((await approvals.get(id))!));
     await audit.record({ actor: userId, action: `approval.${decision === 'approved' ? 'approve' : 'deny'}`, app: app.name, result: 'ok', details: { approval: id, requestedBy: approval.requestedBy } });
     return closed;
+  }
+
+  /** Expires up to `limit` requests whose time ran out (whichever replica asks first gets each one); returns them. */
+  async expireDue(limit: number): Promise<Approval[]> {
+    const expired = await this.deps.approvals.expireDue(this.deps.clock.now(), limit);
+    for (const approval of expired) {
+      await this.deps.audit.record({ actor: 'deckhand', action: 'approval.expired', app: approval.app, result: 'ok', details: { approval: approval.id } });
+    }
+    return expired;
   }
 
   /** Marks the app's pending requests that a newer successful deploy made stale; returns them (to edit messages). */

@@ -1,7 +1,9 @@
 import type { AppSpec } from '../apps.js';
 import type { Deployment, RollbackSource } from '../deployment.js';
 import { DeckhandError } from '../errors.js';
-import type { DeploymentStore, MigrationHistory, RegistryClient, Runtime, SourceRepo } from '../ports.js';
+import { type ChangeContext, changeContext } from '../approvals/change-context.js';
+import type { PlanFacts } from '../approvals/plan-facts.js';
+import type { AppLockStore, DeploymentStore, MigrationHistory, RegistryClient, Runtime, SourceRepo } from '../ports.js';
 import { type EnvNameDiff, diffEnvNames } from './env-snapshot.js';
 
 /** What a rollback never brings back (seed 004): it restores the image only. */
@@ -22,6 +24,14 @@ export interface RollbackPlan {
   /** null for image apps. */
   commit: { present: boolean; reachable: boolean } | null;
   notRestored: readonly string[];
+  /** The commits between what runs and the target (undone by the rollback), with a compare link; null for image apps. */
+  changes?: ChangeContext | null;
+  /** The app's lock (a rollback passes it, but the reader should know). */
+  lock?: { lockedBy: string; reason: string } | null;
+  /** Deploys of the app running now. */
+  inProgress?: number[];
+  /** What the card shows, to notice a changed plan when Confirm is clicked. */
+  facts?: PlanFacts;
 }
 
 export interface PlannerDeps {
@@ -30,6 +40,7 @@ export interface PlannerDeps {
   source: SourceRepo;
   registry: RegistryClient;
   migrations: MigrationHistory;
+  locks: AppLockStore;
   /** Reads deckhand's own environment (for the read-only migrations database URL). */
   envLookup: (name: string) => string | undefined;
 }
@@ -64,6 +75,17 @@ export async function planRollback(deps: PlannerDeps, app: AppSpec, targetId: nu
   if (envChanges && envChanges.added.length + envChanges.removed.length + envChanges.changed.length > 0) {
     warnings.push('Environment variables changed since this deploy; the rollback keeps today\'s values.');
   }
+  const lock = await deps.locks.get(app.name);
+  const inProgress = (await deps.store.inFlight(app.name)).map((d) => d.id);
+  const changes = app.source.kind === 'git' && target.commitSha ? await changeContext(deps.source, app, current?.commitSha ?? null, target.commitSha) : null;
+  const facts: PlanFacts = {
+    current: current?.id ?? null,
+    target: target.commitSha ?? target.imageId,
+    artifact: artifact.source,
+    migrations: [...schema.migrationFiles, ...schema.appliedMigrations],
+    lock: lock ? `${lock.lockedBy}: ${lock.reason}` : null,
+    inProgress,
+  };
   return {
     app: app.name,
     target: { id: target.id, gitRef: target.gitRef, commitSha: target.commitSha, commitSubject: target.commitSubject, imageRef: target.imageRef, imageId: target.imageId, registryRef: target.registryRef, actor: target.actor, finishedAt: target.finishedAt },
@@ -74,6 +96,10 @@ export async function planRollback(deps: PlannerDeps, app: AppSpec, targetId: nu
     envChanges,
     commit,
     notRestored: NOT_RESTORED,
+    changes,
+    lock: lock ? { lockedBy: lock.lockedBy, reason: lock.reason } : null,
+    inProgress,
+    facts,
   };
 }
 

@@ -3,6 +3,7 @@ import type { DeployService, DeployServiceDeps } from '../deploy/deploy-service.
 import { type Artifact, runPipeline } from '../deploy/pipeline.js';
 import { DeckhandError, asDeckhandError } from '../errors.js';
 import type { AppControls } from '../locks/app-controls.js';
+import { type DeployPlan, planDeploy } from '../approvals/deploy-plan.js';
 import { type PlannerDeps, type RollbackPlan, planRollback } from './plan.js';
 
 export type RollbackServiceDeps = DeployServiceDeps & PlannerDeps;
@@ -27,6 +28,14 @@ export class RollbackService {
   async plan(appName: string, targetId?: number): Promise<RollbackPlan> {
     const app = this.deploys.requireApp(appName);
     return planRollback(this.deps, app, targetId ?? (await this.previousTarget(appName)));
+  }
+
+  /**
+   * What a deploy of `target` would do now (commits, migrations, lock, deploys running), changing nothing: shown on
+   * approval requests and computed again when Approve is clicked.
+   */
+  async planDeploy(appName: string, target: { gitRef: string | null; image: string | null }): Promise<DeployPlan> {
+    return planDeploy(this.deps, this.deploys.requireApp(appName), target);
   }
 
   /** The last successful deploy before the current one that runs a different image. */

@@ -3,14 +3,13 @@ import type { Approval } from '../../../domain/approvals/approval.js';
 import { asDeckhandError } from '../../../domain/errors.js';
 import { renderApproval } from '../blocks/approval.js';
 import { esc } from '../blocks/text.js';
+import { approvalPlan, describeApproval } from './approval-request.js';
 import { type SlackContext, inBackground } from '../context.js';
 import { ephemeral, errorText, runWithProgress } from '../handler-kit.js';
 import { runRollback } from '../rollback-flow.js';
 import { type ButtonArgs, openClick } from './action-value.js';
 
-export function describeApproval(approval: Approval): string {
-  return approval.kind === 'deploy' ? `deploy #${approval.deploymentId} to *${esc(approval.app)}*` : `roll *${esc(approval.app)}* back to #${approval.targetId}`;
-}
+export { describeApproval };
 
 /** Re-renders the request message from the database: decided, expired or superseded requests lose their buttons. */
 export async function refreshApprovalMessage(ctx: SlackContext, approval: Approval): Promise<void> {
@@ -24,18 +23,17 @@ export function approvalDecisionAction(ctx: SlackContext, decision: 'approved' |
     const { app } = click;
     let closed: Approval;
     try {
-      closed = await ctx.approvals.decide(app, click.value.id, click.user, decision);
+      // Approve computes the plan again: a changed plan is shown again (the message is edited) instead of run.
+      closed = await ctx.approvals.decide(app, click.value.id, click.user, decision, (approval) => approvalPlan(ctx, app, approval));
     } catch (error) {
       const code = asDeckhandError(error).code;
-      if (code === 'approval_expired' || code === 'superseded' || code === 'approval_closed') {
+      if (code === 'approval_expired' || code === 'superseded' || code === 'approval_closed' || code === 'plan_changed') {
         const current = await ctx.approvals.get(click.value.id);
         if (current) await refreshApprovalMessage(ctx, current);
         if (current?.status === 'expired' && current.kind === 'deploy' && current.deploymentId) await ctx.services.deploys.cancelQueued(current.deploymentId, 'expired', 'deckhand');
       }
-      {
       await args.respond(ephemeral(errorText(error)));
       return;
-    }
     }
     await refreshApprovalMessage(ctx, closed);
     if (decision === 'denied') {

@@ -1,15 +1,17 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { needsApproval } from '../../../domain/approvals/approval-service.js';
-import { renderApproval } from '../blocks/approval.js';
+import { splitReason } from '../../../domain/approvals/reason.js';
+import { requestApproval } from '../actions/approval-request.js';
 import { code, esc } from '../blocks/text.js';
 import { type SlackContext, inBackground } from '../context.js';
 import { authorize, ephemeral, errorText, findApp, runWithProgress, words } from '../handler-kit.js';
 
-const USAGE = 'Usage: `/deploy <app> [ref]` (ref: branch, tag or commit; a tag for image apps)';
+const USAGE = 'Usage: `/deploy <app> [ref] [-- reason]` (ref: branch, tag or commit; a tag for image apps)';
 
 export function deployCommand(ctx: SlackContext) {
   return async ({ command, ack, respond }: SlackCommandMiddlewareArgs & AllMiddlewareArgs) => {
-    const [name, ref, extra] = words(command.text);
+    const { args, reason } = splitReason(command.text);
+    const [name, ref, extra] = words(args);
     if (!name || extra !== undefined) return ack(ephemeral(USAGE));
     const app = findApp(ctx, name);
     if (typeof app === 'string') return ack(ephemeral(app));
@@ -23,9 +25,7 @@ export function deployCommand(ctx: SlackContext) {
     const label = ref ?? (app.source.kind === 'git' ? app.source.branch : app.source.image);
     if (needsApproval(app, command.channel_id)) {
       const queued = await ctx.services.deploys.enqueue({ app: app.name, ref, actor: command.user_id, trigger: 'slack' });
-      const approval = await ctx.approvals.request(app, { kind: 'deploy', deploymentId: queued.id, requestedBy: command.user_id, channel: command.channel_id });
-      const ts = await ctx.gateway.post(command.channel_id, renderApproval(approval, `deploy ${code(label)} to *${esc(app.name)}* (#${queued.id})`));
-      await ctx.approvals.setMessage(approval.id, command.channel_id, ts);
+      await requestApproval(ctx, app, { kind: 'deploy', deploymentId: queued.id, requestedBy: command.user_id, channel: command.channel_id, reason });
       await respond(ephemeral(`Approval requested for deploy #${queued.id}; an approver other than you must approve it.`));
       return;
     }

@@ -3,13 +3,15 @@ import type { SlackContext } from '../context.js';
 import { parseDeployId } from '../../../domain/deploy-id.js';
 import { isDeckhandError } from '../../../domain/errors.js';
 import { ephemeral, errorText, findApp, words } from '../handler-kit.js';
-import { showRollbackConfirmation } from '../rollback-flow.js';
+import { splitReason } from '../../../domain/approvals/reason.js';
+import { showRollbackCard } from '../actions/rollback-card.js';
 
-const USAGE = 'Usage: `/rollback <app> [deploy-id]` (without an id: the previous successful deploy)';
+const USAGE = 'Usage: `/rollback <app> [deploy-id] [-- reason]` (without an id: the previous successful deploy)';
 
 export function rollbackCommand(ctx: SlackContext) {
   return async ({ command, ack, respond }: SlackCommandMiddlewareArgs & AllMiddlewareArgs) => {
-    const [name, idText, extra] = words(command.text);
+    const { args, reason } = splitReason(command.text);
+    const [name, idText, extra] = words(args);
     if (!name || extra !== undefined) return ack(ephemeral(USAGE));
     let id: number | undefined;
     try {
@@ -20,6 +22,6 @@ export function rollbackCommand(ctx: SlackContext) {
     const app = findApp(ctx, name);
     if (typeof app === 'string') return ack(ephemeral(app));
     await ack();
-    await showRollbackConfirmation(ctx, respond, command.user_id, app, id);
+    await showRollbackCard(ctx, respond, app, id, { user: command.user_id, channel: command.channel_id, reason, responseUrl: command.response_url ?? null });
   };
 }
