@@ -28,7 +28,7 @@ export async function pruneSubcommand(ctx: SlackContext, command: SlashCommand, 
   inBackground(ctx, async () => {
     try {
       const report = await ctx.services.prune.run({ app: names[0], dryRun, actor: command.user_id });
-      await ctx.gateway.post(command.channel_id, renderPruneReport(report));
+      await ctx.gateway.post(command.channel_id, renderPruneReport(report, command.user_id));
     } catch (error) {
       await respond(ephemeral(errorText(error)));
     }
