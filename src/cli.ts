@@ -6,6 +6,8 @@ import { lockCommand, unlockCommand } from './cli/commands/locks.js';
 import { planRollbackCommand, rollbackCommand } from './cli/commands/rollback.js';
 import { pinCommand, pruneCommand } from './cli/commands/prune.js';
 import { recoverCommand } from './cli/commands/recover.js';
+import { auditCommand } from './cli/commands/audit.js';
+import { statusCommand } from './cli/commands/status.js';
 import { checkArguments } from './cli/arguments.js';
 import type { CommandContext, ParsedOptions } from './cli/context.js';
 import type { Io } from './cli/output.js';
@@ -20,6 +22,10 @@ Commands:
                                      Build <ref> (default: the app's branch) or run an image, health-check it,
                                      switch traffic. Exit code 0 only when the deploy succeeded.
   deploys <app> [--limit N]          Recent deploys of <app>, newest first (default 20).
+  status [app]                       What serves now (deploy, commit, since, who), its health right now, the lock,
+                                     deploys in progress, approvals waiting, the last failure and the rollback
+                                     window. Without an app: one line per app. Exit code 1 when not healthy.
+  audit [app] [--limit N]            The audit trail, newest first (default 50): who did what, to which deploy.
   plan-rollback <app> <id>           What a rollback to #id would do, with its warnings. Changes nothing.
   rollback <app> [id] [--yes]        Roll back to #id (default: the previous successful deploy). Shows the plan
                                      and asks unless --yes. Leaves the app locked against forward deploys.
@@ -74,6 +80,8 @@ const COMMANDS: Record<string, Command> = {
   pin: (ctx, args, options) => pinCommand(ctx, args, options),
   unpin: (ctx, args, options) => pinCommand(ctx, args, options, true),
   recover: (ctx, args) => recoverCommand(ctx, args),
+  status: (ctx, args) => statusCommand(ctx, args),
+  audit: auditCommand,
 };
 
 /** Runs one CLI command; returns the exit code. Errors print one line: `deckhand: <code>: <message>`. */
