@@ -33,7 +33,8 @@ Commands:
   lock status                        Which apps are locked, by whom and why.
   unlock <app>                       Allow deploys again.
   prune [--app A] [--dry-run]        Remove images retention no longer keeps (see README: Retention).
-  pin <app> <id> / unpin <app> <id>  Keep (or stop keeping) a deploy's image whatever the policy says.
+  pin <app> <id>                     Keep a deploy's image whatever the retention policy says.
+  unpin <app> <id>                   Stop keeping it: retention may prune it again.
   recover [app]                      Make the record match what runs (after a crash): restart a stopped serving
                                      container, re-point the proxy, close half-done deploys. Never removes what serves.
   help                               This text.
@@ -83,6 +84,9 @@ const COMMANDS: Record<string, Command> = {
   status: (ctx, args) => statusCommand(ctx, args),
   audit: auditCommand,
 };
+
+/** Every CLI command (USAGE lists each, tests check it). */
+export const COMMAND_NAMES = Object.keys(COMMANDS);
 
 /** Runs one CLI command; returns the exit code. Errors print one line: `deckhand: <code>: <message>`. */
 export async function runCli(argv: string[], context: CliContext): Promise<number> {

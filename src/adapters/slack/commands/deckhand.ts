@@ -5,6 +5,9 @@ import type { SlackContext } from '../context.js';
 import { esc, lockedBy, who } from '../blocks/common.js';
 import { authorize, ephemeral, findApp, words } from '../handler-kit.js';
 
+/** Every `/deckhand` subcommand this handler answers (help, the manifest's usage hint and tests list the same). */
+export const SUBCOMMANDS = ['status', 'lock', 'unlock', 'prune', 'pin', 'unpin', 'help'] as const;
+
 export const HELP = [
   '*deckhand* deploys apps onto our Docker hosts and rolls them back safely. Every command answers you; refusals say why and what to do.',
   '• `/deploy <app> [ref]`: build and deploy a branch, tag or commit (default: the app\'s branch); progress in a thread',
