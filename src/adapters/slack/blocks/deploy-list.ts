@@ -39,9 +39,8 @@ export function renderDeployList(app: string, rows: Deployment[], currentId: num
   });
   // One block is the header.
   const body = capList(rowBlocks, LIMITS.blocks - 1, (n) => context([`…and ${n} more`]));
-  const serving = rows.find((d) => d.id === currentId);
   return {
-    text: `Recent deploys of ${esc(app)}${serving ? `: #${serving.id} serves now` : ''}`,
+    text: `Recent deploys of ${esc(app)}`,
     blocks: [header(`Deploys of ${app}`), ...(rows.length ? body : [section(`_No deploys of ${esc(app)} yet._ \`/deploy ${esc(app)}\` makes the first one.`)])],
   };
 }

@@ -2,7 +2,7 @@ import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt'
 import { pinSubcommand, pruneSubcommand } from './deckhand-retention.js';
 import { statusSubcommand } from './deckhand-status.js';
 import type { SlackContext } from '../context.js';
-import { esc, lockedBy, who } from '../blocks/common.js';
+import { esc, lockedBy, slackDate, who } from '../blocks/common.js';
 import { authorize, ephemeral, findApp, words } from '../handler-kit.js';
 
 /** Every `/deckhand` subcommand this handler answers (help, the manifest's usage hint and tests list the same). */
@@ -46,7 +46,7 @@ export function deckhandCommand(ctx: SlackContext) {
     const removed = await controls.unlock(app.name, command.user_id);
     await respond(
       removed
-        ? { response_type: 'in_channel', text: `:unlock: ${who(command.user_id)} unlocked *${esc(app.name)}* (it was locked by ${who(removed.lockedBy)}: '${esc(removed.reason)}'). Deploys are open again.` }
+        ? { response_type: 'in_channel', text: `:unlock: ${who(command.user_id)} unlocked *${esc(app.name)}* (was: ${esc(removed.reason)}). It was locked by ${who(removed.lockedBy)} ${slackDate(removed.lockedAt)}; deploys are open again.` }
         : ephemeral(`*${esc(app.name)}* was not locked; nothing changed.`),
     );
   };
