@@ -2,7 +2,8 @@ import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt'
 import { pinSubcommand, pruneSubcommand } from './deckhand-retention.js';
 import { statusSubcommand } from './deckhand-status.js';
 import type { SlackContext } from '../context.js';
-import { esc, lockedBy, slackDate, who } from '../blocks/common.js';
+import { code, esc } from '../blocks/common.js';
+import { renderLocked, renderUnlocked } from '../blocks/locks.js';
 import { authorize, ephemeral, findApp, words } from '../handler-kit.js';
 
 /** Every `/deckhand` subcommand this handler answers (help, the manifest's usage hint and tests list the same). */
@@ -31,23 +32,15 @@ export function deckhandCommand(ctx: SlackContext) {
     if (sub === 'status') return statusSubcommand(ctx, ack, respond, args);
     if (sub === 'prune') return pruneSubcommand(ctx, command, ack, respond, args);
     if (sub === 'pin' || sub === 'unpin') return pinSubcommand(ctx, command, ack, respond, sub, name, rest);
-    if (sub !== 'lock' && sub !== 'unlock') return ack(ephemeral(`\`${esc(sub)}\` is not a deckhand command. ${USAGE}`));
+    if (sub !== 'lock' && sub !== 'unlock') return ack(ephemeral(`${code(sub)} is not a deckhand command. ${USAGE}`));
     if (!name || (sub === 'lock' && rest.length === 0) || (sub === 'unlock' && rest.length > 0)) return ack(ephemeral(USAGE));
     const app = findApp(ctx, name);
     if (typeof app === 'string') return ack(ephemeral(app));
     await ack();
     if (!(await authorize(ctx, respond, command.user_id, app, 'deploy'))) return;
     const { controls } = ctx.services;
-    if (sub === 'lock') {
-      const lock = await controls.lock(app.name, rest.join(' '), command.user_id);
-      await respond({ response_type: 'in_channel', text: `:lock: ${lockedBy(app.name, lock)}. Forward deploys are refused until \`/deckhand unlock ${esc(app.name)}\`; rollbacks still work.` });
-      return;
-    }
+    if (sub === 'lock') return void (await respond(renderLocked(app.name, await controls.lock(app.name, rest.join(' '), command.user_id))));
     const removed = await controls.unlock(app.name, command.user_id);
-    await respond(
-      removed
-        ? { response_type: 'in_channel', text: `:unlock: ${who(command.user_id)} unlocked *${esc(app.name)}* (was: ${esc(removed.reason)}). It was locked by ${who(removed.lockedBy)} ${slackDate(removed.lockedAt)}; deploys are open again.` }
-        : ephemeral(`*${esc(app.name)}* was not locked; nothing changed.`),
-    );
+    await respond(removed ? renderUnlocked(app.name, command.user_id, removed) : ephemeral(`*${esc(app.name)}* was not locked; nothing changed.`));
   };
 }
