@@ -2,7 +2,8 @@ import type { Approval } from '../../../domain/approvals/approval.js';
 import type { Deployment } from '../../../domain/deployment.js';
 import type { AppStatus, HealthNow, HealthState } from '../../../domain/status/status-service.js';
 import { windowText } from '../../../domain/retention/report-text.js';
-import { type Block, STATUS_EMOJI, context, esc, header, lockedBy, section, slackAgo, slackDate, who } from './common.js';
+import { formatDuration } from '../../../domain/duration.js';
+import { type Block, STATUS_EMOJI, context, esc, header, lockedBy, section, slackDate, who } from './common.js';
 import { failureLine, whatRan } from './deploy-list.js';
 import { LIMITS, capList, clipLines } from './limits.js';
 
@@ -15,13 +16,17 @@ function healthLine(health: HealthNow): string {
   return [`${HEALTH_EMOJI[health.state]} *${health.state}*`, ...probes, ...(container ? [container] : []), ...(health.note ? [esc(health.note)] : [])].join(' · ');
 }
 
-function servingLine(app: string, d: Deployment | null): string {
+/** "for 3 min" up to `now`, in words. */
+const forHow = (since: Date | null, now: Date) => (since ? formatDuration(Math.max(0, now.getTime() - since.getTime())) : '?');
+
+function servingLine(app: string, d: Deployment | null, now: Date): string {
   if (!d) return `Nothing serves: *${esc(app)}* has never been deployed. \`/deploy ${esc(app)}\` deploys its branch.`;
-  return `${STATUS_EMOJI.succeeded} *#${d.id}* ${whatRan(d)} · by ${who(d.actor)} · serving since ${slackDate(d.finishedAt)} (${slackAgo(d.finishedAt)})${d.rollbackOf ? ` · rollback to #${d.rollbackOf}` : ''}`;
+  return `${STATUS_EMOJI.succeeded} *#${d.id}* ${whatRan(d)} · by ${who(d.actor)} · serving for ${forHow(d.finishedAt, now)}, since ${slackDate(d.finishedAt)}${d.rollbackOf ? ` · rollback to #${d.rollbackOf}` : ''}`;
 }
 
-function progressLine(d: Deployment): string {
-  return `${STATUS_EMOJI[d.status]} #${d.id} ${d.status} · ${whatRan(d)} · by ${who(d.actor)} · ${d.status === 'queued' ? 'asked' : 'started'} ${slackAgo(d.startedAt ?? d.createdAt)}`;
+function progressLine(d: Deployment, now: Date): string {
+  const since = d.startedAt ?? d.createdAt;
+  return `${STATUS_EMOJI[d.status]} #${d.id} ${d.status} · ${whatRan(d)} · by ${who(d.actor)} · ${d.status === 'queued' ? 'asked' : 'started'} ${forHow(since, now)} ago`;
 }
 
 function approvalLine(a: Approval): string {
@@ -31,10 +36,10 @@ function approvalLine(a: Approval): string {
 
 /** `/deckhand status <app>`: everything on-call needs before touching the app. */
 export function renderAppStatus(s: AppStatus): { text: string; blocks: Block[] } {
-  const lines: string[] = [`*Serving:* ${servingLine(s.app, s.serving)}`, `*Health now:* ${healthLine(s.health)}`];
+  const lines: string[] = [`*Serving:* ${servingLine(s.app, s.serving, s.checkedAt)}`, `*Health now:* ${healthLine(s.health)}`];
   lines.push(s.lock ? `*Lock:* :lock: ${lockedBy(s.app, s.lock)} — \`/deckhand unlock ${esc(s.app)}\` when ready` : '*Lock:* not locked');
   const more: string[] = [];
-  more.push(s.inProgress.length ? `*In progress:*\n${s.inProgress.map(progressLine).join('\n')}` : '*In progress:* nothing');
+  more.push(s.inProgress.length ? `*In progress:*\n${s.inProgress.map((d) => progressLine(d, s.checkedAt)).join('\n')}` : '*In progress:* nothing');
   more.push(s.pendingApprovals.length ? `*Waiting for approval:*\n${s.pendingApprovals.map(approvalLine).join('\n')}` : '*Waiting for approval:* nothing');
   if (s.lastFailure) more.push(`*Last failure:* :x: #${s.lastFailure.id} ${whatRan(s.lastFailure)} · by ${who(s.lastFailure.actor)} · ${slackDate(s.lastFailure.finishedAt ?? s.lastFailure.createdAt)}\n${failureLine(s.lastFailure) ?? ''}`);
   const window = s.windowError ? `could not be worked out: ${esc(s.windowError)}` : windowText(s);
