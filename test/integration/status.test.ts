@@ -4,6 +4,7 @@ import { runCli } from '../../src/cli.js';
 import type { Deployment } from '../../src/domain/deployment.js';
 import { docker, removeAppArtifacts, removeImageAndContainers } from '../helpers/docker.js';
 import { type TestRepo, createTestRepo } from '../helpers/git-repo.js';
+import { get } from '../helpers/http.js';
 import { haveDocker, havePostgres } from '../helpers/infra.js';
 import { freePort } from '../helpers/ports.js';
 import { type TestServices, createTestServices, gitApp } from '../helpers/services.js';
@@ -17,6 +18,7 @@ describe.skipIf(!enabled)('deckhand status and deckhand audit on real Docker, gi
   let services: TestServices;
   const deploys: Deployment[] = [];
   let queued: Deployment;
+  let appPort: number;
 
   const cli = async (...argv: string[]) => {
     const out: string[] = [];
@@ -27,9 +29,10 @@ describe.skipIf(!enabled)('deckhand status and deckhand audit on real Docker, gi
 
   beforeAll(async () => {
     repo = createTestRepo([{ body: 'one' }, { body: 'two' }, { body: 'three', healthy: false }]);
+    appPort = await freePort();
     services = await createTestServices({
       apps: [
-        { ...gitApp(app, repo.url, await freePort(), { healthTimeoutMs: 1500 }), retention: { keepLast: 5, keepDays: 0 } },
+        { ...gitApp(app, repo.url, appPort, { healthTimeoutMs: 1500 }), retention: { keepLast: 5, keepDays: 0 } },
         gitApp(quiet, repo.url, await freePort()),
       ],
     });
@@ -105,6 +108,24 @@ describe.skipIf(!enabled)('deckhand status and deckhand audit on real Docker, gi
     } finally {
       await docker().getContainer(container.id).start();
     }
+  });
+
+  it('a serving container that runs but fails its health check is reported unhealthy, not down', async () => {
+    // The container the previous test started again answers before its health file goes.
+    await expect.poll(() => get(appPort, '/healthz').then((r) => r.status, () => 0), { timeout: 10_000 }).toBe(200);
+    const container = (await services.runtime.listContainers(app)).find((c) => c.deploymentId === deploys[1]!.id)!;
+    const exec = await docker().getContainer(container.id).exec({ Cmd: ['/bin/busybox', 'rm', '/www/healthz'], AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({});
+    await new Promise((resolve) => {
+      stream.on('end', resolve);
+      stream.resume();
+    });
+    const { code, out } = await cli('status', app, '--json');
+    expect(code).toBe(1);
+    const s = JSON.parse(out);
+    expect(s.health.state).toBe('unhealthy');
+    expect(s.health.probes[0]).toMatchObject({ where: 'public', ok: false, detail: 'HTTP 404' });
+    expect(s.health.container).toMatchObject({ running: true, status: 'running' });
   });
 
   it('audit lists the trail newest first, as JSON or a table, limited', async () => {
