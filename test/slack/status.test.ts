@@ -75,6 +75,13 @@ describe.skipIf(!enabled)('/deckhand status through Bolt, with real Docker, git 
     expect(bogus.ack.text).toContain('`/deckhand status [app]`');
   });
 
+  it('pin and unpin say who and what retention will do, with the way back', async () => {
+    const pinned = await command(`pin ${app} ${ids[0]}`);
+    expect(pinned.replies[0]).toMatchObject({ response_type: 'in_channel', text: `:pushpin: <@U2BOB> pinned *${app}* #${ids[0]}: retention keeps its image until \`/deckhand unpin ${app} ${ids[0]}\`.` });
+    expect((await command(`unpin ${app} ${ids[0]}`)).replies[0].text).toBe(`<@U2BOB> unpinned *${app}* #${ids[0]}: retention may prune its image again.`);
+    expect((await command(`unpin ${app} ${ids[0]}`)).replies[0]).toEqual({ response_type: 'ephemeral', text: `*${app}* #${ids[0]} was not pinned; nothing changed.` });
+  });
+
   it('/deckhand help lists status next to every other command', async () => {
     const { ack } = await command('help');
     expect(ack.response_type).toBe('ephemeral');
