@@ -114,6 +114,7 @@ export class StatusService {
     await check('public', app.run.port);
     const upstream = servingState?.known ? servingState.port : (serving?.upstreamPort ?? null);
     if (this.deps.traffic.mode === 'proxy' && upstream !== null && upstream !== app.run.port) await check('upstream', upstream);
+    if (servingState && !servingState.known) note ??= `${servingState.reason.charAt(0).toUpperCase()}${servingState.reason.slice(1)}.`;
     if (probes[0]!.ok) return { state: 'healthy', probes, container, note };
     if (!serving) return { state: 'down', probes, container, note: note ?? 'Nothing has been deployed yet.' };
     if (container && !container.running) return { state: 'down', probes, container, note: note ?? `The container of #${serving.id} is ${container.status ?? 'stopped'}.` };
