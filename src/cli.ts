@@ -6,6 +6,8 @@ import { lockCommand, unlockCommand } from './cli/commands/locks.js';
 import { planRollbackCommand, rollbackCommand } from './cli/commands/rollback.js';
 import { pinCommand, pruneCommand } from './cli/commands/prune.js';
 import { recoverCommand } from './cli/commands/recover.js';
+import { auditCommand } from './cli/commands/audit.js';
+import { statusCommand } from './cli/commands/status.js';
 import { checkArguments } from './cli/arguments.js';
 import type { CommandContext, ParsedOptions } from './cli/context.js';
 import type { Io } from './cli/output.js';
@@ -20,6 +22,10 @@ Commands:
                                      Build <ref> (default: the app's branch) or run an image, health-check it,
                                      switch traffic. Exit code 0 only when the deploy succeeded.
   deploys <app> [--limit N]          Recent deploys of <app>, newest first (default 20).
+  status [app]                       What serves now (deploy, commit, since, who), its health right now, the lock,
+                                     deploys in progress, approvals waiting, the last failure and the rollback
+                                     window. Without an app: one line per app. Exit code 1 when not healthy.
+  audit [app] [--limit N]            The audit trail, newest first (default 50): who did what, to which deploy.
   plan-rollback <app> <id>           What a rollback to #id would do, with its warnings. Changes nothing.
   rollback <app> [id] [--yes]        Roll back to #id (default: the previous successful deploy). Shows the plan
                                      and asks unless --yes. Leaves the app locked against forward deploys.
@@ -27,7 +33,8 @@ Commands:
   lock status                        Which apps are locked, by whom and why.
   unlock <app>                       Allow deploys again.
   prune [--app A] [--dry-run]        Remove images retention no longer keeps (see README: Retention).
-  pin <app> <id> / unpin <app> <id>  Keep (or stop keeping) a deploy's image whatever the policy says.
+  pin <app> <id>                     Keep a deploy's image whatever the retention policy says.
+  unpin <app> <id>                   Stop keeping it: retention may prune it again.
   recover [app]                      Make the record match what runs (after a crash): restart a stopped serving
                                      container, re-point the proxy, close half-done deploys. Never removes what serves.
   help                               This text.
@@ -74,7 +81,12 @@ const COMMANDS: Record<string, Command> = {
   pin: (ctx, args, options) => pinCommand(ctx, args, options),
   unpin: (ctx, args, options) => pinCommand(ctx, args, options, true),
   recover: (ctx, args) => recoverCommand(ctx, args),
+  status: (ctx, args) => statusCommand(ctx, args),
+  audit: auditCommand,
 };
+
+/** Every CLI command (USAGE lists each, tests check it). */
+export const COMMAND_NAMES = Object.keys(COMMANDS);
 
 /** Runs one CLI command; returns the exit code. Errors print one line: `deckhand: <code>: <message>`. */
 export async function runCli(argv: string[], context: CliContext): Promise<number> {

@@ -2,6 +2,8 @@ import { resolve } from 'node:path';
 import Docker from 'dockerode';
 import { DrizzleAppLockStore } from './adapters/db/app-locks-repo.js';
 import { DrizzleAuditStore } from './adapters/db/audit-repo.js';
+import { DrizzleApprovalStore } from './adapters/db/approvals-repo.js';
+import { StatusService } from './domain/status/status-service.js';
 import { PostgresMigrationHistory } from './adapters/db/migration-history.js';
 import { HttpRegistryClient } from './adapters/http/registry-client.js';
 import { RollbackService } from './domain/rollback/rollback-service.js';
@@ -41,6 +43,8 @@ export interface Services {
   pins: PinStore;
   controls: AppControls;
   prune: PruneService;
+  /** `/deckhand status`, `deckhand status`: what serves, its health now, locks, work in progress, the rollback window. */
+  status: StatusService;
   close(): Promise<void>;
 }
 
@@ -95,5 +99,6 @@ export async function createServices(options: ComposeOptions): Promise<Services>
   const controls = new AppControls({ locks, pins, store, audit, clock });
   const rollbacks = new RollbackService(deps, deploys, controls);
   const prune = new PruneService({ ...deps, pins }, deploys);
-  return { env, apps, database, store, events, audit, bus, runtime, traffic, locks, deploys, rollbacks, pins, controls, prune, close: () => database.close() };
+  const status = new StatusService({ ...deps, approvals: new DrizzleApprovalStore(database.db), probe: new HttpHealthProbe(1500), window: (app) => prune.rollbackWindow(app) });
+  return { env, apps, database, store, events, audit, bus, runtime, traffic, locks, deploys, rollbacks, pins, controls, prune, status, close: () => database.close() };
 }

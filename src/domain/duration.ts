@@ -15,13 +15,28 @@ export function parseDuration(input: string | number): number | undefined {
   return consumed === text.length && consumed > 0 ? total : undefined;
 }
 
+/** A duration in words a person reads at a glance: "420 ms", "4.2 s", "42 s", "3 min", "2 min 30 s", "1 h 5 min", "2 d 3 h". */
 export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '-';
   if (ms < 1000) return `${Math.round(ms)} ms`;
   const seconds = ms / 1000;
-  if (seconds < 60) return `${seconds < 10 ? seconds.toFixed(1) : Math.round(seconds)} s`;
-  const minutes = Math.floor(seconds / 60);
-  const rest = Math.round(seconds % 60);
-  return rest ? `${minutes} min ${rest} s` : `${minutes} min`;
+  if (seconds < 60) return `${seconds < 10 ? (Math.round(seconds * 10) / 10).toFixed(1) : Math.round(seconds)} s`.replace('60 s', '1 min');
+  const totalSeconds = Math.round(seconds);
+  if (totalSeconds < 3600) {
+    const minutes = Math.floor(totalSeconds / 60);
+    const rest = totalSeconds % 60;
+    return rest ? `${minutes} min ${rest} s` : `${minutes} min`;
+  }
+  const totalMinutes = Math.round(totalSeconds / 60);
+  if (totalMinutes < 24 * 60) {
+    const hours = Math.floor(totalMinutes / 60);
+    const rest = totalMinutes % 60;
+    return rest ? `${hours} h ${rest} min` : `${hours} h`;
+  }
+  const totalHours = Math.round(totalMinutes / 60);
+  const days = Math.floor(totalHours / 24);
+  const rest = totalHours % 24;
+  return rest ? `${days} d ${rest} h` : `${days} d`;
 }
 
 export function formatBytes(bytes: number): string {

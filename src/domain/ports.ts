@@ -1,6 +1,7 @@
 import type { AppSpec } from './apps.js';
 import type { Deployment, DeploymentPatch, NewDeployment } from './deployment.js';
 import type { DeployEvent } from './deploy/events.js';
+import type { Layer } from './retention/layers.js';
 
 /** Git, seen from the domain: a mirror per app. */
 export interface SourceRepo {
@@ -125,6 +126,10 @@ export interface Runtime {
   inspectImage(idOrRef: string): Promise<ImageInfo | undefined>;
   /** Images deckhand built for an app (labelled deckhand.app). */
   listImages(app: string): Promise<ImageInfo[]>;
+  /** The image's layers with sizes, bottom first, named by chain so a shared layer compares equal; undefined when gone. */
+  imageLayers(id: string): Promise<Layer[] | undefined>;
+  /** Every image on the host (top-level ids), whoever made it: they keep shared layers alive. */
+  listImageIds(): Promise<string[]>;
   /** Removes an image with all its tags; false when it was already gone. */
   removeImage(id: string): Promise<boolean>;
   start(request: StartRequest): Promise<ContainerState>;

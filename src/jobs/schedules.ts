@@ -31,8 +31,7 @@ export function createJobs(services: Services, sink: ReportSink): Jobs {
   const summaryNow = async () => {
     const apps = [];
     for (const name of services.apps.names()) {
-      const preview = await services.prune.preview(services.deploys.requireApp(name));
-      apps.push({ ...preview, diskBytes: preview.decisions.reduce((n, d) => n + d.sizeBytes, 0) });
+      apps.push(await services.prune.preview(services.deploys.requireApp(name)));
     }
     await sink(renderRetentionSummary(apps));
   };

@@ -75,7 +75,7 @@ describe('user text is escaped in every block and fallback deckhand renders', ()
   });
 
   it('a scheduled prune\'s failure message', () => {
-    expect(renderPruneFailure('internal', HOSTILE).text).toBe(`:x: The scheduled prune failed: internal: ${ESCAPED}`);
+    expect(renderPruneFailure('internal', HOSTILE).text).toBe(`:x: The scheduled prune failed: ${ESCAPED}. It runs again at its next scheduled time; \`/deckhand prune\` runs it now (\`internal\`).`);
   });
 
   it('the watchdog\'s recovery report (its notes quote error messages)', () => {

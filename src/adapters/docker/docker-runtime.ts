@@ -3,9 +3,11 @@ import Docker from 'dockerode';
 import { DeckhandError } from '../../domain/errors.js';
 import { cleanLogLines } from '../../domain/log-text.js';
 import type { BuildRequest, ContainerState, ImageInfo, Runtime, StartRequest } from '../../domain/ports.js';
+import type { Layer } from '../../domain/retention/layers.js';
 import { BuildSteps } from './build-steps.js';
 import { LABEL_APP, LABEL_DEPLOYMENT, LABEL_PORT, LABEL_REVISION, fromInspect, fromList } from './container-state.js';
 import { DockerCalls, isConnectionError } from './docker-calls.js';
+import { readImageLayers } from './image-layers.js';
 import { type ProgressMessage, demuxDockerLogs, splitLines } from './log-frames.js';
 import { destroy } from './progress-stream.js';
 
@@ -148,6 +150,14 @@ export class DockerRuntime implements Runtime {
   async listImages(app: string): Promise<ImageInfo[]> {
     const images = await this.calls.call(`list images of ${app}`, (abortSignal) => this.docker.listImages({ filters: { label: [`${LABEL_APP}=${app}`] }, abortSignal }));
     return images.map((i) => ({ id: i.Id, refs: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'), sizeBytes: i.Size, createdAt: new Date(i.Created * 1000) }));
+  }
+
+  imageLayers(id: string): Promise<Layer[] | undefined> {
+    return readImageLayers(this.calls, id);
+  }
+
+  async listImageIds(): Promise<string[]> {
+    return (await this.calls.call('list images', (abortSignal) => this.docker.listImages({ abortSignal }))).map((i) => i.Id);
   }
 
   async removeImage(id: string): Promise<boolean> {

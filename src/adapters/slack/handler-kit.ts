@@ -4,6 +4,7 @@ import type { Capability } from '../../domain/access/authorizer.js';
 import type { Deployment } from '../../domain/deployment.js';
 import { type DeckhandError, asDeckhandError } from '../../domain/errors.js';
 import { appRedactor } from '../../domain/redact.js';
+import { lockRefusal } from './blocks/common.js';
 import { code, esc } from './blocks/text.js';
 import type { SlackContext } from './context.js';
 import { ProgressStreamer, type StreamOptions } from './progress-streamer.js';
@@ -34,6 +35,8 @@ export function errorText(error: DeckhandError | unknown): string {
   const e = asDeckhandError(error);
   // A deploy that already serves when the database went away says so in its own words: something did change.
   if (e.code === 'database_unavailable' && !e.details.serving) return ':warning: deckhand cannot reach its database, nothing was changed. Try again in a moment (`database_unavailable`).';
+  const locked = lockRefusal(e);
+  if (locked) return locked;
   return `:warning: \`${e.code}\`: ${esc(e.message)}`;
 }
 

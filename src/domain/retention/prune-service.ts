@@ -5,6 +5,7 @@ import type { Deployment } from '../deployment.js';
 import { DeckhandError, asDeckhandError } from '../errors.js';
 import type { LeaseManager } from '../locks/lease.js';
 import type { AuditStore, DeploymentStore, PinStore, RegistryClient, Runtime, SourceRepo } from '../ports.js';
+import { type LayeredImage, diskBytes, freedBytes } from './layers.js';
 import { DEFAULT_RETENTION, type ImageDecision, type RetentionPolicy, planRetention } from './policy.js';
 
 /** How a rollback to a deploy would get its image, after this run. */
@@ -14,6 +15,11 @@ export interface AppPruneReport {
   app: string;
   policy: RetentionPolicy;
   decisions: ImageDecision[];
+  /** What removing the images planned for pruning frees: their layers no remaining image uses. */
+  bytesToFree: number;
+  /** What the app's images take on disk, each shared layer counted once. */
+  bytesOnDisk: number;
+  /** What this run's removals freed, counted the same way (0 for a dry run). */
   bytesFreed: number;
   removedImages: number;
   removedContainers: number;
@@ -97,14 +103,27 @@ export class PruneService {
     return this.pruneApp(app, { dryRun: true, actor: 'deckhand' }, false);
   }
 
+  /**
+   * How a rollback to each successful deploy would get its image right now (nothing planned, nothing removed):
+   * the same rule the prune report's window uses. Fetches the app's repository once to know what a rebuild can use.
+   */
+  async rollbackWindow(app: AppSpec): Promise<AppPruneReport['window']> {
+    const deployments = await this.deps.store.all(app.name);
+    const commits = await this.commitStatus(app, deployments);
+    return this.window(app, deployments, { decisions: [], registryDeleted: [] }, false, commits);
+  }
+
   private async pruneApp(app: AppSpec, options: { dryRun: boolean; actor: string }, lock = true): Promise<AppPruneReport> {
     const policy = app.retention ?? DEFAULT_RETENTION;
-    const report: AppPruneReport = { app: app.name, policy, decisions: [], bytesFreed: 0, removedImages: 0, removedContainers: 0, registryDeleted: [], window: [], failures: [] };
+    const report: AppPruneReport = { app: app.name, policy, decisions: [], bytesToFree: 0, bytesOnDisk: 0, bytesFreed: 0, removedImages: 0, removedContainers: 0, registryDeleted: [], window: [], failures: [] };
     const work = async () => {
       const deployments = await this.deps.store.all(app.name);
       const commits = await this.commitStatus(app, deployments);
       report.decisions = planRetention(await this.gatherInput(app, policy, deployments, commits));
-      if (!options.dryRun) await this.execute(app, deployments, report);
+      const bytes = await this.byteCounter(report.decisions);
+      report.bytesToFree = bytes.freed(report.decisions.filter((d) => d.action === 'prune').map((d) => d.imageId));
+      report.bytesOnDisk = bytes.disk;
+      if (!options.dryRun) report.bytesFreed = bytes.freed(await this.execute(app, deployments, report));
       report.window = await this.window(app, deployments, report, options.dryRun, commits);
     };
     try {
@@ -147,8 +166,44 @@ export class PruneService {
     };
   }
 
-  private async execute(app: AppSpec, deployments: Deployment[], report: AppPruneReport): Promise<void> {
+  /**
+   * Counts bytes by layer, read before anything is removed: what removing some of the app's images frees is their
+   * layers that no other image on the host (kept, another app's, anyone's) still uses. When Docker cannot list the
+   * layers, falls back to the images' sizes (an upper bound).
+   */
+  private async byteCounter(decisions: ImageDecision[]): Promise<{ disk: number; freed: (ids: string[]) => number }> {
+    const sizes = new Map(decisions.map((d) => [d.imageId, d.sizeBytes]));
+    const sum = (ids: string[]) => ids.reduce((n, id) => n + (sizes.get(id) ?? 0), 0);
+    let images: LayeredImage[];
+    try {
+      images = await this.hostLayers([...sizes.keys()]);
+    } catch {
+      return { disk: sum([...sizes.keys()]), freed: sum };
+    }
+    const own = images.filter((i) => sizes.has(i.imageId));
+    return {
+      disk: diskBytes(own),
+      freed: (ids) => {
+        const removed = new Set(ids);
+        return freedBytes(images.filter((i) => removed.has(i.imageId)), images.filter((i) => !removed.has(i.imageId)));
+      },
+    };
+  }
+
+  private async hostLayers(appImages: string[]): Promise<LayeredImage[]> {
+    const ids = [...new Set([...appImages, ...(await this.deps.runtime.listImageIds())])];
+    const images: LayeredImage[] = [];
+    for (let i = 0; i < ids.length; i += 8) {
+      const batch = await Promise.all(ids.slice(i, i + 8).map(async (imageId) => ({ imageId, layers: await this.deps.runtime.imageLayers(imageId) })));
+      for (const image of batch) if (image.layers) images.push({ imageId: image.imageId, layers: image.layers });
+    }
+    return images;
+  }
+
+  /** Removes what the plan prunes; returns the ids of the images removed. */
+  private async execute(app: AppSpec, deployments: Deployment[], report: AppPruneReport): Promise<string[]> {
     const { runtime, registry } = this.deps;
+    const removed: string[] = [];
     const containers = await runtime.listContainers(app.name);
     for (const decision of report.decisions.filter((d) => d.action === 'prune')) {
       try {
@@ -159,7 +214,7 @@ export class PruneService {
         }
         if (await runtime.removeImage(decision.imageId)) {
           report.removedImages += 1;
-          report.bytesFreed += decision.sizeBytes;
+          removed.push(decision.imageId);
         }
         if (app.registry) {
           for (const d of deployments.filter((x) => decision.deploymentIds.includes(x.id) && x.registryRef)) {
@@ -170,10 +225,11 @@ export class PruneService {
         report.failures.push(`${decision.imageId.slice(7, 19)}: ${asDeckhandError(error).message}`);
       }
     }
+    return removed;
   }
 
   /** For each successful deploy: how a rollback to it would get its image after this run (planned, for a dry run). */
-  private async window(app: AppSpec, deployments: Deployment[], report: AppPruneReport, dryRun: boolean, commits: CommitStatus): Promise<AppPruneReport['window']> {
+  private async window(app: AppSpec, deployments: Deployment[], report: Pick<AppPruneReport, 'decisions' | 'registryDeleted'>, dryRun: boolean, commits: CommitStatus): Promise<AppPruneReport['window']> {
     const { runtime, registry, store } = this.deps;
     const current = await store.current(app.name);
     const succeeded = deployments.filter((d) => d.status === 'succeeded' && d.imageId);

@@ -17,7 +17,7 @@ export function reasonCounts(report: AppPruneReport, action: 'keep' | 'prune'): 
 }
 
 /** "#12, #11 instant; #9 needs a rebuild; #3 no longer possible" */
-export function windowText(report: AppPruneReport): string {
+export function windowText(report: Pick<AppPruneReport, 'window'>): string {
   const groups = new Map<WindowPath, number[]>();
   for (const w of report.window) groups.set(w.path, [...(groups.get(w.path) ?? []), w.deploymentId]);
   return (['running', 'instant', 'pull', 'rebuild', 'impossible'] as WindowPath[])
@@ -34,7 +34,7 @@ export function formatPruneReport(report: PruneReport): string {
     lines.push(`${app.app} (keep last ${app.policy.keepLast} or ${app.policy.keepDays} days):`);
     if (app.skipped) lines.push(`  skipped: ${app.skipped}`);
     lines.push(`  kept ${kept.length} image(s): ${reasonCounts(app, 'keep')}`);
-    lines.push(`  ${report.dryRun ? 'would prune' : 'pruned'} ${pruned.length} image(s): ${reasonCounts(app, 'prune')}; ${report.dryRun ? 'would free' : 'freed'} ${formatBytes(report.dryRun ? pruned.reduce((n, d) => n + d.sizeBytes, 0) : app.bytesFreed)}`);
+    lines.push(`  ${report.dryRun ? 'would prune' : 'pruned'} ${pruned.length} image(s): ${reasonCounts(app, 'prune')}; ${report.dryRun ? 'would free' : 'freed'} ${formatBytes(report.dryRun ? app.bytesToFree : app.bytesFreed)}`);
     if (app.registryDeleted.length) lines.push(`  deleted from the registry: ${app.registryDeleted.join(', ')}`);
     lines.push(`  rollback window: ${windowText(app)}`);
     for (const failure of app.failures) lines.push(`  FAILED: ${failure}`);

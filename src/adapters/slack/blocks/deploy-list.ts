@@ -1,21 +1,39 @@
 import type { Deployment } from '../../../domain/deployment.js';
-import { formatDuration } from '../../../domain/duration.js';
 import { shortSha } from '../../../domain/refs/git-ref.js';
-import { type Block, STATUS_EMOJI, button, code, context, esc, header, section, slackDate, who } from './common.js';
+import { type Block, STATUS_EMOJI, button, code, context, esc, header, section, slackDate, took, who } from './common.js';
 import { LIMITS, capList } from './limits.js';
 
 export const ROLLBACK_OPEN = 'rollback_open';
 
+const ROLLBACK_WORDS: Record<NonNullable<Deployment['rollbackSource']>, string> = {
+  reuse_image: 'image reused',
+  pull_image: 'image pulled',
+  rebuild_from_source: 'rebuilt from source',
+};
+
+/** What a deploy ran, as one line: short SHA and subject, or the image. */
+export function whatRan(d: Pick<Deployment, 'commitSha' | 'commitSubject' | 'imageRef'>): string {
+  return d.commitSha ? `\`${shortSha(d.commitSha)}\` ${esc(d.commitSubject ?? '')}`.trimEnd() : code(d.imageRef ?? '-');
+}
+
+/** A failure as a sentence, its code after it: "The health check failed … (`health_check_failed`)". */
+export function failureLine(d: Pick<Deployment, 'error' | 'errorCode'>): string | undefined {
+  if (!d.error) return undefined;
+  return `${esc(d.error.split('\n')[0]!)}${d.errorCode ? ` (\`${esc(d.errorCode)}\`)` : ''}`;
+}
+
 /** `/deploys` as Block Kit: one section per deploy, a "Roll back to #id" button where that can work. */
 export function renderDeployList(app: string, rows: Deployment[], currentId: number | null): { text: string; blocks: Block[] } {
   const rowBlocks = rows.map((d) => {
+    const duration = d.startedAt && d.finishedAt ? ` · took ${took(d.startedAt, d.finishedAt)}` : '';
     const parts = [
-      `${STATUS_EMOJI[d.status]} *#${d.id}* ${d.status}${d.id === currentId ? ' · *running now*' : ''}`,
-      d.commitSha ? `\`${shortSha(d.commitSha)}\` ${esc(d.commitSubject ?? '')}` : code(d.imageRef ?? '-'),
-      `by ${who(d.actor)} · ${slackDate(d.createdAt)}${d.startedAt && d.finishedAt ? ` · ${formatDuration(d.finishedAt.getTime() - d.startedAt.getTime())}` : ''}`,
+      `${STATUS_EMOJI[d.status]} *#${d.id}* ${d.status}${d.id === currentId ? ' · *serving now*' : ''}`,
+      whatRan(d),
+      `by ${who(d.actor)} · ${slackDate(d.createdAt)}${duration}`,
     ];
-    if (d.rollbackOf) parts.push(`:leftwards_arrow_with_hook: rollback of #${d.rollbackOf} (${d.rollbackSource ?? '?'})`);
-    if (d.error) parts.push(`_${esc(d.errorCode ?? 'error')}: ${esc(d.error.split('\n')[0]!)}_`);
+    if (d.rollbackOf) parts.push(`:leftwards_arrow_with_hook: rollback to #${d.rollbackOf}${d.rollbackSource ? ` (${ROLLBACK_WORDS[d.rollbackSource]})` : ''}`);
+    const failure = failureLine(d);
+    if (failure) parts.push(`_${failure}_`);
     const canRollBack = d.status === 'succeeded' && d.imageId !== null && d.id !== currentId;
     return section(parts.join('\n'), canRollBack ? button(`Roll back to #${d.id}`, ROLLBACK_OPEN, { app, id: d.id }) : undefined);
   });
@@ -23,6 +41,6 @@ export function renderDeployList(app: string, rows: Deployment[], currentId: num
   const body = capList(rowBlocks, LIMITS.blocks - 1, (n) => context([`…and ${n} more`]));
   return {
     text: `Recent deploys of ${esc(app)}`,
-    blocks: [header(`Deploys of ${app}`), ...(rows.length ? body : [section('_No deploys yet._')])],
+    blocks: [header(`Deploys of ${app}`), ...(rows.length ? body : [section(`_No deploys of ${esc(app)} yet._ \`/deploy ${esc(app)}\` makes the first one.`)])],
   };
 }

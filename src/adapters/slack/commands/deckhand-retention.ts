@@ -3,7 +3,7 @@ import type { AppSpec } from '../../../domain/apps.js';
 import { parseDeployId } from '../../../domain/deploy-id.js';
 import { isDeckhandError } from '../../../domain/errors.js';
 import { renderPruneReport } from '../blocks/prune-report.js';
-import { esc } from '../blocks/text.js';
+import { esc, who } from '../blocks/common.js';
 import { type SlackContext, inBackground } from '../context.js';
 import { authorize, ephemeral, errorText, findApp } from '../handler-kit.js';
 
@@ -28,7 +28,7 @@ export async function pruneSubcommand(ctx: SlackContext, command: SlashCommand, 
   inBackground(ctx, async () => {
     try {
       const report = await ctx.services.prune.run({ app: names[0], dryRun, actor: command.user_id });
-      await ctx.gateway.post(command.channel_id, renderPruneReport(report));
+      await ctx.gateway.post(command.channel_id, renderPruneReport(report, command.user_id));
     } catch (error) {
       await respond(ephemeral(errorText(error)));
     }
@@ -50,9 +50,9 @@ export async function pinSubcommand(ctx: SlackContext, command: SlashCommand, ac
   if (!(await authorize(ctx, respond, command.user_id, app, 'deploy'))) return;
   try {
     if (sub === 'pin') await ctx.services.controls.pin(app.name, id, command.user_id);
-    else if (!(await ctx.services.controls.unpin(app.name, id, command.user_id))) return void (await respond(ephemeral(`${esc(app.name)} #${id} was not pinned.`)));
+    else if (!(await ctx.services.controls.unpin(app.name, id, command.user_id))) return void (await respond(ephemeral(`*${esc(app.name)}* #${id} was not pinned; nothing changed.`)));
   } catch (error) {
     return void (await respond(ephemeral(errorText(error))));
   }
-  await respond({ response_type: 'in_channel', text: sub === 'pin' ? `:pushpin: <@${command.user_id}> pinned ${esc(app.name)} #${id}: retention keeps its image.` : `<@${command.user_id}> unpinned ${esc(app.name)} #${id}.` });
+  await respond({ response_type: 'in_channel', text: sub === 'pin' ? `:pushpin: ${who(command.user_id)} pinned *${esc(app.name)}* #${id}: retention keeps its image until \`/deckhand unpin ${esc(app.name)} ${id}\`.` : `${who(command.user_id)} unpinned *${esc(app.name)}* #${id}: retention may prune its image again.` });
 }

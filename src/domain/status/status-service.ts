@@ -1,0 +1,124 @@
+import type { AppCatalog, AppSpec } from '../apps.js';
+import type { ApprovalStore, Approval } from '../approvals/approval.js';
+import type { Clock } from '../clock.js';
+import { type Serving, whatServes } from '../deploy/serving.js';
+import { type Deployment, isTerminal } from '../deployment.js';
+import { asDeckhandError } from '../errors.js';
+import type { AppLock, AppLockStore, ContainerState, DeploymentStore, HealthProbe, Runtime, TrafficSwitch } from '../ports.js';
+import type { AppPruneReport } from '../retention/prune-service.js';
+
+/** Health right now: `healthy`/`unhealthy` from a probe; `down` when no container serves; `unknown` when it cannot be told. */
+export type HealthState = 'healthy' | 'unhealthy' | 'down' | 'unknown';
+
+export interface HealthNow {
+  state: HealthState;
+  /** The probes made, in words: "public port 8080: HTTP 200". */
+  probes: Array<{ where: 'public' | 'upstream'; url: string; ok: boolean; detail: string }>;
+  /** The container of the serving deploy as Docker sees it. */
+  container: Pick<ContainerState, 'name' | 'running' | 'status' | 'restartCount' | 'exitCode'> | null;
+  /** Why the state is `unknown` or `down`, in a sentence. */
+  note?: string;
+}
+
+export interface AppStatus {
+  app: string;
+  checkedAt: Date;
+  mode: TrafficSwitch['mode'];
+  /** The deploy serving now, with when it started serving (its finish). */
+  serving: Deployment | null;
+  health: HealthNow;
+  lock: AppLock | null;
+  /** Deploys not yet finished (queued for approval, building, starting, switching), newest first. */
+  inProgress: Deployment[];
+  pendingApprovals: Approval[];
+  /** The newest failed deploy, when it is newer than what serves. */
+  lastFailure: Deployment | null;
+  /** How a rollback to each successful deploy would get its image; `windowError` when it could not be worked out. */
+  window: AppPruneReport['window'];
+  windowError?: string;
+}
+
+export interface StatusDeps {
+  apps: AppCatalog;
+  store: DeploymentStore;
+  runtime: Runtime;
+  traffic: TrafficSwitch;
+  locks: AppLockStore;
+  approvals: Pick<ApprovalStore, 'pending'>;
+  /** A probe with a short timeout: status must answer quickly even when the app hangs. */
+  probe: HealthProbe;
+  /** The rollback window, as retention works it out. */
+  window: (app: AppSpec) => Promise<AppPruneReport['window']>;
+  clock: Clock;
+}
+
+/** How many recent deploys are read for the last failure and the in-progress ones. */
+const RECENT = 50;
+
+/** What on-call needs to know about an app at a glance; reads only, changes nothing. */
+export class StatusService {
+  constructor(private readonly deps: StatusDeps) {}
+
+  /** One app in full. With `window: false` the rollback window is skipped (no git fetch): the one-line-per-app view. */
+  async app(app: AppSpec, options: { window?: boolean } = {}): Promise<AppStatus> {
+    const { store, locks, approvals, clock, traffic } = this.deps;
+    const [serving, recent, lock, pending] = await Promise.all([store.current(app.name), store.list(app.name, RECENT), locks.get(app.name), approvals.pending(app.name)]);
+    const lastFailure = recent.find((d) => d.status === 'failed' && (!serving || d.id > serving.id)) ?? null;
+    const status: AppStatus = {
+      app: app.name,
+      checkedAt: clock.now(),
+      mode: traffic.mode,
+      serving: serving ?? null,
+      health: await this.health(app, serving),
+      lock: lock ?? null,
+      inProgress: recent.filter((d) => !isTerminal(d.status)),
+      pendingApprovals: pending,
+      lastFailure,
+      window: [],
+    };
+    if (options.window !== false) {
+      try {
+        status.window = await this.deps.window(app);
+      } catch (error) {
+        status.windowError = asDeckhandError(error).message;
+      }
+    }
+    return status;
+  }
+
+  /** Every configured app, without the rollback window (that needs a git fetch per app). */
+  async all(): Promise<AppStatus[]> {
+    // Side by side: an app whose health check hangs costs its probe timeout once, not once per app after it.
+    return Promise.all(this.deps.apps.names().map((name) => this.app(this.deps.apps.get(name)!, { window: false })));
+  }
+
+  private async health(app: AppSpec, serving: Deployment | undefined): Promise<HealthNow> {
+    const { runtime, probe } = this.deps;
+    let container: HealthNow['container'] = null;
+    let note: string | undefined;
+    let servingState: Serving | undefined;
+    try {
+      const containers = await runtime.listContainers(app.name);
+      servingState = await whatServes(this.deps, app, containers);
+      const mine = serving ? containers.find((c) => c.deploymentId === serving.id) : undefined;
+      const state = mine ? ((await runtime.inspectContainer(mine.id)) ?? mine) : undefined;
+      if (state) container = { name: state.name, running: state.running, status: state.status, restartCount: state.restartCount, exitCode: state.exitCode };
+    } catch (error) {
+      note = `Docker did not answer: ${asDeckhandError(error).message}`;
+    }
+    const probes: HealthNow['probes'] = [];
+    const check = async (where: 'public' | 'upstream', port: number) => {
+      const url = `http://127.0.0.1:${port}${app.run.health}`;
+      probes.push({ where, url, ...(await probe.probe(url)) });
+    };
+    await check('public', app.run.port);
+    const upstream = servingState?.known ? servingState.port : (serving?.upstreamPort ?? null);
+    if (this.deps.traffic.mode === 'proxy' && upstream !== null && upstream !== app.run.port) await check('upstream', upstream);
+    if (servingState && !servingState.known) note ??= `${servingState.reason.charAt(0).toUpperCase()}${servingState.reason.slice(1)}.`;
+    if (probes[0]!.ok) return { state: 'healthy', probes, container, note };
+    if (!serving) return { state: 'down', probes, container, note: note ?? 'Nothing has been deployed yet.' };
+    if (container && !container.running) return { state: 'down', probes, container, note: note ?? `The container of #${serving.id} is ${container.status ?? 'stopped'}.` };
+    if (!container && !note) return { state: 'down', probes, container, note: `The container of #${serving.id} is gone.` };
+    return { state: 'unhealthy', probes, container, note };
+  }
+}
