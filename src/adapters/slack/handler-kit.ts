@@ -37,20 +37,42 @@ export function errorText(error: DeckhandError | unknown): string {
   return `:warning: \`${e.code}\`: ${esc(e.message)}`;
 }
 
-/** Posts the progress thread, runs the deploy or rollback, and ends the parent with its result. */
-export async function runWithProgress(ctx: SlackContext, options: Omit<StreamOptions, 'intervalMs' | 'redact'>, start: () => Promise<Deployment>): Promise<Deployment | undefined> {
+/** A refusal as a sentence that names the way out, the code after it in backticks. */
+const refusalText = (error: unknown) => {
+  const e = asDeckhandError(error);
+  return e.code === 'database_unavailable' ? errorText(e) : `:no_entry: ${esc(e.message)} (\`${e.code}\`)`;
+};
+
+export type ProgressOptions = Omit<StreamOptions, 'intervalMs' | 'redact' | 'respond' | 'lookups'> & { respond?: RespondFn };
+
+/**
+ * Runs a deploy or rollback at once and streams it into a thread through the outbox: nothing here waits for
+ * Slack before the work starts. The thread is opened when `start` reports the deployment (`track`); work refused
+ * before that gets no thread, only an ephemeral answer. When the channel refuses deckhand, the person hears the
+ * cause, the fix and the result through `respond`.
+ */
+export async function runWithProgress(ctx: SlackContext, options: ProgressOptions, start: (track: (deploymentId: number) => void) => Promise<Deployment>): Promise<Deployment | undefined> {
   const app = ctx.services.apps.get(options.app);
-  const streamer = new ProgressStreamer(ctx.gateway, { ...options, intervalMs: ctx.streamIntervalMs, redact: app ? appRedactor(app) : undefined });
-  await streamer.open();
+  const { respond, ...rest } = options;
+  const answer = respond ? (message: { text: string; blocks?: unknown[] }) => respond({ response_type: 'ephemeral', replace_original: false, ...message } as never) : undefined;
+  const streamer = new ProgressStreamer(ctx.gateway, {
+    ...rest,
+    intervalMs: ctx.streamIntervalMs,
+    redact: app ? appRedactor(app) : undefined,
+    respond: answer,
+    lookups: { serving: () => ctx.services.store.current(options.app), previousTarget: () => ctx.services.rollbacks.previousTarget(options.app) },
+  });
   const unsubscribe = ctx.services.bus.subscribe((event) => streamer.handle(event));
+  let deployment: Deployment;
   try {
-    const deployment = await start();
-    await streamer.finish(deployment);
-    return deployment;
+    deployment = await start((id) => streamer.track(id));
   } catch (error) {
-    await streamer.refused(error);
-    return undefined;
-  } finally {
     unsubscribe();
+    if (streamer.started) await streamer.refused(error);
+    else await answer?.({ text: refusalText(error) });
+    return undefined;
   }
+  unsubscribe();
+  await streamer.finish(deployment);
+  return deployment;
 }

@@ -6,6 +6,7 @@ import { renderApproval } from './blocks/approval.js';
 import { esc } from './blocks/text.js';
 import { renderRollbackConfirmation } from './blocks/rollback-confirmation.js';
 import { type SlackContext, inBackground } from './context.js';
+import { channelProblem, isChannelProblem } from './channel-problem.js';
 import { authorize, ephemeral, errorText, runWithProgress } from './handler-kit.js';
 
 /** `/rollback` and the list's button: authorize, plan (changing nothing), show the confirmation. */
@@ -23,17 +24,25 @@ export async function showRollbackConfirmation(ctx: SlackContext, respond: Respo
 export async function startRollback(ctx: SlackContext, respond: RespondFn, user: string, channel: string, app: AppSpec, targetId: number): Promise<void> {
   if (needsApproval(app, channel)) {
     const approval = await ctx.approvals.request(app, { kind: 'rollback', targetId, requestedBy: user, channel });
-    const ts = await ctx.gateway.post(channel, renderApproval(approval, `roll *${esc(app.name)}* back to #${targetId}`));
+    let ts: string;
+    try {
+      ts = await ctx.gateway.post(channel, renderApproval(approval, `roll *${esc(app.name)}* back to #${targetId}`));
+    } catch (error) {
+      if (!isChannelProblem(error)) throw error;
+      await respond({ replace_original: true, text: `${channelProblem(error, channel)} Approvers cannot see request #${approval.id}; it expires by itself. Confirm again once I can post.` });
+      return;
+    }
     await ctx.approvals.setMessage(approval.id, channel, ts);
     await respond({ replace_original: true, text: `Approval requested to roll ${esc(app.name)} back to #${targetId}.` });
     return;
   }
   await respond({ replace_original: true, text: `:leftwards_arrow_with_hook: <@${user}> confirmed the rollback of ${esc(app.name)} to #${targetId}; progress in the channel thread.` });
-  inBackground(ctx, () => runRollback(ctx, channel, app, targetId, user));
+  inBackground(ctx, () => runRollback(ctx, channel, app, targetId, user, respond));
 }
 
-export function runRollback(ctx: SlackContext, channel: string, app: AppSpec, targetId: number, actor: string) {
-  return runWithProgress(ctx, { channel, app: app.name, kind: 'rollback', rollbackTarget: targetId, title: `Rolling ${esc(app.name)} back to #${targetId} (by <@${actor}>)` }, async () =>
-    (await ctx.services.rollbacks.rollback(app.name, targetId, actor)).deployment,
+/** Rolls back at once, streaming into a thread; `respond` hears refusals, and everything when the channel refuses. */
+export function runRollback(ctx: SlackContext, channel: string, app: AppSpec, targetId: number, actor: string, respond?: RespondFn) {
+  return runWithProgress(ctx, { channel, app: app.name, kind: 'rollback', rollbackTarget: targetId, respond, title: `Rolling ${esc(app.name)} back to #${targetId} (by <@${actor}>)` }, async (track) =>
+    (await ctx.services.rollbacks.rollback(app.name, targetId, actor, (d) => track(d.id))).deployment,
   );
 }
