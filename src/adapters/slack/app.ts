@@ -1,4 +1,5 @@
 import { App, type LogLevel, type RespondFn } from '@slack/bolt';
+import { WebClient } from '@slack/web-api';
 import { DrizzleApprovalStore, DrizzleClaimStore } from '../db/approvals-repo.js';
 import { DrizzleSlackRequestLog } from '../db/slack-requests-repo.js';
 import { databaseReachable } from '../db/health.js';
@@ -22,6 +23,9 @@ import { asDeckhandError } from '../../domain/errors.js';
 import { SlackGroupDirectory } from './group-directory.js';
 import { replayGuard, withSignedRequestGuard } from './replay-guard.js';
 import { SlackGateway } from './slack-gateway.js';
+import { OUTBOX_CLIENT_OPTIONS } from './outbox.js';
+import { RETRY_DEPLOY, SHOW_LOG } from './failure-story.js';
+import { retryDeployAction, showLogAction } from './failure-actions.js';
 
 export interface SlackSettings {
   botToken: string;
@@ -36,6 +40,8 @@ export interface SlackSettings {
   /** Progress coalescing interval (default 3 s) and gap between new messages in a channel (default 1.1 s). */
   streamIntervalMs?: number;
   messageGapMs?: number;
+  /** How long one Slack message is retried (429s, 5xx) before the person is told through response_url (default 10 min). */
+  slackDeadlineMs?: number;
   /** Verify the token with auth.test at start (default true). */
   verifyToken?: boolean;
 }
@@ -82,7 +88,11 @@ export function createSlackBot(services: Services, settings: SlackSettings): Sla
     authorizer,
     approvals: new ApprovalService({ approvals: new DrizzleApprovalStore(services.database.db), authorizer, store: services.store, audit: services.audit, clock }),
     claims: new DrizzleClaimStore(services.database.db),
-    gateway: new SlackGateway(app.client, settings.messageGapMs ?? 1100),
+    // Its own client: the outbox, not the client, waits out 429s and retries, so nothing waits unbounded.
+    gateway: new SlackGateway(new WebClient(settings.botToken, { ...OUTBOX_CLIENT_OPTIONS, slackApiUrl: settings.apiUrl, logLevel: settings.logLevel }), {
+      gapMs: settings.messageGapMs ?? 1100,
+      ...(settings.slackDeadlineMs ? { deadlineMs: settings.slackDeadlineMs } : {}),
+    }),
     clock,
     streamIntervalMs: settings.streamIntervalMs ?? 3000,
     background: new Set(),
@@ -138,6 +148,8 @@ export function registerListeners(app: App, ctx: SlackContext): void {
   app.action(ROLLBACK_CANCEL, tracked(ctx, rollbackCancelAction()));
   app.action(APPROVE, tracked(ctx, approvalDecisionAction(ctx, 'approved')));
   app.action(DENY, tracked(ctx, approvalDecisionAction(ctx, 'denied')));
+  app.action(SHOW_LOG, tracked(ctx, showLogAction(ctx)));
+  app.action(RETRY_DEPLOY, tracked(ctx, retryDeployAction(ctx)));
   // Any successful deploy makes older pending requests of that app stale: edit them to "superseded".
   ctx.services.bus.subscribe((event) => {
     if (event.type !== 'result' || event.status !== 'succeeded') return;
