@@ -74,3 +74,19 @@ describe.skipIf(!enabled)('work never waits for Slack: a rate-limiting or failin
     expect(h.slack.violations).toEqual([]);
   }, 90_000);
 });
+
+describe.skipIf(!enabled)('a Slack that will not take messages before their deadline: the person hears through response_url', () => {
+  const app = `f-outbox-deadline-${process.pid}`;
+  const h = useSlackHarness({ app, versions: [{ body: 'd1' }], bot: { slackDeadlineMs: 2000 } });
+
+  it('rate-limited past the deadline: the deploy runs, and the reason and the result reach the person', async () => {
+    h.slack.rateLimitFor('chat.postMessage', 60_000);
+    expect((await postToBolt(h.bot.url, slashCommand('/deploy', `${app} ${h.repo.commits[0]}`, 'U1ALICE', 'C2SLOW'))).status).toBe(200);
+    await h.bot.idle();
+    expect((await get(h.port)).body).toBe('d1');
+    const texts = h.slack.responses.map((r) => String(r.body.text));
+    expect(texts[0]).toMatch(/Slack did not accept my messages in <#C2SLOW> for \d+ s \(rate limited\), so I report here instead\. The deploy goes on/);
+    expect(texts.at(-1)).toMatch(new RegExp(`Deployed ${app} #\\d+`));
+    expect(h.slack.of('chat.postMessage')).toEqual([]);
+  }, 90_000);
+});

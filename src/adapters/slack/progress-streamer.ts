@@ -6,6 +6,7 @@ import { shortSha } from '../../domain/refs/git-ref.js';
 import { type Block, STATUS_EMOJI, context, esc, section } from './blocks/common.js';
 import { logTailBlock } from './blocks/limits.js';
 import { channelProblem } from './channel-problem.js';
+import { ResponseUrlReplies } from './response-url.js';
 import { failureSentence, failureUpload, nextStepButtons } from './failure-story.js';
 import type { Message, SlackGateway } from './slack-gateway.js';
 
@@ -47,9 +48,6 @@ const PHASE_EMOJI: Partial<Record<Phase, string>> = {
   cleanup: ':broom:',
 };
 
-/** response_url takes 5 messages; the last is kept for the result. */
-const RESPOND_BUDGET = 5;
-
 /**
  * One deployment's progress in a Slack thread: a parent message whose status block is updated, a reply per phase,
  * the build-log tail coalesced into one reply, health attempts in one reply, and the result. It follows only the
@@ -73,13 +71,13 @@ export class ProgressStreamer {
   private adoptFirst = false;
   private sawContainer = false;
   private channelDown = false;
-  private responses = 0;
   private chain: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private readonly intervalMs: number;
   private readonly maxLogLines: number;
   private readonly redact: (text: string) => string;
   readonly errors: string[] = [];
+  private readonly replies: ResponseUrlReplies;
 
   constructor(
     private readonly slack: SlackGateway,
@@ -88,6 +86,7 @@ export class ProgressStreamer {
     this.intervalMs = options.intervalMs ?? 3000;
     this.maxLogLines = options.maxLogLines ?? 50_000;
     this.redact = options.redact ?? ((text) => text);
+    this.replies = new ResponseUrlReplies(options.respond, this.errors);
   }
 
   /** Redacted, then escaped: the order matters (a secret with `&` in it must be found before it is escaped). */
@@ -96,14 +95,10 @@ export class ProgressStreamer {
   get threadTs(): string | undefined {
     return this.parentTs;
   }
+
   /** True once the thread is opened: the deployment exists. */
   get started(): boolean {
     return this.opened;
-  }
-
-  /** True once the channel refused and the person is told through `respond` instead. */
-  get fellBack(): boolean {
-    return this.channelDown;
   }
 
   /** The deployment exists (the work started): follow it, and queue the parent message. Returns at once. */
@@ -142,24 +137,7 @@ export class ProgressStreamer {
     if (this.channelDown) return;
     this.channelDown = true;
     const note = this.deploymentId === undefined ? '' : ` ${this.options.kind === 'rollback' ? 'The rollback' : 'The deploy'} goes on; I'll tell you how it ends here.`;
-    await this.reply({ text: `${channelProblem(error, this.options.channel)}${note}\n*${this.options.title}*: ${esc(this.status)}` }, true);
-  }
-
-  /** A message through response_url, within its budget (one use is kept for the result unless `last`). */
-  private async reply(message: Message, important = false, last = false): Promise<void> {
-    if (!this.options.respond) return;
-    const left = RESPOND_BUDGET - this.responses;
-    if (left <= 0 || (!last && !important && left <= 1)) return;
-    this.responses += 1;
-    for (let attempt = 1; attempt <= 3; attempt += 1) {
-      try {
-        await this.options.respond(message);
-        return;
-      } catch (error) {
-        if (attempt === 3) this.errors.push(`response_url: ${asDeckhandError(error).message}`);
-        else await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
-      }
-    }
+    await this.replies.send({ text: `${channelProblem(error, this.options.channel)}${note}\n*${this.options.title}*: ${esc(this.status)}` }, 'notice');
   }
 
   handle(event: DeployEvent): void {
@@ -206,7 +184,7 @@ export class ProgressStreamer {
       case 'switch':
         this.status = `Traffic moved to #${event.to}`;
         this.statusDirty = true;
-        if (this.channelDown) void this.reply({ text: `:twisted_rightwards_arrows: ${this.options.title}: traffic now goes to #${event.to}.` });
+        if (this.channelDown) void this.replies.send({ text: `:twisted_rightwards_arrows: ${this.options.title}: traffic now goes to #${event.to}.` }, 'progress');
         return;
       case 'result':
         return;
@@ -255,7 +233,7 @@ export class ProgressStreamer {
     }
     this.enqueue(() => this.slack.update(this.options.channel, this.parentTs!, final));
     await this.chain;
-    if (this.channelDown) await this.reply(final, true, true);
+    if (this.channelDown) await this.replies.send(final, 'result');
   }
 
   /** The work broke after its thread opened: the parent says so (refusals before that get no thread). */
@@ -265,7 +243,7 @@ export class ProgressStreamer {
     const message = this.parentMessage(':no_entry:', `${this.safe(e.message)} \`${e.code}\``);
     this.enqueue(() => this.slack.update(this.options.channel, this.parentTs!, message));
     await this.chain;
-    if (this.channelDown) await this.reply(message, true, true);
+    if (this.channelDown) await this.replies.send(message, 'result');
   }
 
   /** The new container's own last lines when the deploy got that far (else the log tail is the build's own). */
