@@ -5,6 +5,8 @@ import type { Deployment } from '../../domain/deployment.js';
 import { type DeckhandError, asDeckhandError } from '../../domain/errors.js';
 import { appRedactor } from '../../domain/redact.js';
 import { code, esc } from './blocks/text.js';
+import { channelProblem } from './channel-problem.js';
+import { SlackRefusal, SlackTimedOut } from './outbox.js';
 import type { SlackContext } from './context.js';
 import { ProgressStreamer, type StreamOptions } from './progress-streamer.js';
 
@@ -31,6 +33,8 @@ export async function authorize(ctx: SlackContext, respond: RespondFn, user: str
 
 /** A refusal as one line: the code and its sentence, never SQL or a stack. */
 export function errorText(error: DeckhandError | unknown): string {
+  // Slack refused a message deckhand had to post (an approval card, a report): say where and how to fix it.
+  if (error instanceof SlackRefusal || error instanceof SlackTimedOut) return channelProblem(error, error.channel);
   const e = asDeckhandError(error);
   // A deploy that already serves when the database went away says so in its own words: something did change.
   if (e.code === 'database_unavailable' && !e.details.serving) return ':warning: deckhand cannot reach its database, nothing was changed. Try again in a moment (`database_unavailable`).';

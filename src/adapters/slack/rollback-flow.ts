@@ -36,8 +36,9 @@ export async function startRollback(ctx: SlackContext, respond: RespondFn, user:
     await respond({ replace_original: true, text: `Approval requested to roll ${esc(app.name)} back to #${targetId}.` });
     return;
   }
-  await respond({ replace_original: true, text: `:leftwards_arrow_with_hook: <@${user}> confirmed the rollback of ${esc(app.name)} to #${targetId}; progress in the channel thread.` });
+  // The rollback starts first: answering the click is a Slack call too, and work never waits for Slack.
   inBackground(ctx, () => runRollback(ctx, channel, app, targetId, user, respond));
+  await respond({ replace_original: true, text: `:leftwards_arrow_with_hook: <@${user}> confirmed the rollback of ${esc(app.name)} to #${targetId}; progress in the channel thread.` });
 }
 
 /** Rolls back at once, streaming into a thread; `respond` hears refusals, and everything when the channel refuses. */
