@@ -9,7 +9,11 @@ const CHANNEL = 'C1SILENT';
 
 describe.skipIf(!enabled)('never silent: every command and click gets a visible answer; refusals get no thread', () => {
   const app = `f-outbox-silent-${process.pid}`;
-  const h = useSlackHarness({ app, versions: [{ body: 'v1' }, { body: 'v2' }] });
+  const h = useSlackHarness({
+    app,
+    versions: [{ body: 'v1' }, { body: 'v2' }],
+    spec: (base) => ({ ...base, approval: { when: 'channels', channels: ['C6INCIDENT'], approvers: ['U3BOB'], expiryMs: 30 * 60_000 } }),
+  });
   const send = async (body: string) => expect((await postToBolt(h.bot.url, body)).status).toBe(200);
   const texts = () => h.slack.responses.map((r) => String(r.body.text));
 
@@ -64,4 +68,17 @@ describe.skipIf(!enabled)('never silent: every command and click gets a visible 
     expect(texts()[0]).toMatch(/I can't see <#G7PRIVATE>.*`\/invite @deckhand`.*`channel_not_found`/);
     expect(texts().at(-1)).toMatch(new RegExp(`Deployed ${app} #\\d+`));
   }, 90_000);
+
+  it('an approval card Slack will not post: the person is told why, how to fix it, and that nothing will run', async () => {
+    h.slack.reset();
+    h.slack.refuseChannel('C6INCIDENT', 'not_in_channel');
+    const before = await h.services.store.list(app, 50);
+    await send(slashCommand('/deploy', `${app} ${h.repo.commits[1]}`, 'U1ALICE', 'C6INCIDENT'));
+    await h.bot.idle();
+    expect(texts()).toHaveLength(1);
+    expect(texts()[0]).toMatch(/I can't post in <#C6INCIDENT>.*`\/invite @deckhand`.*Approvers cannot see request #\d+ for deploy #\d+.*Run `\/deploy` again once I can post\./);
+    const after = await h.services.store.list(app, 50);
+    expect(after.length).toBe(before.length + 1);
+    expect(after[0]!.status).toBe('queued');
+  }, 60_000);
 });
