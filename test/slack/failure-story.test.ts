@@ -88,4 +88,20 @@ describe.skipIf(!enabled)('a failed deploy says what broke and what still serves
     expect((await get(h.port)).body).toBe('v2');
     expect(h.slack.violations).toEqual([]);
   }, 120_000);
+
+  it('the same failure in a channel deckhand is not in: the story, the container log and the buttons reach the person through response_url', async () => {
+    h.slack.reset();
+    h.slack.refuseChannel('C7NOTIN', 'not_in_channel');
+    expect((await postToBolt(h.bot.url, slashCommand('/deploy', `${app} ${h.repo.commits[2]}`, 'U1ALICE', 'C7NOTIN'))).status).toBe(200);
+    await h.bot.idle();
+    const answers = h.slack.responses.map((r) => r.body);
+    expect(answers[0].text).toContain("I can't post in <#C7NOTIN>");
+    const result = answers.at(-1);
+    expect(result.text).toMatch(/failed: the new container never passed its health check .*is still serving\./);
+    expect(JSON.stringify(result.blocks)).toContain('starting v3 on port');
+    expect(JSON.stringify(result.blocks)).not.toContain(SECRET);
+    expect(buttonsOf(result).map((b) => b.text)).toEqual(expect.arrayContaining(['Show full log', 'Retry']));
+    expect((await get(h.port)).body).toBe('v2');
+    expect(h.slack.violations).toEqual([]);
+  }, 60_000);
 });

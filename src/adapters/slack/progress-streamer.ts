@@ -221,19 +221,18 @@ export class ProgressStreamer {
     const final = this.parentMessage(STATUS_EMOJI[deployment.status], summary.text, summary.blocks);
     const threadLine = `${STATUS_EMOJI[deployment.status]} ${summary.text}`;
     this.enqueue(() => this.slack.post(this.options.channel, { text: threadLine }, this.parentTs));
+    const tail = ok ? [] : this.containerLog(deployment);
+    const tailBlocks = tail.length ? [section(`:page_facing_up: *Last ${tail.length} lines of the new container's log*\n${logTailBlock(tail)}`)] : [];
     if (!ok) {
-      const tail = this.containerLog(deployment);
-      if (tail.length) {
-        const reply = `:page_facing_up: *Last ${tail.length} lines of the new container's log*\n${logTailBlock(tail)}`;
-        this.enqueue(() => this.slack.post(this.options.channel, { text: `Last ${tail.length} lines of the new container's log`, blocks: [section(reply)] }, this.parentTs));
-      }
+      if (tail.length) this.enqueue(() => this.slack.post(this.options.channel, { text: `Last ${tail.length} lines of the new container's log`, blocks: tailBlocks }, this.parentTs));
       const content = failureUpload(this.log, this.logDropped, tail);
       if (content) this.enqueue(() => this.slack.upload(this.options.channel, this.parentTs!, `deploy-${deployment.id}.log`, content, `Log of deploy #${deployment.id}`));
       this.enqueue(() => this.slack.post(this.options.channel, { text: `:rotating_light: ${summary.text}` }, this.parentTs, true));
     }
     this.enqueue(() => this.slack.update(this.options.channel, this.parentTs!, final));
     await this.chain;
-    if (this.channelDown) await this.replies.send(final, 'result');
+    // Through response_url the result carries what the thread would have shown: the container's own log.
+    if (this.channelDown) await this.replies.send({ text: final.text, blocks: [...(final.blocks ?? []), ...tailBlocks] }, 'result');
   }
 
   /** The work broke after its thread opened: the parent says so (refusals before that get no thread). */
