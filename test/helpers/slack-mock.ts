@@ -112,9 +112,13 @@ export function createSlackMock(options: { groups?: Record<string, string[]> } =
     thread: (parent: SlackCall) => calls.filter((c) => c.method === 'chat.postMessage' && c.args.thread_ts && c.args.thread_ts === parent.result?.ts),
     /** The last text `parent` was updated to. */
     finalText: (parent: SlackCall) => calls.filter((c) => c.method === 'chat.update' && c.args.ts === parent.result?.ts).at(-1)?.args.text as string | undefined,
+    /** Forgets the calls, and the faults set with rateLimitFor, failNext and refuseChannel. */
     reset() {
       calls.length = 0;
       responses.length = 0;
+      limitedUntil.clear();
+      failing.clear();
+      refusing.clear();
     },
   };
 }

@@ -57,4 +57,17 @@ describe('the outbox: paced per channel, 429 waited out, 5xx retried, refusals n
     expect(slack.of('chat.postMessage:500').length).toBeGreaterThanOrEqual(2);
     expect(slack.of('chat.postMessage:500').length).toBeLessThan(10);
   });
+
+  it('close() (shutdown): a message waiting out a long 429 gives up at once, and later ones get one attempt', async () => {
+    slack.reset();
+    const gateway = new SlackGateway(client(), { gapMs: 0 });
+    slack.rateLimitFor('chat.update', 60_000);
+    const waiting = gateway.update('C6SHUT', '1.1', { text: 'never' }).catch((error: unknown) => error);
+    await expect.poll(() => slack.of('chat.update:429').length).toBe(1);
+    gateway.outbox.close();
+    expect(await waiting).toBeInstanceOf(SlackTimedOut);
+    expect(await gateway.update('C6SHUT', '1.1', { text: 'once' }).catch((error: unknown) => error)).toBeInstanceOf(SlackTimedOut);
+    expect(slack.of('chat.update:429')).toHaveLength(2);
+    expect(await gateway.post('C6SHUT', { text: 'still delivered when Slack takes it' })).toMatch(/^\d+\.\d+$/);
+  });
 });

@@ -68,7 +68,6 @@ export function classify(error: unknown): Verdict {
   }
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref?.());
 
 /**
  * Per-channel queues of Slack Web API calls. New messages in a channel leave one at a time, at least `gapMs`
@@ -79,8 +78,31 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export class Outbox {
   private readonly lanes = new Map<string, Promise<unknown>>();
   private readonly nextAt = new Map<string, number>();
+  private readonly sleepers = new Set<() => void>();
+  private closing = false;
 
   constructor(readonly options: OutboxOptions = DEFAULT_OUTBOX) {}
+
+  /**
+   * For shutdown: from now on every message gets one attempt and no retry, and messages waiting out a 429 or a
+   * backoff give up at once, so waiting for the outbox is bounded by one call's timeout.
+   */
+  close(): void {
+    this.closing = true;
+    for (const wake of this.sleepers) wake();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.sleepers.add(wake);
+    });
+  }
 
   send<T>(lane: 'post' | 'update', channel: string, call: () => Promise<T>): Promise<T> {
     const key = `${lane}:${channel}`;
@@ -95,7 +117,8 @@ export class Outbox {
     const gap = lane === 'post' ? this.options.gapMs : this.options.updateGapMs;
     for (let failures = 0; ; failures += 1) {
       const wait = (this.nextAt.get(key) ?? 0) - Date.now();
-      if (wait > 0) await sleep(wait);
+      if (wait > 0 && !this.closing) await this.sleep(wait);
+      if (this.closing && failures > 0) throw new SlackTimedOut('deckhand is shutting down', channel, Date.now() - queuedAt);
       let verdict: Verdict;
       try {
         const result = await call();
@@ -109,7 +132,7 @@ export class Outbox {
         }
         const pause = verdict.kind === 'wait' ? verdict.ms : this.options.backoffMs[Math.min(failures, this.options.backoffMs.length - 1)]!;
         const waited = Date.now() - queuedAt;
-        if (waited + pause > this.options.deadlineMs) throw new SlackTimedOut(verdict.why, channel, waited);
+        if (waited + pause > this.options.deadlineMs || this.closing) throw new SlackTimedOut(verdict.why, channel, waited);
         this.nextAt.set(key, Math.max(Date.now() + pause, Date.now() + gap));
       }
     }
