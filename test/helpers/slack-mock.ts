@@ -22,6 +22,9 @@ export function createSlackMock(options: { groups?: Record<string, string[]> } =
   const violations: string[] = [];
   let ts = 1_700_000_000;
   let rateLimitNext = 0;
+  const limitedUntil = new Map<string, number>();
+  const failing = new Map<string, { left: number; status: number }>();
+  const refusing = new Map<string, string>();
   const record = (method: string, args: Record<string, any>) => {
     calls.push({ method, at: Date.now(), args });
     if ('blocks' in args || 'text' in args) violations.push(...blockKitViolations(args).map((v) => `${method}: ${v}`));
@@ -40,6 +43,22 @@ export function createSlackMock(options: { groups?: Record<string, string[]> } =
         rateLimitNext -= 1;
         calls.push({ method: `${method}:429`, at: Date.now(), args });
         return HttpResponse.json({ ok: false, error: 'ratelimited' }, { status: 429, headers: { 'retry-after': '1' } });
+      }
+      const until = limitedUntil.get(method) ?? 0;
+      if (Date.now() < until) {
+        calls.push({ method: `${method}:429`, at: Date.now(), args });
+        return HttpResponse.json({ ok: false, error: 'ratelimited' }, { status: 429, headers: { 'retry-after': String(Math.ceil((until - Date.now()) / 1000)) } });
+      }
+      const failure = failing.get(method);
+      if (failure && failure.left > 0) {
+        failure.left -= 1;
+        calls.push({ method: `${method}:${failure.status}`, at: Date.now(), args });
+        return new HttpResponse('upstream trouble', { status: failure.status });
+      }
+      const refusal = refusing.get(String(args.channel ?? args.channel_id ?? ''));
+      if (refusal && method !== 'auth.test') {
+        calls.push({ method: `${method}:${refusal}`, at: Date.now(), args });
+        return HttpResponse.json({ ok: false, error: refusal });
       }
       record(method, args);
       const result = { ok: true, ...answer(args) };
@@ -74,6 +93,18 @@ export function createSlackMock(options: { groups?: Record<string, string[]> } =
     rateLimit(n: number) {
       rateLimitNext = n;
     },
+    /** Answer every call of `method` with HTTP 429 for `ms`, Retry-After saying how long is left (as Slack does). */
+    rateLimitFor(method: string, ms: number) {
+      limitedUntil.set(method, Date.now() + ms);
+    },
+    /** Answer the next `n` calls of `method` with an HTTP error (default 500), then as usual. */
+    failNext(method: string, n: number, status = 500) {
+      failing.set(method, { left: n, status });
+    },
+    /** Answer every call about `channel` with `{ ok: false, error }` (not_in_channel, channel_not_found, is_archived). */
+    refuseChannel(channel: string, error: string) {
+      refusing.set(channel, error);
+    },
     of: (method: string) => calls.filter((c) => c.method === method),
     /** New messages in a channel (posts and file uploads), in order. */
     newMessages: (channel: string) => calls.filter((c) => (c.method === 'chat.postMessage' && c.args.channel === channel) || (c.method === 'files.completeUploadExternal' && c.args.channel_id === channel)),
@@ -81,9 +112,13 @@ export function createSlackMock(options: { groups?: Record<string, string[]> } =
     thread: (parent: SlackCall) => calls.filter((c) => c.method === 'chat.postMessage' && c.args.thread_ts && c.args.thread_ts === parent.result?.ts),
     /** The last text `parent` was updated to. */
     finalText: (parent: SlackCall) => calls.filter((c) => c.method === 'chat.update' && c.args.ts === parent.result?.ts).at(-1)?.args.text as string | undefined,
+    /** Forgets the calls, and the faults set with rateLimitFor, failNext and refuseChannel. */
     reset() {
       calls.length = 0;
       responses.length = 0;
+      limitedUntil.clear();
+      failing.clear();
+      refusing.clear();
     },
   };
 }

@@ -62,7 +62,7 @@ describe('progress streamer under a flood of build output', () => {
     expect(upload.args.content.split('\n').filter((line: string) => /^step \d+: compiling/.test(line))).toHaveLength(10_000);
     expect(slack.of('files.completeUploadExternal')[0]!.args).toMatchObject({ channel_id: CHANNEL, thread_ts: posts[0]!.result!.ts });
     expect(posts.some((c) => c.args.reply_broadcast === 'true' && /Deploy #7 of busy failed/.test(c.args.text))).toBe(true);
-    expect(slack.finalText(posts[0]!)).toMatch(/Deploy #7 of busy failed: build_failed/);
+    expect(slack.finalText(posts[0]!)).toMatch(/Deploy #7 of busy failed: the build failed \(The Docker build failed: step 3\);.*`build_failed`/);
     expect(slack.violations).toEqual([]);
   });
 

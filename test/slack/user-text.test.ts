@@ -57,7 +57,8 @@ describe.skipIf(!enabled)('through Bolt: user text reaches Slack as text, secret
     // The text is there, as text: in the lock announcement, the refused deploy, the unlock and the list.
     expect(h.slack.responses.find((r) => /locked/.test(r.body.text))!.body.text).toContain(REASON_ESCAPED);
     expect(h.slack.responses.find((r) => /unlocked/.test(r.body.text))!.body.text).toContain(`(was: ${REASON_ESCAPED})`);
-    expect(json).toMatch(/app_locked: .*&lt;!everyone&gt; &amp; &lt;@U123&gt;/);
+    // The refused deploy is answered ephemerally (no thread): the reason as text, the code after it.
+    expect(json).toMatch(/is locked by .*&lt;!everyone&gt; &amp; &lt;@U123&gt;.*\(`app_locked`\)/);
     expect(json).toContain('fix &lt;!channel&gt; &amp; &lt;@U456&gt;');
     expect(json).toContain('&lt;!here&gt;');
     expect(h.slack.violations).toEqual([]);

@@ -1,4 +1,5 @@
 import { App, type LogLevel, type RespondFn } from '@slack/bolt';
+import { WebClient } from '@slack/web-api';
 import { DrizzleApprovalStore, DrizzleClaimStore } from '../db/approvals-repo.js';
 import { DrizzleCardStore } from '../db/cards-repo.js';
 import { CARD_EXPIRY_MS } from '../../domain/approvals/card.js';
@@ -24,6 +25,9 @@ import { asDeckhandError } from '../../domain/errors.js';
 import { SlackGroupDirectory } from './group-directory.js';
 import { replayGuard, withSignedRequestGuard } from './replay-guard.js';
 import { SlackGateway } from './slack-gateway.js';
+import { OUTBOX_CLIENT_OPTIONS } from './outbox.js';
+import { RETRY_DEPLOY, SHOW_LOG } from './failure-story.js';
+import { retryDeployAction, showLogAction } from './failure-actions.js';
 
 export interface SlackSettings {
   botToken: string;
@@ -40,6 +44,8 @@ export interface SlackSettings {
   messageGapMs?: number;
   /** How long a rollback card stays valid (default 15 min). */
   cardExpiryMs?: number;
+  /** How long one Slack message is retried (429s, 5xx) before the person is told through response_url (default 10 min). */
+  slackDeadlineMs?: number;
   /** Verify the token with auth.test at start (default true). */
   verifyToken?: boolean;
 }
@@ -88,7 +94,11 @@ export function createSlackBot(services: Services, settings: SlackSettings): Sla
     claims: new DrizzleClaimStore(services.database.db),
     cards: new DrizzleCardStore(services.database.db),
     cardExpiryMs: settings.cardExpiryMs ?? CARD_EXPIRY_MS,
-    gateway: new SlackGateway(app.client, settings.messageGapMs ?? 1100),
+    // Its own client: the outbox, not the client, waits out 429s and retries, so nothing waits unbounded.
+    gateway: new SlackGateway(new WebClient(settings.botToken, { ...OUTBOX_CLIENT_OPTIONS, slackApiUrl: settings.apiUrl, logLevel: settings.logLevel }), {
+      gapMs: settings.messageGapMs ?? 1100,
+      ...(settings.slackDeadlineMs ? { deadlineMs: settings.slackDeadlineMs } : {}),
+    }),
     clock,
     streamIntervalMs: settings.streamIntervalMs ?? 3000,
     background: new Set(),
@@ -144,6 +154,8 @@ export function registerListeners(app: App, ctx: SlackContext): void {
   app.action(ROLLBACK_CANCEL, tracked(ctx, rollbackCancelAction(ctx)));
   app.action(APPROVE, tracked(ctx, approvalDecisionAction(ctx, 'approved')));
   app.action(DENY, tracked(ctx, approvalDecisionAction(ctx, 'denied')));
+  app.action(SHOW_LOG, tracked(ctx, showLogAction(ctx)));
+  app.action(RETRY_DEPLOY, tracked(ctx, retryDeployAction(ctx)));
   // Any successful deploy makes older pending requests of that app stale: edit them to "superseded".
   ctx.services.bus.subscribe((event) => {
     if (event.type !== 'result' || event.status !== 'succeeded') return;

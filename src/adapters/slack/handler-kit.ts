@@ -6,6 +6,8 @@ import { type DeckhandError, asDeckhandError } from '../../domain/errors.js';
 import { appRedactor } from '../../domain/redact.js';
 import { lockRefusal } from './blocks/common.js';
 import { code, esc } from './blocks/text.js';
+import { channelProblem } from './channel-problem.js';
+import { SlackRefusal, SlackTimedOut } from './outbox.js';
 import type { SlackContext } from './context.js';
 import { ProgressStreamer, type StreamOptions } from './progress-streamer.js';
 
@@ -32,6 +34,8 @@ export async function authorize(ctx: SlackContext, respond: RespondFn, user: str
 
 /** A refusal as one line: the code and its sentence, never SQL or a stack. */
 export function errorText(error: DeckhandError | unknown): string {
+  // Slack refused a message deckhand had to post (an approval card, a report): say where and how to fix it.
+  if (error instanceof SlackRefusal || error instanceof SlackTimedOut) return channelProblem(error, error.channel);
   const e = asDeckhandError(error);
   // A deploy that already serves when the database went away says so in its own words: something did change.
   if (e.code === 'database_unavailable' && !e.details.serving) return ':warning: deckhand cannot reach its database, nothing was changed. Try again in a moment (`database_unavailable`).';
@@ -40,20 +44,42 @@ export function errorText(error: DeckhandError | unknown): string {
   return `:warning: \`${e.code}\`: ${esc(e.message)}`;
 }
 
-/** Posts the progress thread, runs the deploy or rollback, and ends the parent with its result. */
-export async function runWithProgress(ctx: SlackContext, options: Omit<StreamOptions, 'intervalMs' | 'redact'>, start: () => Promise<Deployment>): Promise<Deployment | undefined> {
+/** A refusal as a sentence that names the way out, the code after it in backticks. */
+const refusalText = (error: unknown) => {
+  const e = asDeckhandError(error);
+  return e.code === 'database_unavailable' ? errorText(e) : `:no_entry: ${esc(e.message)} (\`${e.code}\`)`;
+};
+
+export type ProgressOptions = Omit<StreamOptions, 'intervalMs' | 'redact' | 'respond' | 'lookups'> & { respond?: RespondFn };
+
+/**
+ * Runs a deploy or rollback at once and streams it into a thread through the outbox: nothing here waits for
+ * Slack before the work starts. The thread is opened when `start` reports the deployment (`track`); work refused
+ * before that gets no thread, only an ephemeral answer. When the channel refuses deckhand, the person hears the
+ * cause, the fix and the result through `respond`.
+ */
+export async function runWithProgress(ctx: SlackContext, options: ProgressOptions, start: (track: (deploymentId: number) => void) => Promise<Deployment>): Promise<Deployment | undefined> {
   const app = ctx.services.apps.get(options.app);
-  const streamer = new ProgressStreamer(ctx.gateway, { ...options, intervalMs: ctx.streamIntervalMs, redact: app ? appRedactor(app) : undefined });
-  await streamer.open();
+  const { respond, ...rest } = options;
+  const answer = respond ? (message: { text: string; blocks?: unknown[] }) => respond({ response_type: 'ephemeral', replace_original: false, ...message } as never) : undefined;
+  const streamer = new ProgressStreamer(ctx.gateway, {
+    ...rest,
+    intervalMs: ctx.streamIntervalMs,
+    redact: app ? appRedactor(app) : undefined,
+    respond: answer,
+    lookups: { serving: () => ctx.services.store.current(options.app), previousTarget: () => ctx.services.rollbacks.previousTarget(options.app) },
+  });
   const unsubscribe = ctx.services.bus.subscribe((event) => streamer.handle(event));
+  let deployment: Deployment;
   try {
-    const deployment = await start();
-    await streamer.finish(deployment);
-    return deployment;
+    deployment = await start((id) => streamer.track(id));
   } catch (error) {
-    await streamer.refused(error);
-    return undefined;
-  } finally {
     unsubscribe();
+    if (streamer.started) await streamer.refused(error);
+    else await answer?.({ text: refusalText(error) });
+    return undefined;
   }
+  unsubscribe();
+  await streamer.finish(deployment);
+  return deployment;
 }

@@ -3,8 +3,11 @@ import type { Deployment } from '../../domain/deployment.js';
 import { formatDuration } from '../../domain/duration.js';
 import { asDeckhandError } from '../../domain/errors.js';
 import { shortSha } from '../../domain/refs/git-ref.js';
-import { STATUS_EMOJI, context, esc, section } from './blocks/common.js';
+import { type Block, STATUS_EMOJI, context, esc, section } from './blocks/common.js';
 import { logTailBlock } from './blocks/limits.js';
+import { channelProblem } from './channel-problem.js';
+import { ResponseUrlReplies } from './response-url.js';
+import { failureSentence, failureUpload, nextStepButtons } from './failure-story.js';
 import type { Message, SlackGateway } from './slack-gateway.js';
 
 export interface StreamOptions {
@@ -23,6 +26,17 @@ export interface StreamOptions {
    * error messages, the uploaded log) before it is escaped and sent: secrets are hidden wherever they occur.
    */
   redact?: (text: string) => string;
+  /**
+   * The person's response_url: when the channel refuses deckhand (not_in_channel, archived, any Slack error),
+   * the cause, the fix, the progress and the result reach them here instead. Slack allows 5 uses in 30 min.
+   */
+  respond?: (message: Message) => Promise<unknown>;
+  /** What serves now and the deploy a rollback would go to, for a failure's story and its buttons. */
+  lookups?: { serving(): Promise<Deployment | undefined>; previousTarget(): Promise<number | undefined> };
+  /** The ref as typed, for "Retry". */
+  ref?: string;
+  /** A deployment known before it runs (an approved queued deploy): its first event opens the thread. */
+  deploymentId?: number;
 }
 
 const PHASE_EMOJI: Partial<Record<Phase, string>> = {
@@ -35,9 +49,11 @@ const PHASE_EMOJI: Partial<Record<Phase, string>> = {
 };
 
 /**
- * One deploy's progress in a Slack thread: a parent message whose status block is updated, a reply per phase,
- * the build-log tail coalesced into one reply updated at most every `intervalMs`, health attempts in one reply,
- * and the result. On failure the full log is uploaded into the thread and the failure broadcast to the channel.
+ * One deployment's progress in a Slack thread: a parent message whose status block is updated, a reply per phase,
+ * the build-log tail coalesced into one reply, health attempts in one reply, and the result. It follows only the
+ * deployment it is given (`track`): events of any other deployment are ignored. Nothing here is awaited by the
+ * deploy: every Slack call goes through the gateway's outbox, in order, after the parent lands. When the channel
+ * refuses, the person hears it through `respond`, with the fix, the progress and the result.
  */
 export class ProgressStreamer {
   private parentTs: string | undefined;
@@ -51,12 +67,17 @@ export class ProgressStreamer {
   private status = 'Starting';
   private statusDirty = false;
   private deploymentId: number | undefined;
+  private opened = false;
+  private adoptFirst = false;
+  private sawContainer = false;
+  private channelDown = false;
   private chain: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private readonly intervalMs: number;
   private readonly maxLogLines: number;
   private readonly redact: (text: string) => string;
   readonly errors: string[] = [];
+  private readonly replies: ResponseUrlReplies;
 
   constructor(
     private readonly slack: SlackGateway,
@@ -65,33 +86,65 @@ export class ProgressStreamer {
     this.intervalMs = options.intervalMs ?? 3000;
     this.maxLogLines = options.maxLogLines ?? 50_000;
     this.redact = options.redact ?? ((text) => text);
+    this.replies = new ResponseUrlReplies(options.respond, this.errors);
   }
 
   /** Redacted, then escaped: the order matters (a secret with `&` in it must be found before it is escaped). */
-  private safe(text: string): string {
-    return esc(this.redact(text));
-  }
+  private safe = (text: string): string => esc(this.redact(text));
 
   get threadTs(): string | undefined {
     return this.parentTs;
   }
 
-  async open(): Promise<void> {
-    this.parentTs = await this.slack.post(this.options.channel, this.parentMessage(':hourglass_flowing_sand:', esc(this.status)));
+  /** True once the thread is opened: the deployment exists. */
+  get started(): boolean {
+    return this.opened;
+  }
+
+  /** The deployment exists (the work started): follow it, and queue the parent message. Returns at once. */
+  track(deploymentId?: number): void {
+    this.deploymentId ??= deploymentId;
+    if (this.opened) return;
+    this.opened = true;
+    this.enqueue(async () => {
+      this.parentTs = await this.slack.post(this.options.channel, this.parentMessage(':hourglass_flowing_sand:', esc(this.status)));
+    });
     this.timer = setInterval(() => this.flush(), this.intervalMs);
     this.timer.unref();
   }
 
+  /** Posts the parent now and waits for it; without a deployment id the stream follows the first one it sees. */
+  async open(): Promise<void> {
+    this.adoptFirst = this.deploymentId === undefined;
+    if (!this.opened) this.track();
+    await this.chain;
+  }
+
+  /** Tasks run one after another; once the channel has refused, they are skipped. */
   private enqueue(task: () => Promise<unknown>): void {
-    this.chain = this.chain.then(task).catch((error) => {
-      this.errors.push(asDeckhandError(error).message);
+    this.chain = this.chain.then(async () => {
+      if (this.channelDown) return;
+      try {
+        await task();
+      } catch (error) {
+        await this.channelFailed(error);
+      }
     });
+  }
+
+  private async channelFailed(error: unknown): Promise<void> {
+    this.errors.push(error instanceof Error ? error.message : asDeckhandError(error).message);
+    if (this.channelDown) return;
+    this.channelDown = true;
+    const note = this.deploymentId === undefined ? '' : ` ${this.options.kind === 'rollback' ? 'The rollback' : 'The deploy'} goes on; I'll tell you how it ends here.`;
+    await this.replies.send({ text: `${channelProblem(error, this.options.channel)}${note}\n*${this.options.title}*: ${esc(this.status)}` }, 'notice');
   }
 
   handle(event: DeployEvent): void {
     if (event.app !== this.options.app) return;
-    this.deploymentId ??= event.deploymentId;
-    if (event.deploymentId !== this.deploymentId) return;
+    if (this.adoptFirst) this.deploymentId ??= event.deploymentId;
+    if (!this.opened && event.deploymentId === this.options.deploymentId) this.track(event.deploymentId);
+    if (this.deploymentId === undefined || event.deploymentId !== this.deploymentId) return;
     switch (event.type) {
       case 'log':
         if (this.log.length >= this.maxLogLines) {
@@ -121,6 +174,7 @@ export class ProgressStreamer {
         return;
       case 'phase':
         if (event.phase === 'done') return;
+        if (event.phase === 'start' || event.phase === 'health') this.sawContainer = true;
         this.status = this.redact(event.message);
         this.statusDirty = true;
         if (event.phase !== 'health') {
@@ -130,6 +184,7 @@ export class ProgressStreamer {
       case 'switch':
         this.status = `Traffic moved to #${event.to}`;
         this.statusDirty = true;
+        if (this.channelDown) void this.replies.send({ text: `:twisted_rightwards_arrows: ${this.options.title}: traffic now goes to #${event.to}.` }, 'progress');
         return;
       case 'result':
         return;
@@ -155,77 +210,75 @@ export class ProgressStreamer {
     }
   }
 
-  /** Final status, log and result; the parent's final update is retried until it lands. */
+  /** Final status, log and result; the parent's final update is retried by the outbox until Slack accepts it. */
   async finish(deployment: Deployment): Promise<void> {
+    this.track(deployment.id);
     clearInterval(this.timer);
-    this.deploymentId ??= deployment.id;
     this.logDirty = this.logDirty || (this.log.length > 0 && this.logTs !== undefined);
     this.flush();
-    const duration = deployment.startedAt && deployment.finishedAt ? formatDuration(deployment.finishedAt.getTime() - deployment.startedAt.getTime()) : '?';
     const ok = deployment.status === 'succeeded';
-    const summary = this.summary(deployment, duration);
-    this.enqueue(() => this.slack.post(this.options.channel, { text: `${STATUS_EMOJI[deployment.status]} ${summary}` }, this.parentTs));
+    const summary = ok ? this.successSummary(deployment) : await this.failureSummary(deployment);
+    const final = this.parentMessage(STATUS_EMOJI[deployment.status], summary.text, summary.blocks);
+    const threadLine = `${STATUS_EMOJI[deployment.status]} ${summary.text}`;
+    this.enqueue(() => this.slack.post(this.options.channel, { text: threadLine }, this.parentTs));
+    const tail = ok ? [] : this.containerLog(deployment);
+    const tailBlocks = tail.length ? [section(`:page_facing_up: *Last ${tail.length} lines of the new container's log*\n${logTailBlock(tail)}`)] : [];
     if (!ok) {
-      const lines = this.failureLog(deployment);
-      if (lines.length) {
-        const content = `${this.logDropped ? `[${this.logDropped} earlier lines dropped]\n` : ''}${lines.join('\n')}\n`;
-        this.enqueue(() => this.slack.upload(this.options.channel, this.parentTs!, `deploy-${deployment.id}.log`, content, `Log of deploy #${deployment.id}`));
-      }
-      this.enqueue(() => this.slack.post(this.options.channel, { text: `:rotating_light: ${summary}` }, this.parentTs, true));
+      if (tail.length) this.enqueue(() => this.slack.post(this.options.channel, { text: `Last ${tail.length} lines of the new container's log`, blocks: tailBlocks }, this.parentTs));
+      const content = failureUpload(this.log, this.logDropped, tail);
+      if (content) this.enqueue(() => this.slack.upload(this.options.channel, this.parentTs!, `deploy-${deployment.id}.log`, content, `Log of deploy #${deployment.id}`));
+      this.enqueue(() => this.slack.post(this.options.channel, { text: `:rotating_light: ${summary.text}` }, this.parentTs, true));
     }
+    this.enqueue(() => this.slack.update(this.options.channel, this.parentTs!, final));
     await this.chain;
-    await this.finalUpdate(this.parentMessage(STATUS_EMOJI[deployment.status], summary));
+    // Through response_url the result carries what the thread would have shown: the container's own log.
+    if (this.channelDown) await this.replies.send({ text: final.text, blocks: [...(final.blocks ?? []), ...tailBlocks] }, 'result');
   }
 
-  /**
-   * The uploaded log: the streamed build log, then the new container's last lines when the deploy got that far
-   * (the pipeline's log tail is the container's log then, else the build log's own tail, not repeated).
-   */
-  private failureLog(deployment: Deployment): string[] {
-    const tail = (deployment.logTail ?? []).map(this.redact);
-    const repeatsBuild = tail.length <= this.log.length && tail.every((line, i) => line === this.log[this.log.length - tail.length + i]);
-    if (tail.length === 0 || repeatsBuild) return this.log;
-    return [...this.log, `--- last ${tail.length} lines of the container's log ---`, ...tail];
-  }
-
-  /** The deploy never started (refused: in progress, locked, out of date ...). */
+  /** The work broke after its thread opened: the parent says so (refusals before that get no thread). */
   async refused(error: unknown): Promise<void> {
     clearInterval(this.timer);
     const e = asDeckhandError(error);
+    const message = this.parentMessage(':no_entry:', `${this.safe(e.message)} \`${e.code}\``);
+    this.enqueue(() => this.slack.update(this.options.channel, this.parentTs!, message));
     await this.chain;
-    await this.finalUpdate(this.parentMessage(':no_entry:', `${e.code}: ${this.safe(e.message)}`));
+    if (this.channelDown) await this.replies.send(message, 'result');
   }
 
-  private async finalUpdate(message: Message): Promise<void> {
-    if (!this.parentTs) return;
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        await this.slack.update(this.options.channel, this.parentTs, message);
-        return;
-      } catch (error) {
-        if (attempt >= 8) {
-          this.errors.push(asDeckhandError(error).message);
-          throw error;
-        }
-        await new Promise((resolve) => setTimeout(resolve, Math.min(500 * 2 ** attempt, 15_000)));
-      }
-    }
+  /** The new container's own last lines when the deploy got that far (else the log tail is the build's own). */
+  private containerLog(deployment: Deployment): string[] {
+    const tail = (deployment.logTail ?? []).map(this.redact);
+    const repeatsBuild = tail.length <= this.log.length && tail.every((line, i) => line === this.log[this.log.length - tail.length + i]);
+    return tail.length > 0 && (this.sawContainer || !repeatsBuild) ? tail : [];
   }
 
-  private summary(d: Deployment, duration: string): string {
-    if (d.status === 'succeeded') {
-      return this.options.kind === 'rollback'
-        ? `${esc(d.app)} rolled back to #${this.options.rollbackTarget ?? d.rollbackOf} in ${duration} (as #${d.id}, ${d.rollbackSource})`
-        : `Deployed ${esc(d.app)} #${d.id} (${d.commitSha ? `\`${shortSha(d.commitSha)}\`` : esc(d.imageRef ?? '')}) in ${duration}`;
-    }
-    return `${this.options.kind === 'rollback' ? 'Rollback' : 'Deploy'} #${d.id} of ${esc(d.app)} ${d.status}: ${esc(d.errorCode ?? '')}: ${this.safe(d.error ?? '')}`;
+  private successSummary(d: Deployment): { text: string; blocks?: Block[] } {
+    const took = d.startedAt && d.finishedAt ? formatDuration(d.finishedAt.getTime() - d.startedAt.getTime()) : '?';
+    if (this.options.kind === 'rollback') return { text: `${esc(d.app)} rolled back to #${this.options.rollbackTarget ?? d.rollbackOf} in ${took} (as #${d.id}, ${d.rollbackSource})` };
+    return { text: `Deployed ${esc(d.app)} #${d.id} (${d.commitSha ? `\`${shortSha(d.commitSha)}\`` : esc(d.imageRef ?? '')}) in ${took}` };
+  }
+
+  /** What failed, what still serves, and buttons for the next step. */
+  private async failureSummary(d: Deployment): Promise<{ text: string; blocks: Block[] }> {
+    const lookups = this.options.lookups;
+    const serving = await lookups?.serving().catch(() => undefined);
+    const rollbackTo = this.options.kind === 'deploy' ? await lookups?.previousTarget().catch(() => undefined) : undefined;
+    const target = this.options.rollbackTarget ?? d.rollbackOf ?? undefined;
+    return {
+      text: failureSentence(d, this.options.kind, serving, this.safe, target),
+      blocks: [nextStepButtons(d, this.options.kind, { rollbackTo, retryRef: this.options.ref, retryTarget: target })],
+    };
   }
 
   /** `title` and `status` are mrkdwn: every piece of user or app text in them was escaped when they were built. */
-  private parentMessage(emoji: string, status: string): Message {
+  private parentMessage(emoji: string, status: string, extra: Block[] = []): Message {
     return {
       text: `${this.options.title}: ${status}`,
-      blocks: [section(`*${this.options.title}*\n${emoji} ${status}`), context([this.deploymentId ? `Deploy #${this.deploymentId} · progress in the thread` : 'Progress in the thread'])],
+      blocks: [
+        section(`*${this.options.title}*\n${emoji} ${status}`),
+        context([this.deploymentId ? `Deploy #${this.deploymentId} · progress in the thread` : 'Progress in the thread']),
+        ...extra,
+      ],
     };
   }
 

@@ -4,21 +4,30 @@ import { needsApproval } from '../../domain/approvals/approval-service.js';
 import { requestApproval } from './actions/approval-request.js';
 import { esc } from './blocks/text.js';
 import { type SlackContext, inBackground } from './context.js';
+import { channelProblem, isChannelProblem } from './channel-problem.js';
 import { runWithProgress } from './handler-kit.js';
 
 /** After Confirm: ask for approval where policy says so, else roll back with a progress thread. */
 export async function startRollback(ctx: SlackContext, respond: RespondFn, user: string, channel: string, app: AppSpec, targetId: number, reason: string | null = null): Promise<void> {
   if (needsApproval(app, channel)) {
-    await requestApproval(ctx, app, { kind: 'rollback', targetId, requestedBy: user, channel, reason });
+    try {
+      await requestApproval(ctx, app, { kind: 'rollback', targetId, requestedBy: user, channel, reason });
+    } catch (error) {
+      if (!isChannelProblem(error)) throw error;
+      await respond({ replace_original: true, text: `${channelProblem(error, channel)} Approvers cannot see the request; it expires by itself. Confirm again once I can post.` });
+      return;
+    }
     await respond({ replace_original: true, text: `Approval requested to roll ${esc(app.name)} back to #${targetId}.` });
     return;
   }
+  // The rollback starts first: answering the click is a Slack call too, and work never waits for Slack.
+  inBackground(ctx, () => runRollback(ctx, channel, app, targetId, user, respond));
   await respond({ replace_original: true, text: `:leftwards_arrow_with_hook: <@${user}> confirmed the rollback of ${esc(app.name)} to #${targetId}; progress in the channel thread.` });
-  inBackground(ctx, () => runRollback(ctx, channel, app, targetId, user));
 }
 
-export function runRollback(ctx: SlackContext, channel: string, app: AppSpec, targetId: number, actor: string) {
-  return runWithProgress(ctx, { channel, app: app.name, kind: 'rollback', rollbackTarget: targetId, title: `Rolling ${esc(app.name)} back to #${targetId} (by <@${actor}>)` }, async () =>
-    (await ctx.services.rollbacks.rollback(app.name, targetId, actor)).deployment,
+/** Rolls back at once, streaming into a thread; `respond` hears refusals, and everything when the channel refuses. */
+export function runRollback(ctx: SlackContext, channel: string, app: AppSpec, targetId: number, actor: string, respond?: RespondFn) {
+  return runWithProgress(ctx, { channel, app: app.name, kind: 'rollback', rollbackTarget: targetId, respond, title: `Rolling ${esc(app.name)} back to #${targetId} (by <@${actor}>)` }, async (track) =>
+    (await ctx.services.rollbacks.rollback(app.name, targetId, actor, (d) => track(d.id))).deployment,
   );
 }

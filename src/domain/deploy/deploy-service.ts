@@ -18,6 +18,8 @@ export interface DeployRequest {
   trigger: Trigger;
   /** Deploy even though the app is locked (`--force`). */
   force?: boolean;
+  /** Called once the deployment row exists (the deploy was not refused), before any of its events. */
+  onStarted?: (deployment: Deployment) => void;
 }
 
 interface Target {
@@ -84,6 +86,7 @@ export class DeployService {
         imageRef: target.image,
         startedAt: this.deps.clock.now(),
       });
+      request.onStarted?.(deployment);
       return this.runAndAudit(app, deployment, resolved.artifact, 'deploy');
     });
   }

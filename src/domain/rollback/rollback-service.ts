@@ -45,7 +45,8 @@ export class RollbackService {
     return previous.id;
   }
 
-  async rollback(appName: string, targetId: number | undefined, actor: string): Promise<RollbackResult> {
+  /** `onStarted` is called once the new deployment row exists (the rollback was not refused), before its events. */
+  async rollback(appName: string, targetId: number | undefined, actor: string, onStarted?: (deployment: Deployment) => void): Promise<RollbackResult> {
     const app = this.deploys.requireApp(appName);
     const { store, audit, clock } = this.deps;
     return this.deploys.withAppLease(app, { actor }, async () => {
@@ -72,6 +73,7 @@ export class RollbackService {
         rollbackSource: plan.artifact.source,
         startedAt: clock.now(),
       });
+      onStarted?.(deployment);
       const artifact: Artifact =
         plan.artifact.source === 'reuse_image'
           ? { kind: 'local-image', imageId: target.imageId!, imageRef: target.imageRef }

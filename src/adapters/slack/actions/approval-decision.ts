@@ -42,10 +42,10 @@ export function approvalDecisionAction(ctx: SlackContext, decision: 'approved' |
     }
     inBackground(ctx, () =>
       closed.kind === 'deploy'
-        ? runWithProgress(ctx, { channel: closed.channel, app: app.name, kind: 'deploy', title: `Deploying #${closed.deploymentId} to ${esc(app.name)} (approved by <@${click.user}>)` }, () =>
+        ? runWithProgress(ctx, { channel: closed.channel, app: app.name, kind: 'deploy', deploymentId: closed.deploymentId!, respond: args.respond, title: `Deploying #${closed.deploymentId} to ${esc(app.name)} (approved by <@${click.user}>)` }, () =>
             ctx.services.deploys.runQueued(closed.deploymentId!, closed.requestedBy),
           )
-        : runRollback(ctx, closed.channel, app, closed.targetId!, closed.requestedBy),
+        : runRollback(ctx, closed.channel, app, closed.targetId!, closed.requestedBy, args.respond),
     );
   };
 }
