@@ -48,23 +48,37 @@ async function main(): Promise<number> {
   await new Promise<void>((resolve) => {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
   });
-  process.stdout.write('deckhand: stopping; waiting for running deploys to finish\n');
+  process.stdout.write(`deckhand: stopping; waiting up to ${SHUTDOWN_MS / 1000} s for running deploys to finish\n`);
   jobs.stop();
   watchdog.stop();
   sweeper.stop();
   await bot.app.stop();
-  await bot.idle();
-  await services.close();
+  // Bounded shutdown (DESIGN): a Slack that rate-limits or refuses must not hold the process. After the bound, the
+  // outbox gives every message one last try; a deploy still running is left to recovery at the next start.
+  if (!(await within(bot.idle(), SHUTDOWN_MS))) process.stdout.write('deckhand: work still running at the shutdown bound; recovery will close it at the next start\n');
+  bot.context.gateway.outbox.close();
+  await within(bot.idle(), 5_000);
+  await within(services.close(), 5_000);
   return 0;
 }
 
+const SHUTDOWN_MS = 20_000;
+
+/** Resolves true when `work` settled within `ms`, false when the bound came first. */
+function within(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  return Promise.race([work.then(() => true, () => true), bound]).finally(() => clearTimeout(timer));
+}
+
+// Exit explicitly: work still running after the shutdown bound must not keep the process alive.
 main().then(
-  (code) => {
-    process.exitCode = code;
-  },
+  (code) => process.exit(code),
   (error) => {
     const e = asDeckhandError(error);
     process.stderr.write(`deckhand: ${e.code}: ${e.message}\n`);
-    process.exitCode = 1;
+    process.exit(1);
   },
 );

@@ -30,7 +30,7 @@ describe('manifest.yml', () => {
     expect(manifest.features.slash_commands.map((c: { command: string }) => c.command).sort()).toEqual(['/deckhand', '/deploy', '/deploys', '/rollback']);
     for (const c of manifest.features.slash_commands) expect(c.url).toMatch(/\/slack\/events$/);
     expect(manifest.settings.interactivity).toMatchObject({ is_enabled: true, request_url: expect.stringMatching(/\/slack\/events$/) });
-    expect(manifest.oauth_config.scopes.bot.sort()).toEqual(['chat:write', 'commands', 'files:write', 'usergroups:read']);
+    expect(manifest.oauth_config.scopes.bot.sort()).toEqual(['chat:write', 'chat:write.public', 'commands', 'files:write', 'usergroups:read']);
     expect(manifest.settings.socket_mode_enabled).toBe(false);
     expect(manifest.display_information.name).toBe('deckhand');
   });

@@ -14,7 +14,7 @@ export async function startRollback(ctx: SlackContext, respond: RespondFn, user:
       await requestApproval(ctx, app, { kind: 'rollback', targetId, requestedBy: user, channel, reason });
     } catch (error) {
       if (!isChannelProblem(error)) throw error;
-      await respond({ replace_original: true, text: `${channelProblem(error, channel)} Approvers cannot see the request; it expires by itself. Confirm again once I can post.` });
+      await respond({ replace_original: true, text: `${channelProblem(error, channel)} Approvers cannot see request #${(error as { approvalId?: number }).approvalId}; it expires by itself. Confirm again once I can post.` });
       return;
     }
     await respond({ replace_original: true, text: `Approval requested to roll ${esc(app.name)} back to #${targetId}.` });

@@ -49,7 +49,13 @@ export async function requestApproval(ctx: SlackContext, app: AppSpec, input: Ap
     throw error;
   }
   const approval = await ctx.approvals.request(app, { ...input, plan });
-  const ts = await ctx.gateway.post(input.channel, renderApproval(approval, describeApproval(approval)));
+  let ts: string;
+  try {
+    ts = await ctx.gateway.post(input.channel, renderApproval(approval, describeApproval(approval)));
+  } catch (error) {
+    // The request exists but nobody can see it: the caller tells the requester, naming it.
+    throw Object.assign(error as object, { approvalId: approval.id });
+  }
   await ctx.approvals.setMessage(approval.id, input.channel, ts);
   return { ...approval, channel: input.channel, messageTs: ts };
 }

@@ -40,7 +40,8 @@ export async function startDeploy(ctx: SlackContext, respond: RespondFn, user: s
       await requestApproval(ctx, app, { kind: 'deploy', deploymentId: queued.id, requestedBy: user, channel, reason });
     } catch (error) {
       if (!isChannelProblem(error)) throw error;
-      await respond(ephemeral(`${channelProblem(error, channel)} Approvers cannot see the request for deploy #${queued.id}; it expires by itself. Run \`/deploy\` again once I can post.`));
+      const request = (error as { approvalId?: number }).approvalId;
+      await respond(ephemeral(`${channelProblem(error, channel)} Approvers cannot see request #${request} for deploy #${queued.id}; it expires by itself. Run \`/deploy\` again once I can post.`));
       return;
     }
     await respond(ephemeral(`Approval requested for deploy #${queued.id}; an approver other than you must approve it.`));
