@@ -30,10 +30,10 @@ describe('who may deploy and roll back', () => {
   it('denies a command from someone not listed, ephemerally, and audits it', async () => {
     await postToBolt(bot.url, slashCommand('/deploy', 'guarded main', 'U9MALLORY'));
     await bot.idle();
-    expect(slack.responses.at(-1)!.body).toMatchObject({ response_type: 'ephemeral', text: ':no_entry: You are not allowed to deploy `guarded`.' });
+    expect(slack.responses.at(-1)!.body).toMatchObject({ response_type: 'ephemeral', text: ':no_entry: You are not allowed to deploy `guarded`. Ask <@U1ALICE>, <!subteam^S2DEPLOYERS>, or have `access.deploy` for `guarded` changed in deckhand.yml.' });
     await postToBolt(bot.url, slashCommand('/rollback', 'guarded 1', 'U5DAVE'));
     await bot.idle();
-    expect(lastText()).toBe(':no_entry: You are not allowed to roll back `guarded`.');
+    expect(lastText()).toBe(':no_entry: You are not allowed to roll back `guarded`. Ask <@U1ALICE>, or have `access.rollback` for `guarded` changed in deckhand.yml.');
     await postToBolt(bot.url, slashCommand('/deckhand', 'lock guarded freeze', 'U9MALLORY'));
     await bot.idle();
     expect(await services.locks.get('guarded')).toBeUndefined();
@@ -46,10 +46,10 @@ describe('who may deploy and roll back', () => {
     const value = JSON.stringify({ app: 'guarded', target: 1, nonce: 'n-1' });
     await postToBolt(bot.url, buttonClick({ action_id: 'rollback_confirm', value }, 'U5DAVE'));
     await bot.idle();
-    expect(lastText()).toBe(':no_entry: You are not allowed to roll back `guarded`.');
+    expect(lastText()).toBe(':no_entry: You are not allowed to roll back `guarded`. Ask <@U1ALICE>, or have `access.rollback` for `guarded` changed in deckhand.yml.');
     await postToBolt(bot.url, buttonClick({ action_id: 'rollback_open', value: JSON.stringify({ app: 'guarded', id: 1 }) }, 'U9MALLORY'));
     await bot.idle();
-    expect(lastText()).toBe(':no_entry: You are not allowed to roll back `guarded`.');
+    expect(lastText()).toBe(':no_entry: You are not allowed to roll back `guarded`. Ask <@U1ALICE>, or have `access.rollback` for `guarded` changed in deckhand.yml.');
   });
 
   it('group members may act; membership is cached for a few minutes', async () => {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { renderApproval } from '../../src/adapters/slack/blocks/approval.js';
 import { renderDeployList } from '../../src/adapters/slack/blocks/deploy-list.js';
+import { renderRecoveryReport } from '../../src/adapters/slack/blocks/recovery-report.js';
+import { renderClosedCard, renderRollbackConfirmation } from '../../src/adapters/slack/blocks/rollback-confirmation.js';
+import { failureSentence, nextStepButtons } from '../../src/adapters/slack/failure-story.js';
+import { section } from '../../src/adapters/slack/blocks/common.js';
+import type { ChangeContext } from '../../src/domain/approvals/change-context.js';
+import type { RollbackPlan } from '../../src/domain/rollback/plan.js';
 import { renderLocked, renderUnlocked } from '../../src/adapters/slack/blocks/locks.js';
 import { renderPruneFailure, renderPruneReport, renderRetentionSummary } from '../../src/adapters/slack/blocks/prune-report.js';
 import { renderAppStatus, renderStatusOverview } from '../../src/adapters/slack/blocks/status.js';
@@ -186,15 +193,133 @@ describe('every message deckhand renders from this slice, as a person reads it',
   it('/deckhand help', () => {
     expect(asRead({ text: HELP })).toMatchInlineSnapshot(`
       "[notification] *deckhand* deploys apps onto our Docker hosts and rolls them back safely. Every command answers you; refusals say why and what to do.
-      • \`/deploy <app> [ref]\`: build and deploy a branch, tag or commit (default: the app's branch); progress in a thread
+      • \`/deploy <app> [ref] [-- reason]\`: build and deploy a branch, tag or commit (default: the app's branch); progress in a thread
       • \`/deploys <app> [limit]\`: recent deploys (1-20, default 10), with "Roll back" buttons
-      • \`/rollback <app> [deploy-id]\`: shows the plan (how the image comes back, warnings, what is not restored), then asks to confirm
+      • \`/rollback <app> [deploy-id] [-- reason]\`: shows the plan (how the image comes back, warnings, what is not restored), then asks to confirm
       • \`/deckhand status [app]\`: what serves now, its health right now, the lock, work in progress, approvals, the last failure and the rollback window; without an app, one line per app
       • \`/deckhand lock <app> <reason>\` / \`/deckhand unlock <app>\`: stop or allow forward deploys (rollbacks still work)
       • \`/deckhand prune [app] [dry-run]\`: remove images retention no longer keeps, and post the report here
       • \`/deckhand pin <app> <deploy-id>\` / \`/deckhand unpin <app> <deploy-id>\`: keep a deploy's image whatever the policy says
       • \`/deckhand help\`: this text
       Break-glass CLI on the deckhand host: \`deckhand status\`, \`deckhand audit\`, \`deckhand recover\` and the rest (\`deckhand help\`)."
+    `);
+  });
+
+  const changes: ChangeContext = {
+    current: { sha: SHA, subject: 'Add the <b> & stuff', author: 'Ana' },
+    target: { sha: 'deadbeef'.repeat(5), subject: 'Fix checkout', author: 'Bob' },
+    direction: 'back',
+    commits: [{ sha: SHA, subject: 'Add the <b> & stuff', author: 'Ana' }, { sha: 'abad1dea'.repeat(5), subject: 'Tune cache', author: 'Cy' }],
+    more: 3,
+    compareUrl: 'https://github.com/acme/web/compare/deadbeef...c0ffee12',
+    migrations: ['migrations/0042_add_orders.sql'],
+    notes: [],
+  };
+  const plan: RollbackPlan = {
+    app: 'web',
+    target: { id: 39, gitRef: 'main', commitSha: 'deadbeef'.repeat(5), commitSubject: 'Fix checkout', imageRef: null, imageId: 'sha256:9', registryRef: null, actor: 'U2BOB', finishedAt: at(2) },
+    current: { id: 42, commitSha: SHA, imageRef: null },
+    artifact: { source: 'reuse_image', detail: 'The image of #39 is still on this host.', estimateMs: null },
+    warnings: ['Migrations have been applied since #39: the schema may not match.'],
+    schema: { migrationFiles: ['migrations/0042_add_orders.sql'], appliedMigrations: [], notes: [] },
+    envChanges: { added: ['NEW_FLAG'], removed: [], changed: [] },
+    commit: { present: true, reachable: true },
+    notRestored: ['environment variables', 'secrets', 'database schema', 'volumes'],
+    changes,
+    lock: null,
+    inProgress: [],
+  };
+
+  it('the rollback card, a replanned card and a closed card', () => {
+    expect(asRead(renderRollbackConfirmation(plan, 'n', { requestedBy: 'U1ANA', reason: 'checkout is broken', expiresAt: at(55) }))).toMatchInlineSnapshot(`
+      "[notification] Roll back web to #39? Warning: migrations have been applied since this deploy.
+      # Roll back web to #39?
+      *Target:* #39 \`deadbee\` Fix checkout
+      deployed by @U2BOB 2026-12-04 14:02 UTC · replaces #42
+      :zap: *Reuse the image still on this host*: seconds, byte-identical.
+      The image of #39 is still on this host.
+        (Asked by @U1ANA: “checkout is broken”)
+      *Running now:* \`c0ffee1\` Add the <b> & stuff — Ana
+      *Target:* \`deadbee\` Fix checkout — Bob
+      *5 commits undone by this rollback:*
+      • \`c0ffee1\` Add the <b> & stuff — Ana
+      • \`abad1de\` Tune cache — Cy
+      …and 3 more
+      <https://github.com/acme/web/compare/deadbeef...c0ffee12|Compare on GitHub>
+      :warning: *Migrations have been applied since this deploy. Schema mismatch possible.*
+      Migration files changed since then:
+      • \`migrations/0042_add_orders.sql\`
+      :information_source: Env names that differ (values never shown): NEW_FLAG (added)
+        (*Not restored:* environment variables, secrets, database schema, volumes. A rollback restores the code only and keeps today's env.)
+        (This card expires 2026-12-04 14:55 UTC.)
+      [Confirm rollback to #39] [Cancel]"
+    `);
+    expect(asRead(renderRollbackConfirmation(plan, 'n', { requestedBy: 'U1ANA', reason: null, expiresAt: at(55), changed: ['#43 serves now, not #42.'] }))).toMatchInlineSnapshot(`
+      "[notification] The plan changed; read it again. Roll back web to #39? Warning: migrations have been applied since this deploy.
+      :arrows_counterclockwise: *The plan changed since this card was shown; nothing was rolled back.* Read it again:
+      • #43 serves now, not #42.
+      # Roll back web to #39?
+      *Target:* #39 \`deadbee\` Fix checkout
+      deployed by @U2BOB 2026-12-04 14:02 UTC · replaces #42
+      :zap: *Reuse the image still on this host*: seconds, byte-identical.
+      The image of #39 is still on this host.
+        (Asked by @U1ANA (no reason given))
+      *Running now:* \`c0ffee1\` Add the <b> & stuff — Ana
+      *Target:* \`deadbee\` Fix checkout — Bob
+      *5 commits undone by this rollback:*
+      • \`c0ffee1\` Add the <b> & stuff — Ana
+      • \`abad1de\` Tune cache — Cy
+      …and 3 more
+      <https://github.com/acme/web/compare/deadbeef...c0ffee12|Compare on GitHub>
+      :warning: *Migrations have been applied since this deploy. Schema mismatch possible.*
+      Migration files changed since then:
+      • \`migrations/0042_add_orders.sql\`
+      :information_source: Env names that differ (values never shown): NEW_FLAG (added)
+        (*Not restored:* environment variables, secrets, database schema, volumes. A rollback restores the code only and keeps today's env.)
+        (This card expires 2026-12-04 14:55 UTC.)
+      [Confirm rollback to #39] [Cancel]"
+    `);
+    expect(asRead(renderClosedCard('web', 39, 'cancelled', 'U1ANA', at(45)))).toMatchInlineSnapshot(`
+      "[notification] Rollback cancelled: roll back web to #39; nothing was rolled back.
+      :x: Rollback cancelled by @U1ANA 2026-12-04 14:45 UTC; nothing was rolled back. Run \`/rollback web 39\` for a fresh plan."
+    `);
+  });
+
+  it('an approval request with its context', () => {
+    const pending: Approval = { ...approval, reason: 'checkout is broken <!here>', plan: { label: null, changes, lock: null, inProgress: [], facts: {} as never, shownAt: at(20).toISOString() } };
+    expect(asRead(renderApproval(pending, 'roll *web* back to #39'))).toMatchInlineSnapshot(`
+      "[notification] Approval needed: roll *web* back to #39
+      :raised_hand: *Approval needed* · @U2BOB asks to roll *web* back to #39.
+        (*Why:* “checkout is broken <!here>”)
+      *Running now:* \`c0ffee1\` Add the <b> & stuff — Ana
+      *Target:* \`deadbee\` Fix checkout — Bob
+      *5 commits undone by this rollback:*
+      • \`c0ffee1\` Add the <b> & stuff — Ana
+      • \`abad1de\` Tune cache — Cy
+      …and 3 more
+      <https://github.com/acme/web/compare/deadbeef...c0ffee12|Compare on GitHub>
+      :warning: *Migrations applied since the target:*
+      • \`migrations/0042_add_orders.sql\`
+        (Any approver but the requester may decide. Expires 2026-12-04 14:50 UTC.)
+      [Approve] [Deny]"
+    `);
+  });
+
+  it('a failed deploy: what broke, what still serves, and the next steps', () => {
+    const broken = deploy({ id: 43, status: 'failed', errorCode: 'health_check_failed', error: 'the container exited with code 3 before /healthz answered 2xx' });
+    const text = failureSentence(broken, 'deploy', serving, (t) => t);
+    expect(asRead({ text, blocks: [section(text), nextStepButtons(broken, 'deploy', { rollbackTo: 41, retryRef: 'main' })] })).toMatchInlineSnapshot(`
+      "[notification] Deploy #43 of web failed: the new container never passed its health check (the container exited with code 3 before /healthz answered 2xx); the previous deploy #42 (\`c0ffee1\`) is still serving. \`health_check_failed\`
+      Deploy #43 of web failed: the new container never passed its health check (the container exited with code 3 before /healthz answered 2xx); the previous deploy #42 (\`c0ffee1\`) is still serving. \`health_check_failed\`
+      [Roll back to #41] [Show full log] [Retry]"
+    `);
+  });
+
+  it('the watchdog\'s recovery report', () => {
+    expect(asRead(renderRecoveryReport(['web: deckhand-web-42 (#42) was not running: started it again', 'web: pointed the proxy back at deckhand-web-42']))).toMatchInlineSnapshot(`
+      "[notification] :rotating_light: deckhand made what runs and what is recorded agree again:
+      • web: deckhand-web-42 (#42) was not running: started it again
+      • web: pointed the proxy back at deckhand-web-42"
     `);
   });
 });

@@ -28,8 +28,16 @@ export function findApp(ctx: SlackContext, name: string): AppSpec | string {
 export async function authorize(ctx: SlackContext, respond: RespondFn, user: string, app: AppSpec, capability: Capability): Promise<boolean> {
   if (await ctx.authorizer.can(user, app, capability)) return true;
   await ctx.services.audit.record({ actor: user, action: 'access.denied', app: app.name, result: 'refused', details: { capability } });
-  await respond(ephemeral(`:no_entry: You are not allowed to ${capability === 'deploy' ? 'deploy' : 'roll back'} ${code(app.name)}.`));
+  await respond(ephemeral(`:no_entry: You are not allowed to ${capability === 'deploy' ? 'deploy' : 'roll back'} ${code(app.name)}. ${whoMay(app, capability)}`));
   return false;
+}
+
+/** The way out of an access refusal: who may (as mentions), and where that is configured. */
+function whoMay(app: AppSpec, capability: Capability): string {
+  const allowed = app.access?.[capability] ?? [];
+  const named = allowed.map((id) => (id.startsWith('S') ? `<!subteam^${id}>` : `<@${id}>`));
+  const key = `access.${capability}`;
+  return named.length ? `Ask ${named.join(', ')}, or have \`${key}\` for ${code(app.name)} changed in deckhand.yml.` : `Have \`${key}\` for ${code(app.name)} changed in deckhand.yml.`;
 }
 
 /** A refusal as one line: the code and its sentence, never SQL or a stack. */

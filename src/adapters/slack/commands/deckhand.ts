@@ -11,9 +11,9 @@ export const SUBCOMMANDS = ['status', 'lock', 'unlock', 'prune', 'pin', 'unpin',
 
 export const HELP = [
   '*deckhand* deploys apps onto our Docker hosts and rolls them back safely. Every command answers you; refusals say why and what to do.',
-  '• `/deploy <app> [ref]`: build and deploy a branch, tag or commit (default: the app\'s branch); progress in a thread',
+  '• `/deploy <app> [ref] [-- reason]`: build and deploy a branch, tag or commit (default: the app\'s branch); progress in a thread',
   '• `/deploys <app> [limit]`: recent deploys (1-20, default 10), with "Roll back" buttons',
-  '• `/rollback <app> [deploy-id]`: shows the plan (how the image comes back, warnings, what is not restored), then asks to confirm',
+  '• `/rollback <app> [deploy-id] [-- reason]`: shows the plan (how the image comes back, warnings, what is not restored), then asks to confirm',
   '• `/deckhand status [app]`: what serves now, its health right now, the lock, work in progress, approvals, the last failure and the rollback window; without an app, one line per app',
   '• `/deckhand lock <app> <reason>` / `/deckhand unlock <app>`: stop or allow forward deploys (rollbacks still work)',
   '• `/deckhand prune [app] [dry-run]`: remove images retention no longer keeps, and post the report here',
