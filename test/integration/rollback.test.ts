@@ -162,6 +162,20 @@ describe.skipIf(!enabled)('rollback without a registry, and its validation codes
     expect(refusals.map((r) => r.details?.code)).toEqual(['deploy_in_progress', 'already_current', 'invalid_rollback_target', 'not_found']);
   });
 
+  it('a rollback confirmed on facts that changed before it took the lease does not run (plan_changed)', async () => {
+    const current = (await services.store.current(app))!;
+    const shown = await services.rollbacks.plan(app, (await services.store.list(app, 50)).find((d) => d.status === 'succeeded' && d.id !== current.id)!.id);
+    // Between the Confirm and the rollback, the app got locked: the plan under the lease differs from what was shown.
+    await services.controls.lock(app, 'freeze for the incident', 'U-dave');
+    try {
+      const rows = await services.store.list(app, 50);
+      await expect(services.rollbacks.rollback(app, shown.target.id, 'U-carol', undefined, shown.facts)).rejects.toMatchObject({ code: 'plan_changed', message: expect.stringContaining('Nothing was rolled back') });
+      expect(await services.store.list(app, 50)).toEqual(rows);
+    } finally {
+      await services.controls.unlock(app, 'U-dave');
+    }
+  });
+
   it('rebuilds from source at the target commit when the image is gone, and the CLI targets the previous deploy by default', async () => {
     const [d1] = (await services.store.list(app, 50)).filter((d) => d.commitSha === repo.commits[0]);
     await removeImageAndContainers(d1!.imageId!);

@@ -1,3 +1,4 @@
+import { type PlanFacts, describeChanges, fingerprint } from '../approvals/plan-facts.js';
 import { type Deployment, previousSuccessful } from '../deployment.js';
 import type { DeployService, DeployServiceDeps } from '../deploy/deploy-service.js';
 import { type Artifact, runPipeline } from '../deploy/pipeline.js';
@@ -45,14 +46,21 @@ export class RollbackService {
     return previous.id;
   }
 
-  /** `onStarted` is called once the new deployment row exists (the rollback was not refused), before its events. */
-  async rollback(appName: string, targetId: number | undefined, actor: string, onStarted?: (deployment: Deployment) => void): Promise<RollbackResult> {
+  /**
+   * `onStarted` is called once the new deployment row exists (the rollback was not refused), before its events.
+   * `expected`: the facts a person confirmed; when the plan made under the app's lease differs, nothing runs
+   * (`plan_changed`), so no deploy can slip in between a Confirm's re-plan and the rollback.
+   */
+  async rollback(appName: string, targetId: number | undefined, actor: string, onStarted?: (deployment: Deployment) => void, expected?: PlanFacts): Promise<RollbackResult> {
     const app = this.deploys.requireApp(appName);
     const { store, audit, clock } = this.deps;
     return this.deploys.withAppLease(app, { actor }, async () => {
       let plan: RollbackPlan;
       try {
         plan = await this.plan(appName, targetId);
+        if (expected && plan.facts && fingerprint(plan.facts) !== fingerprint(expected)) {
+          throw new DeckhandError('plan_changed', `The plan changed after it was confirmed: ${describeChanges(expected, plan.facts).join(' ')} Nothing was rolled back; run the rollback again to see the new plan.`);
+        }
       } catch (thrown) {
         const error = asDeckhandError(thrown);
         await audit.record({ actor, action: 'deploy.rollback', app: appName, targetDeploymentId: targetId ?? null, result: 'refused', details: { code: error.code, message: error.message } });

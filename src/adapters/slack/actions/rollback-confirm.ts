@@ -75,7 +75,7 @@ export function rollbackConfirmAction(ctx: SlackContext) {
       return;
     }
     if (!(await ctx.cards.close(nonce, 'confirmed', click.user, now))) return answerClosed(ctx, args.respond, nonce);
-    await startRollback(ctx, args.respond, click.user, click.channel, app, card.targetId, card.reason);
+    await startRollback(ctx, args.respond, click.user, click.channel, app, card.targetId, card.reason, plan.facts);
   };
 }
 
