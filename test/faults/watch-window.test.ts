@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaddyProxy } from '../../src/adapters/proxy/caddy-proxy.js';
+import { GitSource } from '../../src/adapters/git/git-source.js';
+import { HttpHealthProbe } from '../../src/adapters/http/health-probe.js';
 import { runCli } from '../../src/cli.js';
+import { runPipeline } from '../../src/domain/deploy/pipeline.js';
+import { systemClock } from '../../src/domain/clock.js';
 import { type CaddyProcess, startCaddy } from '../helpers/caddy.js';
 import { type TestRepo, createTestRepo } from '../helpers/git-repo.js';
 import { requestLoop } from '../helpers/http.js';
@@ -40,6 +44,7 @@ describe.skipIf(!enabled)('watch window', () => {
   const unhealthyApp = `f-watch-unhealthy-${process.pid}`;
   const errorsApp = `f-watch-5xx-${process.pid}`;
   const quietApp = `f-watch-quiet-${process.pid}`;
+  const abortApp = `f-watch-abort-${process.pid}`;
   let caddy: CaddyProcess;
   let repo: TestRepo;
   let services: TestServices;
@@ -48,19 +53,20 @@ describe.skipIf(!enabled)('watch window', () => {
   beforeAll(async () => {
     caddy = await startCaddy();
     repo = createTestRepo([{ body: 'v1' }]);
-    for (const app of [unhealthyApp, errorsApp, quietApp]) ports[app] = await freePort();
+    for (const app of [unhealthyApp, errorsApp, quietApp, abortApp]) ports[app] = await freePort();
     services = await createTestServices({
       apps: [
         gitApp(unhealthyApp, repo.url, ports[unhealthyApp]!, { watchMs: 20_000 }),
         gitApp(errorsApp, repo.url, ports[errorsApp]!, { watchMs: 8_000 }),
         gitApp(quietApp, repo.url, ports[quietApp]!, { watchMs: 11_000 }),
+        gitApp(abortApp, repo.url, ports[abortApp]!, { watchMs: 60_000 }),
       ],
       caddyAdminUrl: caddy.adminUrl,
     });
   }, 60_000);
 
   afterAll(async () => {
-    for (const app of [unhealthyApp, errorsApp, quietApp]) {
+    for (const app of [unhealthyApp, errorsApp, quietApp, abortApp]) {
       for (const c of (await services?.runtime.listContainers(app).catch(() => [])) ?? []) await services.runtime.remove(c.id).catch(() => undefined);
     }
     await services?.dispose();
@@ -160,5 +166,31 @@ describe.skipIf(!enabled)('watch window', () => {
     const after = await services.runtime.listContainers(quietApp);
     expect(after.find((c) => c.deploymentId === v1.id)?.running).toBe(false);
     expect(await services.locks.get(quietApp)).toBeUndefined();
+  }, 90_000);
+
+  it('sends traffic back at once and ends `cancelled` when the pipeline is aborted during the window (the abort command\'s signal)', async () => {
+    const v1 = await services.deploys.deploy({ app: abortApp, ref: repo.commits[0]!, actor: 'U-ops', trigger: 'cli' });
+    expect(v1.status).toBe('succeeded');
+    const spec = services.apps.get(abortApp)!;
+    const deps = { ...services, source: new GitSource(services.dataDir), health: new HttpHealthProbe(), clock: systemClock, settings: { drainMs: 300, logTailLines: 50 } };
+    const row = await services.store.create({ app: abortApp, status: 'building', source: 'git', trigger: 'cli', actor: 'U-ops', gitRef: 'main', commitSha: v1.commitSha, startedAt: new Date() });
+    const controller = new AbortController();
+    const loop = requestLoop(ports[abortApp]!, { maxMs: 60_000 });
+    const running = runPipeline(deps, spec, row, { kind: 'local-image', imageId: v1.imageId!, imageRef: v1.imageRef }, { signal: controller.signal });
+    for (let i = 0; i < 300 && (await services.store.get(row.id))?.status !== 'watching'; i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await new CaddyProxy(caddy.adminUrl).upstream(abortApp)).not.toBe(v1.upstreamPort);
+    controller.abort('by U-ops');
+    // A 60 s window: only the abort can end it within the test's limit.
+    const cancelled = await running.finally(() => loop.stop());
+    const traffic = await loop.stop();
+    expect(cancelled).toMatchObject({ status: 'cancelled', errorCode: 'cancelled' });
+    expect(cancelled.error).toBe(`Cancelled #${row.id}: the deploy was aborted during its watch window (by U-ops); traffic went back to #${v1.id}.`);
+    expect(traffic.failures).toEqual([]);
+    expect(await new CaddyProxy(caddy.adminUrl).upstream(abortApp)).toBe(v1.upstreamPort);
+    const containers = await services.runtime.listContainers(abortApp);
+    expect(containers.map((c) => [c.deploymentId, c.running])).toEqual([[v1.id, true]]);
+    // A cancel is a person's choice, not a failure of the version: the app is not locked.
+    expect(await services.locks.get(abortApp)).toBeUndefined();
+    expect((await services.store.current(abortApp))?.id).toBe(v1.id);
   }, 90_000);
 });
