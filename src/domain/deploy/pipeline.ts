@@ -45,11 +45,11 @@ export interface PipelineOptions {
 
 type Ending = 'failed' | 'reverted' | 'cancelled';
 
-
 /**
  * The one path every deploy and rollback takes: artifact -> start beside the old container -> health check ->
- * traffic switch -> stop the old container (kept, stopped, as the instant rollback). On any failure the new
- * container is removed, the old one keeps (or goes back to) serving, and the deployment ends `failed`.
+ * traffic switch -> watch window (run.watch) -> stop the old container (kept, stopped, as the instant rollback). On
+ * any failure the new container is removed, the old one keeps (or goes back to) serving, and the deployment ends
+ * `failed` (`reverted` when the watch window sent traffic back, `cancelled` when aborted).
  * Returns the deployment in its final state; never throws for a failure of the deploy itself.
  */
 export async function runPipeline(deps: PipelineDeps, app: AppSpec, deployment: Deployment, artifact: Artifact, options: PipelineOptions = {}): Promise<Deployment> {
