@@ -6,6 +6,7 @@ import { runCli } from '../../src/cli.js';
 import { runPipeline } from '../../src/domain/deploy/pipeline.js';
 import { systemClock } from '../../src/domain/clock.js';
 import { type CaddyProcess, startCaddy } from '../helpers/caddy.js';
+import { removeAppArtifacts } from '../helpers/docker.js';
 import { type TestRepo, createTestRepo } from '../helpers/git-repo.js';
 import { requestLoop } from '../helpers/http.js';
 import { haveDocker, havePostgres } from '../helpers/infra.js';
@@ -66,9 +67,7 @@ describe.skipIf(!enabled)('watch window', () => {
   }, 60_000);
 
   afterAll(async () => {
-    for (const app of [unhealthyApp, errorsApp, quietApp, abortApp]) {
-      for (const c of (await services?.runtime.listContainers(app).catch(() => [])) ?? []) await services.runtime.remove(c.id).catch(() => undefined);
-    }
+    await removeAppArtifacts([unhealthyApp, errorsApp, quietApp, abortApp]).catch(() => undefined);
     await services?.dispose();
     await caddy?.stop();
     repo?.cleanup();
