@@ -136,6 +136,8 @@ describe.skipIf(!enabled)('watch window', () => {
     expect(afterRevert.failures).toEqual([]);
     expect([...afterRevert.bodies.keys()]).toEqual(['v1']);
     expect((await services.locks.get(errorsApp))?.deploymentId).toBe(v2.id);
+    // Never a rollback target, and never the default one.
+    await expect(services.rollbacks.plan(errorsApp, v2.id)).rejects.toMatchObject({ code: 'invalid_rollback_target', message: `Deploy #${v2.id} is reverted (its watch window saw it fail and sent traffic back), so it is never a rollback target; pick a deploy that succeeded.` });
   }, 90_000);
 
   it('keeps a quiet version in the in-flight status `watching` with the previous one running, and succeeds only when the window passed', async () => {
