@@ -17,6 +17,7 @@ export const ErrorCodes = {
   start_failed: 500,
   health_check_failed: 500,
   traffic_switch_failed: 502,
+  watch_failed: 500,
   not_found: 404,
   invalid_rollback_target: 400,
   already_current: 409,

@@ -2,14 +2,14 @@ import type { AppSpec } from '../apps.js';
 import type { Clock } from '../clock.js';
 import type { Deployment } from '../deployment.js';
 import { DeckhandError, asDeckhandError } from '../errors.js';
-import type { DeploymentEventStore, DeploymentStore, HealthProbe, Runtime, SourceRepo, TrafficSwitch } from '../ports.js';
+import type { AppLockStore, DeploymentEventStore, DeploymentStore, HealthProbe, Runtime, SourceRepo, TrafficSwitch } from '../ports.js';
 import { type DeployEvent, type DeployEventBus, LogTail, type Phase } from './events.js';
 import { containerProblem, waitForHealthy } from './health-wait.js';
 import { cleanLogLine } from '../log-text.js';
 import { snapshotEnv } from '../rollback/env-snapshot.js';
 import { appRedactor } from '../redact.js';
 import { retrying } from '../retry.js';
-import { confirmServing } from './after-switch.js';
+import { confirmServing, revertAfterWatch, watchNewContainer } from './after-switch.js';
 import { type Artifact, type StepContext, prepareArtifact, pushToRegistry } from './artifact-step.js';
 
 export { type Artifact, imageRefFor } from './artifact-step.js';
@@ -33,17 +33,27 @@ export interface PipelineDeps {
   events: DeploymentEventStore;
   bus: DeployEventBus;
   settings: PipelineSettings;
+  /** Where a deploy that the watch window reverted locks the app. */
+  locks?: AppLockStore;
 }
 
+export interface PipelineOptions {
+  /** Aborts the deploy; during the watch window traffic goes back and the deploy ends `cancelled`. */
+  signal?: AbortSignal;
+  runRelease?: boolean;
+}
+
+type Ending = 'failed' | 'reverted' | 'cancelled';
 
 /**
  * The one path every deploy and rollback takes: artifact -> start beside the old container -> health check ->
- * traffic switch -> stop the old container (kept, stopped, as the instant rollback). On any failure the new
- * container is removed, the old one keeps (or goes back to) serving, and the deployment ends `failed`.
+ * traffic switch -> watch window (run.watch) -> stop the old container (kept, stopped, as the instant rollback). On
+ * any failure the new container is removed, the old one keeps (or goes back to) serving, and the deployment ends
+ * `failed` (`reverted` when the watch window sent traffic back, `cancelled` when aborted).
  * Returns the deployment in its final state; never throws for a failure of the deploy itself.
  */
-export async function runPipeline(deps: PipelineDeps, app: AppSpec, deployment: Deployment, artifact: Artifact): Promise<Deployment> {
-  const run = new PipelineRun(deps, app, deployment);
+export async function runPipeline(deps: PipelineDeps, app: AppSpec, deployment: Deployment, artifact: Artifact, options: PipelineOptions = {}): Promise<Deployment> {
+  const run = new PipelineRun(deps, app, deployment, options.signal);
   return run.execute(artifact);
 }
 
@@ -60,6 +70,7 @@ class PipelineRun {
     private readonly deps: PipelineDeps,
     private readonly app: AppSpec,
     private deployment: Deployment,
+    private readonly signal: AbortSignal = new AbortController().signal,
   ) {
     this.buildLog = new LogTail(deps.settings.logTailLines);
     this.redact = appRedactor(app);
@@ -91,6 +102,8 @@ class PipelineRun {
   private async afterSwitch({ containerId, port }: { containerId: string; port: number }, previous: Deployment | undefined): Promise<Deployment> {
     const stillServing = await confirmServing(this.afterSwitchContext(), containerId, port, previous).catch((error: unknown) => error);
     if (stillServing !== true) return this.fail(asDeckhandError(stillServing));
+    const ended = await this.watch(containerId, port, previous);
+    if (ended) return ended;
     await this.cleanup(containerId).catch((error: unknown) => this.phase('cleanup', `Could not stop the previous container: ${asDeckhandError(error).message}`));
     try {
       return await this.finish({ status: 'succeeded', containerId, upstreamPort: port }, true);
@@ -102,12 +115,40 @@ class PipelineRun {
     }
   }
 
+  /**
+   * The watch window (run.watch): the previous container keeps running while the new one is watched. On a failure
+   * rule or an abort, traffic goes back to the previous container at once and the deploy ends `reverted` (the app
+   * locked) or `cancelled`. Resolves undefined when the window passed quietly (or there is none).
+   */
+  private async watch(containerId: string, port: number, previous: Deployment | undefined): Promise<Deployment | undefined> {
+    const windowMs = this.app.run.watchMs ?? 0;
+    if (windowMs <= 0) return undefined;
+    if (!previous?.containerId) {
+      this.phase('watch', 'No watch window: there is no previous version to go back to');
+      return undefined;
+    }
+    // In flight while watching: recovery leaves it to this process (it holds the lease) and `current` is still the previous deploy.
+    await retrying(() => this.update({ status: 'watching' }), this.deps.clock, this.deps.settings.recordRetryMs).catch(() => undefined);
+    this.phase('watch', `Watching #${this.deployment.id} for ${Math.round(windowMs / 1000)}s; #${previous.id} keeps running to take traffic back`);
+    const outcome = await watchNewContainer(this.afterSwitchContext(), containerId, port, windowMs, {
+      signal: this.signal,
+      countdown: (message) => this.phase('watch', message),
+      probe: (ok, detail) => (ok ? undefined : this.phase('watch', `Health probe failed: ${detail}`)),
+    });
+    if (outcome.ok) {
+      this.phase('watch', `The watch window passed: ${outcome.probes} probes, no failure rule fired`);
+      return undefined;
+    }
+    const ended = await revertAfterWatch(this.afterSwitchContext(), this.deployment.id, outcome, previous, this.signal);
+    return this.fail(ended.error, ended.status, ended.evidence);
+  }
+
   private stepContext(): StepContext {
     return { deps: this.deps, app: this.app, deploymentId: this.deployment.id, update: (patch) => this.update(patch), phase: (phase, message) => this.phase(phase, message), log: this.log };
   }
 
   private afterSwitchContext() {
-    return { deps: this.deps, clock: this.deps.clock, app: this.app, phase: (message: string) => this.phase('switch', message), health: (id: string, port: number) => this.health(id, port) };
+    return { deps: this.deps, clock: this.deps.clock, app: this.app, redact: this.redact, phase: (message: string) => this.phase(this.deployment.status === 'watching' ? 'watch' : 'switch', message), health: (id: string, port: number) => this.health(id, port) };
   }
 
   private emit(event: DistributiveOmit<DeployEvent, 'deploymentId' | 'app' | 'at'>): void {
@@ -214,7 +255,7 @@ class PipelineRun {
     }
   }
 
-  private async fail(error: DeckhandError): Promise<Deployment> {
+  private async fail(error: DeckhandError, status: Ending = 'failed', evidence: string[] = []): Promise<Deployment> {
     const { runtime } = this.deps;
     let logTail = this.buildLog.get();
     if (this.newContainerId) {
@@ -233,7 +274,8 @@ class PipelineRun {
         this.phase('cleanup', `Could not restart the previous container: ${asDeckhandError(restartError).message}`);
       }
     }
-    return this.finish({ status: 'failed', errorCode: error.code, error: this.redact(error.message), logTail, containerId: null, upstreamPort: null });
+    // After the switch the result must land (the retrying write), as for a success.
+    return this.finish({ status, errorCode: error.code, error: this.redact(error.message), logTail: [...evidence.map(this.redact), ...logTail], containerId: null, upstreamPort: null }, status !== 'failed');
   }
 
   private async finish(patch: Parameters<DeploymentStore['update']>[1], mustLand = false): Promise<Deployment> {
@@ -241,7 +283,7 @@ class PipelineRun {
     if (mustLand) await retrying(() => this.update({ ...patch, finishedAt }), this.deps.clock, this.deps.settings.recordRetryMs);
     else await this.update({ ...patch, finishedAt });
     const durationMs = finishedAt.getTime() - this.started;
-    this.phase('done', patch.status === 'succeeded' ? `Deployed #${this.deployment.id}` : `Failed: ${patch.error}`);
+    this.phase('done', patch.status === 'succeeded' ? `Deployed #${this.deployment.id}` : patch.status === 'failed' ? `Failed: ${patch.error}` : `${patch.error}`);
     this.emit({
       type: 'result',
       status: this.deployment.status,
