@@ -6,10 +6,11 @@ export const DeploymentStatuses = [
   'succeeded',
   'failed',
   'superseded',
+  'cancelled',
 ] as const;
 export type DeploymentStatus = (typeof DeploymentStatuses)[number];
 
-export const TerminalStatuses: readonly DeploymentStatus[] = ['succeeded', 'failed', 'superseded'];
+export const TerminalStatuses: readonly DeploymentStatus[] = ['succeeded', 'failed', 'superseded', 'cancelled'];
 export const isTerminal = (status: DeploymentStatus) => TerminalStatuses.includes(status);
 
 export type DeploymentSource = 'git' | 'image';

@@ -7,6 +7,7 @@ import { validateGitRef } from '../refs/git-ref.js';
 import { validateImageRef, withTag } from '../refs/image-ref.js';
 import { type Artifact, type PipelineDeps, runPipeline } from './pipeline.js';
 import { Recovery } from './recovery.js';
+import { AbortRegistry } from './abort.js';
 
 export interface DeployRequest {
   app: string;
@@ -33,13 +34,18 @@ export interface DeployServiceDeps extends PipelineDeps {
   leases: LeaseManager;
   audit: AuditStore;
   locks: AppLockStore;
+  /** Running deploys, for abort; one per process (made here when absent). */
+  aborts?: AbortRegistry;
 }
 
 export class DeployService {
   private readonly recovery: Recovery;
+  /** Every deploy and rollback of this process registers here, so an abort can reach it. */
+  readonly aborts: AbortRegistry;
 
   constructor(private readonly deps: DeployServiceDeps) {
     this.recovery = new Recovery(deps);
+    this.aborts = deps.aborts ?? new AbortRegistry(deps.audit);
   }
 
   requireApp(name: string): AppSpec {
@@ -255,7 +261,13 @@ export class DeployService {
   private async runAndAudit(app: AppSpec, deployment: Deployment, artifact: Artifact, action: string): Promise<Deployment> {
     const { audit } = this.deps;
     await audit.record({ actor: deployment.actor, action: `${action}.start`, app: app.name, deploymentId: deployment.id, result: 'ok', details: { ref: deployment.gitRef, commit: deployment.commitSha, image: deployment.imageRef } });
-    const final = await runPipeline(this.deps, app, deployment, artifact);
+    const run = this.aborts.watch(app.name, deployment.id);
+    let final: Deployment;
+    try {
+      final = await runPipeline(this.deps, app, deployment, artifact, { signal: run.signal });
+    } finally {
+      run.stop();
+    }
     await audit.record({
       actor: deployment.actor,
       action: `${action}.finish`,

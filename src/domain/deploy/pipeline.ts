@@ -14,6 +14,14 @@ import { type Artifact, type StepContext, prepareArtifact, pushToRegistry } from
 
 export { type Artifact, imageRefFor } from './artifact-step.js';
 import { safeToTouch, whatServes } from './serving.js';
+import { AbortRequested } from './abort.js';
+import { runRelease } from './release-step.js';
+
+/** How one run is driven: `signal` cancels it (abort), `runRelease` false skips the release phase (rollbacks). */
+export interface PipelineOptions {
+  signal?: AbortSignal;
+  runRelease?: boolean;
+}
 
 export interface PipelineSettings {
   /** How long the old container keeps running after traffic moved, for in-flight requests. */
@@ -42,8 +50,8 @@ export interface PipelineDeps {
  * container is removed, the old one keeps (or goes back to) serving, and the deployment ends `failed`.
  * Returns the deployment in its final state; never throws for a failure of the deploy itself.
  */
-export async function runPipeline(deps: PipelineDeps, app: AppSpec, deployment: Deployment, artifact: Artifact): Promise<Deployment> {
-  const run = new PipelineRun(deps, app, deployment);
+export async function runPipeline(deps: PipelineDeps, app: AppSpec, deployment: Deployment, artifact: Artifact, options: PipelineOptions = {}): Promise<Deployment> {
+  const run = new PipelineRun(deps, app, deployment, options);
   return run.execute(artifact);
 }
 
@@ -55,12 +63,16 @@ class PipelineRun {
   private pending: Promise<unknown> = Promise.resolve();
   private newContainerId: string | null = null;
   private stoppedForRecreate: string[] = [];
+  /** Aborted when someone cancels the deploy; never aborts by default. */
+  private readonly signal: AbortSignal;
 
   constructor(
     private readonly deps: PipelineDeps,
     private readonly app: AppSpec,
     private deployment: Deployment,
+    private readonly options: PipelineOptions = {},
   ) {
+    this.signal = options.signal ?? new AbortController().signal;
     this.buildLog = new LogTail(deps.settings.logTailLines);
     this.redact = appRedactor(app);
     this.started = (deployment.startedAt ?? deps.clock.now()).getTime();
@@ -71,13 +83,19 @@ class PipelineRun {
     let previous: Deployment | undefined;
     try {
       const step = this.stepContext();
-      const image = await prepareArtifact(step, artifact);
+      this.checkAbort();
+      const image = await this.abortable(prepareArtifact(step, artifact));
       if (artifact.kind !== 'local-image') await pushToRegistry(step, image);
+      this.checkAbort();
+      if (this.options.runRelease !== false) await this.abortable(runRelease(step, image, this.signal));
+      this.checkAbort();
       started = await this.start(image);
-      await this.health(started.containerId, started.port);
+      this.checkAbort();
+      await this.abortable(this.health(started.containerId, started.port));
+      this.checkAbort();
       previous = await this.switchTraffic(started.port);
     } catch (thrown) {
-      return this.fail(asDeckhandError(thrown));
+      return this.fail(this.signal.aborted ? this.cancelled() : asDeckhandError(thrown));
     }
     return this.afterSwitch(started, previous);
   }
@@ -103,7 +121,30 @@ class PipelineRun {
   }
 
   private stepContext(): StepContext {
-    return { deps: this.deps, app: this.app, deploymentId: this.deployment.id, update: (patch) => this.update(patch), phase: (phase, message) => this.phase(phase, message), log: this.log };
+    return { deps: this.deps, app: this.app, deploymentId: this.deployment.id, update: (patch) => this.update(patch), phase: (phase, message) => this.phase(phase, message), log: this.log, signal: this.signal };
+  }
+
+  /** The error a cancelled run ends with: who cancelled it. */
+  private cancelled(): DeckhandError {
+    const reason: unknown = this.signal.reason;
+    return reason instanceof AbortRequested ? reason : new DeckhandError('cancelled', 'The deploy was cancelled.');
+  }
+
+  /** Between steps: a cancelled run goes no further. */
+  private checkAbort(): void {
+    if (this.signal.aborted) throw this.cancelled();
+  }
+
+  /** Settles as soon as the run is cancelled (the step itself is told through the signal and winds down). */
+  private abortable<T>(step: Promise<T>): Promise<T> {
+    if (this.signal.aborted) return Promise.reject(this.cancelled());
+    let onAbort = () => undefined as void;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(this.cancelled());
+      this.signal.addEventListener('abort', onAbort, { once: true });
+    });
+    step.catch(() => undefined); // a step that fails after the cancel must not be an unhandled rejection
+    return Promise.race([step, aborted]).finally(() => this.signal.removeEventListener('abort', onAbort));
   }
 
   private afterSwitchContext() {
@@ -173,7 +214,7 @@ class PipelineRun {
       timeoutMs: this.app.run.healthTimeoutMs,
       probe: this.deps.health,
       clock: this.deps.clock,
-      containerProblem: async () => containerProblem(await runtime.inspectContainer(containerId)),
+      containerProblem: async () => (this.signal.aborted ? 'the deploy was cancelled' : containerProblem(await runtime.inspectContainer(containerId))),
       onAttempt: (attempt, ok, detail) => this.emit({ type: 'health', attempt, ok, detail: this.redact(detail) }),
     });
     if (!outcome.ok) throw new DeckhandError('health_check_failed', outcome.reason, { attempts: outcome.attempts });
@@ -233,7 +274,7 @@ class PipelineRun {
         this.phase('cleanup', `Could not restart the previous container: ${asDeckhandError(restartError).message}`);
       }
     }
-    return this.finish({ status: 'failed', errorCode: error.code, error: this.redact(error.message), logTail, containerId: null, upstreamPort: null });
+    return this.finish({ status: error.code === 'cancelled' ? 'cancelled' : 'failed', errorCode: error.code, error: this.redact(error.message), logTail, containerId: null, upstreamPort: null });
   }
 
   private async finish(patch: Parameters<DeploymentStore['update']>[1], mustLand = false): Promise<Deployment> {
@@ -241,7 +282,7 @@ class PipelineRun {
     if (mustLand) await retrying(() => this.update({ ...patch, finishedAt }), this.deps.clock, this.deps.settings.recordRetryMs);
     else await this.update({ ...patch, finishedAt });
     const durationMs = finishedAt.getTime() - this.started;
-    this.phase('done', patch.status === 'succeeded' ? `Deployed #${this.deployment.id}` : `Failed: ${patch.error}`);
+    this.phase('done', patch.status === 'succeeded' ? `Deployed #${this.deployment.id}` : `${patch.status === 'cancelled' ? 'Cancelled' : 'Failed'}: ${patch.error}`);
     this.emit({
       type: 'result',
       status: this.deployment.status,

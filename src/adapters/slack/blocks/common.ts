@@ -75,4 +75,5 @@ export const STATUS_EMOJI: Record<Deployment['status'], string> = {
   succeeded: ':white_check_mark:',
   failed: ':x:',
   superseded: ':fast_forward:',
+  cancelled: ':no_entry_sign:',
 };
