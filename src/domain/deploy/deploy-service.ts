@@ -7,7 +7,7 @@ import { validateGitRef } from '../refs/git-ref.js';
 import { validateImageRef, withTag } from '../refs/image-ref.js';
 import { type Artifact, type PipelineDeps, runPipeline } from './pipeline.js';
 import { Recovery } from './recovery.js';
-import { AbortRegistry } from './abort.js';
+import { AbortRegistry, requestAbort } from './abort.js';
 
 export interface DeployRequest {
   app: string;
@@ -95,6 +95,15 @@ export class DeployService {
       request.onStarted?.(deployment);
       return this.runAndAudit(app, deployment, resolved.artifact, 'deploy');
     });
+  }
+
+  /**
+   * Asks the app's running deploy or rollback to stop (`/deckhand abort`, the Abort button, `deckhand abort`): it
+   * ends `cancelled`, the previous deploy serving. Works across processes (the running one polls the audit row).
+   */
+  async abort(appName: string, actor: string): Promise<Deployment> {
+    const app = this.requireApp(appName);
+    return (await requestAbort({ store: this.deps.store, audit: this.deps.audit, aborts: this.aborts }, app.name, actor)).deployment;
   }
 
   /** Records a deploy to run later (e.g. after approval). Nothing is built yet. */
