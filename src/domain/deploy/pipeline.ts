@@ -215,7 +215,8 @@ class PipelineRun {
       probe: this.deps.health,
       clock: this.deps.clock,
       containerProblem: async () => (this.signal.aborted ? 'the deploy was cancelled' : containerProblem(await runtime.inspectContainer(containerId))),
-      onAttempt: (attempt, ok, detail) => this.emit({ type: 'health', attempt, ok, detail: this.redact(detail) }),
+      // A cancelled run says nothing more: its last probe may still be in flight.
+      onAttempt: (attempt, ok, detail) => this.signal.aborted || this.emit({ type: 'health', attempt, ok, detail: this.redact(detail) }),
     });
     if (!outcome.ok) throw new DeckhandError('health_check_failed', outcome.reason, { attempts: outcome.attempts });
   }
