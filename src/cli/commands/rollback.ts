@@ -23,7 +23,7 @@ export async function rollbackCommand(ctx: CommandContext, args: string[], optio
   const plan = await services.rollbacks.plan(app, requested);
   if (!options.yes) {
     io.out(formatPlan(plan));
-    io.out(releaseNote(ctx, app, options.release === true));
+    if (plan.release) io.out(releaseNote(plan.release, options.release === true));
     const answer = await ctx.confirm(`Roll ${app} back to #${plan.target.id}? [y/N] `);
     if (answer === undefined) throw new DeckhandError('invalid_argument', 'Nobody to confirm (no terminal): re-run with --yes after reading the plan.');
     if (!answer) {
@@ -50,8 +50,6 @@ export async function rollbackCommand(ctx: CommandContext, args: string[], optio
 }
 
 /** Whether the app's release command runs: rollbacks skip it unless asked (`--release`). */
-function releaseNote(ctx: CommandContext, app: string, release: boolean): string {
-  const argv = ctx.services.apps.get(app)?.run.release;
-  if (!argv) return 'Release phase: none configured.';
+function releaseNote(argv: readonly string[], release: boolean): string {
   return release ? `Release phase: runs ${argv.join(' ')} before traffic moves (--release).` : `Release phase: skipped (${argv.join(' ')} does not run on a rollback unless --release).`;
 }
