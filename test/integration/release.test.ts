@@ -39,7 +39,7 @@ describe.skipIf(!enabled)('release phase (run.release)', () => {
     const counterPort = await freePort();
     await new Promise<void>((resolve) => counter.listen(counterPort, '127.0.0.1', resolve));
     // The app's own command (run by the app's image, not by deckhand): report, print a secret, succeed or fail.
-    const release = ['/bin/busybox', 'sh', '-c', `echo "migrating with $API_TOKEN"; if [ -f /www/broken ]; then echo "migration 0042 failed: relation exists"; exit 3; fi; /bin/busybox wget -q -O - "http://127.0.0.1:${counterPort}/migrate?app=$MARK"`];
+    const release = ['/bin/busybox', 'sh', '-c', `echo "migrating with $API_TOKEN"; if [ -f /www/broken ]; then echo "migration 0042 failed: relation exists"; exit 3; fi; if [ -f /www/slow ]; then echo "long migration"; /bin/busybox sleep 613; fi; /bin/busybox wget -q -O - "http://127.0.0.1:${counterPort}/migrate?app=$MARK"`];
     caddy = await startCaddy();
     okPort = await freePort();
     badPort = await freePort();
@@ -92,6 +92,29 @@ describe.skipIf(!enabled)('release phase (run.release)', () => {
     const forward = await services.rollbacks.rollback(okApp, okIds[1], 'U-alice', undefined, undefined, { release: true });
     expect(forward.deployment.status).toBe('succeeded');
     expect(hits.length).toBe(before + 1);
+    expect(await get(okPort)).toEqual({ status: 200, body: 'v2' });
+  }, 120_000);
+
+  it('an abort during the release kills its container; the deploy ends cancelled and nothing else ran', async () => {
+    const slow = repo.commit({ body: 'v4-slow-migration', files: { 'www/slow': 'yes' } });
+    const before = hits.length;
+    let id = 0;
+    let reached!: () => void;
+    const migrating = new Promise<void>((resolve) => (reached = resolve));
+    const unsubscribe = services.bus.subscribe((e) => {
+      if (e.deploymentId === id && e.type === 'log' && e.line === 'long migration') reached();
+    });
+    const done = services.deploys.deploy({ app: okApp, ref: slow, actor: 'U-alice', trigger: 'cli', force: true, onStarted: (d) => (id = d.id) });
+    await Promise.race([migrating, done.then((d) => Promise.reject(new Error(`ended ${d.status}: ${d.error}`)))]).finally(unsubscribe);
+    expect(await releaseContainers()).toHaveLength(1);
+    // The one-off carries the image's labels, but is never one of the app's containers (what serves, what to stop).
+    expect((await services.runtime.listContainers(okApp)).some((c) => c.deploymentId === id)).toBe(false);
+    await services.deploys.abort(okApp, 'U-bob');
+    const final = await done;
+    expect(final).toMatchObject({ status: 'cancelled', errorCode: 'cancelled', error: 'Cancelled by U-bob.' });
+    expect(hits.length).toBe(before);
+    expect(await releaseContainers()).toEqual([]);
+    expect((await services.runtime.listContainers(okApp)).filter((c) => c.deploymentId === final.id)).toEqual([]);
     expect(await get(okPort)).toEqual({ status: 200, body: 'v2' });
   }, 120_000);
 

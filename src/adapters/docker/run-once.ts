@@ -1,11 +1,11 @@
 import type Docker from 'dockerode';
 import { DeckhandError } from '../../domain/errors.js';
 import type { RunOnceRequest } from '../../domain/ports.js';
-import { LABEL_DEPLOYMENT } from './container-state.js';
+import { LABEL_APP, LABEL_DEPLOYMENT } from './container-state.js';
 import type { DockerCalls } from './docker-calls.js';
 import { destroy } from './progress-stream.js';
 
-/** Marks a release container; it carries no `deckhand.app` label, so it is never taken for one that serves. */
+/** Marks a release container; its `deckhand.app` label is blank, so it is never taken for one that serves. */
 export const LABEL_RELEASE = 'deckhand.release';
 /** A release (a migration) may take a while, but not for ever. */
 const RELEASE_LIMIT_MS = 30 * 60_000;
@@ -36,7 +36,8 @@ export async function runOnce(calls: DockerCalls, request: RunOnceRequest): Prom
         Cmd: request.argv,
         Env: Object.entries(request.env).map(([key, value]) => `${key}=${value}`),
         Tty: true,
-        Labels: { [LABEL_RELEASE]: request.app, [LABEL_DEPLOYMENT]: String(request.deploymentId) },
+        // The image's own labels name the app: blanked here, so the one-off never counts as one of its containers.
+        Labels: { [LABEL_APP]: '', [LABEL_RELEASE]: request.app, [LABEL_DEPLOYMENT]: String(request.deploymentId) },
         HostConfig: { NetworkMode: 'host', Init: true },
         abortSignal,
       } as Docker.ContainerCreateOptions),

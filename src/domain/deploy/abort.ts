@@ -97,3 +97,32 @@ export async function requestAbort(deps: AbortDeps, app: string, actor: string):
   const here = deps.aborts.abortHere(deployment.id, actor);
   return { deployment, here };
 }
+
+/** How long a cancelled step may take to wind down (kill its build or container) before the run goes on. */
+const WIND_DOWN_MS = 15_000;
+
+/**
+ * Runs `step` until it settles or `signal` aborts. On abort, waits (bounded) for the step to wind down, so what it
+ * made (a build, a one-off container) is gone before the run records the cancel, then rejects with `cancelled()`.
+ */
+export function abortable<T>(step: Promise<T>, signal: AbortSignal, cancelled: () => Error): Promise<T> {
+  if (signal.aborted) return Promise.reject(cancelled());
+  const settled = step.then(
+    () => undefined,
+    () => undefined,
+  );
+  let onAbort = () => undefined as void;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => {
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, WIND_DOWN_MS)));
+      void Promise.race([settled, bound]).then(() => {
+        clearTimeout(timer);
+        reject(cancelled());
+      });
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  // Whichever comes first; a step that ends after the cancel was asked for still counts as cancelled.
+  return Promise.race([step.then((value) => (signal.aborted ? aborted : value)), aborted]).finally(() => signal.removeEventListener('abort', onAbort));
+}

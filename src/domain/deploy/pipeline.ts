@@ -14,7 +14,7 @@ import { type Artifact, type StepContext, prepareArtifact, pushToRegistry } from
 
 export { type Artifact, imageRefFor } from './artifact-step.js';
 import { safeToTouch, whatServes } from './serving.js';
-import { AbortRequested } from './abort.js';
+import { AbortRequested, abortable } from './abort.js';
 import { runRelease } from './release-step.js';
 
 /** How one run is driven: `signal` cancels it (abort), `runRelease` false skips the release phase (rollbacks). */
@@ -135,16 +135,9 @@ class PipelineRun {
     if (this.signal.aborted) throw this.cancelled();
   }
 
-  /** Settles as soon as the run is cancelled (the step itself is told through the signal and winds down). */
+  /** Cancelled, the step is told through the signal; the run goes on once it wound down (bounded), never later. */
   private abortable<T>(step: Promise<T>): Promise<T> {
-    if (this.signal.aborted) return Promise.reject(this.cancelled());
-    let onAbort = () => undefined as void;
-    const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => reject(this.cancelled());
-      this.signal.addEventListener('abort', onAbort, { once: true });
-    });
-    step.catch(() => undefined); // a step that fails after the cancel must not be an unhandled rejection
-    return Promise.race([step, aborted]).finally(() => this.signal.removeEventListener('abort', onAbort));
+    return abortable(step, this.signal, () => this.cancelled());
   }
 
   private afterSwitchContext() {
