@@ -40,7 +40,7 @@ export function failureSentence(d: Deployment, kind: 'deploy' | 'rollback', serv
   const code = d.errorCode ?? 'internal';
   const opener = WHAT_FAILED[code] ?? 'it failed';
   const detail = d.error ? ` (${safe(d.error.split('\n')[0]!)})` : '';
-  return `${what} ${d.status === 'superseded' ? 'did not run' : 'failed'}: ${opener}${detail}; ${stillServing(d.app, serving)} \`${esc(code)}\``;
+  return `${what} ${d.status === 'superseded' ? 'did not run' : d.status === 'cancelled' ? 'was stopped' : 'failed'}: ${opener}${detail}; ${stillServing(d.app, serving)} \`${esc(code)}\``;
 }
 
 /** "#11 (`abc1234`) is still serving." */
