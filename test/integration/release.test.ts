@@ -1,5 +1,6 @@
 import { type Server, createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli.js';
 import type { DeployEvent } from '../../src/domain/deploy/events.js';
 import { type CaddyProcess, startCaddy } from '../helpers/caddy.js';
 import { docker, removeAppArtifacts } from '../helpers/docker.js';
@@ -27,6 +28,7 @@ describe.skipIf(!enabled)('release phase (run.release)', () => {
   let v1: string, v2: string, broken: string;
   const hits: string[] = [];
   const okIds: number[] = [];
+  let release: string[];
   const events: DeployEvent[] = [];
 
   beforeAll(async () => {
@@ -39,7 +41,7 @@ describe.skipIf(!enabled)('release phase (run.release)', () => {
     const counterPort = await freePort();
     await new Promise<void>((resolve) => counter.listen(counterPort, '127.0.0.1', resolve));
     // The app's own command (run by the app's image, not by deckhand): report, print a secret, succeed or fail.
-    const release = ['/bin/busybox', 'sh', '-c', `echo "migrating with $API_TOKEN"; if [ -f /www/broken ]; then echo "migration 0042 failed: relation exists"; exit 3; fi; if [ -f /www/slow ]; then echo "long migration"; /bin/busybox sleep 613; fi; /bin/busybox wget -q -O - "http://127.0.0.1:${counterPort}/migrate?app=$MARK"`];
+    release = ['/bin/busybox', 'sh', '-c', `echo "migrating with $API_TOKEN"; if [ -f /www/broken ]; then echo "migration 0042 failed: relation exists"; exit 3; fi; if [ -f /www/slow ]; then echo "long migration"; /bin/busybox sleep 613; fi; /bin/busybox wget -q -O - "http://127.0.0.1:${counterPort}/migrate?app=$MARK"`];
     caddy = await startCaddy();
     okPort = await freePort();
     badPort = await freePort();
@@ -84,13 +86,17 @@ describe.skipIf(!enabled)('release phase (run.release)', () => {
     expect((await services.runtime.listContainers(okApp)).map((c) => c.deploymentId).sort()).toEqual([d1.id, d2.id]);
   }, 120_000);
 
-  it('a rollback skips it unless asked (--release)', async () => {
+  it('a rollback skips it unless asked (--release), and its plan says which', async () => {
     const before = hits.length;
-    const back = await services.rollbacks.rollback(okApp, okIds[0], 'U-alice');
-    expect(back.deployment.status).toBe('succeeded');
+    const rollback = async (id: number, ...flags: string[]) => {
+      const out: string[] = [];
+      const code = await runCli(['rollback', okApp, String(id), ...flags], { io: { out: (t) => out.push(t), err: (t) => out.push(t) }, services, confirm: async () => true });
+      expect(code, out.join('\n')).toBe(0);
+      return out.join('\n');
+    };
+    expect(await rollback(okIds[0]!)).toContain(`Release phase: skipped (${release.join(' ')} does not run on a rollback unless --release).`);
     expect(hits.length).toBe(before);
-    const forward = await services.rollbacks.rollback(okApp, okIds[1], 'U-alice', undefined, undefined, { release: true });
-    expect(forward.deployment.status).toBe('succeeded');
+    expect(await rollback(okIds[1]!, '--release')).toContain(`Release phase: runs ${release.join(' ')} before traffic moves (--release).`);
     expect(hits.length).toBe(before + 1);
     expect(await get(okPort)).toEqual({ status: 200, body: 'v2' });
   }, 120_000);

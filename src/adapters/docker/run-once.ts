@@ -24,8 +24,9 @@ export async function runOnce(calls: DockerCalls, request: RunOnceRequest): Prom
   await calls.call(`remove container ${name}`, (abortSignal) => docker.getContainer(name).remove({ force: true, abortSignal })).catch(() => undefined);
   let container: Docker.Container | undefined;
   let output: NodeJS.ReadableStream | undefined;
+  // Killed only: removal is left to the one place below, so it is finished when this function returns.
   const kill = () => {
-    if (container) void calls.call(`remove container ${name}`, (abortSignal) => container!.remove({ force: true, abortSignal })).catch(() => undefined);
+    if (container) void calls.call(`kill container ${name}`, (abortSignal) => container!.kill({ abortSignal })).catch(() => undefined);
   };
   request.signal?.addEventListener('abort', kill, { once: true });
   try {
@@ -43,6 +44,7 @@ export async function runOnce(calls: DockerCalls, request: RunOnceRequest): Prom
       } as Docker.ContainerCreateOptions),
     );
     const created = container;
+    if (request.signal?.aborted) throw new DeckhandError('cancelled', 'The release phase was cancelled.');
     output = (await calls.call(`attach to ${name}`, () => created.attach({ stream: true, stdout: true, stderr: true }))) as NodeJS.ReadableStream;
     const ended = streamLines(output, request.onLog);
     await calls.call(`start container ${name}`, (abortSignal) => created.start({ abortSignal }));
