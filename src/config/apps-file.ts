@@ -20,6 +20,16 @@ const durationField = z.union([z.string(), z.number()]).transform((value, ctx) =
   return ms;
 });
 
+/** A duration where 0 means "off" (e.g. `watch: 0`). */
+const offOrDurationField = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const ms = value === 0 || value === '0' ? 0 : parseDuration(value);
+  if (ms === undefined || ms < 0) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration like 60s or 2m, or 0 to turn it off, got ${JSON.stringify(value)}` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
 const refField = z.string().superRefine((value, ctx) => {
   const problem = gitRefProblem(value);
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
@@ -95,6 +105,7 @@ const AppSchema = z
         port: z.number().int().min(1).max(65535),
         health: z.string().startsWith('/', 'must be an HTTP path starting with "/"').default('/'),
         healthTimeout: durationField.default(30_000),
+        watch: offOrDurationField.default(60_000),
         env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'env names are letters, digits and _'), z.union([z.string(), z.number(), z.boolean()])).default({}),
         release: z.array(z.string().min(1)).min(1, 'an argv array such as ["npm", "run", "migrate"]').max(64).optional(),
       })
@@ -200,6 +211,7 @@ export function parseAppsFile(text: string, file: string): AppSpec[] {
         port: app.run.port,
         health: app.run.health,
         healthTimeoutMs: app.run.healthTimeout,
+        watchMs: app.run.watch,
         env: Object.fromEntries(Object.entries(app.run.env).map(([k, v]) => [k, String(v)])),
         ...(app.run.release ? { release: app.run.release } : {}),
       },

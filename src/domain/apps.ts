@@ -20,6 +20,11 @@ export interface AppSpec {
     port: number;
     health: string;
     healthTimeoutMs: number;
+    /**
+     * The watch window after the switch (ms): the new container is probed and the previous one keeps running, ready
+     * to take traffic back. 0 or absent: no window (the apps file defaults it to 60 s).
+     */
+    watchMs?: number;
     env: Record<string, string>;
     /** Run once in a one-off container of the new image before traffic moves (e.g. migrations); an argv array. */
     release?: string[];

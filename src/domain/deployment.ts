@@ -3,14 +3,21 @@ export const DeploymentStatuses = [
   'building',
   'starting',
   'switching',
+  /** Traffic moved; the watch window runs and the previous container still runs, ready to take traffic back. */
+  'watching',
   'succeeded',
   'failed',
   'superseded',
+  /** The watch window saw the new version fail and sent traffic back to the previous one. */
+  'reverted',
+  /** Aborted by a user; the previous version kept (or went back to) serving. */
   'cancelled',
 ] as const;
 export type DeploymentStatus = (typeof DeploymentStatuses)[number];
 
-export const TerminalStatuses: readonly DeploymentStatus[] = ['succeeded', 'failed', 'superseded', 'cancelled'];
+export const TerminalStatuses: readonly DeploymentStatus[] = ['succeeded', 'failed', 'superseded', 'reverted', 'cancelled'];
+/** Started and not finished: the app's lease holder is working on it (recovery closes it when that holder died). */
+export const InFlightStatuses: readonly DeploymentStatus[] = ['building', 'starting', 'switching', 'watching'];
 export const isTerminal = (status: DeploymentStatus) => TerminalStatuses.includes(status);
 
 export type DeploymentSource = 'git' | 'image';
@@ -56,7 +63,8 @@ export type DeploymentPatch = Partial<Omit<Deployment, 'id' | 'app' | 'createdAt
 
 /**
  * The previous successful deploy: the last one to succeed before `current` that runs a different image. Rollback's
- * default target and a deploy retention always keeps; one rule for both, so they cannot drift apart.
+ * default target and a deploy retention always keeps; one rule for both, so they cannot drift apart. Only `succeeded`
+ * counts: a reverted or cancelled deploy never served for good and is never a target.
  */
 export function previousSuccessful(deployments: Deployment[], current: Deployment | undefined): Deployment | undefined {
   return deployments

@@ -18,6 +18,7 @@ export const ErrorCodes = {
   health_check_failed: 500,
   release_failed: 500,
   traffic_switch_failed: 502,
+  watch_failed: 500,
   not_found: 404,
   invalid_rollback_target: 400,
   already_current: 409,

@@ -176,6 +176,14 @@ export interface TrafficSwitch {
    * route for the app. Throws when the proxy cannot be asked (then nothing can be known to be safe to remove).
    */
   upstream?(app: string): Promise<number | null>;
+  /** Proxy mode: how many responses the app's public port gave so far, and how many were 5xx (the proxy's own counters). */
+  responses?(app: string): Promise<ResponseCounts>;
+}
+
+/** Monotonic counters since the proxy started; compare two readings. */
+export interface ResponseCounts {
+  total: number;
+  errors: number;
 }
 
 export interface DeploymentStore {

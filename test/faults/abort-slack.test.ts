@@ -69,7 +69,7 @@ describe.skipIf(!enabled)('abort from Slack', () => {
       expect(await services.store.get(id)).toMatchObject({ status: 'cancelled', errorCode: 'cancelled', error: 'Cancelled by U1ALICE.' });
       expect(slack.responses.map((r) => r.body.text)).toContain(`:octagonal_sign: Stopping deploy #${id} of \`${app}\`. It ends cancelled; the previous version keeps serving.`);
       const posts = slack.of('chat.postMessage').map((c) => String(c.args.text));
-      expect(posts).toContain(`:no_entry_sign: Deploy #${id} of ${app} was stopped: it was cancelled (Cancelled by U1ALICE.); the previous deploy #1 (\`${repo.commits[0]!.slice(0, 7)}\`) is still serving. \`cancelled\``);
+      expect(posts).toContain(`:no_entry_sign: Deploy #${id} of ${app} was cancelled: it was cancelled (Cancelled by U1ALICE.); the previous deploy #1 (\`${repo.commits[0]!.slice(0, 7)}\`) is still serving. \`cancelled\``);
       // The final parent message has no Abort button any more.
       const last = slack.of('chat.update').filter((c) => String(c.args.text).includes('cancelled')).at(-1);
       expect(last && buttonsOf(last.args).some((b) => b.action_id === 'deploy_abort')).toBe(false);

@@ -118,7 +118,7 @@ describe.skipIf(!enabled)('abort of a running deploy', () => {
       await expectCancelledBy(final, 'U-carol');
       expect(await services.runtime.inspectContainer(started!.id)).toBeUndefined();
       const phases = (await services.events.list(final.id)).map((e) => e.message);
-      expect(phases).toContain('Cancelled: Cancelled by U-carol.');
+      expect(phases).toContain('Cancelled by U-carol.');
     } finally {
       await loop.stop();
     }

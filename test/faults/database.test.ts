@@ -52,7 +52,7 @@ describe.skipIf(!enabled)('the database goes away and comes back', () => {
     repo = createTestRepo([{ body: 'v1' }, { body: 'v2' }]);
     port = await freePort();
     configFile = join(dataDir, 'deckhand.yml');
-    writeFileSync(configFile, `apps:\n  ${APP}:\n    source: { git: "${repo.url}" }\n    run: { port: ${port}, health: /healthz }\n`);
+    writeFileSync(configFile, `apps:\n  ${APP}:\n    source: { git: "${repo.url}" }\n    run: { port: ${port}, health: /healthz, watch: 0 }\n`);
     services = await createServices({ env: loadEnv(env()), apps: [gitApp(APP, repo.url, port)] });
     slack = createSlackMock();
     slack.server.listen({ onUnhandledRequest: 'bypass' });

@@ -37,7 +37,7 @@ describe.skipIf(!enabled)('a deploy whose CLI is killed (-9) mid-way', () => {
     db = await createScratchDatabase();
     dir = mkdtempSync(join(tmpdir(), 'deckhand-kill-'));
     port = await freePort();
-    writeFileSync(join(dir, 'deckhand.yml'), `apps:\n  ${app}:\n    source: { git: "${repo.url}", branch: main }\n    run: { port: ${port}, health: /healthz, healthTimeout: 20s }\n`);
+    writeFileSync(join(dir, 'deckhand.yml'), `apps:\n  ${app}:\n    source: { git: "${repo.url}", branch: main }\n    run: { port: ${port}, health: /healthz, healthTimeout: 20s, watch: 0 }\n`);
     env = {
       DATABASE_URL: db.url,
       DECKHAND_DATA_DIR: join(dir, 'data'),

@@ -29,7 +29,7 @@ describe.skipIf(!enabled)('the embedded store has one owner: real CLI and bot pr
     repo = createTestRepo([{ body: 'store v1' }]);
     work = mkdtempSync(join(tmpdir(), 'f-store-cli-'));
     for (const app of APPS) ports[app] = await freePort();
-    const yml = APPS.map((app) => `  ${app}:\n    source: { git: ${repo.url}, branch: main }\n    run: { port: ${ports[app]}, health: /healthz, healthTimeout: 30s }\n`).join('');
+    const yml = APPS.map((app) => `  ${app}:\n    source: { git: ${repo.url}, branch: main }\n    run: { port: ${ports[app]}, health: /healthz, healthTimeout: 30s, watch: 0 }\n`).join('');
     writeFileSync(join(work, 'deckhand.yml'), `apps:\n${yml}`);
   });
 

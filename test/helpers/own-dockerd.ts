@@ -106,7 +106,19 @@ export async function startOwnDockerd(): Promise<OwnDockerd> {
   let child: ChildProcess | undefined;
   let disposed = false;
 
+  /** Starts the engine; after a crash its containerd may take a moment to go, so an engine that exits at once is retried. */
   const start = async () => {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await startOnce();
+      } catch (error) {
+        if (attempt >= 3 || !/exited at start/.test((error as Error).message)) throw error;
+        await sleep(1000 * attempt);
+      }
+    }
+  };
+
+  const startOnce = async () => {
     if (child && child.exitCode === null && child.signalCode === null) return;
     forgetDeadContainerd(exec);
     const log = openSync(join(root, 'dockerd.log'), 'a');

@@ -40,11 +40,12 @@ export async function createTestServices(options: { apps: AppSpec[]; caddyAdminU
   };
 }
 
+/** A git app for tests. The watch window is off (0) unless a test asks for one, so suites that deploy do not wait 60 s. */
 export function gitApp(name: string, url: string, port: number, overrides: Partial<AppSpec['run']> = {}): AppSpec {
   return {
     name,
     source: { kind: 'git', url, branch: 'main', dockerfile: 'Dockerfile' },
-    run: { port, health: '/healthz', healthTimeoutMs: 4000, env: { GREETING: 'hi' }, ...overrides },
+    run: { port, health: '/healthz', healthTimeoutMs: 4000, watchMs: 0, env: { GREETING: 'hi' }, ...overrides },
     migrations: { paths: ['migrations/'] },
   };
 }

@@ -1,5 +1,4 @@
-import { WebClient } from '@slack/web-api';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { renderApproval } from '../../src/adapters/slack/blocks/approval.js';
 import { renderDeployList } from '../../src/adapters/slack/blocks/deploy-list.js';
 import { logTailBlock } from '../../src/adapters/slack/blocks/limits.js';
@@ -8,12 +7,11 @@ import { renderRecoveryReport } from '../../src/adapters/slack/blocks/recovery-r
 import { renderRollbackConfirmation } from '../../src/adapters/slack/blocks/rollback-confirmation.js';
 import { code, esc, fenceLine, fenced } from '../../src/adapters/slack/blocks/text.js';
 import { ProgressStreamer } from '../../src/adapters/slack/progress-streamer.js';
-import { SlackGateway } from '../../src/adapters/slack/slack-gateway.js';
 import type { DeployEvent } from '../../src/domain/deploy/events.js';
 import type { Deployment } from '../../src/domain/deployment.js';
 import { makeRedactor } from '../../src/domain/redact.js';
 import { blockKitViolations } from '../helpers/block-kit.js';
-import { SLACK_API, type SlackMock, createSlackMock } from '../helpers/slack-mock.js';
+import { useMockedGateway } from '../helpers/mock-gateway.js';
 
 const HOSTILE = '<!everyone> & <@U123> <https://evil.example|click> <!channel>';
 const ESCAPED = '&lt;!everyone&gt; &amp; &lt;@U123&gt; &lt;https://evil.example|click&gt; &lt;!channel&gt;';
@@ -94,35 +92,28 @@ describe('user text is escaped in every block and fallback deckhand renders', ()
 });
 
 describe('the progress thread escapes and redacts what the deploy reports', () => {
-  let slack: SlackMock;
-  let gateway: SlackGateway;
-  beforeAll(() => {
-    slack = createSlackMock();
-    slack.server.listen({ onUnhandledRequest: 'bypass' });
-    gateway = new SlackGateway(new WebClient('xoxb-test', { slackApiUrl: SLACK_API }), 0);
-  });
-  afterAll(() => slack.server.close());
+  const mocked = useMockedGateway();
 
   it('log lines, health details, phase and error messages: escaped in blocks and text, secrets starred, uploads redacted', async () => {
     const event = (e: Record<string, unknown>) => ({ deploymentId: 7, app: 'web', at: new Date(), ...e }) as DeployEvent;
     const redact = makeRedactor({ LONG: 'sk-live-77aa88bb99cc', SHORT: 'Qz' });
-    const streamer = new ProgressStreamer(gateway, { channel: 'C1ESC', app: 'web', title: 'Deploying `x` to web', kind: 'deploy', intervalMs: 20, redact });
+    const streamer = new ProgressStreamer(mocked.gateway, { channel: 'C1ESC', app: 'web', title: 'Deploying `x` to web', kind: 'deploy', intervalMs: 20, redact });
     await streamer.open();
     streamer.handle(event({ type: 'phase', phase: 'build', message: `Building ${HOSTILE} Qz` }));
     streamer.handle(event({ type: 'log', line: `\`\`\` ${HOSTILE} token=sk-live-77aa88bb99cc short=Qz` }));
     streamer.handle(event({ type: 'log', line: '```' }));
     streamer.handle(event({ type: 'health', attempt: 1, ok: false, detail: `HTTP 500 ${HOSTILE} Qz` }));
     await streamer.finish(deployment({ app: 'web', error: `died ${HOSTILE} Qz`, logTail: [`tail ${HOSTILE} Qz sk-live-77aa88bb99cc`, 'a', 'b', 'c'] }));
-    const sent = slack.calls.filter((c) => c.method !== 'auth.test');
+    const sent = mocked.slack.calls.filter((c) => c.method !== 'auth.test');
     // Uploads are files: shown as text by Slack, never parsed, so not escaped.
     expectInert(sent.filter((c) => c.method !== 'upload').map((c) => c.args));
     const json = JSON.stringify(sent.map((c) => c.args));
     expect(json).not.toContain('Qz');
     expect(json).not.toContain('sk-live-77aa88bb99cc');
     expect(json).toContain(ESCAPED);
-    const logBlock = slack.calls.find((c) => c.args.text === 'Build log')!;
+    const logBlock = mocked.slack.calls.find((c) => c.args.text === 'Build log')!;
     expectSealedFence(String(logBlock.args.blocks[0].text.text).split('\n').slice(1).join('\n'));
-    expect(slack.of('upload')[0]!.args.content).toContain(`tail ${HOSTILE} *** ***`);
-    expect(slack.violations).toEqual([]);
+    expect(mocked.slack.of('upload')[0]!.args.content).toContain(`tail ${HOSTILE} *** ***`);
+    expect(mocked.slack.violations).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { and, desc, eq, gt, inArray, isNotNull } from 'drizzle-orm';
-import type { Deployment, DeploymentPatch, DeploymentStatus, NewDeployment } from '../../domain/deployment.js';
+import { type Deployment, type DeploymentPatch, InFlightStatuses, type NewDeployment } from '../../domain/deployment.js';
 import { DeckhandError } from '../../domain/errors.js';
 import { cleanJson } from '../../domain/log-text.js';
 import type { DeploymentStore } from '../../domain/ports.js';
@@ -8,7 +8,7 @@ import { deployments } from './schema.js';
 
 type Row = typeof deployments.$inferSelect;
 
-const IN_FLIGHT: DeploymentStatus[] = ['building', 'starting', 'switching'];
+const IN_FLIGHT = [...InFlightStatuses];
 
 function toDeployment(row: Row): Deployment {
   return { ...row, status: row.status as Deployment['status'], source: row.source as Deployment['source'], trigger: row.trigger as Deployment['trigger'], rollbackSource: row.rollbackSource as Deployment['rollbackSource'] };

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { DeckhandError } from '../../domain/errors.js';
-import type { TrafficSwitch } from '../../domain/ports.js';
+import type { ResponseCounts, TrafficSwitch } from '../../domain/ports.js';
 import { CaddyAdmin } from './caddy-admin.js';
+import { responseCountsFor } from './caddy-metrics.js';
 
 /**
  * Traffic switch through Caddy's admin API. Each app's public port is a Caddy server `deckhand-<app>` with one
@@ -47,10 +48,19 @@ export class CaddyProxy implements TrafficSwitch {
     return dial ? Number(dial.split(':').pop()) : null;
   }
 
+  /** The app server's responses and 5xx so far, from Caddy's own metrics (the watch window's 5xx rule). */
+  async responses(app: string): Promise<ResponseCounts> {
+    const response = await this.admin.call('GET', '/metrics');
+    if (response.status !== 200) throw new DeckhandError('traffic_switch_failed', `Caddy did not give its metrics: HTTP ${response.status}`);
+    return responseCountsFor(response.body, `deckhand-${app}`);
+  }
+
   private async ensureServer(app: string, publicPort: number, upstreams: Array<{ dial: string }>): Promise<void> {
     const server = {
       listen: [`${this.publicHost}:${publicPort}`],
       automatic_https: { disable: true },
+      // Per-server request metrics at the admin endpoint's /metrics: the watch window reads the 5xx ratio there.
+      metrics: {},
       routes: [
         {
           handle: [

@@ -26,6 +26,7 @@ const WHAT_FAILED: Record<string, string> = {
   release_failed: 'its release command failed',
   image_unavailable: 'its image could not be found or pulled',
   traffic_switch_failed: 'traffic could not be moved to the new container',
+  watch_failed: 'the watch window saw it fail after traffic moved',
   source_unavailable: 'its source could not be fetched',
   interrupted: 'it was interrupted before it finished',
   cancelled: 'it was cancelled',
@@ -40,7 +41,8 @@ export function failureSentence(d: Deployment, kind: 'deploy' | 'rollback', serv
   const code = d.errorCode ?? 'internal';
   const opener = WHAT_FAILED[code] ?? 'it failed';
   const detail = d.error ? ` (${safe(d.error.split('\n')[0]!)})` : '';
-  return `${what} ${d.status === 'superseded' ? 'did not run' : d.status === 'cancelled' ? 'was stopped' : 'failed'}: ${opener}${detail}; ${stillServing(d.app, serving)} \`${esc(code)}\``;
+  const verb = { superseded: 'did not run', reverted: 'was reverted', cancelled: 'was cancelled' }[d.status as string] ?? 'failed';
+  return `${what} ${verb}: ${opener}${detail}; ${stillServing(d.app, serving)} \`${esc(code)}\``;
 }
 
 /** "#11 (`abc1234`) is still serving." */

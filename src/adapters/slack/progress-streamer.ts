@@ -46,6 +46,7 @@ const PHASE_EMOJI: Partial<Record<Phase, string>> = {
   start: ':rocket:',
   health: ':stethoscope:',
   switch: ':twisted_rightwards_arrows:',
+  watch: ':eyes:',
   cleanup: ':broom:',
 };
 

@@ -14,8 +14,9 @@ export class AbortRequested extends DeckhandError {
   }
 }
 
-export function abortedBy(signal: AbortSignal): string | undefined {
-  return signal.aborted ? (signal.reason instanceof AbortRequested ? signal.reason.actor : 'deckhand') : undefined;
+/** The error a cancelled run ends with: who cancelled it, when known. */
+export function cancelledBy(signal: AbortSignal): DeckhandError {
+  return signal.reason instanceof DeckhandError && signal.reason.code === 'cancelled' ? signal.reason : new DeckhandError('cancelled', 'The deploy was cancelled.');
 }
 
 interface Watched {

@@ -4,11 +4,16 @@ import type { Deployment } from '../deployment.js';
 import { DeckhandError, asDeckhandError } from '../errors.js';
 import { retrying } from '../retry.js';
 import type { PipelineDeps } from './pipeline.js';
+import { containerProblem } from './health-wait.js';
+import { type WatchOutcome, watchWindow } from './watch.js';
+
+type WatchFailed = Exclude<WatchOutcome, { ok: true }>;
 
 export interface AfterSwitchContext {
-  deps: Pick<PipelineDeps, 'runtime' | 'traffic'>;
+  deps: Pick<PipelineDeps, 'runtime' | 'traffic' | 'health' | 'locks'>;
   clock: Clock;
   app: AppSpec;
+  redact: (text: string) => string;
   phase: (message: string) => void;
   /** The pipeline's health check; throws when the container does not become healthy. */
   health: (containerId: string, port: number) => Promise<void>;
@@ -49,4 +54,85 @@ async function revertTo(ctx: AfterSwitchContext, previous: Deployment | undefine
   } catch (error) {
     ctx.phase(`Could not move traffic back to #${previous.id}: ${asDeckhandError(error).message}`);
   }
+}
+
+export interface WatchHooks {
+  signal: AbortSignal;
+  countdown: (message: string) => void;
+  probe: (ok: boolean, detail: string) => void;
+}
+
+/**
+ * The watch window: the new container serves while the previous one still runs. Probes the new one every second,
+ * asks its state, and with a proxy reads the app's 5xx ratio from the proxy's own counters. Resolves with what it saw.
+ */
+export async function watchNewContainer(ctx: AfterSwitchContext, containerId: string, port: number, windowMs: number, hooks: WatchHooks): Promise<WatchOutcome> {
+  const { runtime, traffic, health } = ctx.deps;
+  const responses = traffic.mode === 'proxy' && traffic.responses ? () => traffic.responses!(ctx.app.name) : undefined;
+  return watchWindow({
+    url: `http://127.0.0.1:${port}${ctx.app.run.health}`,
+    windowMs,
+    clock: ctx.clock,
+    probe: health,
+    // Docker not answering is not the container failing: only a state Docker reports counts.
+    containerProblem: async () => {
+      const state = await runtime.inspectContainer(containerId).catch(() => null);
+      return state === null ? undefined : containerProblem(state);
+    },
+    responses,
+    signal: hooks.signal,
+    onProbe: hooks.probe,
+    onCountdown: (remainingMs) => hooks.countdown(`Watching #${containerId.slice(0, 12)}: ${Math.ceil(remainingMs / 1000)}s left in the watch window`),
+  });
+}
+
+/**
+ * Sends traffic back to the previous deploy's container at once (proxy mode; it still runs during the window, and
+ * is started again first if something stopped it). Recreate mode has nothing to point: the pipeline's failure path
+ * stops the new container and starts the previous one. Throws when the proxy refused.
+ */
+export async function takeTrafficBack(ctx: AfterSwitchContext, previous: Deployment): Promise<void> {
+  const { runtime, traffic } = ctx.deps;
+  if (traffic.mode !== 'proxy' || !previous.containerId || !previous.upstreamPort) return;
+  const state = await runtime.inspectContainer(previous.containerId).catch(() => undefined);
+  if (state && !state.running) {
+    await runtime.restart(previous.containerId);
+    await ctx.health(previous.containerId, previous.upstreamPort);
+  }
+  await retrying(() => traffic.point(ctx.app.name, ctx.app.run.port, previous.upstreamPort!), ctx.clock);
+  ctx.phase(`Traffic went back to #${previous.id}`);
+}
+
+/**
+ * After a failure rule fired (or an abort) in the watch window: traffic goes back to the previous container, a
+ * revert locks the app ("reverted #N: <reason>", like a rollback does), and the deploy's ending is described in one
+ * sentence with its evidence (the last probes; the pipeline adds the container's last log lines).
+ */
+export async function revertAfterWatch(ctx: AfterSwitchContext, deploymentId: number, outcome: WatchFailed, previous: Deployment, signal: AbortSignal): Promise<{ error: DeckhandError; status: 'reverted' | 'cancelled'; evidence: string[] }> {
+  const cancelled = outcome.kind === 'aborted';
+  let back = `traffic went back to #${previous.id}`;
+  try {
+    await takeTrafficBack(ctx, previous);
+  } catch (error) {
+    back = `traffic could not go back to #${previous.id}: ${asDeckhandError(error).message}`;
+  }
+  const reason = cancelled ? `${outcome.reason}${abortReason(signal)}` : outcome.reason;
+  const message = `${cancelled ? 'Cancelled' : 'Reverted'} #${deploymentId}: ${reason}; ${back}.`;
+  const locks = ctx.deps.locks;
+  if (!cancelled && locks) {
+    const lock = { app: ctx.app.name, reason: ctx.redact(`reverted #${deploymentId}: ${outcome.reason}`), lockedBy: 'deckhand', lockedAt: ctx.clock.now(), deploymentId };
+    await retrying(() => locks.set(lock), ctx.clock).catch((error: unknown) => ctx.phase(`Could not lock ${ctx.app.name}: ${asDeckhandError(error).message}`));
+  }
+  return {
+    error: new DeckhandError(cancelled ? 'cancelled' : 'watch_failed', message, { previous: previous.id }),
+    status: cancelled ? 'cancelled' : 'reverted',
+    evidence: outcome.lastProbes.length ? ['-- last health probes --', ...outcome.lastProbes, '-- container log --'] : [],
+  };
+}
+
+function abortReason(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  if (typeof reason === 'string' && reason) return ` (${reason})`;
+  if (reason instanceof DeckhandError) return ` (${reason.message})`;
+  return '';
 }

@@ -2,26 +2,21 @@ import type { AppSpec } from '../apps.js';
 import type { Clock } from '../clock.js';
 import type { Deployment } from '../deployment.js';
 import { DeckhandError, asDeckhandError } from '../errors.js';
-import type { DeploymentEventStore, DeploymentStore, HealthProbe, Runtime, SourceRepo, TrafficSwitch } from '../ports.js';
+import type { AppLockStore, DeploymentEventStore, DeploymentStore, HealthProbe, Runtime, SourceRepo, TrafficSwitch } from '../ports.js';
 import { type DeployEvent, type DeployEventBus, LogTail, type Phase } from './events.js';
 import { containerProblem, waitForHealthy } from './health-wait.js';
 import { cleanLogLine } from '../log-text.js';
 import { snapshotEnv } from '../rollback/env-snapshot.js';
 import { appRedactor } from '../redact.js';
 import { retrying } from '../retry.js';
-import { confirmServing } from './after-switch.js';
+import { confirmServing, revertAfterWatch, watchNewContainer } from './after-switch.js';
 import { type Artifact, type StepContext, prepareArtifact, pushToRegistry } from './artifact-step.js';
 
 export { type Artifact, imageRefFor } from './artifact-step.js';
 import { safeToTouch, whatServes } from './serving.js';
-import { AbortRequested, abortable } from './abort.js';
+import { abortable, cancelledBy } from './abort.js';
 import { runRelease } from './release-step.js';
-
-/** How one run is driven: `signal` cancels it (abort), `runRelease` false skips the release phase (rollbacks). */
-export interface PipelineOptions {
-  signal?: AbortSignal;
-  runRelease?: boolean;
-}
+import { makeRoom } from './start-step.js';
 
 export interface PipelineSettings {
   /** How long the old container keeps running after traffic moved, for in-flight requests. */
@@ -41,17 +36,27 @@ export interface PipelineDeps {
   events: DeploymentEventStore;
   bus: DeployEventBus;
   settings: PipelineSettings;
+  /** Where a deploy that the watch window reverted locks the app. */
+  locks?: AppLockStore;
 }
 
+export interface PipelineOptions {
+  /** Aborts the deploy; during the watch window traffic goes back and the deploy ends `cancelled`. */
+  signal?: AbortSignal;
+  runRelease?: boolean;
+}
+
+type Ending = 'failed' | 'reverted' | 'cancelled';
 
 /**
  * The one path every deploy and rollback takes: artifact -> start beside the old container -> health check ->
- * traffic switch -> stop the old container (kept, stopped, as the instant rollback). On any failure the new
- * container is removed, the old one keeps (or goes back to) serving, and the deployment ends `failed`.
+ * traffic switch -> watch window (run.watch) -> stop the old container (kept, stopped, as the instant rollback). On
+ * any failure the new container is removed, the old one keeps (or goes back to) serving, and the deployment ends
+ * `failed` (`reverted` when the watch window sent traffic back, `cancelled` when aborted).
  * Returns the deployment in its final state; never throws for a failure of the deploy itself.
  */
 export async function runPipeline(deps: PipelineDeps, app: AppSpec, deployment: Deployment, artifact: Artifact, options: PipelineOptions = {}): Promise<Deployment> {
-  const run = new PipelineRun(deps, app, deployment, options);
+  const run = new PipelineRun(deps, app, deployment, options.signal, options.runRelease !== false);
   return run.execute(artifact);
 }
 
@@ -63,16 +68,14 @@ class PipelineRun {
   private pending: Promise<unknown> = Promise.resolve();
   private newContainerId: string | null = null;
   private stoppedForRecreate: string[] = [];
-  /** Aborted when someone cancels the deploy; never aborts by default. */
-  private readonly signal: AbortSignal;
 
   constructor(
     private readonly deps: PipelineDeps,
     private readonly app: AppSpec,
     private deployment: Deployment,
-    private readonly options: PipelineOptions = {},
+    private readonly signal: AbortSignal = new AbortController().signal,
+    private readonly runsRelease = true,
   ) {
-    this.signal = options.signal ?? new AbortController().signal;
     this.buildLog = new LogTail(deps.settings.logTailLines);
     this.redact = appRedactor(app);
     this.started = (deployment.startedAt ?? deps.clock.now()).getTime();
@@ -83,19 +86,15 @@ class PipelineRun {
     let previous: Deployment | undefined;
     try {
       const step = this.stepContext();
-      this.checkAbort();
-      const image = await this.abortable(prepareArtifact(step, artifact));
+      const image = await this.guarded(() => prepareArtifact(step, artifact));
       if (artifact.kind !== 'local-image') await pushToRegistry(step, image);
-      this.checkAbort();
-      if (this.options.runRelease !== false) await this.abortable(runRelease(step, image, this.signal));
-      this.checkAbort();
-      started = await this.start(image);
-      this.checkAbort();
-      await this.abortable(this.health(started.containerId, started.port));
-      this.checkAbort();
+      if (this.runsRelease) await this.guarded(() => runRelease(step, image, this.signal));
+      started = await this.guarded(() => this.start(image));
+      await this.guarded(() => this.health(started.containerId, started.port));
+      this.signal.throwIfAborted(); // the switch itself is never cut short: traffic is never left half-moved
       previous = await this.switchTraffic(started.port);
     } catch (thrown) {
-      return this.fail(this.signal.aborted ? this.cancelled() : asDeckhandError(thrown));
+      return this.signal.aborted ? this.fail(cancelledBy(this.signal), 'cancelled') : this.fail(asDeckhandError(thrown));
     }
     return this.afterSwitch(started, previous);
   }
@@ -109,6 +108,8 @@ class PipelineRun {
   private async afterSwitch({ containerId, port }: { containerId: string; port: number }, previous: Deployment | undefined): Promise<Deployment> {
     const stillServing = await confirmServing(this.afterSwitchContext(), containerId, port, previous).catch((error: unknown) => error);
     if (stillServing !== true) return this.fail(asDeckhandError(stillServing));
+    const ended = await this.watch(containerId, port, previous);
+    if (ended) return ended;
     await this.cleanup(containerId).catch((error: unknown) => this.phase('cleanup', `Could not stop the previous container: ${asDeckhandError(error).message}`));
     try {
       return await this.finish({ status: 'succeeded', containerId, upstreamPort: port }, true);
@@ -120,28 +121,45 @@ class PipelineRun {
     }
   }
 
+  /**
+   * The watch window (run.watch): the previous container keeps running while the new one is watched. On a failure
+   * rule or an abort, traffic goes back to the previous container at once and the deploy ends `reverted` (the app
+   * locked) or `cancelled`. Resolves undefined when the window passed quietly (or there is none).
+   */
+  private async watch(containerId: string, port: number, previous: Deployment | undefined): Promise<Deployment | undefined> {
+    const windowMs = this.app.run.watchMs ?? 0;
+    if (windowMs <= 0) return undefined;
+    if (!previous?.containerId) {
+      this.phase('watch', 'No watch window: there is no previous version to go back to');
+      return undefined;
+    }
+    // In flight while watching: recovery leaves it to this process (it holds the lease) and `current` is still the previous deploy.
+    await retrying(() => this.update({ status: 'watching' }), this.deps.clock, this.deps.settings.recordRetryMs).catch(() => undefined);
+    this.phase('watch', `Watching #${this.deployment.id} for ${Math.round(windowMs / 1000)}s; #${previous.id} keeps running to take traffic back`);
+    const outcome = await watchNewContainer(this.afterSwitchContext(), containerId, port, windowMs, {
+      signal: this.signal,
+      countdown: (message) => this.phase('watch', message),
+      probe: (ok, detail) => (ok ? undefined : this.phase('watch', `Health probe failed: ${detail}`)),
+    });
+    if (outcome.ok) {
+      this.phase('watch', `The watch window passed: ${outcome.probes} probes, no failure rule fired`);
+      return undefined;
+    }
+    const ended = await revertAfterWatch(this.afterSwitchContext(), this.deployment.id, outcome, previous, this.signal);
+    return this.fail(ended.error, ended.status, ended.evidence);
+  }
+
   private stepContext(): StepContext {
     return { deps: this.deps, app: this.app, deploymentId: this.deployment.id, update: (patch) => this.update(patch), phase: (phase, message) => this.phase(phase, message), log: this.log, signal: this.signal };
   }
 
-  /** The error a cancelled run ends with: who cancelled it. */
-  private cancelled(): DeckhandError {
-    const reason: unknown = this.signal.reason;
-    return reason instanceof AbortRequested ? reason : new DeckhandError('cancelled', 'The deploy was cancelled.');
-  }
-
-  /** Between steps: a cancelled run goes no further. */
-  private checkAbort(): void {
-    if (this.signal.aborted) throw this.cancelled();
-  }
-
-  /** Cancelled, the step is told through the signal; the run goes on once it wound down (bounded), never later. */
-  private abortable<T>(step: Promise<T>): Promise<T> {
-    return abortable(step, this.signal, () => this.cancelled());
+  /** Runs a step unless cancelled; cancelled mid-way, the step winds down (bounded) and the run ends `cancelled`. */
+  private guarded<T>(work: () => Promise<T>): Promise<T> {
+    return this.signal.aborted ? Promise.reject(cancelledBy(this.signal)) : abortable(work(), this.signal, () => cancelledBy(this.signal));
   }
 
   private afterSwitchContext() {
-    return { deps: this.deps, clock: this.deps.clock, app: this.app, phase: (message: string) => this.phase('switch', message), health: (id: string, port: number) => this.health(id, port) };
+    return { deps: this.deps, clock: this.deps.clock, app: this.app, redact: this.redact, phase: (message: string) => this.phase(this.deployment.status === 'watching' ? 'watch' : 'switch', message), health: (id: string, port: number) => this.health(id, port) };
   }
 
   private emit(event: DistributiveOmit<DeployEvent, 'deploymentId' | 'app' | 'at'>): void {
@@ -170,29 +188,10 @@ class PipelineRun {
   }
 
   private async start(imageId: string): Promise<{ containerId: string; port: number }> {
-    const { runtime, traffic } = this.deps;
     await this.update({ status: 'starting', envSnapshot: snapshotEnv(this.app.run.env) });
-    let port = this.app.run.port;
-    if (traffic.mode === 'proxy') {
-      port = await runtime.freePort();
-    } else {
-      const running = (await runtime.listContainers(this.app.name)).filter((c) => c.running);
-      if (running.length > 0) {
-        this.phase('start', `Stopping ${running.map((c) => c.name).join(', ')} (recreate strategy: the app is down until the new container is healthy)`);
-        for (const container of running) {
-          await runtime.stop(container.id);
-          this.stoppedForRecreate.push(container.id);
-        }
-      }
-    }
+    const port = await makeRoom(this.stepContext(), this.stoppedForRecreate);
     this.phase('start', `Starting container on port ${port}`);
-    const container = await runtime.start({
-      app: this.app.name,
-      deploymentId: this.deployment.id,
-      image: imageId,
-      port,
-      env: this.app.run.env,
-    });
+    const container = await this.deps.runtime.start({ app: this.app.name, deploymentId: this.deployment.id, image: imageId, port, env: this.app.run.env });
     this.newContainerId = container.id;
     await this.update({ containerId: container.id, upstreamPort: port });
     return { containerId: container.id, port };
@@ -208,7 +207,6 @@ class PipelineRun {
       probe: this.deps.health,
       clock: this.deps.clock,
       containerProblem: async () => (this.signal.aborted ? 'the deploy was cancelled' : containerProblem(await runtime.inspectContainer(containerId))),
-      // A cancelled run says nothing more: its last probe may still be in flight.
       onAttempt: (attempt, ok, detail) => this.signal.aborted || this.emit({ type: 'health', attempt, ok, detail: this.redact(detail) }),
     });
     if (!outcome.ok) throw new DeckhandError('health_check_failed', outcome.reason, { attempts: outcome.attempts });
@@ -249,7 +247,7 @@ class PipelineRun {
     }
   }
 
-  private async fail(error: DeckhandError): Promise<Deployment> {
+  private async fail(error: DeckhandError, status: Ending = 'failed', evidence: string[] = []): Promise<Deployment> {
     const { runtime } = this.deps;
     let logTail = this.buildLog.get();
     if (this.newContainerId) {
@@ -268,7 +266,8 @@ class PipelineRun {
         this.phase('cleanup', `Could not restart the previous container: ${asDeckhandError(restartError).message}`);
       }
     }
-    return this.finish({ status: error.code === 'cancelled' ? 'cancelled' : 'failed', errorCode: error.code, error: this.redact(error.message), logTail, containerId: null, upstreamPort: null });
+    // After the switch the result must land (the retrying write), as for a success.
+    return this.finish({ status, errorCode: error.code, error: this.redact(error.message), logTail: [...evidence.map(this.redact), ...logTail], containerId: null, upstreamPort: null }, status !== 'failed');
   }
 
   private async finish(patch: Parameters<DeploymentStore['update']>[1], mustLand = false): Promise<Deployment> {
@@ -276,7 +275,7 @@ class PipelineRun {
     if (mustLand) await retrying(() => this.update({ ...patch, finishedAt }), this.deps.clock, this.deps.settings.recordRetryMs);
     else await this.update({ ...patch, finishedAt });
     const durationMs = finishedAt.getTime() - this.started;
-    this.phase('done', patch.status === 'succeeded' ? `Deployed #${this.deployment.id}` : `${patch.status === 'cancelled' ? 'Cancelled' : 'Failed'}: ${patch.error}`);
+    this.phase('done', patch.status === 'succeeded' ? `Deployed #${this.deployment.id}` : patch.status === 'failed' ? `Failed: ${patch.error}` : `${patch.error}`);
     this.emit({
       type: 'result',
       status: this.deployment.status,

@@ -18,11 +18,15 @@ interface Live {
 }
 
 const INTERRUPTED = 'Interrupted: the deckhand process running this deploy stopped before it finished.';
+const INTERRUPTED_WATCHING = 'Interrupted in its watch window: the deckhand process watching it stopped before the window passed, and recovery kept the earlier deploy.';
 
 /**
  * Makes the record agree with what runs, never the other way round by removing what serves (DESIGN: Docker is the
  * truth for what runs). Used at boot, by the bot's watchdog, and before every deploy of an app whose last deploy was
- * left half-done (a killed CLI or bot, a database that went away after the switch).
+ * left half-done (a killed CLI or bot, a database that went away after the switch). A deploy left `watching` (its
+ * process died during the watch window) is kept when it serves and is healthy, as after a crash right after the
+ * switch; otherwise the previous deploy takes traffic back and it is closed as `reverted`. A deploy whose process is
+ * alive is never touched: that process holds the app's lease, and recovery runs only under it.
  */
 export class Recovery {
   constructor(private readonly deps: RecoveryDeps) {}
@@ -71,6 +75,12 @@ export class Recovery {
       }
       for (const container of containers.filter((c) => c.deploymentId === deployment.id || c.id === deployment.containerId)) {
         if (container.id !== keep && safeToTouch(after, container)) await runtime.remove(container.id);
+      }
+      if (deployment.status === 'watching' && live) {
+        // It served, then its watcher died and what serves now is an earlier deploy: that is a revert, not a failure to start.
+        await store.update(deployment.id, { status: 'reverted', errorCode: 'interrupted', error: INTERRUPTED_WATCHING, containerId: null, finishedAt: clock.now() });
+        notes.push(`#${deployment.id} was interrupted in its watch window and #${live.deploymentId ?? '?'} serves: closed as reverted, its container removed`);
+        continue;
       }
       await store.update(deployment.id, { status: 'failed', errorCode: 'interrupted', error: INTERRUPTED, containerId: null, finishedAt: clock.now() });
       notes.push(`#${deployment.id} was interrupted: closed as failed, what it had started removed`);

@@ -53,6 +53,10 @@ export async function planRollback(deps: PlannerDeps, app: AppSpec, targetId: nu
   if (!target || target.app !== app.name) {
     throw new DeckhandError('not_found', `There is no deploy #${targetId} of ${app.name}.`, { app: app.name, id: targetId });
   }
+  if (target.status === 'reverted' || target.status === 'cancelled') {
+    const why = target.status === 'reverted' ? 'its watch window saw it fail and sent traffic back' : 'it was cancelled';
+    throw new DeckhandError('invalid_rollback_target', `Deploy #${targetId} is ${target.status} (${why}), so it is never a rollback target; pick a deploy that succeeded.`, { id: targetId, status: target.status });
+  }
   if (target.status !== 'succeeded' || !target.imageId) {
     const why = target.status === 'failed' ? 'it failed' : target.status === 'superseded' ? 'it was superseded and never ran' : `it is ${target.status}`;
     throw new DeckhandError('invalid_rollback_target', `Deploy #${targetId} never produced a running image (${why}); pick a deploy that succeeded.`, { id: targetId, status: target.status });

@@ -72,8 +72,10 @@ export const STATUS_EMOJI: Record<Deployment['status'], string> = {
   building: ':hammer_and_wrench:',
   starting: ':rocket:',
   switching: ':twisted_rightwards_arrows:',
+  watching: ':eyes:',
   succeeded: ':white_check_mark:',
   failed: ':x:',
   superseded: ':fast_forward:',
+  reverted: ':leftwards_arrow_with_hook:',
   cancelled: ':no_entry_sign:',
 };
