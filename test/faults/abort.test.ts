@@ -30,6 +30,8 @@ CMD ["/bin/busybox", "sh", "/start.sh"]
  */
 describe.skipIf(!enabled)('abort of a running deploy', () => {
   const app = `f-abort-${process.pid}`;
+  const watched = `f-abort-w-${process.pid}`;
+  let watchedPort: number;
   let repo: TestRepo;
   let caddy: CaddyProcess;
   let services: TestServices;
@@ -43,14 +45,16 @@ describe.skipIf(!enabled)('abort of a running deploy', () => {
     caddy = await startCaddy();
     port = await freePort();
     // A long health timeout: the abort, not the timeout, ends the unhealthy deploys below.
-    services = await createTestServices({ apps: [gitApp(app, repo.url, port, { healthTimeoutMs: 120_000 })], caddyAdminUrl: caddy.adminUrl });
+    watchedPort = await freePort();
+    const watchedApp = gitApp(watched, repo.url, watchedPort, { watchMs: 120_000 });
+    services = await createTestServices({ apps: [gitApp(app, repo.url, port, { healthTimeoutMs: 120_000 }), watchedApp], caddyAdminUrl: caddy.adminUrl });
     dir = mkdtempSync(join(tmpdir(), 'deckhand-abort-'));
     writeFileSync(join(dir, 'deckhand.yml'), `apps:\n  ${app}:\n    source: { git: "${repo.url}", branch: main }\n    run: { port: ${port}, health: /healthz, healthTimeout: 120s }\n`);
     expect((await services.deploys.deploy({ app, ref: v1, actor: 'U-alice', trigger: 'cli' })).status).toBe('succeeded');
   }, 120_000);
 
   afterAll(async () => {
-    await removeAppArtifacts([app]);
+    await removeAppArtifacts([app, watched]);
     await services?.dispose();
     await caddy?.stop();
     repo?.cleanup();
@@ -58,14 +62,14 @@ describe.skipIf(!enabled)('abort of a running deploy', () => {
   });
 
   /** Starts a deploy of `commit` and resolves once `moment` saw one of its events (the deploy keeps running). */
-  async function deployUntil(commit: string, moment: (event: DeployEvent) => boolean): Promise<{ done: Promise<Deployment>; id: number }> {
+  async function deployUntil(commit: string, moment: (event: DeployEvent) => boolean, target = app): Promise<{ done: Promise<Deployment>; id: number }> {
     let id = 0;
     let reached!: () => void;
     const seen = new Promise<void>((resolve) => (reached = resolve));
     const unsubscribe = services.bus.subscribe((event) => {
       if (event.deploymentId === id && moment(event)) reached();
     });
-    const done = services.deploys.deploy({ app, ref: commit, actor: 'U-alice', trigger: 'cli', onStarted: (d) => (id = d.id) });
+    const done = services.deploys.deploy({ app: target, ref: commit, actor: 'U-alice', trigger: 'cli', onStarted: (d) => (id = d.id) });
     await Promise.race([seen, done.then((d) => Promise.reject(new Error(`the deploy ended ${d.status} (${d.error}) before the moment`)))]).finally(unsubscribe);
     return { done, id };
   }
@@ -141,6 +145,30 @@ describe.skipIf(!enabled)('abort of a running deploy', () => {
       await loop.stop();
     }
   }, 120_000);
+
+  it('during the watch window: traffic goes back to v1 at once, the deploy ends cancelled, 0 failed requests', async () => {
+    expect((await services.deploys.deploy({ app: watched, ref: v1, actor: 'U-alice', trigger: 'cli' })).status).toBe('succeeded');
+    const v5 = repo.commit({ body: 'v5', files: { Dockerfile: APP_DOCKERFILE } });
+    const loop = requestLoop(watchedPort, { maxMs: 120_000 });
+    try {
+      const run = await deployUntil(v5, (e) => e.type === 'phase' && e.phase === 'watch' && e.message.startsWith('Watching'), watched);
+      expect(await get(watchedPort)).toEqual({ status: 200, body: 'v5' });
+      await services.deploys.abort(watched, 'U-dave');
+      const final = await run.done;
+      const seen = await loop.stop();
+      expect(seen.failures).toEqual([]);
+      expect(seen.bodies.get('v5')).toBeGreaterThan(0);
+      expect(final).toMatchObject({ status: 'cancelled', errorCode: 'cancelled' });
+      expect(final.error).toContain('Cancelled by U-dave.');
+      expect(await get(watchedPort)).toEqual({ status: 200, body: 'v1' });
+      expect((await services.store.current(watched))?.commitSha).toBe(v1);
+      expect((await services.runtime.listContainers(watched)).filter((c) => c.deploymentId === final.id && c.running)).toEqual([]);
+      const asked = await services.audit.list({ app: watched, action: 'deploy.abort' });
+      expect(asked.find((a) => a.deploymentId === final.id)).toMatchObject({ actor: 'U-dave', result: 'ok' });
+    } finally {
+      await loop.stop();
+    }
+  }, 150_000);
 
   it('with nothing running: not_found, and nothing changes', async () => {
     const before = await services.store.all(app);
