@@ -7,6 +7,7 @@ import { planRollbackCommand, rollbackCommand } from './cli/commands/rollback.js
 import { pinCommand, pruneCommand } from './cli/commands/prune.js';
 import { recoverCommand } from './cli/commands/recover.js';
 import { auditCommand } from './cli/commands/audit.js';
+import { abortCommand } from './cli/commands/abort.js';
 import { statusCommand } from './cli/commands/status.js';
 import { checkArguments } from './cli/arguments.js';
 import type { CommandContext, ParsedOptions } from './cli/context.js';
@@ -27,8 +28,12 @@ Commands:
                                      window. Without an app: one line per app. Exit code 1 when not healthy.
   audit [app] [--limit N]            The audit trail, newest first (default 50): who did what, to which deploy.
   plan-rollback <app> <id>           What a rollback to #id would do, with its warnings. Changes nothing.
-  rollback <app> [id] [--yes]        Roll back to #id (default: the previous successful deploy). Shows the plan
-                                     and asks unless --yes. Leaves the app locked against forward deploys.
+  rollback <app> [id] [--yes] [--release]
+                                     Roll back to #id (default: the previous successful deploy). Shows the plan
+                                     and asks unless --yes. Leaves the app locked against forward deploys. The
+                                     app's release command (run.release) is skipped unless --release.
+  abort <app>                        Stop the app's running deploy or rollback (here or in the bot): it ends
+                                     cancelled and the previous version keeps serving.
   lock <app> -m REASON               Refuse forward deploys of <app> until unlocked (deploy --force overrides).
   lock status                        Which apps are locked, by whom and why.
   unlock <app>                       Allow deploys again.
@@ -62,6 +67,7 @@ const OPTIONS = {
   actor: { type: 'string' },
   yes: { type: 'boolean', short: 'y', default: false },
   force: { type: 'boolean', default: false },
+  release: { type: 'boolean', default: false },
   message: { type: 'string', short: 'm' },
   app: { type: 'string' },
   'dry-run': { type: 'boolean', default: false },
@@ -83,6 +89,7 @@ const COMMANDS: Record<string, Command> = {
   recover: (ctx, args) => recoverCommand(ctx, args),
   status: (ctx, args) => statusCommand(ctx, args),
   audit: auditCommand,
+  abort: (ctx, args) => abortCommand(ctx, args),
 };
 
 /** Every CLI command (USAGE lists each, tests check it). */

@@ -4,7 +4,7 @@ import { DeckhandError, isDeckhandError } from '../domain/errors.js';
 /** Which positional argument (after the app) of each command is a deploy id, and its usage line. */
 const DEPLOY_ID_ARGUMENT: Record<string, { index: number; usage: string }> = {
   'plan-rollback': { index: 1, usage: 'Usage: deckhand plan-rollback <app> <id>' },
-  rollback: { index: 1, usage: 'Usage: deckhand rollback <app> [id] [--yes]' },
+  rollback: { index: 1, usage: 'Usage: deckhand rollback <app> [id] [--yes] [--release]' },
   pin: { index: 1, usage: 'Usage: deckhand pin <app> <deploy-id>' },
   unpin: { index: 1, usage: 'Usage: deckhand unpin <app> <deploy-id>' },
 };

@@ -16,6 +16,8 @@ export interface ParsedOptions {
   limit?: string;
   yes: boolean;
   force: boolean;
+  /** rollback: run the app's release command too. */
+  release?: boolean;
   message?: string;
   /** prune: plan only. */
   dryRun: boolean;

@@ -107,6 +107,7 @@ const AppSchema = z
         healthTimeout: durationField.default(30_000),
         watch: offOrDurationField.default(60_000),
         env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'env names are letters, digits and _'), z.union([z.string(), z.number(), z.boolean()])).default({}),
+        release: z.array(z.string().min(1)).min(1, 'an argv array such as ["npm", "run", "migrate"]').max(64).optional(),
       })
       .strict(),
     access: z
@@ -212,6 +213,7 @@ export function parseAppsFile(text: string, file: string): AppSpec[] {
         healthTimeoutMs: app.run.healthTimeout,
         watchMs: app.run.watch,
         env: Object.fromEntries(Object.entries(app.run.env).map(([k, v]) => [k, String(v)])),
+        ...(app.run.release ? { release: app.run.release } : {}),
       },
       access: app.access,
       approval: app.approval && { when: app.approval.when, channels: app.approval.channels, approvers: app.approval.approvers, expiryMs: app.approval.expiry },

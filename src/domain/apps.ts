@@ -26,6 +26,8 @@ export interface AppSpec {
      */
     watchMs?: number;
     env: Record<string, string>;
+    /** Run once in a one-off container of the new image before traffic moves (e.g. migrations); an argv array. */
+    release?: string[];
   };
   /** Who may deploy / roll back: Slack user ids (U…, W…) and user group ids (S…). Absent: everyone. */
   access?: { deploy?: string[]; rollback?: string[] };

@@ -16,6 +16,7 @@ export const ErrorCodes = {
   image_unavailable: 502,
   start_failed: 500,
   health_check_failed: 500,
+  release_failed: 500,
   traffic_switch_failed: 502,
   watch_failed: 500,
   not_found: 404,

@@ -84,6 +84,20 @@ export interface BuildRequest {
   dockerfile: string;
   context: NodeJS.ReadableStream;
   onLog: (line: string) => void;
+  /** Aborting it kills the build (and its git archive). */
+  signal?: AbortSignal;
+}
+
+/** A one-off container: the release phase. Host networking, the app's env, removed when it ends. */
+export interface RunOnceRequest {
+  app: string;
+  deploymentId: number;
+  image: string;
+  argv: string[];
+  env: Record<string, string>;
+  onLog: (line: string) => void;
+  /** Aborting it kills and removes the container. */
+  signal?: AbortSignal;
 }
 
 export interface ImageInfo {
@@ -133,6 +147,8 @@ export interface Runtime {
   /** Removes an image with all its tags; false when it was already gone. */
   removeImage(id: string): Promise<boolean>;
   start(request: StartRequest): Promise<ContainerState>;
+  /** Runs `argv` once in a new container of the image, streaming its output; resolves its exit code. */
+  runOnce(request: RunOnceRequest): Promise<{ exitCode: number }>;
   inspectContainer(id: string): Promise<ContainerState | undefined>;
   /** Deckhand's containers for an app, running or stopped. */
   listContainers(app: string): Promise<ContainerState[]>;

@@ -198,6 +198,7 @@ describe('every message deckhand renders from this slice, as a person reads it',
       • \`/rollback <app> [deploy-id] [-- reason]\`: shows the plan (how the image comes back, warnings, what is not restored), then asks to confirm
       • \`/deckhand status [app]\`: what serves now, its health right now, the lock, work in progress, approvals, the last failure and the rollback window; without an app, one line per app
       • \`/deckhand lock <app> <reason>\` / \`/deckhand unlock <app>\`: stop or allow forward deploys (rollbacks still work)
+      • \`/deckhand abort <app>\`: stop the app's running deploy or rollback; it ends cancelled and the previous version keeps serving (also the Abort button on its progress message, and \`deckhand abort <app>\`)
       • \`/deckhand prune [app] [dry-run]\`: remove images retention no longer keeps, and post the report here
       • \`/deckhand pin <app> <deploy-id>\` / \`/deckhand unpin <app> <deploy-id>\`: keep a deploy's image whatever the policy says
       • \`/deckhand help\`: this text

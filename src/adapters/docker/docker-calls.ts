@@ -123,7 +123,7 @@ export class DockerCalls {
    * failure Docker reported in the stream, if any; when the engine cannot be reached afterwards, that failure was
    * the engine going away and `docker_unavailable` is thrown instead.
    */
-  async stream(what: string, open: (signal: AbortSignal) => Promise<NodeJS.ReadableStream>, onMessage: (message: ProgressMessage) => void): Promise<string | undefined> {
+  async stream(what: string, open: (signal: AbortSignal) => Promise<NodeJS.ReadableStream>, onMessage: (message: ProgressMessage) => void, cancel?: AbortSignal): Promise<string | undefined> {
     const controller = new AbortController();
     let down: DeckhandError | undefined;
     let reader: ReturnType<typeof readProgress> | undefined;
@@ -132,6 +132,13 @@ export class DockerCalls {
       controller.abort();
       reader?.abort(error);
     }, what);
+    // Cancelling closes the request: the engine stops the build when its client goes away.
+    const onCancel = () => {
+      controller.abort();
+      reader?.abort(new DeckhandError('cancelled', `Cancelled: ${what}.`));
+    };
+    if (cancel?.aborted) onCancel();
+    cancel?.addEventListener('abort', onCancel, { once: true });
     let failure: string | undefined;
     try {
       const stream = await open(controller.signal);
@@ -151,6 +158,7 @@ export class DockerCalls {
       throw error;
     } finally {
       watch.stop();
+      cancel?.removeEventListener('abort', onCancel);
     }
     if (failure !== undefined && !(await this.reachable())) throw dockerUnavailable(this.where, what);
     return failure;

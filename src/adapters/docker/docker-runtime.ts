@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import Docker from 'dockerode';
 import { DeckhandError } from '../../domain/errors.js';
 import { cleanLogLines } from '../../domain/log-text.js';
-import type { BuildRequest, ContainerState, ImageInfo, Runtime, StartRequest } from '../../domain/ports.js';
+import type { BuildRequest, ContainerState, ImageInfo, RunOnceRequest, Runtime, StartRequest } from '../../domain/ports.js';
 import type { Layer } from '../../domain/retention/layers.js';
 import { BuildSteps } from './build-steps.js';
 import { LABEL_APP, LABEL_DEPLOYMENT, LABEL_PORT, LABEL_REVISION, fromInspect, fromList } from './container-state.js';
@@ -10,6 +10,7 @@ import { DockerCalls, isConnectionError } from './docker-calls.js';
 import { readImageLayers } from './image-layers.js';
 import { type ProgressMessage, demuxDockerLogs, splitLines } from './log-frames.js';
 import { destroy } from './progress-stream.js';
+import { runOnce } from './run-once.js';
 
 export { LABEL_APP, LABEL_DEPLOYMENT, LABEL_PORT, LABEL_REVISION } from './container-state.js';
 
@@ -47,8 +48,9 @@ export class DockerRuntime implements Runtime {
       (message) => {
         if (message.aux?.ID) builtId = message.aux.ID;
         for (const line of this.progressLines(message, request.onLog)) steps.line(line);
-      });
+      }, request.signal);
     } catch (error) {
+      if (request.signal?.aborted) throw new DeckhandError('cancelled', 'The build was cancelled.', {}, { cause: error });
       if (error instanceof DeckhandError) throw error; // docker_unavailable, or the source failing (git archive)
       throw new DeckhandError('build_failed', `The Docker build could not start: ${messageOf(error)}`, {}, { cause: error });
     } finally {
@@ -197,6 +199,10 @@ export class DockerRuntime implements Runtime {
     const state = await this.inspectContainer(container.id);
     if (!state) throw new DeckhandError('start_failed', 'The container disappeared right after it started.');
     return state;
+  }
+
+  runOnce(request: RunOnceRequest): Promise<{ exitCode: number }> {
+    return runOnce(this.calls, request);
   }
 
   private async removeByName(name: string): Promise<void> {

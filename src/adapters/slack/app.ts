@@ -27,6 +27,8 @@ import { replayGuard, withSignedRequestGuard } from './replay-guard.js';
 import { SlackGateway } from './slack-gateway.js';
 import { OUTBOX_CLIENT_OPTIONS } from './outbox.js';
 import { RETRY_DEPLOY, SHOW_LOG } from './failure-story.js';
+import { ABORT_DEPLOY } from './blocks/abort.js';
+import { abortDeployAction } from './actions/abort-deploy.js';
 import { retryDeployAction, showLogAction } from './failure-actions.js';
 
 export interface SlackSettings {
@@ -156,6 +158,7 @@ export function registerListeners(app: App, ctx: SlackContext): void {
   app.action(DENY, tracked(ctx, approvalDecisionAction(ctx, 'denied')));
   app.action(SHOW_LOG, tracked(ctx, showLogAction(ctx)));
   app.action(RETRY_DEPLOY, tracked(ctx, retryDeployAction(ctx)));
+  app.action(ABORT_DEPLOY, tracked(ctx, abortDeployAction(ctx)));
   // Any successful deploy makes older pending requests of that app stale: edit them to "superseded".
   ctx.services.bus.subscribe((event) => {
     if (event.type !== 'result' || event.status !== 'succeeded') return;

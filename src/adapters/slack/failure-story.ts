@@ -23,6 +23,7 @@ const WHAT_FAILED: Record<string, string> = {
   build_failed: 'the build failed',
   health_check_failed: 'the new container never passed its health check',
   start_failed: 'the new container did not start',
+  release_failed: 'its release command failed',
   image_unavailable: 'its image could not be found or pulled',
   traffic_switch_failed: 'traffic could not be moved to the new container',
   watch_failed: 'the watch window saw it fail after traffic moved',

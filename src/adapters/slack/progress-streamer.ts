@@ -8,6 +8,7 @@ import { logTailBlock } from './blocks/limits.js';
 import { channelProblem } from './channel-problem.js';
 import { ResponseUrlReplies } from './response-url.js';
 import { failureSentence, failureUpload, nextStepButtons } from './failure-story.js';
+import { abortButton } from './blocks/abort.js';
 import type { Message, SlackGateway } from './slack-gateway.js';
 
 export interface StreamOptions {
@@ -207,7 +208,9 @@ export class ProgressStreamer {
     if (this.statusDirty && this.parentTs) {
       this.statusDirty = false;
       const ts = this.parentTs;
-      this.enqueue(() => this.slack.update(this.options.channel, ts, this.parentMessage(':arrows_counterclockwise:', esc(this.status))));
+      // While it runs, the parent carries an Abort button (the final update replaces it).
+      const abort = this.deploymentId ? [abortButton(this.options.app, this.deploymentId)] : [];
+      this.enqueue(() => this.slack.update(this.options.channel, ts, this.parentMessage(':arrows_counterclockwise:', esc(this.status), abort)));
     }
   }
 

@@ -5,7 +5,7 @@ import { deploymentJson, formatEvent } from '../output.js';
 import { formatPlan, planJson } from '../plan-output.js';
 
 const PLAN_USAGE = 'Usage: deckhand plan-rollback <app> <id>';
-const ROLLBACK_USAGE = 'Usage: deckhand rollback <app> [id] [--yes]';
+const ROLLBACK_USAGE = 'Usage: deckhand rollback <app> [id] [--yes] [--release]';
 
 export async function planRollbackCommand(ctx: CommandContext, args: string[]): Promise<number> {
   const [app, idText, extra] = args;
@@ -23,6 +23,7 @@ export async function rollbackCommand(ctx: CommandContext, args: string[], optio
   const plan = await services.rollbacks.plan(app, requested);
   if (!options.yes) {
     io.out(formatPlan(plan));
+    if (plan.release) io.out(releaseNote(plan.release, options.release === true));
     const answer = await ctx.confirm(`Roll ${app} back to #${plan.target.id}? [y/N] `);
     if (answer === undefined) throw new DeckhandError('invalid_argument', 'Nobody to confirm (no terminal): re-run with --yes after reading the plan.');
     if (!answer) {
@@ -32,7 +33,7 @@ export async function rollbackCommand(ctx: CommandContext, args: string[], optio
   }
   const unsubscribe = services.bus.subscribe((event) => (json ? io.err : io.out)(formatEvent(event)));
   try {
-    const { deployment, plan: ran } = await services.rollbacks.rollback(app, plan.target.id, ctx.actor);
+    const { deployment, plan: ran } = await services.rollbacks.rollback(app, plan.target.id, ctx.actor, undefined, undefined, { release: options.release === true });
     if (json) io.out(JSON.stringify({ ...deploymentJson(deployment), warnings: ran.warnings }, null, 2));
     if (deployment.status !== 'succeeded') {
       if (!json) io.err(`deckhand: ${deployment.errorCode ?? 'failed'}: rollback #${deployment.id} failed: ${deployment.error}`);
@@ -46,4 +47,9 @@ export async function rollbackCommand(ctx: CommandContext, args: string[], optio
   } finally {
     unsubscribe();
   }
+}
+
+/** Whether the app's release command runs: rollbacks skip it unless asked (`--release`). */
+function releaseNote(argv: readonly string[], release: boolean): string {
+  return release ? `Release phase: runs ${argv.join(' ')} before traffic moves (--release).` : `Release phase: skipped (${argv.join(' ')} does not run on a rollback unless --release).`;
 }

@@ -20,6 +20,8 @@ export interface StepContext {
   update(patch: DeploymentPatch): Promise<void>;
   phase(phase: Phase, message: string): void;
   log(line: string): void;
+  /** Aborted when the deploy is cancelled: a running build is killed. */
+  signal?: AbortSignal;
 }
 
 /** Makes the image a deploy runs available on the host: builds it from git, pulls or finds it. Returns its id. */
@@ -32,7 +34,7 @@ export async function prepareArtifact(ctx: StepContext, artifact: Artifact): Pro
     if (app.source.kind !== 'git') throw new DeckhandError('internal', 'a build needs a git source');
     const imageRef = imageRefFor(app.name, ctx.deploymentId);
     const context = await source.archive(app, artifact.commit);
-    const { imageId } = await runtime.build({ app: app.name, deploymentId: ctx.deploymentId, commit: artifact.commit, imageRef, dockerfile: app.source.dockerfile, context, onLog: ctx.log });
+    const { imageId } = await runtime.build({ app: app.name, deploymentId: ctx.deploymentId, commit: artifact.commit, imageRef, dockerfile: app.source.dockerfile, context, onLog: ctx.log, signal: ctx.signal });
     await ctx.update({ imageRef, imageId });
     return imageId;
   }

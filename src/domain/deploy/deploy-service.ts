@@ -7,6 +7,7 @@ import { validateGitRef } from '../refs/git-ref.js';
 import { validateImageRef, withTag } from '../refs/image-ref.js';
 import { type Artifact, type PipelineDeps, runPipeline } from './pipeline.js';
 import { Recovery } from './recovery.js';
+import { AbortRegistry, requestAbort } from './abort.js';
 
 export interface DeployRequest {
   app: string;
@@ -33,13 +34,18 @@ export interface DeployServiceDeps extends PipelineDeps {
   leases: LeaseManager;
   audit: AuditStore;
   locks: AppLockStore;
+  /** Running deploys, for abort; one per process (made here when absent). */
+  aborts?: AbortRegistry;
 }
 
 export class DeployService {
   private readonly recovery: Recovery;
+  /** Every deploy and rollback of this process registers here, so an abort can reach it. */
+  readonly aborts: AbortRegistry;
 
   constructor(private readonly deps: DeployServiceDeps) {
     this.recovery = new Recovery(deps);
+    this.aborts = deps.aborts ?? new AbortRegistry(deps.audit);
   }
 
   requireApp(name: string): AppSpec {
@@ -89,6 +95,15 @@ export class DeployService {
       request.onStarted?.(deployment);
       return this.runAndAudit(app, deployment, resolved.artifact, 'deploy');
     });
+  }
+
+  /**
+   * Asks the app's running deploy or rollback to stop (`/deckhand abort`, the Abort button, `deckhand abort`): it
+   * ends `cancelled`, the previous deploy serving. Works across processes (the running one polls the audit row).
+   */
+  async abort(appName: string, actor: string): Promise<Deployment> {
+    const app = this.requireApp(appName);
+    return (await requestAbort({ store: this.deps.store, audit: this.deps.audit, aborts: this.aborts }, app.name, actor)).deployment;
   }
 
   /** Records a deploy to run later (e.g. after approval). Nothing is built yet. */
@@ -255,7 +270,13 @@ export class DeployService {
   private async runAndAudit(app: AppSpec, deployment: Deployment, artifact: Artifact, action: string): Promise<Deployment> {
     const { audit } = this.deps;
     await audit.record({ actor: deployment.actor, action: `${action}.start`, app: app.name, deploymentId: deployment.id, result: 'ok', details: { ref: deployment.gitRef, commit: deployment.commitSha, image: deployment.imageRef } });
-    const final = await runPipeline(this.deps, app, deployment, artifact);
+    const run = this.aborts.watch(app.name, deployment.id);
+    let final: Deployment;
+    try {
+      final = await runPipeline(this.deps, app, deployment, artifact, { signal: run.signal });
+    } finally {
+      run.stop();
+    }
     await audit.record({
       actor: deployment.actor,
       action: `${action}.finish`,

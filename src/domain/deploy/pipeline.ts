@@ -14,6 +14,9 @@ import { type Artifact, type StepContext, prepareArtifact, pushToRegistry } from
 
 export { type Artifact, imageRefFor } from './artifact-step.js';
 import { safeToTouch, whatServes } from './serving.js';
+import { abortable, cancelledBy } from './abort.js';
+import { runRelease } from './release-step.js';
+import { makeRoom } from './start-step.js';
 
 export interface PipelineSettings {
   /** How long the old container keeps running after traffic moved, for in-flight requests. */
@@ -53,7 +56,7 @@ type Ending = 'failed' | 'reverted' | 'cancelled';
  * Returns the deployment in its final state; never throws for a failure of the deploy itself.
  */
 export async function runPipeline(deps: PipelineDeps, app: AppSpec, deployment: Deployment, artifact: Artifact, options: PipelineOptions = {}): Promise<Deployment> {
-  const run = new PipelineRun(deps, app, deployment, options.signal);
+  const run = new PipelineRun(deps, app, deployment, options.signal, options.runRelease !== false);
   return run.execute(artifact);
 }
 
@@ -71,6 +74,7 @@ class PipelineRun {
     private readonly app: AppSpec,
     private deployment: Deployment,
     private readonly signal: AbortSignal = new AbortController().signal,
+    private readonly runsRelease = true,
   ) {
     this.buildLog = new LogTail(deps.settings.logTailLines);
     this.redact = appRedactor(app);
@@ -82,13 +86,15 @@ class PipelineRun {
     let previous: Deployment | undefined;
     try {
       const step = this.stepContext();
-      const image = await prepareArtifact(step, artifact);
+      const image = await this.guarded(() => prepareArtifact(step, artifact));
       if (artifact.kind !== 'local-image') await pushToRegistry(step, image);
-      started = await this.start(image);
-      await this.health(started.containerId, started.port);
+      if (this.runsRelease) await this.guarded(() => runRelease(step, image, this.signal));
+      started = await this.guarded(() => this.start(image));
+      await this.guarded(() => this.health(started.containerId, started.port));
+      this.signal.throwIfAborted(); // the switch itself is never cut short: traffic is never left half-moved
       previous = await this.switchTraffic(started.port);
     } catch (thrown) {
-      return this.fail(asDeckhandError(thrown));
+      return this.signal.aborted ? this.fail(cancelledBy(this.signal), 'cancelled') : this.fail(asDeckhandError(thrown));
     }
     return this.afterSwitch(started, previous);
   }
@@ -144,7 +150,12 @@ class PipelineRun {
   }
 
   private stepContext(): StepContext {
-    return { deps: this.deps, app: this.app, deploymentId: this.deployment.id, update: (patch) => this.update(patch), phase: (phase, message) => this.phase(phase, message), log: this.log };
+    return { deps: this.deps, app: this.app, deploymentId: this.deployment.id, update: (patch) => this.update(patch), phase: (phase, message) => this.phase(phase, message), log: this.log, signal: this.signal };
+  }
+
+  /** Runs a step unless cancelled; cancelled mid-way, the step winds down (bounded) and the run ends `cancelled`. */
+  private guarded<T>(work: () => Promise<T>): Promise<T> {
+    return this.signal.aborted ? Promise.reject(cancelledBy(this.signal)) : abortable(work(), this.signal, () => cancelledBy(this.signal));
   }
 
   private afterSwitchContext() {
@@ -177,29 +188,10 @@ class PipelineRun {
   }
 
   private async start(imageId: string): Promise<{ containerId: string; port: number }> {
-    const { runtime, traffic } = this.deps;
     await this.update({ status: 'starting', envSnapshot: snapshotEnv(this.app.run.env) });
-    let port = this.app.run.port;
-    if (traffic.mode === 'proxy') {
-      port = await runtime.freePort();
-    } else {
-      const running = (await runtime.listContainers(this.app.name)).filter((c) => c.running);
-      if (running.length > 0) {
-        this.phase('start', `Stopping ${running.map((c) => c.name).join(', ')} (recreate strategy: the app is down until the new container is healthy)`);
-        for (const container of running) {
-          await runtime.stop(container.id);
-          this.stoppedForRecreate.push(container.id);
-        }
-      }
-    }
+    const port = await makeRoom(this.stepContext(), this.stoppedForRecreate);
     this.phase('start', `Starting container on port ${port}`);
-    const container = await runtime.start({
-      app: this.app.name,
-      deploymentId: this.deployment.id,
-      image: imageId,
-      port,
-      env: this.app.run.env,
-    });
+    const container = await this.deps.runtime.start({ app: this.app.name, deploymentId: this.deployment.id, image: imageId, port, env: this.app.run.env });
     this.newContainerId = container.id;
     await this.update({ containerId: container.id, upstreamPort: port });
     return { containerId: container.id, port };
@@ -214,8 +206,8 @@ class PipelineRun {
       timeoutMs: this.app.run.healthTimeoutMs,
       probe: this.deps.health,
       clock: this.deps.clock,
-      containerProblem: async () => containerProblem(await runtime.inspectContainer(containerId)),
-      onAttempt: (attempt, ok, detail) => this.emit({ type: 'health', attempt, ok, detail: this.redact(detail) }),
+      containerProblem: async () => (this.signal.aborted ? 'the deploy was cancelled' : containerProblem(await runtime.inspectContainer(containerId))),
+      onAttempt: (attempt, ok, detail) => this.signal.aborted || this.emit({ type: 'health', attempt, ok, detail: this.redact(detail) }),
     });
     if (!outcome.ok) throw new DeckhandError('health_check_failed', outcome.reason, { attempts: outcome.attempts });
   }

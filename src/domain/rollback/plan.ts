@@ -32,6 +32,8 @@ export interface RollbackPlan {
   inProgress?: number[];
   /** What the card shows, to notice a changed plan when Confirm is clicked. */
   facts?: PlanFacts;
+  /** The app's release command (run.release); a rollback skips it unless asked (`--release`). */
+  release?: readonly string[];
 }
 
 export interface PlannerDeps {
@@ -104,6 +106,7 @@ export async function planRollback(deps: PlannerDeps, app: AppSpec, targetId: nu
     lock: lock ? { lockedBy: lock.lockedBy, reason: lock.reason } : null,
     inProgress,
     facts,
+    ...(app.run.release ? { release: app.run.release } : {}),
   };
 }
 

@@ -51,7 +51,7 @@ export class RollbackService {
    * `expected`: the facts a person confirmed; when the plan made under the app's lease differs, nothing runs
    * (`plan_changed`), so no deploy can slip in between a Confirm's re-plan and the rollback.
    */
-  async rollback(appName: string, targetId: number | undefined, actor: string, onStarted?: (deployment: Deployment) => void, expected?: PlanFacts): Promise<RollbackResult> {
+  async rollback(appName: string, targetId: number | undefined, actor: string, onStarted?: (deployment: Deployment) => void, expected?: PlanFacts, options: { release?: boolean } = {}): Promise<RollbackResult> {
     const app = this.deploys.requireApp(appName);
     const { store, audit, clock } = this.deps;
     return this.deploys.withAppLease(app, { actor }, async () => {
@@ -88,7 +88,14 @@ export class RollbackService {
           : plan.artifact.source === 'pull_image'
             ? { kind: 'image', ref: target.registryRef!, pull: 'always' }
             : { kind: 'build', commit: target.commitSha! };
-      const final = await runPipeline(this.deps, app, deployment, artifact);
+      // The release phase (migrations) is skipped unless asked for: a rollback restores the image only.
+      const run = this.deploys.aborts.watch(appName, deployment.id);
+      let final: Deployment;
+      try {
+        final = await runPipeline(this.deps, app, deployment, artifact, { signal: run.signal, runRelease: options.release === true });
+      } finally {
+        run.stop();
+      }
       const succeeded = final.status === 'succeeded';
       await audit.record({
         actor,

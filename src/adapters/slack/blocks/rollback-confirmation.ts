@@ -64,6 +64,7 @@ export function renderRollbackConfirmation(plan: RollbackPlan, nonce: string, fr
     other.push(`Env names that differ (values never shown): ${[...env.changed.map((n) => `${n} (changed)`), ...env.added.map((n) => `${n} (added)`), ...env.removed.map((n) => `${n} (removed)`)].join(', ')}`);
   }
   if (other.length) blocks.push(section(clipLines(other.map((w) => `:information_source: ${esc(w)}`), LIMITS.sectionText)));
+  if (plan.release) blocks.push(context([`*Release phase skipped:* ${code(plan.release.join(' '))} does not run on a rollback from Slack. To run it, roll back with ${code(`deckhand rollback ${plan.app} ${target.id} --release`)} on the deckhand host.`]));
   blocks.push(context([`*Not restored:* ${plan.notRestored.join(', ')}. A rollback restores the code only and keeps today's env.`, ...(frame ? [`This card expires ${slackDate(frame.expiresAt)}.`] : [])]));
   const value: ConfirmValue = { app: plan.app, target: target.id, nonce };
   blocks.push(actions([button(`Confirm rollback to #${target.id}`, ROLLBACK_CONFIRM, value, 'danger'), button('Cancel', ROLLBACK_CANCEL, value)]));
