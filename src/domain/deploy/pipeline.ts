@@ -142,6 +142,7 @@ class PipelineRun {
     if (traffic.mode === 'proxy') {
       port = await runtime.freePort();
     } else {
+      for (const warning of (await traffic.warnings?.()) ?? []) this.phase('start', `Warning: ${warning}`);
       const running = (await runtime.listContainers(this.app.name)).filter((c) => c.running);
       if (running.length > 0) {
         this.phase('start', `Stopping ${running.map((c) => c.name).join(', ')} (recreate strategy: the app is down until the new container is healthy)`);
