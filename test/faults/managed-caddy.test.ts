@@ -152,3 +152,36 @@ describe.skipIf(!enabled)("deckhand's own Caddy", () => {
     }
   });
 });
+
+const withDocker = (await haveDocker()) && (await havePostgres());
+
+describe.skipIf(!withDocker)('without Caddy (DECKHAND_PROXY=none)', () => {
+  const app = `f-proxy-none-${process.pid}`;
+  let repo: TestRepo;
+  let services: TestServices;
+
+  beforeAll(async () => {
+    repo = createTestRepo([{ body: 'n1' }, { body: 'n2' }]);
+    services = await createTestServices({ apps: [gitApp(app, repo.url, await freePort())] });
+  });
+
+  afterAll(async () => {
+    await services?.dispose();
+    await removeAppArtifacts([app]);
+    repo?.cleanup();
+  });
+
+  it('every deploy says once, plainly, that it drops requests and how to avoid it', async () => {
+    expect(services.traffic.mode).toBe('recreate');
+    expect(services.managedProxy).toBeUndefined();
+    for (const ref of repo.commits) {
+      const d = await services.deploys.deploy({ app, ref, actor: 'U-alice', trigger: 'cli' });
+      expect(d.status, d.error ?? '').toBe('succeeded');
+      const said = (await services.events.list(d.id)).filter((e) => e.message.includes('apt-get install caddy'));
+      expect(said.map((e) => e.message)).toEqual([
+        'Warning: DECKHAND_PROXY=none chooses the recreate strategy: requests to this app fail while its container restarts. For zero downtime install Caddy (`apt-get install caddy`) and unset DECKHAND_PROXY; deckhand then runs it itself.',
+      ]);
+    }
+    expect(existsSync(join(services.dataDir, 'caddy'))).toBe(false);
+  });
+});
