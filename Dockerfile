@@ -1,6 +1,6 @@
 # deckhand's own image: the Slack bot by default. Run it on the Docker host it deploys to, with the host's Docker
 # socket and host networking (health checks reach apps on 127.0.0.1; apps' public ports are Caddy's):
-#   docker run -d --name deckhand --network host --restart unless-stopped \
+#   docker run -d --name deckhand --init --network host --restart unless-stopped \
 #     -v /var/run/docker.sock:/var/run/docker.sock -v deckhand-data:/data \
 #     -v $PWD/deckhand.yml:/etc/deckhand/deckhand.yml:ro \
 #     -e SLACK_BOT_TOKEN -e SLACK_SIGNING_SECRET deckhand
