@@ -15,6 +15,10 @@ import { haveDocker, havePostgres } from '../helpers/infra.js';
 import { freePort } from '../helpers/ports.js';
 import { type TestServices, createTestServices, gitApp } from '../helpers/services.js';
 import { steadyLoad } from '../helpers/steady-load.js';
+import { startNode } from '../helpers/child-lines.js';
+import { fileURLToPath } from 'node:url';
+
+const STARTER = fileURLToPath(new URL('../helpers/caddy-starter.ts', import.meta.url));
 
 const enabled = (await haveDocker()) && (await havePostgres()) && onPath('caddy') !== undefined;
 
@@ -113,6 +117,22 @@ describe.skipIf(!enabled)("deckhand's own Caddy", () => {
     expect(outcomes.filter((o) => o === 'adopted')).toHaveLength(3);
     expect(new Set(racers.map((c) => c.pid())).size).toBe(1);
     expect(await racers[1]!.ensure()).toBe('running');
+  });
+
+  it('separate deckhand processes (bot and CLIs) racing to start it start exactly one Caddy', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'deckhand-caddy-procs-'));
+    dirs.push(dir);
+    extraCaddys.push(new ManagedCaddy({ dir: join(dir, 'caddy') }));
+    const go = join(dir, 'go');
+    const starters = Array.from({ length: 3 }, () => startNode(STARTER, [join(dir, 'caddy'), go]));
+    for (const starter of starters) await starter.waitFor((line) => line.ready === true, 20_000);
+    writeFileSync(go, '');
+    const results = await Promise.all(starters.map((s) => s.waitFor((line) => typeof line.outcome === 'string', 30_000)));
+    expect(results.map((r) => r.outcome).sort()).toEqual(['adopted', 'adopted', 'started']);
+    expect(new Set(results.map((r) => r.pid)).size).toBe(1);
+    await Promise.all(starters.map((s) => s.exited));
+    // Caddy outlived every process that started or adopted it.
+    expect(new ManagedCaddy({ dir: join(dir, 'caddy') }).pid()).toBe(results[0]!.pid);
   });
 
   it('kill -9 of the deckhand CLI between deploys, then starting it again, fails no request: Caddy outlives it and is adopted', async () => {
