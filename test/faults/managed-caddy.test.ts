@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onPath } from '../../src/adapters/proxy/managed-caddy.js';
 import { ManagedCaddy } from '../../src/adapters/proxy/managed-caddy.js';
-import { checkReusePortMigration } from '../../src/adapters/proxy/caddy-proxy.js';
+import { CaddyProxy, checkReusePortMigration } from '../../src/adapters/proxy/caddy-proxy.js';
+import { createServer, request } from 'node:http';
 import { createWatchdog } from '../../src/jobs/watchdog.js';
 import { runCliProcess, startCli } from '../helpers/cli-process.js';
 import { createScratchDatabase } from '../helpers/db.js';
@@ -119,6 +120,54 @@ describe.skipIf(!enabled)("deckhand's own Caddy", () => {
     expect(await racers[1]!.ensure()).toBe('running');
   });
 
+  it('a request whose upstream is not there (gone or still binding) is retried by Caddy instead of failing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'deckhand-caddy-retry-'));
+    dirs.push(dir);
+    const caddy = new ManagedCaddy({ dir: join(dir, 'caddy') });
+    extraCaddys.push(caddy);
+    await caddy.ensure();
+    const proxy = new CaddyProxy(caddy.admin, '127.0.0.1');
+    const [publicPort, upstreamPort] = [await freePort(), await freePort()];
+    await proxy.point('f-proxy-retry', publicPort, upstreamPort);
+    const answer = get(publicPort, '/', 10_000);
+    await new Promise((r) => setTimeout(r, 400));
+    const server = createServer((_req, res) => res.end('late')).listen(upstreamPort, '127.0.0.1');
+    try {
+      expect(await answer).toEqual({ status: 200, body: 'late' });
+    } finally {
+      server.close();
+      caddy.stop();
+    }
+  });
+
+  it('a bodyless idempotent request whose upstream dropped the connection is retried; a POST is not (it may have been acted on)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'deckhand-caddy-drop-'));
+    dirs.push(dir);
+    const caddy = new ManagedCaddy({ dir: join(dir, 'caddy') });
+    extraCaddys.push(caddy);
+    await caddy.ensure();
+    const proxy = new CaddyProxy(caddy.admin, '127.0.0.1');
+    const [publicPort, upstreamPort] = [await freePort(), await freePort()];
+    const seen: string[] = [];
+    // The upstream drops the first request of each round mid-way, as a container stopping under a request would.
+    const server = createServer((req, res) => {
+      seen.push(req.method!);
+      if (seen.length === 1) req.socket.destroy();
+      else res.end('ok');
+    }).listen(upstreamPort, '127.0.0.1');
+    try {
+      await proxy.point('f-proxy-drop', publicPort, upstreamPort);
+      expect(await send(publicPort, 'OPTIONS')).toBe(200);
+      expect(seen).toEqual(['OPTIONS', 'OPTIONS']);
+      seen.length = 0;
+      expect(await send(publicPort, 'POST')).toBe(502);
+      expect(seen).toEqual(['POST']);
+    } finally {
+      server.close();
+      caddy.stop();
+    }
+  });
+
   it('separate deckhand processes (bot and CLIs) racing to start it start exactly one Caddy', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'deckhand-caddy-procs-'));
     dirs.push(dir);
@@ -205,3 +254,15 @@ describe.skipIf(!withDocker)('without Caddy (DECKHAND_PROXY=none)', () => {
     expect(existsSync(join(services.dataDir, 'caddy'))).toBe(false);
   });
 });
+
+function send(port: number, method: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path: '/', agent: false, timeout: 10_000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end(method === 'POST' ? 'body' : undefined);
+  });
+}

@@ -96,7 +96,8 @@ export class CaddyProxy implements TrafficSwitch {
 /**
  * How Caddy keeps a switch invisible. A request whose upstream cannot be dialled (the old container went away, the new
  * one is still binding) is tried again every 50 ms for up to 5 s; a request that reached an upstream which then
- * dropped the connection is retried when its method is idempotent (never a POST or PATCH: it may have been acted on).
+ * dropped the connection is retried when its method is idempotent and bodyless (GET, HEAD, OPTIONS; never a POST:
+ * it may have been acted on).
  * Upstream keep-alive connections belong to the reverse_proxy handler of one config: a switch loads a new config whose
  * handler dials only the new container, and the old handler's idle connections are closed when it is cleaned up, so
  * a pooled connection to the old container is never reused after the switch. Its in-flight requests finish on the old
@@ -105,8 +106,9 @@ export class CaddyProxy implements TrafficSwitch {
 export const ZERO_DOWNTIME_LOAD_BALANCING = {
   try_duration: '5s',
   try_interval: '50ms',
-  retries: 5,
-  retry_match: [{ method: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE'] }],
+  // No `retries` count: Caddy stops at whichever of retries or try_duration comes first, and 5 s is the bound wanted.
+  // Bodyless idempotent methods only: Caddy 2.6 does not keep a request body for a second attempt.
+  retry_match: [{ method: ['GET', 'HEAD', 'OPTIONS'] }],
 };
 
 /** No proxy: the new container takes the public port itself after the old one stops (a short gap). */
