@@ -141,7 +141,7 @@ async function benchOwnCaddy(app: string, image: string, repoDir: string, commit
     const rate = load.rate();
     const seen = await load.stop();
     report("switch through deckhand's own Caddy (admin call)", switches);
-    console.log(`${'  failed requests over those switches'.padEnd(48)} ${seen.failures.length} of ${seen.total} (${rate.toFixed(0)} req/s, ${seen.keepAlive} on keep-alive)`);
+    console.log(`${'  failed requests over those switches'.padEnd(48)} ${seen.failures.length} of ${seen.total} (${rate.toFixed(0)} req/s, ${seen.keepAlive} on keep-alive, ${seen.retriedIdleClose} sent again after Caddy closed an idle keep-alive connection)`);
     const restarts: number[] = [];
     const watchdog = createWatchdog(services, 0, async () => undefined);
     for (let i = 0; i < 3; i += 1) {
