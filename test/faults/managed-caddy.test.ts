@@ -7,6 +7,7 @@ import { ManagedCaddy } from '../../src/adapters/proxy/managed-caddy.js';
 import { CaddyProxy, checkReusePortMigration } from '../../src/adapters/proxy/caddy-proxy.js';
 import { createServer, request } from 'node:http';
 import { createWatchdog } from '../../src/jobs/watchdog.js';
+import { loadAppsFile } from '../../src/config/apps-file.js';
 import { runCliProcess, startCli } from '../helpers/cli-process.js';
 import { createScratchDatabase } from '../helpers/db.js';
 import { removeAppArtifacts } from '../helpers/docker.js';
@@ -189,7 +190,14 @@ describe.skipIf(!enabled)("deckhand's own Caddy", () => {
     const dir = mkdtempSync(join(tmpdir(), 'deckhand-proxy-cli-'));
     dirs.push(dir);
     const cliPort = await freePort();
-    writeFileSync(join(dir, 'deckhand.yml'), `apps:\n  ${cliApp}:\n    source: { git: "${repo.url}", branch: main }\n    run: { port: ${cliPort}, health: /healthz, healthTimeout: 20s }\n`);
+    // No watch window (issue 11's run.watch, where the apps file knows it): this test is about the switch and the kill.
+    const yml = (watch: string) => `apps:\n  ${cliApp}:\n    source: { git: "${repo.url}", branch: main }\n    run: { port: ${cliPort}, health: /healthz, healthTimeout: 20s${watch} }\n`;
+    writeFileSync(join(dir, 'deckhand.yml'), yml(', watch: 0'));
+    try {
+      loadAppsFile(join(dir, 'deckhand.yml'));
+    } catch {
+      writeFileSync(join(dir, 'deckhand.yml'), yml(''));
+    }
     const env = { DATABASE_URL: db.url, DECKHAND_DATA_DIR: join(dir, 'data'), DECKHAND_CONFIG: join(dir, 'deckhand.yml'), DECKHAND_PUBLIC_HOST: '127.0.0.1', DECKHAND_PROXY: 'caddy', DECKHAND_DRAIN: '1s' };
     const caddy = new ManagedCaddy({ dir: join(dir, 'data', 'caddy') });
     extraCaddys.push(caddy);
