@@ -14,6 +14,10 @@ import { buildImageFromRepo, removeAppArtifacts } from '../test/helpers/docker.j
 import { createTestRepo } from '../test/helpers/git-repo.js';
 import { haveDocker } from '../test/helpers/infra.js';
 import { freePort } from '../test/helpers/ports.js';
+import { get } from '../test/helpers/http.js';
+import { steadyLoad } from '../test/helpers/steady-load.js';
+import { onPath } from '../src/adapters/proxy/managed-caddy.js';
+import { createWatchdog } from '../src/jobs/watchdog.js';
 import { createTestServices, gitApp } from '../test/helpers/services.js';
 
 function report(name: string, samples: number[], unit = 'ms') {
@@ -105,7 +109,51 @@ if (await haveDocker()) {
     await services.dispose();
   }
   await caddy.stop();
+  if (onPath('caddy')) await benchOwnCaddy(app, image, repo.dir, repo.commits);
   repo.cleanup();
 } else {
   console.log('deploy benchmarks skipped: no Docker engine');
+}
+
+/** deckhand's own Caddy: the switch itself (one admin call), failed requests around it, and Caddy brought back after a kill. */
+async function benchOwnCaddy(app: string, image: string, repoDir: string, commits: string[]) {
+  await buildImageFromRepo(repoDir, commits[0]!, `${image}:1`, app);
+  await buildImageFromRepo(repoDir, commits[1]!, `${image}:2`, app);
+  const port = await freePort();
+  const spec = { ...gitApp(app, 'unused', port), source: { kind: 'image' as const, image: `${image}:1`, pull: 'missing' as const } };
+  const services = await createTestServices({ apps: [spec], env: { DECKHAND_PROXY: 'caddy', DECKHAND_DRAIN: '500ms' } });
+  try {
+    const proxy = services.managedProxy!;
+    const switches: number[] = [];
+    const point = proxy.point.bind(proxy);
+    proxy.point = async (...args) => {
+      const t = performance.now();
+      await point(...args);
+      switches.push(performance.now() - t);
+    };
+    await services.deploys.deploy({ app, ref: '1', actor: 'bench', trigger: 'cli' });
+    switches.length = 0;
+    const load = steadyLoad(port, { rate: 60, maxMs: 120_000 });
+    for (let i = 0; i < 10; i += 1) {
+      const d = await services.deploys.deploy({ app, ref: i % 2 ? '1' : '2', actor: 'bench', trigger: 'cli', force: true });
+      if (d.status !== 'succeeded') throw new Error(`bench deploy failed: ${d.error}`);
+    }
+    const rate = load.rate();
+    const seen = await load.stop();
+    report("switch through deckhand's own Caddy (admin call)", switches);
+    console.log(`${'  failed requests over those switches'.padEnd(48)} ${seen.failures.length} of ${seen.total} (${rate.toFixed(0)} req/s, ${seen.keepAlive} on keep-alive, ${seen.retriedIdleClose} sent again after Caddy closed an idle keep-alive connection)`);
+    const restarts: number[] = [];
+    const watchdog = createWatchdog(services, 0, async () => undefined);
+    for (let i = 0; i < 3; i += 1) {
+      process.kill(proxy.caddy.pid()!, 'SIGKILL');
+      const t = performance.now();
+      await watchdog.checkNow();
+      if ((await get(port)).status !== 200) throw new Error('bench: Caddy came back without the route');
+      restarts.push(performance.now() - t);
+    }
+    report('Caddy killed -> serving again (watchdog pass)', restarts);
+  } finally {
+    await removeAppArtifacts([app]);
+    await services.dispose();
+  }
 }

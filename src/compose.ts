@@ -18,6 +18,8 @@ import { DockerRuntime } from './adapters/docker/docker-runtime.js';
 import { GitSource } from './adapters/git/git-source.js';
 import { HttpHealthProbe } from './adapters/http/health-probe.js';
 import { CaddyProxy, RecreateTraffic } from './adapters/proxy/caddy-proxy.js';
+import { ManagedCaddy, onPath } from './adapters/proxy/managed-caddy.js';
+import { ManagedCaddyProxy } from './adapters/proxy/managed-caddy-proxy.js';
 import { loadAppsFile } from './config/apps-file.js';
 import type { Env } from './config/env.js';
 import { type AppCatalog, type AppSpec, catalogOf } from './domain/apps.js';
@@ -37,6 +39,8 @@ export interface Services {
   bus: DeployEventBus;
   runtime: Runtime;
   traffic: TrafficSwitch;
+  /** deckhand's own Caddy, when it runs one (no DECKHAND_CADDY_ADMIN_URL, DECKHAND_PROXY not none, caddy installed). */
+  managedProxy?: ManagedCaddyProxy;
   locks: AppLockStore;
   deploys: DeployService;
   rollbacks: RollbackService;
@@ -73,7 +77,10 @@ export async function createServices(options: ComposeOptions): Promise<Services>
   const audit = new DrizzleAuditStore(database.db);
   const bus = new DeployEventBus();
   const runtime = new DockerRuntime(options.docker ?? new Docker(env.DOCKER_SOCKET ? { socketPath: env.DOCKER_SOCKET } : undefined), { timeoutMs: env.DECKHAND_DOCKER_TIMEOUT });
-  const traffic: TrafficSwitch = env.DECKHAND_CADDY_ADMIN_URL ? new CaddyProxy(env.DECKHAND_CADDY_ADMIN_URL, env.DECKHAND_PUBLIC_HOST) : new RecreateTraffic();
+  const managedProxy = chooseManagedProxy(env, apps, store);
+  const traffic: TrafficSwitch = env.DECKHAND_CADDY_ADMIN_URL
+    ? new CaddyProxy(env.DECKHAND_CADDY_ADMIN_URL, env.DECKHAND_PUBLIC_HOST)
+    : managedProxy ?? new RecreateTraffic(env.DECKHAND_PROXY === 'none' ? 'chosen' : 'no-caddy');
   const leases = new LeaseManager(new DrizzleLeaseStore(database.db), clock, env.DECKHAND_LOCK_LEASE);
   const locks = new DrizzleAppLockStore(database.db);
   const deps = {
@@ -100,5 +107,22 @@ export async function createServices(options: ComposeOptions): Promise<Services>
   const rollbacks = new RollbackService(deps, deploys, controls);
   const prune = new PruneService({ ...deps, pins }, deploys);
   const status = new StatusService({ ...deps, approvals: new DrizzleApprovalStore(database.db), probe: new HttpHealthProbe(1500), window: (app) => prune.rollbackWindow(app) });
-  return { env, apps, database, store, events, audit, bus, runtime, traffic, locks, deploys, rollbacks, pins, controls, prune, status, close: () => database.close() };
+  return { env, apps, database, store, events, audit, bus, runtime, traffic, managedProxy, locks, deploys, rollbacks, pins, controls, prune, status, close: () => database.close() };
+}
+
+/** deckhand's own Caddy under `<data dir>/caddy`, restoring each app's route from its current deploy. */
+function chooseManagedProxy(env: Env, apps: AppCatalog, store: DeploymentStore): ManagedCaddyProxy | undefined {
+  if (env.DECKHAND_CADDY_ADMIN_URL || env.DECKHAND_PROXY === 'none') return undefined;
+  const binary = onPath('caddy');
+  if (!binary) return undefined;
+  const routes = async () => {
+    const out = [];
+    for (const app of apps.names().map((name) => apps.get(name)!)) {
+      const current = await store.current(app.name);
+      // A deploy made in recreate mode listens on the public port itself: there is no route to give it.
+      if (current?.upstreamPort && current.upstreamPort !== app.run.port) out.push({ app: app.name, publicPort: app.run.port, upstreamPort: current.upstreamPort });
+    }
+    return out;
+  };
+  return new ManagedCaddyProxy(new ManagedCaddy({ dir: resolve(env.DECKHAND_DATA_DIR, 'caddy'), binary }), routes, env.DECKHAND_PUBLIC_HOST);
 }

@@ -21,6 +21,11 @@ async function main(): Promise<number> {
     return 1;
   }
   const services = await createServices({ env });
+  // deckhand's own Caddy: adopted when it outlived the last bot process, else started with every app's route.
+  if (services.managedProxy) {
+    const outcome = await services.managedProxy.ready().catch((error) => `not running (${asDeckhandError(error).message})`);
+    process.stdout.write(`deckhand: Caddy ${outcome}\n`);
+  }
   for (const note of await services.deploys.reconcile()) process.stdout.write(`deckhand: reconcile: ${note}\n`);
   const bot = createSlackBot(services, {
     botToken: env.SLACK_BOT_TOKEN,

@@ -33,6 +33,11 @@ const EnvSchema = z.object({
   DECKHAND_DATA_DIR: z.string().min(1).default('.deckhand'),
   DECKHAND_CONFIG: z.string().min(1).default('./deckhand.yml'),
   DECKHAND_CADDY_ADMIN_URL: optionalUrl,
+  /**
+   * `caddy` (default): zero downtime through Caddy, the operator's (DECKHAND_CADDY_ADMIN_URL) or else deckhand's own
+   * when `caddy` is on the PATH. `none`: the recreate strategy on purpose (each deploy drops requests).
+   */
+  DECKHAND_PROXY: z.enum(['caddy', 'none']).default('caddy'),
   DECKHAND_PUBLIC_HOST: z.string().default(''),
   DECKHAND_DRAIN: duration('2s'),
   DECKHAND_LOCK_LEASE: duration('60s'),

@@ -9,14 +9,19 @@ export interface Watchdog {
 }
 
 /**
- * Every `intervalMs` the bot looks at each app: a serving container found dead (a Docker restart, a crash), a proxy
+ * Every `intervalMs` the bot makes sure its own Caddy runs (when it manages one), then looks at each app: a serving container found dead (a Docker restart, a crash), a proxy
  * that lost its route, or a deploy left half-done is recovered (DESIGN: Docker is the truth for what runs) and
  * reported. A pass never overlaps the previous one, and an app whose deploy runs is left to that deploy.
  */
 export function createWatchdog(services: Services, intervalMs: number, report: (notes: string[]) => Promise<void>): Watchdog {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
-  const checkNow = () => services.deploys.reconcile('deckhand:watchdog');
+  const checkNow = async () => {
+    // deckhand's own Caddy first: if it is gone, start it again with every app's route before judging the apps.
+    const proxy = services.managedProxy ? await services.managedProxy.ready() : undefined;
+    const notes = await services.deploys.reconcile('deckhand:watchdog');
+    return proxy === 'started' ? ['Caddy was not running: started it again and restored every route', ...notes] : notes;
+  };
   const tick = () => {
     if (running) return;
     running = checkNow()

@@ -64,7 +64,7 @@ describe.skipIf(!enabled)('several deckhand processes starting on one empty Post
     const dir = mkdtempSync(join(tmpdir(), 'deckhand-f-db-mig-'));
     try {
       writeFileSync(join(dir, 'deckhand.yml'), 'apps:\n  f-db-mig:\n    source: { image: "busybox:1" }\n    run: { port: 1 }\n');
-      const env = { PATH: process.env.PATH, HOME: dir, DATABASE_URL: url, DECKHAND_DATA_DIR: dir, DECKHAND_CONFIG: join(dir, 'deckhand.yml') };
+      const env = { PATH: process.env.PATH, HOME: dir, DATABASE_URL: url, DECKHAND_DATA_DIR: dir, DECKHAND_PROXY: 'none', DECKHAND_CONFIG: join(dir, 'deckhand.yml') };
       const runs = await Promise.all([0, 1].map(() => cli(['deploys', 'f-db-mig', '--json'], env)));
       expect(runs).toEqual([
         { code: 0, stdout: '[]\n', stderr: '' },

@@ -42,7 +42,7 @@ describe.skipIf(!enabled)('the database goes away and comes back', () => {
   let loop: ReturnType<typeof requestLoop> | undefined;
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown) => unhandled.push(reason);
-  const env = () => ({ DATABASE_URL: url, DECKHAND_DATA_DIR: dataDir, DECKHAND_PUBLIC_HOST: '127.0.0.1', DECKHAND_CONFIG: configFile, PATH: process.env.PATH });
+  const env = () => ({ DATABASE_URL: url, DECKHAND_DATA_DIR: dataDir, DECKHAND_PROXY: 'none', DECKHAND_PUBLIC_HOST: '127.0.0.1', DECKHAND_CONFIG: configFile, PATH: process.env.PATH });
 
   beforeAll(async () => {
     process.on('unhandledRejection', onUnhandled);

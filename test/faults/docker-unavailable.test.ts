@@ -120,6 +120,7 @@ describe.skipIf(!enabled)('Docker down or restarting', () => {
       DECKHAND_DATA_DIR: dataDir,
       DOCKER_SOCKET: engine.socket,
       DECKHAND_DOCKER_TIMEOUT: '2s',
+      DECKHAND_PROXY: 'none',
     };
     const cli = spawn(process.execPath, ['--import', 'tsx', 'src/main-cli.ts', 'deploy', app, slowCommit, '--actor', 'U-ops'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

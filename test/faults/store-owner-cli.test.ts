@@ -50,6 +50,7 @@ describe.skipIf(!enabled)('the embedded store has one owner: real CLI and bot pr
     DECKHAND_CONFIG: join(work, 'deckhand.yml'),
     DOCKER_SOCKET: dockerSocket,
     DECKHAND_DRAIN: '200ms',
+    DECKHAND_PROXY: 'none',
     ...extra,
   });
 

@@ -24,6 +24,8 @@ export async function createTestServices(options: { apps: AppSpec[]; caddyAdminU
     DECKHAND_CADDY_ADMIN_URL: options.caddyAdminUrl ?? '',
     DECKHAND_PUBLIC_HOST: '127.0.0.1',
     DECKHAND_DRAIN: '300ms',
+    // A suite that did not ask for Caddy stays in recreate mode: no detached Caddy is left behind by a test.
+    DECKHAND_PROXY: 'none',
     ...options.env,
   });
   // PGlite is in-memory per test database: reuse the helper's connection instead of opening a second one.
@@ -33,6 +35,7 @@ export async function createTestServices(options: { apps: AppSpec[]; caddyAdminU
     dataDir,
     testDb,
     dispose: async () => {
+      services.managedProxy?.caddy.stop();
       if (testDb.url) await services.close();
       await testDb.drop();
       rmSync(dataDir, { recursive: true, force: true });

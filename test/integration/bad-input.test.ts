@@ -63,7 +63,7 @@ describe.skipIf(!enabled)('bad input changes nothing and says why', () => {
     const err: string[] = [];
     const code = await runCli(['deploy', app, '--config', file], {
       io: { out: (t) => out.push(t), err: (t) => err.push(t) },
-      env: { DECKHAND_DATA_DIR: join(dir, 'data'), DATABASE_URL: services.testDb.url ?? '' },
+      env: { DECKHAND_PROXY: 'none', DECKHAND_DATA_DIR: join(dir, 'data'), DATABASE_URL: services.testDb.url ?? '' },
     });
     expect(code).toBe(1);
     expect(err[0]).toBe(`deckhand: config_invalid: ${file}: app "${app}", key run.port: is required but missing`);

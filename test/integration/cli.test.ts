@@ -92,7 +92,7 @@ describe('deckhand entry point (a real process, embedded PGlite)', () => {
     const run = (...args: string[]) =>
       spawnSync(process.execPath, ['--import', 'tsx', 'src/main-cli.ts', ...args], {
         encoding: 'utf8',
-        env: { PATH: process.env.PATH, HOME: dir, DECKHAND_CONFIG: join(dir, 'deckhand.yml'), DECKHAND_DATA_DIR: join(dir, 'data') },
+        env: { PATH: process.env.PATH, HOME: dir, DECKHAND_CONFIG: join(dir, 'deckhand.yml'), DECKHAND_DATA_DIR: join(dir, 'data'), DECKHAND_PROXY: 'none' },
       });
     const help = run('help');
     expect(help.status).toBe(0);

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 describe('starting the bot', () => {
   it('without Slack credentials exits 1 saying exactly what to set and pointing to manifest.yml', () => {
     const dir = mkdtempSync(join(tmpdir(), 'deckhand-start-'));
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: dir, DECKHAND_DATA_DIR: dir } });
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: dir, DECKHAND_DATA_DIR: dir, DECKHAND_PROXY: 'none' } });
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('SLACK_BOT_TOKEN');
     expect(run.stderr).toContain('SLACK_SIGNING_SECRET');

@@ -12,7 +12,12 @@ export interface AdminResponse {
  * retried once (all deckhand's admin calls are idempotent).
  */
 export class CaddyAdmin {
-  constructor(private readonly baseUrl: string) {}
+  private readonly socketPath: string | undefined;
+
+  /** `baseUrl` is an http URL, or `unix//<path>` for an admin API on a Unix socket (Caddy's own notation). */
+  constructor(private readonly baseUrl: string) {
+    this.socketPath = baseUrl.startsWith('unix/') ? baseUrl.slice('unix/'.length) : undefined;
+  }
 
   async call(method: 'GET' | 'PUT' | 'PATCH' | 'POST', path: string, body?: unknown): Promise<AdminResponse> {
     try {
@@ -27,12 +32,15 @@ export class CaddyAdmin {
   }
 
   private once(method: string, path: string, body?: unknown): Promise<AdminResponse> {
-    const url = new URL(path, this.baseUrl);
+    const url = new URL(path, this.socketPath ? 'http://localhost' : this.baseUrl);
+    // Over a Unix socket Caddy accepts only an empty Host header (there is no host name for the service).
+    const host = this.socketPath ? { host: '' } : {};
+    const setHost = !this.socketPath;
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise((resolve, reject) => {
       const req = request(
         url,
-        { method, agent: false, timeout: 10_000, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} },
+        { method, agent: false, setHost, ...(this.socketPath ? { socketPath: this.socketPath } : {}), timeout: 10_000, headers: { ...host, ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) } },
         (res) => {
           let text = '';
           res.setEncoding('utf8');

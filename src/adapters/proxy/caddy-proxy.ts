@@ -17,11 +17,12 @@ export class CaddyProxy implements TrafficSwitch {
   private readonly admin: CaddyAdmin;
 
   constructor(
-    adminUrl: string,
+    /** An http URL, `unix//<socket>`, or a ready client (deckhand's own Caddy). */
+    admin: string | CaddyAdmin,
     /** Interface the public ports listen on; empty means all interfaces. */
     private readonly publicHost = '',
   ) {
-    this.admin = new CaddyAdmin(adminUrl);
+    this.admin = typeof admin === 'string' ? new CaddyAdmin(admin) : admin;
   }
 
   private handlerId = (app: string) => `deckhand-${app}-proxy`;
@@ -68,8 +69,7 @@ export class CaddyProxy implements TrafficSwitch {
               '@id': this.handlerId(app),
               handler: 'reverse_proxy',
               upstreams,
-              // A request that cannot reach the upstream is retried briefly instead of failing.
-              load_balancing: { try_duration: '5s', try_interval: '100ms' },
+              load_balancing: ZERO_DOWNTIME_LOAD_BALANCING,
             },
           ],
         },
@@ -103,9 +103,36 @@ export class CaddyProxy implements TrafficSwitch {
   }
 }
 
+/**
+ * How Caddy keeps a switch invisible. A request whose upstream cannot be dialled (the old container went away, the new
+ * one is still binding) is tried again every 50 ms for up to 5 s; a request that reached an upstream which then
+ * dropped the connection is retried when its method is idempotent and bodyless (GET, HEAD, OPTIONS; never a POST:
+ * it may have been acted on).
+ * Upstream keep-alive connections belong to the reverse_proxy handler of one config: a switch loads a new config whose
+ * handler dials only the new container, and the old handler's idle connections are closed when it is cleaned up, so
+ * a pooled connection to the old container is never reused after the switch. Its in-flight requests finish on the old
+ * config, and the pipeline waits DECKHAND_DRAIN before stopping the old container.
+ */
+export const ZERO_DOWNTIME_LOAD_BALANCING = {
+  try_duration: '5s',
+  try_interval: '50ms',
+  // No `retries` count: Caddy stops at whichever of retries or try_duration comes first, and 5 s is the bound wanted.
+  // Bodyless idempotent methods only: Caddy 2.6 does not keep a request body for a second attempt.
+  retry_match: [{ method: ['GET', 'HEAD', 'OPTIONS'] }],
+};
+
 /** No proxy: the new container takes the public port itself after the old one stops (a short gap). */
 export class RecreateTraffic implements TrafficSwitch {
   readonly mode = 'recreate' as const;
+
+  /** Why there is no proxy: chosen (`DECKHAND_PROXY=none`), or Caddy is not installed. */
+  constructor(private readonly why: 'chosen' | 'no-caddy' = 'chosen') {}
+
+  /** Said once per deploy, plainly: this deploy drops requests, and how to stop that. */
+  async warnings(): Promise<string[]> {
+    const cause = this.why === 'chosen' ? 'DECKHAND_PROXY=none chooses the recreate strategy' : 'Caddy is not installed';
+    return [`${cause}: requests to this app fail while its container restarts. For zero downtime install Caddy (\`apt-get install caddy\`)${this.why === 'chosen' ? ' and unset DECKHAND_PROXY' : ''}; deckhand then runs it itself.`];
+  }
 
   async point(): Promise<void> {
     // Nothing to move: in recreate mode the container listens on the public port.

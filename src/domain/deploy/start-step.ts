@@ -8,6 +8,8 @@ import type { StepContext } from './artifact-step.js';
 export async function makeRoom(ctx: StepContext, stopped: string[]): Promise<number> {
   const { runtime, traffic } = ctx.deps;
   if (traffic.mode === 'proxy') return runtime.freePort();
+  // Recreate drops requests: every deploy says so once, plainly, with how to avoid it.
+  for (const warning of (await traffic.warnings?.()) ?? []) ctx.phase('start', `Warning: ${warning}`);
   const running = (await runtime.listContainers(ctx.app.name)).filter((c) => c.running);
   if (running.length > 0) {
     ctx.phase('start', `Stopping ${running.map((c) => c.name).join(', ')} (recreate strategy: the app is down until the new container is healthy)`);

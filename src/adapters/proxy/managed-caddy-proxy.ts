@@ -1,0 +1,68 @@
+import type { TrafficSwitch } from '../../domain/ports.js';
+import { CaddyProxy } from './caddy-proxy.js';
+import { type EnsureOutcome, ManagedCaddy } from './managed-caddy.js';
+
+export interface Route {
+  app: string;
+  publicPort: number;
+  upstreamPort: number;
+}
+
+/**
+ * The traffic switch over deckhand's own Caddy. Every use first makes sure that Caddy runs (adopting one another
+ * deckhand process started); when it had to be started again, every app's route is put back from the database (the
+ * current deploy's upstream port) before anything else is asked of it, so a switch never lands on an empty proxy.
+ * Caddy's `--resume` normally brings the routes back by itself; the restore covers a lost autosave.
+ */
+export class ManagedCaddyProxy implements TrafficSwitch {
+  readonly mode = 'proxy' as const;
+  private readonly proxy: CaddyProxy;
+  private ensuring: Promise<EnsureOutcome> | undefined;
+
+  constructor(
+    readonly caddy: ManagedCaddy,
+    private readonly routes: () => Promise<Route[]>,
+    publicHost = '',
+  ) {
+    this.proxy = new CaddyProxy(caddy.admin, publicHost);
+  }
+
+  /** Starts or adopts Caddy; after a start, restores the routes. One check at a time per process. */
+  ready(): Promise<EnsureOutcome> {
+    this.ensuring ??= this.ensureAndRestore().finally(() => {
+      this.ensuring = undefined;
+    });
+    return this.ensuring;
+  }
+
+  /** Routes Caddy lacks or sends elsewhere, put back from the database; returns the apps it restored. */
+  async restoreRoutes(): Promise<string[]> {
+    const restored: string[] = [];
+    for (const route of await this.routes()) {
+      if ((await this.proxy.upstream(route.app)) === route.upstreamPort) continue;
+      await this.proxy.point(route.app, route.publicPort, route.upstreamPort);
+      restored.push(route.app);
+    }
+    return restored;
+  }
+
+  private async ensureAndRestore(): Promise<EnsureOutcome> {
+    const outcome = await this.caddy.ensure();
+    if (outcome === 'started') await this.restoreRoutes();
+    return outcome;
+  }
+
+  async warnings(): Promise<string[]> {
+    return this.proxy.warnings();
+  }
+
+  async point(app: string, publicPort: number, upstreamPort: number): Promise<void> {
+    await this.ready();
+    await this.proxy.point(app, publicPort, upstreamPort);
+  }
+
+  async upstream(app: string): Promise<number | null> {
+    await this.ready();
+    return this.proxy.upstream(app);
+  }
+}

@@ -1,0 +1,82 @@
+import { Agent, request } from 'node:http';
+
+export interface LoadResult {
+  total: number;
+  keepAlive: number;
+  /** Requests on a connection the agent had used before (proof the keep-alive half really reused connections). */
+  reused: number;
+  failures: string[];
+  /**
+   * Keep-alive requests that met an idle connection the server closed as they were sent, and were sent again once on a
+   * new connection, as Node documents for `request.reusedSocket` (RFC 9112 §9.3.1: a client retries an idempotent
+   * request then; browsers, curl and Go do it by themselves). Caddy closes its idle client connections when a config
+   * change retires the old server; counted here, not hidden.
+   */
+  retriedIdleClose: number;
+  bodies: Map<string, number>;
+}
+
+/**
+ * An open-loop request load on 127.0.0.1:port at `rate` requests a second, every other request on a keep-alive
+ * connection (node:http Agent keepAlive), the rest on a fresh connection. A network error or a non-2xx answer is a
+ * failure. Bounded: it stops by itself after `maxMs`; `stop()` waits for the requests still in flight.
+ */
+export function steadyLoad(port: number, options: { rate?: number; maxMs?: number } = {}) {
+  const rate = options.rate ?? 60;
+  const deadline = Date.now() + (options.maxMs ?? 120_000);
+  const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+  const result: LoadResult = { total: 0, keepAlive: 0, reused: 0, failures: [], retriedIdleClose: 0, bodies: new Map() };
+  const inFlight = new Set<Promise<void>>();
+  const one = (keepAlive: boolean, retry = true): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const req = request({ host: '127.0.0.1', port, path: '/', agent: keepAlive ? agent : false, timeout: 10_000 }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => (body += chunk));
+        res.on('end', () => {
+          if ((res.statusCode ?? 0) < 200 || (res.statusCode ?? 0) >= 300) result.failures.push(`HTTP ${res.statusCode}${keepAlive ? ' (keep-alive)' : ''}`);
+          else result.bodies.set(body, (result.bodies.get(body) ?? 0) + 1);
+          resolve();
+        });
+        res.on('error', (error) => {
+          result.failures.push(`${error.message}${keepAlive ? ' (keep-alive)' : ''}`);
+          resolve();
+        });
+      });
+      req.on('socket', () => {
+        if (req.reusedSocket) result.reused += 1;
+      });
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        if (retry && req.reusedSocket && error.code === 'ECONNRESET') {
+          result.retriedIdleClose += 1;
+          return void one(false, false).then(resolve);
+        }
+        result.failures.push(`${error.message}${keepAlive ? ' (keep-alive)' : ''}`);
+        resolve();
+      });
+      req.end();
+    });
+  const startedAt = Date.now();
+  // Catches up after a late tick, so the rate holds on a busy machine.
+  const timer = setInterval(() => {
+    if (Date.now() > deadline) return void clearInterval(timer);
+    while (result.total < ((Date.now() - startedAt) / 1000) * rate) {
+      const keepAlive = result.total % 2 === 1;
+      result.total += 1;
+      if (keepAlive) result.keepAlive += 1;
+      const pending = one(keepAlive).finally(() => inFlight.delete(pending));
+      inFlight.add(pending);
+    }
+  }, 5);
+  return {
+    /** Requests a second actually sent so far. */
+    rate: () => result.total / Math.max(0.001, (Date.now() - startedAt) / 1000),
+    stop: async (): Promise<LoadResult> => {
+      clearInterval(timer);
+      await Promise.all([...inFlight]);
+      agent.destroy();
+      return result;
+    },
+  };
+}
