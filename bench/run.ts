@@ -110,6 +110,7 @@ if (await haveDocker()) {
   }
   await caddy.stop();
   if (onPath('caddy')) await benchOwnCaddy(app, image, repo.dir, repo.commits);
+  if (onPath('caddy')) await benchRevert(`${app}-revert`, `${image}-revert`, repo.dir, repo.commits[0]!);
   repo.cleanup();
 } else {
   console.log('deploy benchmarks skipped: no Docker engine');
@@ -155,5 +156,51 @@ async function benchOwnCaddy(app: string, image: string, repoDir: string, commit
   } finally {
     await removeAppArtifacts([app]);
     await services.dispose();
+  }
+}
+
+/**
+ * The watch window's revert through deckhand's own Caddy: a version that serves, then breaks 2 s after it started
+ * (its files vanish), is sent back by itself. Measured from the first request users see fail to the first request
+ * answered by the previous version again: detection (3 failed probes, one a second) plus the switch back.
+ */
+async function benchRevert(app: string, image: string, repoDir: string, goodCommit: string) {
+  const breaking = createTestRepo([{ body: 'broken', files: { 'start.sh': 'exec /bin/busybox sh -c "/bin/busybox httpd -f -p 127.0.0.1:$PORT -h /www & /bin/busybox sleep 2; /bin/busybox rm -f /www/healthz /www/index.html; wait"\n' } }]);
+  await buildImageFromRepo(repoDir, goodCommit, `${image}:good`, app);
+  await buildImageFromRepo(breaking.dir, breaking.commits[0]!, `${image}:broken`, app);
+  const port = await freePort();
+  const base = gitApp(app, 'unused', port);
+  const spec = { ...base, run: { ...base.run, watchMs: 20_000 }, source: { kind: 'image' as const, image: `${image}:good`, pull: 'missing' as const } };
+  const services = await createTestServices({ apps: [spec], env: { DECKHAND_PROXY: 'caddy', DECKHAND_DRAIN: '200ms' } });
+  const reverts: number[] = [];
+  let failedBeforeRevert = 0;
+  try {
+    await services.deploys.deploy({ app, ref: 'good', actor: 'bench', trigger: 'cli', force: true });
+    for (let i = 0; i < 2; i += 1) {
+      let firstFailure: number | undefined;
+      let backAt: number | undefined;
+      let stop = false;
+      const watcher = (async () => {
+        while (!stop && backAt === undefined) {
+          const answer = await get(port).catch(() => ({ status: 0, body: '' }));
+          if (answer.status !== 200 && firstFailure === undefined) firstFailure = performance.now();
+          if (answer.status !== 200 && backAt === undefined) failedBeforeRevert += 1;
+          if (firstFailure !== undefined && answer.status === 200 && answer.body !== 'broken') backAt = performance.now();
+        }
+      })();
+      const d = await services.deploys.deploy({ app, ref: 'broken', actor: 'bench', trigger: 'cli', force: true });
+      if (d.status !== 'reverted') throw new Error(`bench: the broken version ended ${d.status}, not reverted`);
+      await new Promise((r) => setTimeout(r, 300));
+      stop = true;
+      await watcher;
+      if (firstFailure !== undefined && backAt !== undefined) reverts.push(backAt - firstFailure);
+      await services.controls.unlock(app, 'bench');
+    }
+    report('revert: first failed request -> previous version again', reverts);
+    console.log(`${'  requests failed while the broken version served'.padEnd(48)} ${failedBeforeRevert} (counted until traffic was back on the previous version)`);
+  } finally {
+    await removeAppArtifacts([app]);
+    await services.dispose();
+    breaking.cleanup();
   }
 }
