@@ -3,6 +3,7 @@ import { replaceViaResponseUrl } from '../adapters/slack/actions/response-url.js
 import { renderClosedCard } from '../adapters/slack/blocks/rollback-confirmation.js';
 import type { SlackContext } from '../adapters/slack/context.js';
 import { asDeckhandError } from '../domain/errors.js';
+import { every } from './every.js';
 
 export interface CardSweeper {
   /** One pass: expires due approvals and rollback cards (at most `batch` of each) and edits their messages. */
@@ -23,8 +24,6 @@ export const SWEEP_BATCH = 50;
  * response_url that showed them.
  */
 export function createCardSweeper(ctx: SlackContext, intervalMs = SWEEP_INTERVAL_MS, batch = SWEEP_BATCH): CardSweeper {
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<unknown> | undefined;
   const warn = (what: string, error: unknown) => process.stderr.write(`deckhand: card sweeper: ${what}: ${asDeckhandError(error).message}\n`);
 
   const sweepNow = async () => {
@@ -46,22 +45,6 @@ export function createCardSweeper(ctx: SlackContext, intervalMs = SWEEP_INTERVAL
     return { approvals: approvals.length, cards: cards.length };
   };
 
-  const tick = () => {
-    if (running) return;
-    running = sweepNow()
-      .catch((error) => warn('pass failed', error))
-      .finally(() => {
-        running = undefined;
-      });
-  };
-  return {
-    sweepNow,
-    start() {
-      if (intervalMs > 0) timer = setInterval(tick, intervalMs);
-      timer?.unref();
-    },
-    stop() {
-      if (timer) clearInterval(timer);
-    },
-  };
+  const loop = every(intervalMs, sweepNow, (error) => warn('pass failed', error));
+  return { sweepNow, start: loop.start, stop: loop.stop };
 }

@@ -1,5 +1,6 @@
 import type { Services } from '../compose.js';
 import { asDeckhandError } from '../domain/errors.js';
+import { every } from './every.js';
 
 export interface Watchdog {
   /** One pass: recover every app whose record and reality disagree; returns what it did. */
@@ -14,33 +15,19 @@ export interface Watchdog {
  * reported. A pass never overlaps the previous one, and an app whose deploy runs is left to that deploy.
  */
 export function createWatchdog(services: Services, intervalMs: number, report: (notes: string[]) => Promise<void>): Watchdog {
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
   const checkNow = async () => {
     // deckhand's own Caddy first: if it is gone, start it again with every app's route before judging the apps.
     const proxy = services.managedProxy ? await services.managedProxy.ready() : undefined;
     const notes = await services.deploys.reconcile('deckhand:watchdog');
     return proxy === 'started' ? ['Caddy was not running: started it again and restored every route', ...notes] : notes;
   };
-  const tick = () => {
-    if (running) return;
-    running = checkNow()
-      .then((notes) => (notes.length > 0 ? report(notes) : undefined))
-      .catch((error) => {
-        process.stderr.write(`deckhand: watchdog: ${asDeckhandError(error).message}\n`);
-      })
-      .finally(() => {
-        running = undefined;
-      });
-  };
-  return {
-    checkNow,
-    start() {
-      if (intervalMs > 0) timer = setInterval(tick, intervalMs);
-      timer?.unref();
+  const loop = every(
+    intervalMs,
+    async () => {
+      const notes = await checkNow();
+      if (notes.length > 0) await report(notes);
     },
-    stop() {
-      if (timer) clearInterval(timer);
-    },
-  };
+    (error) => process.stderr.write(`deckhand: watchdog: ${asDeckhandError(error).message}\n`),
+  );
+  return { checkNow, start: loop.start, stop: loop.stop };
 }
