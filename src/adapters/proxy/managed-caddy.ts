@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { accessSync, closeSync, constants, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { localProcesses } from '../../domain/locks/lease.js';
 import { DeckhandError } from '../../domain/errors.js';
 import { CaddyAdmin } from './caddy-admin.js';
 
@@ -48,7 +49,7 @@ export class ManagedCaddy {
   /** The pid in the pidfile when that process is alive. */
   pid(): number | undefined {
     const pid = Number(readText(this.pidFile)?.trim());
-    return Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : undefined;
+    return Number.isInteger(pid) && pid > 0 && localProcesses.alive(pid) ? pid : undefined;
   }
 
   /** Makes sure Caddy runs and answers on its socket; says whether it was already known, adopted, or started now. */
@@ -101,7 +102,7 @@ export class ManagedCaddy {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const holder = Number(readText(this.lockFile)?.trim());
       const age = Date.now() - (statSafe(this.lockFile) ?? Date.now());
-      if ((Number.isInteger(holder) && holder > 0 && !alive(holder)) || age > this.startTimeoutMs + 5_000) rmSync(this.lockFile, { force: true });
+      if ((Number.isInteger(holder) && holder > 0 && !localProcesses.alive(holder)) || age > this.startTimeoutMs + 5_000) rmSync(this.lockFile, { force: true });
       return false;
     }
   }
@@ -160,15 +161,6 @@ function statSafe(path: string): number | undefined {
     return statSync(path).mtimeMs;
   } catch {
     return undefined;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

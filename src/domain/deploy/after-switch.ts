@@ -43,14 +43,11 @@ export async function confirmServing(ctx: AfterSwitchContext, containerId: strin
   }
 }
 
-/** Puts the previous deploy's container back in front of users (proxy mode), started again if it was stopped. */
+/** After a failed confirm: traffic back to the previous deploy (see takeTrafficBack); a refusal is reported, not thrown. */
 async function revertTo(ctx: AfterSwitchContext, previous: Deployment | undefined): Promise<void> {
-  const { runtime, traffic } = ctx.deps;
-  if (!previous?.containerId) return;
+  if (!previous) return;
   try {
-    await runtime.restart(previous.containerId);
-    if (traffic.mode === 'proxy' && previous.upstreamPort) await traffic.point(ctx.app.name, ctx.app.run.port, previous.upstreamPort);
-    ctx.phase(`Traffic went back to #${previous.id}`);
+    await takeTrafficBack(ctx, previous);
   } catch (error) {
     ctx.phase(`Could not move traffic back to #${previous.id}: ${asDeckhandError(error).message}`);
   }
