@@ -13,6 +13,47 @@ export interface ImageSource {
   pull: 'missing' | 'always';
 }
 
+/**
+ * Where a secret env value comes from, read at deploy time and never stored: deckhand's own environment
+ * (`{ fromEnv: NAME }`) or a file such as a mounted secret (`{ fromFile: PATH }`, trailing newline stripped).
+ */
+export type SecretRef = { fromEnv: string } | { fromFile: string };
+
+/** How a container of the app runs, beside its image: all optional, Docker's defaults otherwise. */
+export interface ContainerSettings {
+  /** Overrides the image's CMD (an argv array, never a shell string). */
+  command?: string[];
+  /** `name`, `uid` or `uid:gid`. */
+  user?: string;
+  /** Docker's short syntax: `name:/path`, `/host/path:/path:ro`. Named volumes carry the `deckhand.app` label. */
+  volumes?: string[];
+  /** Memory limit in bytes (`run.memory: 512m`). */
+  memoryBytes?: number;
+  /** CPU limit in CPUs (`run.cpus: 0.5`). */
+  cpus?: number;
+}
+
+/**
+ * A background process of the app (`processes.<name>`): more containers of the same image with their own command.
+ * It has no HTTP port. Healthy when its containers keep running for `healthyAfterMs`, or, with `healthCmd`, when that
+ * command exits 0 inside each container.
+ */
+export interface ProcessSpec {
+  /** `worker`, `scheduler`, ...; never `web`, which is the HTTP container. */
+  name: string;
+  command: string[];
+  replicas: number;
+  /** Merged over `run.env` (literal values). */
+  env: Record<string, string>;
+  /** Merged over `run.secretEnv`. */
+  secretEnv: Record<string, SecretRef>;
+  healthyAfterMs: number;
+  healthCmd?: string[];
+}
+
+/** The process name of the HTTP container. */
+export const WEB_PROCESS = 'web';
+
 export interface AppSpec {
   name: string;
   source: GitSource | ImageSource;
@@ -25,10 +66,19 @@ export interface AppSpec {
      * to take traffic back. 0 or absent: no window (the apps file defaults it to 60 s).
      */
     watchMs?: number;
+    /** Literal env values (all treated as secrets by the redactor, and only hashed in the env snapshot). */
     env: Record<string, string>;
+    /** Env values read at deploy time from deckhand's environment or a file: never in deckhand.yml in clear. */
+    secretEnv?: Record<string, SecretRef>;
+    /** Command, user, volumes and limits of the web container (processes share volumes, user and limits). */
+    container?: ContainerSettings;
+    /** How long a retired container gets after SIGTERM before it is killed (default 30 s). */
+    stopTimeoutMs?: number;
     /** Run once in a one-off container of the new image before traffic moves (e.g. migrations); an argv array. */
     release?: string[];
   };
+  /** Background processes deployed with the web container, one release for all. Absent: web only. */
+  processes?: ProcessSpec[];
   /** Who may deploy / roll back: Slack user ids (U…, W…) and user group ids (S…). Absent: everyone. */
   access?: { deploy?: string[]; rollback?: string[] };
   /** When a deploy or rollback needs someone else's approval. */

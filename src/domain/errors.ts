@@ -4,6 +4,7 @@
  */
 export const ErrorCodes = {
   config_invalid: 400,
+  secret_unavailable: 400,
   unknown_app: 404,
   invalid_ref: 400,
   invalid_image_ref: 400,

@@ -1,4 +1,4 @@
-import type { AppSpec } from './apps.js';
+import type { AppSpec, ContainerSettings, SecretRef } from './apps.js';
 import type { Deployment, DeploymentPatch, NewDeployment } from './deployment.js';
 import type { DeployEvent } from './deploy/events.js';
 import type { Layer } from './retention/layers.js';
@@ -95,6 +95,8 @@ export interface RunOnceRequest {
   image: string;
   argv: string[];
   env: Record<string, string>;
+  /** The app's volumes, user and limits (its `command` is replaced by `argv`). */
+  settings?: ContainerSettings;
   onLog: (line: string) => void;
   /** Aborting it kills and removes the container. */
   signal?: AbortSignal;
@@ -111,9 +113,15 @@ export interface StartRequest {
   app: string;
   deploymentId: number;
   image: string;
-  port: number;
+  /** The web container's port (set as PORT and labelled deckhand.port); null for a process container. */
+  port: number | null;
   env: Record<string, string>;
   labels?: Record<string, string>;
+  /** `web` (the default) or a process name; labelled `deckhand.process`. */
+  process?: string;
+  /** 1-based replica number of a process container; labelled `deckhand.replica`. */
+  replica?: number;
+  settings?: ContainerSettings;
 }
 
 export interface ContainerState {
@@ -124,6 +132,10 @@ export interface ContainerState {
   deploymentId: number | null;
   /** The port the container listens on (label `deckhand.port`), when deckhand started it. */
   port: number | null;
+  /** `web`, or the process it runs (label `deckhand.process`); absent means web (containers from before processes). */
+  process?: string;
+  /** Replica number of a process container (label `deckhand.replica`). */
+  replica?: number | null;
   /** Docker's word for the state; `restarting` means it exited and its restart policy is bringing it back. */
   status?: 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
   /** How often the restart policy restarted it (known from an inspect; a new container starts at 0). */
@@ -152,12 +164,20 @@ export interface Runtime {
   inspectContainer(id: string): Promise<ContainerState | undefined>;
   /** Deckhand's containers for an app, running or stopped. */
   listContainers(app: string): Promise<ContainerState[]>;
-  stop(id: string): Promise<void>;
+  /** SIGTERM, then SIGKILL after `graceMs` (default 10 s). */
+  stop(id: string, graceMs?: number): Promise<void>;
   restart(id: string): Promise<void>;
+  /** Runs `argv` inside a running container (a process's health command); its exit code and last output lines. */
+  exec(id: string, argv: string[], timeoutMs: number): Promise<{ exitCode: number; output: string[] }>;
   remove(id: string): Promise<void>;
   logsTail(id: string, lines: number): Promise<string[]>;
   /** A free TCP port on the host for an upstream container. */
   freePort(): Promise<number>;
+}
+
+/** Reads a secret env value at deploy time. Throws an Error whose message says why, never quoting a value. */
+export interface SecretReader {
+  read(ref: SecretRef): string;
 }
 
 export interface HealthProbe {

@@ -10,6 +10,7 @@ import { DockerCalls, isConnectionError } from './docker-calls.js';
 import { readImageLayers } from './image-layers.js';
 import { type ProgressMessage, demuxDockerLogs, splitLines } from './log-frames.js';
 import { destroy } from './progress-stream.js';
+import { execIn } from './exec-in.js';
 import { runOnce } from './run-once.js';
 
 export { LABEL_APP, LABEL_DEPLOYMENT, LABEL_PORT, LABEL_REVISION } from './container-state.js';
@@ -226,9 +227,10 @@ export class DockerRuntime implements Runtime {
     return found.map(fromList);
   }
 
-  async stop(id: string): Promise<void> {
+  async stop(id: string, graceMs = STOP_GRACE_S * 1000): Promise<void> {
+    const graceS = Math.max(0, Math.ceil(graceMs / 1000));
     try {
-      await this.calls.call(`stop container ${id.slice(0, 12)}`, (abortSignal) => this.docker.getContainer(id).stop({ t: STOP_GRACE_S, abortSignal }), STOP_GRACE_S * 1000);
+      await this.calls.call(`stop container ${id.slice(0, 12)}`, (abortSignal) => this.docker.getContainer(id).stop({ t: graceS, abortSignal }), graceS * 1000);
     } catch (error) {
       if (statusOf(error) !== 304 && statusOf(error) !== 404) throw error;
     }
@@ -240,6 +242,10 @@ export class DockerRuntime implements Runtime {
     } catch (error) {
       if (statusOf(error) !== 304) throw error;
     }
+  }
+
+  exec(id: string, argv: string[], timeoutMs: number): Promise<{ exitCode: number; output: string[] }> {
+    return execIn(this.calls, id, argv, timeoutMs);
   }
 
   async remove(id: string): Promise<void> {
