@@ -21,6 +21,8 @@ import { CaddyProxy, RecreateTraffic } from './adapters/proxy/caddy-proxy.js';
 import { ManagedCaddy, onPath } from './adapters/proxy/managed-caddy.js';
 import { ManagedCaddyProxy } from './adapters/proxy/managed-caddy-proxy.js';
 import { loadAppsFile } from './config/apps-file.js';
+import { createSecretReader } from './config/secret-reader.js';
+import { primeSecrets } from './domain/secret-env.js';
 import type { Env } from './config/env.js';
 import { type AppCatalog, type AppSpec, catalogOf } from './domain/apps.js';
 import { type Clock, systemClock } from './domain/clock.js';
@@ -81,6 +83,10 @@ export async function createServices(options: ComposeOptions): Promise<Services>
   const traffic: TrafficSwitch = env.DECKHAND_CADDY_ADMIN_URL
     ? new CaddyProxy(env.DECKHAND_CADDY_ADMIN_URL, env.DECKHAND_PUBLIC_HOST)
     : managedProxy ?? new RecreateTraffic(env.DECKHAND_PROXY === 'none' ? 'chosen' : 'no-caddy');
+  const envLookup = options.envLookup ?? ((name: string) => process.env[name]);
+  const secrets = createSecretReader(envLookup);
+  // Redaction knows every secret value it can read now, before any deploy of this process reads them.
+  primeSecrets(apps.names().map((name) => apps.get(name)!), secrets);
   const leases = new LeaseManager(new DrizzleLeaseStore(database.db), clock, env.DECKHAND_LOCK_LEASE);
   const locks = new DrizzleAppLockStore(database.db);
   const deps = {
@@ -99,7 +105,8 @@ export async function createServices(options: ComposeOptions): Promise<Services>
     settings: { drainMs: env.DECKHAND_DRAIN, logTailLines: env.DECKHAND_LOG_TAIL_LINES },
     registry: new HttpRegistryClient(),
     migrations: new PostgresMigrationHistory(),
-    envLookup: options.envLookup ?? ((name: string) => process.env[name]),
+    envLookup,
+    secrets,
   };
   const deploys = new DeployService(deps);
   const pins = new DrizzlePinStore(database.db);

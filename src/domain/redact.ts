@@ -1,4 +1,5 @@
 import type { AppSpec } from './apps.js';
+import { secretValuesOf } from './secret-env.js';
 
 /** Well-known credential shapes, replaced wherever they appear. */
 const PATTERNS: RegExp[] = [
@@ -57,6 +58,10 @@ export function makeRedactor(env: Record<string, string>, options: RedactOptions
  * itself (deckhand.yml `run.port`, the `PORT` it sets, every "Traffic on port N" message), so hiding it hides
  * nothing and would only garble deckhand's own messages.
  */
-export function appRedactor(app: Pick<AppSpec, 'run'>): (text: string) => string {
-  return makeRedactor(app.run.env, { publicValues: [String(app.run.port)] });
+export function appRedactor(app: Pick<AppSpec, 'run' | 'processes'> & { name?: string }): (text: string) => string {
+  const literal = [...Object.values(app.run.env), ...(app.processes ?? []).flatMap((p) => Object.values(p.env))];
+  // Values read from `fromEnv`/`fromFile` sources in this process, by this deploy or an earlier one.
+  const read = app.name ? secretValuesOf(app.name) : [];
+  const values = Object.fromEntries([...literal, ...read].map((value, i) => [String(i), value]));
+  return makeRedactor(values, { publicValues: [String(app.run.port)] });
 }

@@ -53,12 +53,14 @@ const lock = { app: 'web', reason: "rolling back bad migration <!channel>", lock
 const healthy: AppStatus = {
   app: 'web', checkedAt: at(40), mode: 'proxy', serving,
   health: { state: 'healthy', probes: [{ where: 'public', url: 'http://127.0.0.1:8080/healthz', ok: true, detail: 'HTTP 200' }, { where: 'upstream', url: 'http://127.0.0.1:41234/healthz', ok: true, detail: 'HTTP 200' }], container: { name: 'deckhand-web-42', running: true, status: 'running', restartCount: 0, exitCode: null } },
+  processes: [{ name: 'worker', replicas: 2, running: 2, containers: [{ name: 'deckhand-web-42.worker.1', running: true, status: 'running', restartCount: 0 }, { name: 'deckhand-web-42.worker.2', running: true, status: 'running', restartCount: 1 }] }],
   lock, inProgress: [deploy({ id: 44, status: 'queued', actor: 'U2BOB', startedAt: null, finishedAt: null, createdAt: at(35) })], pendingApprovals: [approval], lastFailure: failed,
   window: [{ deploymentId: 42, path: 'running' }, { deploymentId: 41, path: 'instant' }, { deploymentId: 40, path: 'pull' }, { deploymentId: 39, path: 'rebuild' }, { deploymentId: 12, path: 'impossible' }],
 };
 const down: AppStatus = {
   app: 'api', checkedAt: at(40), mode: 'recreate', serving: deploy({ id: 9, app: 'api', actor: 'deckhand:recover' }),
   health: { state: 'down', probes: [{ where: 'public', url: 'http://127.0.0.1:9090/healthz', ok: false, detail: 'ECONNREFUSED' }], container: { name: 'deckhand-api-9', running: false, status: 'exited', restartCount: 3, exitCode: 137 }, note: 'The container of #9 is exited.' },
+  processes: [],
   lock: null, inProgress: [], pendingApprovals: [], lastFailure: null, window: [], windowError: 'The repository could not be fetched.',
 };
 
@@ -77,14 +79,14 @@ const report = (dryRun: boolean): PruneReport => ({ dryRun, startedAt: at(0), fi
 
 describe('every message deckhand renders from this slice, as a person reads it', () => {
   it('the deploy list', () => {
-    expect(asRead(renderDeployList('web', [failed, serving, rollback], 42))).toMatchInlineSnapshot(`
+    expect(asRead(renderDeployList('web', [failed, serving, rollback], 42, [{ name: 'worker', replicas: 2 }, { name: 'scheduler', replicas: 1 }]))).toMatchInlineSnapshot(`
       "[notification] Recent deploys of web
       # Deploys of web
       :x: *#43* failed
       \`c0ffee1\` Add the <b> & stuff
       by cli:ops · 2026-12-04 14:20 UTC · took 1 min
       _The new container did not answer /healthz within 30 s (HTTP 500). (\`health_check_failed\`)_
-      :white_check_mark: *#42* succeeded · *serving now*
+      :white_check_mark: *#42* succeeded · *serving now* · runs web + worker ×2 + scheduler ×1
       \`c0ffee1\` Add the <b> & stuff
       by @U1ANA · 2026-12-04 14:10 UTC · took 4.2 s
       :white_check_mark: *#41* succeeded
@@ -105,6 +107,7 @@ describe('every message deckhand renders from this slice, as a person reads it',
       # Status of web
       *Serving:* :white_check_mark: *#42* \`c0ffee1\` Add the <b> & stuff · by @U1ANA · serving for 29 min 56 s, since 2026-12-04 14:10 UTC
       *Health now:* :large_green_circle: *healthy* · public port 8080: HTTP 200 · container port 41234: HTTP 200 · container deckhand-web-42 running
+      *Processes:* :large_green_circle: worker 2/2 running (deckhand-web-42.worker.2 restarted 1x)
       *Lock:* :lock: *web* is locked by @U1ANA since 2026-12-04 14:30 UTC: 'rolling back bad migration <!channel>' — \`/deckhand unlock web\` when ready
       *In progress:*
       :hourglass: #44 queued · \`c0ffee1\` Add the <b> & stuff · by @U2BOB · asked 5 min ago

@@ -61,9 +61,10 @@ export interface WatchHooks {
 
 /**
  * The watch window: the new container serves while the previous one still runs. Probes the new one every second,
- * asks its state, and with a proxy reads the app's 5xx ratio from the proxy's own counters. Resolves with what it saw.
+ * asks its state and that of the release's process containers (the first id is the web container), and with a proxy reads the app's 5xx ratio from the proxy's own counters. Resolves with what it saw.
  */
-export async function watchNewContainer(ctx: AfterSwitchContext, containerId: string, port: number, windowMs: number, hooks: WatchHooks): Promise<WatchOutcome> {
+export async function watchNewContainer(ctx: AfterSwitchContext, containerIds: string[], port: number, windowMs: number, hooks: WatchHooks): Promise<WatchOutcome> {
+  const [containerId] = containerIds as [string, ...string[]];
   const { runtime, traffic, health } = ctx.deps;
   const responses = traffic.mode === 'proxy' && traffic.responses ? () => traffic.responses!(ctx.app.name) : undefined;
   return watchWindow({
@@ -72,9 +73,14 @@ export async function watchNewContainer(ctx: AfterSwitchContext, containerId: st
     clock: ctx.clock,
     probe: health,
     // Docker not answering is not the container failing: only a state Docker reports counts.
+    // The web container and every process container of the release: one of them exiting is the release failing.
     containerProblem: async () => {
-      const state = await runtime.inspectContainer(containerId).catch(() => null);
-      return state === null ? undefined : containerProblem(state);
+      for (const [i, id] of containerIds.entries()) {
+        const state = await runtime.inspectContainer(id).catch(() => null);
+        const problem = state === null ? undefined : containerProblem(state);
+        if (problem) return i === 0 ? problem : `${state?.name ?? id.slice(0, 12)}: ${problem}`;
+      }
+      return undefined;
     },
     responses,
     signal: hooks.signal,

@@ -1,7 +1,7 @@
 import { asDeckhandError } from '../errors.js';
 import type { DeploymentStatus } from '../deployment.js';
 
-export type Phase = 'queued' | 'resolve' | 'artifact' | 'build' | 'release' | 'start' | 'health' | 'switch' | 'watch' | 'cleanup' | 'done';
+export type Phase = 'queued' | 'resolve' | 'artifact' | 'build' | 'release' | 'start' | 'health' | 'processes' | 'switch' | 'watch' | 'cleanup' | 'done';
 
 interface Base {
   deploymentId: number;

@@ -2,9 +2,8 @@ import type { AppSpec } from '../apps.js';
 import type { Clock } from '../clock.js';
 import type { Deployment } from '../deployment.js';
 import { DeckhandError, asDeckhandError } from '../errors.js';
-import type { AppLockStore, DeploymentEventStore, DeploymentStore, HealthProbe, Runtime, SourceRepo, TrafficSwitch } from '../ports.js';
+import type { AppLockStore, DeploymentEventStore, DeploymentStore, HealthProbe, Runtime, SecretReader, SourceRepo, TrafficSwitch } from '../ports.js';
 import { type DeployEvent, type DeployEventBus, LogTail, type Phase } from './events.js';
-import { containerProblem, waitForHealthy } from './health-wait.js';
 import { cleanLogLine } from '../log-text.js';
 import { snapshotEnv } from '../rollback/env-snapshot.js';
 import { appRedactor } from '../redact.js';
@@ -13,10 +12,12 @@ import { confirmServing, revertAfterWatch, watchNewContainer } from './after-swi
 import { type Artifact, type StepContext, prepareArtifact, pushToRegistry } from './artifact-step.js';
 
 export { type Artifact, imageRefFor } from './artifact-step.js';
-import { safeToTouch, whatServes } from './serving.js';
+import { type ResolvedEnv, resolveEnv } from '../secret-env.js';
+import { startProcesses, waitProcessesHealthy } from './process-step.js';
+import { removeStarted, retirePrevious } from './retire-step.js';
 import { abortable, cancelledBy } from './abort.js';
 import { runRelease } from './release-step.js';
-import { makeRoom } from './start-step.js';
+import { makeRoom, waitWebHealthy } from './start-step.js';
 
 export interface PipelineSettings {
   /** How long the old container keeps running after traffic moved, for in-flight requests. */
@@ -38,6 +39,8 @@ export interface PipelineDeps {
   settings: PipelineSettings;
   /** Where a deploy that the watch window reverted locks the app. */
   locks?: AppLockStore;
+  /** Reads `fromEnv`/`fromFile` env values at deploy time; an app that uses them cannot deploy without it. */
+  secrets?: SecretReader;
 }
 
 export interface PipelineOptions {
@@ -49,10 +52,11 @@ export interface PipelineOptions {
 type Ending = 'failed' | 'reverted' | 'cancelled';
 
 /**
- * The one path every deploy and rollback takes: artifact -> start beside the old container -> health check ->
- * traffic switch -> watch window (run.watch) -> stop the old container (kept, stopped, as the instant rollback). On
- * any failure the new container is removed, the old one keeps (or goes back to) serving, and the deployment ends
- * `failed` (`reverted` when the watch window sent traffic back, `cancelled` when aborted).
+ * The one path every deploy and rollback takes: env (secrets read) -> artifact -> start the web beside the old one
+ * -> health check -> start the processes -> wait for them to be healthy -> traffic switch -> watch window (run.watch,
+ * web and processes) -> stop the old release's containers (kept, stopped, as the instant rollback). On any failure
+ * everything the release started is removed, the old release keeps (or goes back to) serving and running, and the
+ * deployment ends `failed` (`reverted` when the watch window sent traffic back, `cancelled` when aborted).
  * Returns the deployment in its final state; never throws for a failure of the deploy itself.
  */
 export async function runPipeline(deps: PipelineDeps, app: AppSpec, deployment: Deployment, artifact: Artifact, options: PipelineOptions = {}): Promise<Deployment> {
@@ -64,9 +68,11 @@ class PipelineRun {
   private readonly buildLog: LogTail;
   private readonly started: number;
   /** Everything that leaves the pipeline (events, stored logs and errors) goes through this first. */
-  private readonly redact: (text: string) => string;
+  private redact: (text: string) => string;
   private pending: Promise<unknown> = Promise.resolve();
   private newContainerId: string | null = null;
+  /** The release's process containers, each pushed as it is created. */
+  private readonly processIds: string[] = [];
   private stoppedForRecreate: string[] = [];
 
   constructor(
@@ -85,12 +91,16 @@ class PipelineRun {
     let started: { containerId: string; port: number };
     let previous: Deployment | undefined;
     try {
+      const env = this.resolveEnv();
       const step = this.stepContext();
       const image = await this.guarded(() => prepareArtifact(step, artifact));
       if (artifact.kind !== 'local-image') await pushToRegistry(step, image);
-      if (this.runsRelease) await this.guarded(() => runRelease(step, image, this.signal));
-      started = await this.guarded(() => this.start(image));
+      if (this.runsRelease) await this.guarded(() => runRelease(step, image, this.signal, env.web));
+      started = await this.guarded(() => this.start(image, env.web));
       await this.guarded(() => this.health(started.containerId, started.port));
+      // The processes start once the web is healthy (a broken web never starts them), and must be healthy before traffic moves.
+      const processes = await this.guarded(() => startProcesses(step, image, (name) => env.processes.get(name)!, this.processIds));
+      await this.guarded(() => waitProcessesHealthy(step, processes, this.signal));
       this.signal.throwIfAborted(); // the switch itself is never cut short: traffic is never left half-moved
       previous = await this.switchTraffic(started.port);
     } catch (thrown) {
@@ -110,7 +120,9 @@ class PipelineRun {
     if (stillServing !== true) return this.fail(asDeckhandError(stillServing));
     const ended = await this.watch(containerId, port, previous);
     if (ended) return ended;
-    await this.cleanup(containerId).catch((error: unknown) => this.phase('cleanup', `Could not stop the previous container: ${asDeckhandError(error).message}`));
+    await retirePrevious(this.deps, this.app, this.deployment.id, (message) => this.phase('cleanup', message)).catch((error: unknown) =>
+      this.phase('cleanup', `Could not stop the previous release: ${asDeckhandError(error).message}`),
+    );
     try {
       return await this.finish({ status: 'succeeded', containerId, upstreamPort: port }, true);
     } catch (error) {
@@ -136,7 +148,7 @@ class PipelineRun {
     // In flight while watching: recovery leaves it to this process (it holds the lease) and `current` is still the previous deploy.
     await retrying(() => this.update({ status: 'watching' }), this.deps.clock, this.deps.settings.recordRetryMs).catch(() => undefined);
     this.phase('watch', `Watching #${this.deployment.id} for ${Math.round(windowMs / 1000)}s; #${previous.id} keeps running to take traffic back`);
-    const outcome = await watchNewContainer(this.afterSwitchContext(), containerId, port, windowMs, {
+    const outcome = await watchNewContainer(this.afterSwitchContext(), [containerId, ...this.processIds], port, windowMs, {
       signal: this.signal,
       countdown: (message) => this.phase('watch', message),
       probe: (ok, detail) => (ok ? undefined : this.phase('watch', `Health probe failed: ${detail}`)),
@@ -147,6 +159,15 @@ class PipelineRun {
     }
     const ended = await revertAfterWatch(this.afterSwitchContext(), this.deployment.id, outcome, previous, this.signal);
     return this.fail(ended.error, ended.status, ended.evidence);
+  }
+
+  /** Reads the secret sources before anything starts; the redactor then knows their values. */
+  private resolveEnv(): ResolvedEnv {
+    const { secrets } = this.deps;
+    const reader: SecretReader = secrets ?? { read: () => { throw new Error('this deckhand has no secret reader configured'); } };
+    const env = resolveEnv(this.app, reader);
+    this.redact = appRedactor(this.app);
+    return env;
   }
 
   private stepContext(): StepContext {
@@ -187,29 +208,18 @@ class PipelineRun {
     this.deployment = await this.deps.store.update(this.deployment.id, patch);
   }
 
-  private async start(imageId: string): Promise<{ containerId: string; port: number }> {
-    await this.update({ status: 'starting', envSnapshot: snapshotEnv(this.app.run.env) });
+  private async start(imageId: string, env: Record<string, string>): Promise<{ containerId: string; port: number }> {
+    await this.update({ status: 'starting', envSnapshot: snapshotEnv(env) });
     const port = await makeRoom(this.stepContext(), this.stoppedForRecreate);
     this.phase('start', `Starting container on port ${port}`);
-    const container = await this.deps.runtime.start({ app: this.app.name, deploymentId: this.deployment.id, image: imageId, port, env: this.app.run.env });
+    const container = await this.deps.runtime.start({ app: this.app.name, deploymentId: this.deployment.id, image: imageId, port, env, settings: this.app.run.container });
     this.newContainerId = container.id;
     await this.update({ containerId: container.id, upstreamPort: port });
     return { containerId: container.id, port };
   }
 
-  private async health(containerId: string, port: number): Promise<void> {
-    const { runtime } = this.deps;
-    const url = `http://127.0.0.1:${port}${this.app.run.health}`;
-    this.phase('health', `Waiting for ${this.app.run.health} to answer 2xx (timeout ${this.app.run.healthTimeoutMs / 1000}s)`);
-    const outcome = await waitForHealthy({
-      url,
-      timeoutMs: this.app.run.healthTimeoutMs,
-      probe: this.deps.health,
-      clock: this.deps.clock,
-      containerProblem: async () => (this.signal.aborted ? 'the deploy was cancelled' : containerProblem(await runtime.inspectContainer(containerId))),
-      onAttempt: (attempt, ok, detail) => this.signal.aborted || this.emit({ type: 'health', attempt, ok, detail: this.redact(detail) }),
-    });
-    if (!outcome.ok) throw new DeckhandError('health_check_failed', outcome.reason, { attempts: outcome.attempts });
+  private health(containerId: string, port: number): Promise<void> {
+    return waitWebHealthy(this.stepContext(), containerId, port, (attempt, ok, detail) => this.signal.aborted || this.emit({ type: 'health', attempt, ok, detail: this.redact(detail) }));
   }
 
   private async switchTraffic(port: number): Promise<Deployment | undefined> {
@@ -229,35 +239,13 @@ class PipelineRun {
     return previous;
   }
 
-  private async cleanup(newContainerId: string): Promise<void> {
-    const { runtime, clock, settings } = this.deps;
-    const containers = await runtime.listContainers(this.app.name);
-    const serving = await whatServes(this.deps, this.app, containers);
-    // Never stop what serves: after the switch that is the new container, unless the proxy says otherwise.
-    const others = containers.filter((c) => c.running && c.id !== newContainerId && (this.deps.traffic.mode !== 'proxy' || safeToTouch(serving, c)));
-    if (others.length === 0) return;
-    if (settings.drainMs > 0) await clock.sleep(settings.drainMs);
-    for (const container of others) {
-      try {
-        await runtime.stop(container.id);
-        this.phase('cleanup', `Stopped ${container.name} (kept for an instant rollback)`);
-      } catch (error) {
-        this.phase('cleanup', `Could not stop ${container.name}: ${asDeckhandError(error).message}`);
-      }
-    }
-  }
-
   private async fail(error: DeckhandError, status: Ending = 'failed', evidence: string[] = []): Promise<Deployment> {
     const { runtime } = this.deps;
     let logTail = this.buildLog.get();
-    if (this.newContainerId) {
-      const id = this.newContainerId;
-      logTail = (await runtime.logsTail(id, this.deps.settings.logTailLines).catch(() => logTail)).map((line) => this.redact(cleanLogLine(line)));
-      // Asked first, every time: a container the proxy serves is never removed by a failure path.
-      const serving = this.deps.traffic.mode === 'proxy' ? await whatServes(this.deps, this.app) : undefined;
-      if (!serving || safeToTouch(serving, { id, running: true })) await runtime.remove(id).catch(() => undefined);
-      else this.phase('cleanup', `Left ${id.slice(0, 12)} running: it serves traffic now (${serving.known ? 'the proxy points at it' : serving.reason})`);
-    }
+    // The log of what failed: a process container that died says more than a web that was fine.
+    const quoted = (await this.failedProcess()) ?? this.newContainerId;
+    if (quoted) logTail = (await runtime.logsTail(quoted, this.deps.settings.logTailLines).catch(() => logTail)).map((line) => this.redact(cleanLogLine(line)));
+    await removeStarted(this.deps, this.app, this.newContainerId, this.processIds, (message) => this.phase('cleanup', message));
     for (const id of this.stoppedForRecreate) {
       try {
         await runtime.restart(id);
@@ -268,6 +256,15 @@ class PipelineRun {
     }
     // After the switch the result must land (the retrying write), as for a success.
     return this.finish({ status, errorCode: error.code, error: this.redact(error.message), logTail: [...evidence.map(this.redact), ...logTail], containerId: null, upstreamPort: null }, status !== 'failed');
+  }
+
+  /** A process container of this release that stopped or restarted, if any. */
+  private async failedProcess(): Promise<string | undefined> {
+    for (const id of this.processIds) {
+      const state = await this.deps.runtime.inspectContainer(id).catch(() => undefined);
+      if (state && (!state.running || (state.restartCount ?? 0) > 0)) return id;
+    }
+    return undefined;
   }
 
   private async finish(patch: Parameters<DeploymentStore['update']>[1], mustLand = false): Promise<Deployment> {

@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 import type { Deployment } from '../deployment.js';
 import type { AuditStore, ContainerState, HealthProbe } from '../ports.js';
 import { waitForHealthy } from './health-wait.js';
-import { type ServingDeps, safeToTouch, whatServes } from './serving.js';
+import { type ServingDeps, isWeb, safeToTouch, whatServes } from './serving.js';
 
 export interface RecoveryDeps extends ServingDeps {
   health: HealthProbe;
@@ -38,9 +38,12 @@ export class Recovery {
     if (inFlight.length > 0) return `deploy #${inFlight[0]!.id} was left ${inFlight[0]!.status}`;
     const current = await store.current(app.name);
     if (!current?.containerId) return null;
-    const container = (await runtime.listContainers(app.name)).find((c) => c.deploymentId === current.id);
+    const containers = (await runtime.listContainers(app.name)).filter((c) => c.deploymentId === current.id);
+    const container = containers.find(isWeb);
     if (!container) return null;
     if (!container.running) return `the container of #${current.id} is not running`;
+    const stopped = containers.find((c) => !isWeb(c) && !c.running && c.status !== 'restarting');
+    if (stopped) return `${stopped.name}, a ${stopped.process} container of #${current.id}, is not running`;
     if (traffic.mode === 'proxy' && traffic.upstream) {
       const port = await traffic.upstream(app.name);
       if (port !== (container.port ?? current.upstreamPort)) return `the proxy does not send ${app.name}'s traffic to #${current.id}`;
@@ -66,7 +69,7 @@ export class Recovery {
       notes.push(`pointed the proxy back at ${live.container.name}`);
     }
     const keep = live?.container.id;
-    const after = live ? ({ known: true, containerIds: new Set([live.container.id]), port: live.port } as const) : serving;
+    const after = live ? ({ known: true, containerIds: new Set([live.container.id]), port: live.port, deploymentIds: new Set(live.deploymentId === null ? [] : [live.deploymentId]) } as const) : serving;
     for (const deployment of inFlight) {
       if (live && live.deploymentId === deployment.id) {
         await store.update(deployment.id, { status: 'succeeded', containerId: live.container.id, upstreamPort: live.port, errorCode: null, error: null, finishedAt: clock.now() });
@@ -85,6 +88,7 @@ export class Recovery {
       await store.update(deployment.id, { status: 'failed', errorCode: 'interrupted', error: INTERRUPTED, containerId: null, finishedAt: clock.now() });
       notes.push(`#${deployment.id} was interrupted: closed as failed, what it had started removed`);
     }
+    if (live) await this.startProcesses(containers, live, notes);
     if (live) await this.retireStrays(containers, live, inFlight, notes);
     if (notes.length > 0) {
       await this.deps.audit.record({ actor, action: 'deploy.recover', app: app.name, result: 'ok', details: { notes, serving: live?.deploymentId ?? null } });
@@ -100,7 +104,7 @@ export class Recovery {
     const recorded = new Map<number, Deployment>([...inFlight, ...(current ? [current] : [])].map((d) => [d.id, d]));
     const candidates: ContainerState[] = [];
     if (serving.known) candidates.push(...containers.filter((c) => serving.containerIds.has(c.id) && c.deploymentId !== null && recorded.has(c.deploymentId)));
-    const currentContainer = current && containers.find((c) => c.deploymentId === current.id);
+    const currentContainer = current && containers.find((c) => c.deploymentId === current.id && isWeb(c));
     if (currentContainer && !candidates.includes(currentContainer)) candidates.push(currentContainer);
     for (const container of candidates) {
       const deployment = recorded.get(container.deploymentId!);
@@ -130,12 +134,25 @@ export class Recovery {
     return outcome.ok;
   }
 
-  /** Proxy mode: containers of earlier releases still running after a crash before cleanup are stopped, as a finished deploy leaves them. */
+  /** The serving release's process containers run with it: any that is stopped is started again. */
+  private async startProcesses(containers: ContainerState[], live: Live, notes: string[]): Promise<void> {
+    for (const container of containers) {
+      if (isWeb(container) || container.deploymentId !== live.deploymentId || container.running) continue;
+      await this.deps.runtime.restart(container.id);
+      notes.push(`${container.name} (${container.process} of #${container.deploymentId}) was not running: started it again`);
+    }
+  }
+
+  /**
+   * Containers of earlier releases still running after a crash before cleanup are stopped, as a finished deploy
+   * leaves them: in proxy mode their web and processes, in recreate mode their processes (the web holds the port).
+   */
   private async retireStrays(containers: ContainerState[], live: Live, inFlight: Deployment[], notes: string[]): Promise<void> {
-    if (this.deps.traffic.mode !== 'proxy') return;
+    const proxy = this.deps.traffic.mode === 'proxy';
     const closed = new Set(inFlight.map((d) => d.id));
     for (const container of containers) {
       if (!container.running || container.id === live.container.id || (container.deploymentId !== null && closed.has(container.deploymentId))) continue;
+      if (container.deploymentId === live.deploymentId || (!proxy && isWeb(container))) continue;
       await this.deps.runtime.stop(container.id);
       notes.push(`stopped ${container.name}, which no longer serves`);
     }

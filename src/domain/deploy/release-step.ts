@@ -9,7 +9,7 @@ const QUOTED_LINES = 20;
  * env, after the image is ready and before anything starts or traffic moves. Its output streams like the build log
  * (through `ctx.log`, so redacted). A non-zero exit stops the deploy with `release_failed` and that output.
  */
-export async function runRelease(ctx: StepContext, imageId: string, signal: AbortSignal): Promise<void> {
+export async function runRelease(ctx: StepContext, imageId: string, signal: AbortSignal, env: Record<string, string>): Promise<void> {
   const argv = ctx.app.run.release;
   if (!argv || argv.length === 0) return;
   ctx.phase('release', `Running the release command: ${argv.join(' ')}`);
@@ -19,7 +19,8 @@ export async function runRelease(ctx: StepContext, imageId: string, signal: Abor
     deploymentId: ctx.deploymentId,
     image: imageId,
     argv,
-    env: ctx.app.run.env,
+    env,
+    settings: ctx.app.run.container,
     signal,
     onLog: (line) => {
       output.push(line);

@@ -12,7 +12,7 @@ export interface ServingDeps {
  * database did not answer): then every running container must be treated as serving.
  */
 export type Serving =
-  | { known: true; containerIds: ReadonlySet<string>; port: number | null }
+  | { known: true; containerIds: ReadonlySet<string>; port: number | null; /** Releases whose web container serves: their process containers are part of what runs. */ deploymentIds?: ReadonlySet<number> }
   | { known: false; reason: string };
 
 /**
@@ -23,12 +23,12 @@ export type Serving =
 export async function whatServes(deps: ServingDeps, app: AppSpec, known?: ContainerState[]): Promise<Serving> {
   let containers: ContainerState[];
   try {
-    containers = (known ?? (await deps.runtime.listContainers(app.name))).filter((c) => c.running);
+    containers = (known ?? (await deps.runtime.listContainers(app.name))).filter((c) => c.running && isWeb(c));
   } catch (error) {
     return { known: false, reason: `Docker did not list ${app.name}'s containers: ${(error as Error).message}` };
   }
   if (deps.traffic.mode !== 'proxy' || !deps.traffic.upstream) {
-    return { known: true, containerIds: new Set(containers.map((c) => c.id)), port: app.run.port };
+    return withReleases({ known: true, containerIds: new Set(containers.map((c) => c.id)), port: app.run.port }, containers);
   }
   let port: number | null;
   try {
@@ -49,11 +49,25 @@ export async function whatServes(deps: ServingDeps, app: AppSpec, known?: Contai
     }
     if (listens === port) ids.add(container.id);
   }
-  return { known: true, containerIds: ids, port };
+  return withReleases({ known: true, containerIds: ids, port }, containers);
 }
 
-/** True when the container may be stopped or removed: it does not run, or it is known not to serve traffic now. */
-export function safeToTouch(serving: Serving, container: Pick<ContainerState, 'id' | 'running'>): boolean {
+function withReleases(serving: Extract<Serving, { known: true }>, web: ContainerState[]): Serving {
+  const releases = new Set(web.filter((c) => serving.containerIds.has(c.id) && c.deploymentId !== null).map((c) => c.deploymentId!));
+  return { ...serving, deploymentIds: releases };
+}
+
+/** The HTTP container of a release (containers from before processes carry no process label: web). */
+export function isWeb(container: Pick<ContainerState, 'process'>): boolean {
+  return (container.process ?? 'web') === 'web';
+}
+
+/**
+ * True when the container may be stopped or removed: it does not run, or it is known not to serve traffic now and
+ * is not a process container of the release that serves (no container of the running release is ever touched).
+ */
+export function safeToTouch(serving: Serving, container: Pick<ContainerState, 'id' | 'running'> & Partial<Pick<ContainerState, 'deploymentId' | 'process'>>): boolean {
   if (!container.running) return true;
-  return serving.known && !serving.containerIds.has(container.id);
+  if (!serving.known || serving.containerIds.has(container.id)) return false;
+  return !(container.deploymentId != null && !isWeb(container) && serving.deploymentIds?.has(container.deploymentId));
 }

@@ -1,4 +1,7 @@
+import { DeckhandError } from '../errors.js';
 import type { StepContext } from './artifact-step.js';
+import { containerProblem, waitForHealthy } from './health-wait.js';
+import { isWeb } from './serving.js';
 
 /**
  * Makes room for the new container and says where it listens. Proxy: a free port beside the old container, which
@@ -10,7 +13,8 @@ export async function makeRoom(ctx: StepContext, stopped: string[]): Promise<num
   if (traffic.mode === 'proxy') return runtime.freePort();
   // Recreate drops requests: every deploy says so once, plainly, with how to avoid it.
   for (const warning of (await traffic.warnings?.()) ?? []) ctx.phase('start', `Warning: ${warning}`);
-  const running = (await runtime.listContainers(ctx.app.name)).filter((c) => c.running);
+  // Only the web holds the public port: the old release's processes keep running until the new release serves.
+  const running = (await runtime.listContainers(ctx.app.name)).filter((c) => c.running && isWeb(c));
   if (running.length > 0) {
     ctx.phase('start', `Stopping ${running.map((c) => c.name).join(', ')} (recreate strategy: the app is down until the new container is healthy)`);
     for (const container of running) {
@@ -19,4 +23,20 @@ export async function makeRoom(ctx: StepContext, stopped: string[]): Promise<num
     }
   }
   return ctx.app.run.port;
+}
+
+/** Waits for the new web container's health path to answer 2xx; throws `health_check_failed` when it does not. */
+export async function waitWebHealthy(ctx: StepContext, containerId: string, port: number, onAttempt: (attempt: number, ok: boolean, detail: string) => void): Promise<void> {
+  const { runtime, health, clock } = ctx.deps;
+  const { app, signal } = ctx;
+  ctx.phase('health', `Waiting for ${app.run.health} to answer 2xx (timeout ${app.run.healthTimeoutMs / 1000}s)`);
+  const outcome = await waitForHealthy({
+    url: `http://127.0.0.1:${port}${app.run.health}`,
+    timeoutMs: app.run.healthTimeoutMs,
+    probe: health,
+    clock,
+    containerProblem: async () => (signal?.aborted ? 'the deploy was cancelled' : containerProblem(await runtime.inspectContainer(containerId))),
+    onAttempt,
+  });
+  if (!outcome.ok) throw new DeckhandError('health_check_failed', outcome.reason, { attempts: outcome.attempts });
 }

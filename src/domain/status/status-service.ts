@@ -1,7 +1,7 @@
 import type { AppCatalog, AppSpec } from '../apps.js';
 import type { ApprovalStore, Approval } from '../approvals/approval.js';
 import type { Clock } from '../clock.js';
-import { type Serving, whatServes } from '../deploy/serving.js';
+import { type Serving, isWeb, whatServes } from '../deploy/serving.js';
 import { type Deployment, isTerminal } from '../deployment.js';
 import { asDeckhandError } from '../errors.js';
 import type { AppLock, AppLockStore, ContainerState, DeploymentStore, HealthProbe, Runtime, TrafficSwitch } from '../ports.js';
@@ -20,6 +20,14 @@ export interface HealthNow {
   note?: string;
 }
 
+/** A process of the serving release: how many replicas the app asks for and its containers as Docker sees them. */
+export interface ProcessStatus {
+  name: string;
+  replicas: number;
+  running: number;
+  containers: Array<Pick<ContainerState, 'name' | 'running' | 'status' | 'restartCount'>>;
+}
+
 export interface AppStatus {
   app: string;
   checkedAt: Date;
@@ -27,6 +35,8 @@ export interface AppStatus {
   /** The deploy serving now, with when it started serving (its finish). */
   serving: Deployment | null;
   health: HealthNow;
+  /** Each process of the app (`processes.<name>`) in the serving release; empty for a web-only app. */
+  processes: ProcessStatus[];
   lock: AppLock | null;
   /** Deploys not yet finished (queued for approval, building, starting, switching), newest first. */
   inProgress: Deployment[];
@@ -69,7 +79,7 @@ export class StatusService {
       checkedAt: clock.now(),
       mode: traffic.mode,
       serving: serving ?? null,
-      health: await this.health(app, serving),
+      ...(await this.healthAndProcesses(app, serving)),
       lock: lock ?? null,
       inProgress: recent.filter((d) => !isTerminal(d.status)),
       pendingApprovals: pending,
@@ -92,15 +102,32 @@ export class StatusService {
     return Promise.all(this.deps.apps.names().map((name) => this.app(this.deps.apps.get(name)!, { window: false })));
   }
 
-  private async health(app: AppSpec, serving: Deployment | undefined): Promise<HealthNow> {
+  private async healthAndProcesses(app: AppSpec, serving: Deployment | undefined): Promise<{ health: HealthNow; processes: ProcessStatus[] }> {
+    const containers: ContainerState[] = [];
+    const health = await this.health(app, serving, containers);
+    const processes = (app.processes ?? []).map((p): ProcessStatus => {
+      const mine = containers.filter((c) => serving && c.deploymentId === serving.id && c.process === p.name).sort((a, b) => (a.replica ?? 0) - (b.replica ?? 0));
+      return { name: p.name, replicas: p.replicas, running: mine.filter((c) => c.running).length, containers: mine.map((c) => ({ name: c.name, running: c.running, status: c.status, restartCount: c.restartCount })) };
+    });
+    const short = processes.filter((p) => p.running < p.replicas);
+    if (serving && short.length > 0 && health.state === 'healthy') {
+      const words = short.map((p) => `${p.name} has ${p.running} of ${p.replicas} running`).join('; ');
+      return { health: { ...health, state: 'unhealthy', note: health.note ? `${health.note} ${words}.` : `${words.charAt(0).toUpperCase()}${words.slice(1)}.` }, processes };
+    }
+    return { health, processes };
+  }
+
+  /** `seen` receives the app's containers as Docker listed them. */
+  private async health(app: AppSpec, serving: Deployment | undefined, seen: ContainerState[]): Promise<HealthNow> {
     const { runtime, probe } = this.deps;
     let container: HealthNow['container'] = null;
     let note: string | undefined;
     let servingState: Serving | undefined;
     try {
       const containers = await runtime.listContainers(app.name);
+      seen.push(...containers);
       servingState = await whatServes(this.deps, app, containers);
-      const mine = serving ? containers.find((c) => c.deploymentId === serving.id) : undefined;
+      const mine = serving ? containers.find((c) => c.deploymentId === serving.id && isWeb(c)) : undefined;
       const state = mine ? ((await runtime.inspectContainer(mine.id)) ?? mine) : undefined;
       if (state) container = { name: state.name, running: state.running, status: state.status, restartCount: state.restartCount, exitCode: state.exitCode };
     } catch (error) {

@@ -23,11 +23,12 @@ export function failureLine(d: Pick<Deployment, 'error' | 'errorCode'>): string 
 }
 
 /** `/deploys` as Block Kit: one section per deploy, a "Roll back to #id" button where that can work. */
-export function renderDeployList(app: string, rows: Deployment[], currentId: number | null): { text: string; blocks: Block[] } {
+export function renderDeployList(app: string, rows: Deployment[], currentId: number | null, processes: Array<{ name: string; replicas: number }> = []): { text: string; blocks: Block[] } {
+  const runs = processes.length ? ` · runs web + ${processes.map((p) => `${esc(p.name)} ×${p.replicas}`).join(' + ')}` : '';
   const rowBlocks = rows.map((d) => {
     const duration = d.startedAt && d.finishedAt ? ` · took ${took(d.startedAt, d.finishedAt)}` : '';
     const parts = [
-      `${STATUS_EMOJI[d.status]} *#${d.id}* ${d.status}${d.id === currentId ? ' · *serving now*' : ''}`,
+      `${STATUS_EMOJI[d.status]} *#${d.id}* ${d.status}${d.id === currentId ? ` · *serving now*${runs}` : ''}`,
       whatRan(d),
       `by ${who(d.actor)} · ${slackDate(d.createdAt)}${duration}`,
     ];

@@ -16,6 +16,13 @@ function healthLine(health: HealthNow): string {
   return [`${HEALTH_EMOJI[health.state]} *${health.state}*`, ...probes, ...(container ? [container] : []), ...(health.note ? [esc(health.note)] : [])].join(' · ');
 }
 
+/** "worker 2/2 running", with the restarts of any replica that restarted. */
+function processText(p: AppStatus['processes'][number]): string {
+  const restarted = p.containers.filter((c) => c.restartCount).map((c) => `${esc(c.name)} restarted ${c.restartCount}x`);
+  const emoji = p.running >= p.replicas ? ':large_green_circle:' : ':red_circle:';
+  return `${emoji} ${esc(p.name)} ${p.running}/${p.replicas} running${restarted.length ? ` (${restarted.join(', ')})` : ''}`;
+}
+
 /** "for 3 min" up to `now`, in words. */
 const forHow = (since: Date | null, now: Date) => (since ? formatDuration(Math.max(0, now.getTime() - since.getTime())) : '?');
 
@@ -37,6 +44,7 @@ function approvalLine(a: Approval): string {
 /** `/deckhand status <app>`: everything on-call needs before touching the app. */
 export function renderAppStatus(s: AppStatus): { text: string; blocks: Block[] } {
   const lines: string[] = [`*Serving:* ${servingLine(s.app, s.serving, s.checkedAt)}`, `*Health now:* ${healthLine(s.health)}`];
+  if (s.processes.length > 0) lines.push(`*Processes:* ${s.processes.map(processText).join(' · ')}`);
   lines.push(s.lock ? `*Lock:* :lock: ${lockedBy(s.app, s.lock)} — \`/deckhand unlock ${esc(s.app)}\` when ready` : '*Lock:* not locked');
   const more: string[] = [];
   more.push(s.inProgress.length ? `*In progress:*\n${s.inProgress.map((d) => progressLine(d, s.checkedAt)).join('\n')}` : '*In progress:* nothing');

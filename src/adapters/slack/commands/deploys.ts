@@ -14,6 +14,6 @@ export function deploysCommand(ctx: SlackContext) {
     if (typeof app === 'string') return ack(ephemeral(app));
     await ack();
     const [rows, current] = await Promise.all([ctx.services.store.list(app.name, limit), ctx.services.store.current(app.name)]);
-    await respond({ response_type: 'ephemeral', ...renderDeployList(app.name, rows, current?.id ?? null) });
+    await respond({ response_type: 'ephemeral', ...renderDeployList(app.name, rows, current?.id ?? null, app.processes) });
   };
 }
