@@ -2,33 +2,16 @@ import { readFileSync } from 'node:fs';
 import { type Document, isMap, isScalar, parseDocument, visit } from 'yaml';
 import { z } from 'zod';
 import type { AppSpec } from '../domain/apps.js';
-import { parseDuration } from '../domain/duration.js';
 import { DeckhandError } from '../domain/errors.js';
 import { gitRefProblem } from '../domain/refs/git-ref.js';
 import { parseImageRef } from '../domain/refs/image-ref.js';
 import { SUPPORTED_MIGRATION_TABLES, isSupportedMigrationTable } from '../domain/rollback/migration-tables.js';
+import { durationField, splitEnv } from './fields.js';
+import { ProcessesSchema, processSpecs } from './processes-schema.js';
+import { RunSchema, containerSettings } from './run-schema.js';
 
 const APP_NAME = /^[a-z0-9][a-z0-9-]{0,39}$/;
 const APP_NAME_RULE = 'app names are lower-case letters, digits and "-" (at most 40), starting with a letter or digit';
-
-const durationField = z.union([z.string(), z.number()]).transform((value, ctx) => {
-  const ms = parseDuration(value);
-  if (ms === undefined || ms <= 0) {
-    ctx.addIssue({ code: 'custom', message: `expected a duration like 30s or 2m, got ${JSON.stringify(value)}` });
-    return z.NEVER;
-  }
-  return ms;
-});
-
-/** A duration where 0 means "off" (e.g. `watch: 0`). */
-const offOrDurationField = z.union([z.string(), z.number()]).transform((value, ctx) => {
-  const ms = value === 0 || value === '0' ? 0 : parseDuration(value);
-  if (ms === undefined || ms < 0) {
-    ctx.addIssue({ code: 'custom', message: `expected a duration like 60s or 2m, or 0 to turn it off, got ${JSON.stringify(value)}` });
-    return z.NEVER;
-  }
-  return ms;
-});
 
 const refField = z.string().superRefine((value, ctx) => {
   const problem = gitRefProblem(value);
@@ -100,16 +83,8 @@ const RetentionSchema = z
 const AppSchema = z
   .object({
     source: SourceSchema,
-    run: z
-      .object({
-        port: z.number().int().min(1).max(65535),
-        health: z.string().startsWith('/', 'must be an HTTP path starting with "/"').default('/'),
-        healthTimeout: durationField.default(30_000),
-        watch: offOrDurationField.default(60_000),
-        env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'env names are letters, digits and _'), z.union([z.string(), z.number(), z.boolean()])).default({}),
-        release: z.array(z.string().min(1)).min(1, 'an argv array such as ["npm", "run", "migrate"]').max(64).optional(),
-      })
-      .strict(),
+    run: RunSchema,
+    processes: ProcessesSchema.optional(),
     access: z
       .object({ deploy: z.array(slackPrincipal).optional(), rollback: z.array(slackPrincipal).optional() })
       .strict()
@@ -150,6 +125,12 @@ const FileSchema = z
   })
   .strict();
 
+/** Literal values in `env`; secret sources in `secretEnv`, present only when there are any. */
+function envOf(entries: Parameters<typeof splitEnv>[0]): Pick<AppSpec['run'], 'env' | 'secretEnv'> {
+  const { env, secretEnv } = splitEnv(entries);
+  return Object.keys(secretEnv).length > 0 ? { env, secretEnv } : { env };
+}
+
 function dropUndefined<T extends object>(value: T | undefined): Partial<T> {
   return Object.fromEntries(Object.entries(value ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
@@ -160,7 +141,7 @@ function describeIssue(file: string, issue: z.core.$ZodIssue): string {
   let message = issue.message;
   if (issue.code === 'invalid_type' && /received undefined/.test(message)) message = 'is required but missing';
   if (issue.code === 'unrecognized_keys') message = `unknown key(s) ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
-  if (issue.code === 'invalid_key' && first === 'apps') return `${file}: app name "${app}" is invalid: ${APP_NAME_RULE}`;
+  if (issue.code === 'invalid_key' && first === 'apps' && issue.path.length === 2) return `${file}: app name "${app}" is invalid: ${APP_NAME_RULE}`;
   return `${file}: ${where}: ${message}`;
 }
 
@@ -204,6 +185,8 @@ export function parseAppsFile(text: string, file: string): AppSpec[] {
       'git' in app.source
         ? { kind: 'git', url: app.source.git, branch: app.source.branch, dockerfile: app.source.dockerfile }
         : { kind: 'image', image: app.source.image, pull: app.source.pull };
+    const container = containerSettings(app.run);
+    const processes = processSpecs(app.processes);
     return {
       name,
       source,
@@ -212,9 +195,12 @@ export function parseAppsFile(text: string, file: string): AppSpec[] {
         health: app.run.health,
         healthTimeoutMs: app.run.healthTimeout,
         watchMs: app.run.watch,
-        env: Object.fromEntries(Object.entries(app.run.env).map(([k, v]) => [k, String(v)])),
+        ...envOf(app.run.env),
+        ...(container ? { container } : {}),
+        stopTimeoutMs: app.run.stopTimeout,
         ...(app.run.release ? { release: app.run.release } : {}),
       },
+      ...(processes ? { processes } : {}),
       access: app.access,
       approval: app.approval && { when: app.approval.when, channels: app.approval.channels, approvers: app.approval.approvers, expiryMs: app.approval.expiry },
       registry: app.registry,

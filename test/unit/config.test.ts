@@ -24,7 +24,7 @@ describe('deckhand.yml', () => {
       {
         name: 'hello',
         source: { kind: 'git', url: 'file:///srv/repos/hello.git', branch: 'main', dockerfile: 'Dockerfile' },
-        run: { port: 18080, health: '/healthz', healthTimeoutMs: 30_000, watchMs: 60_000, env: { GREETING: 'hi' } },
+        run: { port: 18080, health: '/healthz', healthTimeoutMs: 30_000, watchMs: 60_000, env: { GREETING: 'hi' }, stopTimeoutMs: 30_000 },
         migrations: { paths: ['migrations/'] },
         retention: { keepLast: 10, keepDays: 30 },
       },
@@ -36,7 +36,7 @@ describe('deckhand.yml', () => {
     expect(app).toEqual({
       name: 'web',
       source: { kind: 'image', image: '127.0.0.1:5000/web', pull: 'missing' },
-      run: { port: 8080, health: '/', healthTimeoutMs: 30_000, watchMs: 60_000, env: { N: '1', B: 'true' } },
+      run: { port: 8080, health: '/', healthTimeoutMs: 30_000, watchMs: 60_000, env: { N: '1', B: 'true' }, stopTimeoutMs: 30_000 },
       migrations: { paths: [] },
       retention: { keepLast: 10, keepDays: 30 },
     });

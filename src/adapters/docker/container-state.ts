@@ -6,6 +6,10 @@ export const LABEL_DEPLOYMENT = 'deckhand.deployment';
 export const LABEL_REVISION = 'org.opencontainers.image.revision';
 /** The port the container listens on: what the proxy's upstream is compared with to find what serves. */
 export const LABEL_PORT = 'deckhand.port';
+/** `web`, or the process a container runs (absent on containers from before processes: web). */
+export const LABEL_PROCESS = 'deckhand.process';
+/** 1-based replica number of a process container. */
+export const LABEL_REPLICA = 'deckhand.replica';
 
 const STATUSES = new Set<NonNullable<ContainerState['status']>>(['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead']);
 
@@ -13,10 +17,17 @@ function statusOf(value: string | undefined): ContainerState['status'] {
   return STATUSES.has(value as NonNullable<ContainerState['status']>) ? (value as ContainerState['status']) : undefined;
 }
 
-/** The deployment id and port deckhand wrote on a container's labels. */
-function labelled(labels: Record<string, string> | undefined): { deploymentId: number | null; port: number | null } {
+/** The deployment id, port, process and replica deckhand wrote on a container's labels. */
+function labelled(labels: Record<string, string> | undefined): Pick<ContainerState, 'deploymentId' | 'port' | 'process' | 'replica'> {
   const number = (value: string | undefined) => (value && /^\d+$/.test(value) ? Number(value) : null);
-  return { deploymentId: number(labels?.[LABEL_DEPLOYMENT]), port: number(labels?.[LABEL_PORT]) };
+  const process = labels?.[LABEL_PROCESS];
+  const replica = number(labels?.[LABEL_REPLICA]);
+  return {
+    deploymentId: number(labels?.[LABEL_DEPLOYMENT]),
+    port: number(labels?.[LABEL_PORT]),
+    ...(process ? { process } : {}),
+    ...(replica !== null ? { replica } : {}),
+  };
 }
 
 /** What `GET /containers/{id}/json` says, in the domain's words. */

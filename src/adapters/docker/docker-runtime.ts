@@ -5,22 +5,22 @@ import { cleanLogLines } from '../../domain/log-text.js';
 import type { BuildRequest, ContainerState, ImageInfo, RunOnceRequest, Runtime, StartRequest } from '../../domain/ports.js';
 import type { Layer } from '../../domain/retention/layers.js';
 import { BuildSteps } from './build-steps.js';
-import { LABEL_APP, LABEL_DEPLOYMENT, LABEL_PORT, LABEL_REVISION, fromInspect, fromList } from './container-state.js';
-import { DockerCalls, isConnectionError } from './docker-calls.js';
+import { createAndStart } from './container-create.js';
+import { LABEL_APP, LABEL_DEPLOYMENT, LABEL_REVISION, fromInspect, fromList } from './container-state.js';
+import { DockerCalls } from './docker-calls.js';
 import { readImageLayers } from './image-layers.js';
 import { type ProgressMessage, demuxDockerLogs, splitLines } from './log-frames.js';
 import { destroy } from './progress-stream.js';
 import { execIn } from './exec-in.js';
 import { runOnce } from './run-once.js';
 
-export { LABEL_APP, LABEL_DEPLOYMENT, LABEL_PORT, LABEL_REVISION } from './container-state.js';
+export { LABEL_APP, LABEL_DEPLOYMENT, LABEL_PORT, LABEL_PROCESS, LABEL_REPLICA, LABEL_REVISION } from './container-state.js';
+export { LABEL_VOLUME, containerName } from './container-create.js';
 
 const statusOf = (error: unknown) => (error as { statusCode?: number }).statusCode;
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 /** Seconds Docker waits after SIGTERM before SIGKILL when stopping a container. */
 const STOP_GRACE_S = 10;
-
-export const containerName = (app: string, deploymentId: number) => `deckhand-${app}-${deploymentId}`;
 
 export interface DockerRuntimeOptions {
   /** Bound on each Docker call, and on how long a silent stream may go without the engine answering a ping. */
@@ -174,43 +174,14 @@ export class DockerRuntime implements Runtime {
   }
 
   async start(request: StartRequest): Promise<ContainerState> {
-    const name = containerName(request.app, request.deploymentId);
-    await this.removeByName(name);
-    const env = { ...request.env, PORT: String(request.port) };
-    let container: Docker.Container | undefined;
-    try {
-      container = await this.calls.call(`create container ${name}`, (abortSignal) =>
-        this.docker.createContainer({
-          name,
-          Image: request.image,
-          Env: Object.entries(env).map(([key, value]) => `${key}=${value}`),
-          Labels: { ...request.labels, [LABEL_APP]: request.app, [LABEL_DEPLOYMENT]: String(request.deploymentId), [LABEL_PORT]: String(request.port) },
-          // Init: a tiny init as PID 1 forwards SIGTERM, so apps that never expected to be PID 1 still stop promptly.
-          HostConfig: { NetworkMode: 'host', Init: true, RestartPolicy: { Name: 'unless-stopped' } },
-          abortSignal,
-        } as Docker.ContainerCreateOptions),
-      );
-      const created = container;
-      await this.calls.call(`start container ${name}`, (abortSignal) => created.start({ abortSignal }));
-    } catch (error) {
-      if (container) await this.remove(container.id).catch(() => undefined);
-      if (isConnectionError(error)) throw error;
-      throw new DeckhandError('start_failed', `Could not start the container: ${messageOf(error)}`, {}, { cause: error });
-    }
-    const state = await this.inspectContainer(container.id);
+    const id = await createAndStart(this.calls, request);
+    const state = await this.inspectContainer(id);
     if (!state) throw new DeckhandError('start_failed', 'The container disappeared right after it started.');
     return state;
   }
 
   runOnce(request: RunOnceRequest): Promise<{ exitCode: number }> {
     return runOnce(this.calls, request);
-  }
-
-  private async removeByName(name: string): Promise<void> {
-    const found = await this.calls.call(`look up container ${name}`, (abortSignal) => this.docker.listContainers({ all: true, filters: { name: [`^/${name}$`] }, abortSignal }));
-    for (const info of found) {
-      if (info.Labels?.[LABEL_APP]) await this.remove(info.Id);
-    }
   }
 
   async inspectContainer(id: string): Promise<ContainerState | undefined> {

@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import { DeckhandError } from '../../domain/errors.js';
 import type { RunOnceRequest } from '../../domain/ports.js';
+import { ensureVolumes, settingsOptions } from './container-create.js';
 import { LABEL_APP, LABEL_DEPLOYMENT } from './container-state.js';
 import type { DockerCalls } from './docker-calls.js';
 import { destroy } from './progress-stream.js';
@@ -15,8 +16,9 @@ export const releaseContainerName = (app: string, deploymentId: number) => `deck
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /**
- * Runs `argv` once in a new container of the image (host networking, the app's env), streams its output line by
- * line, and removes the container on every exit path. Aborting the signal kills it. Resolves the exit code.
+ * Runs `argv` once in a new container of the image (host networking, the app's env, volumes, user and limits),
+ * streams its output line by line, and removes the container on every exit path. Aborting the signal kills it.
+ * Resolves the exit code.
  */
 export async function runOnce(calls: DockerCalls, request: RunOnceRequest): Promise<{ exitCode: number }> {
   const { docker } = calls;
@@ -29,17 +31,21 @@ export async function runOnce(calls: DockerCalls, request: RunOnceRequest): Prom
     if (container) void calls.call(`kill container ${name}`, (abortSignal) => container!.kill({ abortSignal })).catch(() => undefined);
   };
   request.signal?.addEventListener('abort', kill, { once: true });
+  // The app's volumes, user and limits apply to the one-off too; its command is `argv`, not the app's.
+  const { User, HostConfig } = settingsOptions(request.settings);
   try {
+    await ensureVolumes(calls, request.app, request.settings?.volumes);
     container = await calls.call(`create container ${name}`, (abortSignal) =>
       docker.createContainer({
         name,
         Image: request.image,
         Cmd: request.argv,
         Env: Object.entries(request.env).map(([key, value]) => `${key}=${value}`),
+        ...(User !== undefined ? { User } : {}),
         Tty: true,
         // The image's own labels name the app: blanked here, so the one-off never counts as one of its containers.
         Labels: { [LABEL_APP]: '', [LABEL_RELEASE]: request.app, [LABEL_DEPLOYMENT]: String(request.deploymentId) },
-        HostConfig: { NetworkMode: 'host', Init: true },
+        HostConfig: { NetworkMode: 'host', Init: true, ...HostConfig },
         abortSignal,
       } as Docker.ContainerCreateOptions),
     );
