@@ -56,6 +56,7 @@ describe.skipIf(!enabled)('real apps: secrets from env and files, a named volume
         stopTimeoutMs: 2000,
       },
       processes: [{ name: 'worker', command: ['/bin/busybox', 'sh', '/www/worker.sh'], replicas: 2, env: { WORKER_MODE: 'jobs' }, secretEnv: {}, healthyAfterMs: 1500 }],
+      retention: { keepLast: 1, keepDays: 0 },
     };
     const broken: AppSpec = { ...gitApp(`${app}-nosecret`, repo.url, await freePort()), run: { ...base.run, port: await freePort(), secretEnv: { DB_PASSWORD: { fromEnv: 'P14_NOT_SET_ANYWHERE' } } } };
     services = await createTestServices({ apps: [spec, broken], envLookup: (name) => (name === 'P14_API_TOKEN' ? TOKEN : process.env[name]) });
@@ -163,7 +164,12 @@ describe.skipIf(!enabled)('real apps: secrets from env and files, a named volume
 
   it('retention never removes the volume or a container of the running release', async () => {
     const current = (await services.store.current(app))!;
-    await services.prune.run({ app, dryRun: false, actor: 'U-ops' });
+    const d2 = (await services.store.list(app, 10)).find((d) => d.commitSha === repo.commits[1])!;
+    expect(await containersOf(d2.id)).toHaveLength(3);
+    const report = await services.prune.run({ app, dryRun: false, actor: 'U-ops' });
+    // It did prune (the images of the failed v3 and v4); v2 stays whole as the previous release, the instant rollback.
+    expect(report.apps[0]!.removedImages).toBeGreaterThanOrEqual(2);
+    expect((await containersOf(d2.id)).map((c) => c.State)).toEqual(['exited', 'exited', 'exited']);
     expect((await docker().getVolume(volume).inspect()).Name).toBe(volume);
     expect((await containersOf(current.id)).map((c) => c.State)).toEqual(['running', 'running', 'running']);
   }, 120_000);
