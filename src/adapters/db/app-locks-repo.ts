@@ -1,13 +1,18 @@
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import type { AppLock, AppLockStore } from '../../domain/ports.js';
 import type { Db } from './client.js';
 import { appLocks } from './schema.js';
 
 export class DrizzleAppLockStore implements AppLockStore {
-  constructor(private readonly db: Db) {}
+  /** Read before every forward deploy and every status: prepared once, reused. */
+  private readonly byApp;
+
+  constructor(private readonly db: Db) {
+    this.byApp = db.select().from(appLocks).where(eq(appLocks.app, sql.placeholder('app'))).prepare('app_locks_get');
+  }
 
   async get(app: string): Promise<AppLock | undefined> {
-    const [row] = await this.db.select().from(appLocks).where(eq(appLocks.app, app));
+    const [row] = await this.byApp.execute({ app });
     return row;
   }
 

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, lt } from 'drizzle-orm';
+import { and, asc, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Approval, ApprovalPlan, ApprovalStatus, ApprovalStore, ClaimStore, NewApproval } from '../../domain/approvals/approval.js';
 import type { Db } from './client.js';
 import { actionClaims, approvals } from './schema.js';
@@ -7,7 +7,12 @@ type Row = typeof approvals.$inferSelect;
 const toApproval = (row: Row): Approval => ({ ...row, kind: row.kind as Approval['kind'], status: row.status as ApprovalStatus });
 
 export class DrizzleApprovalStore implements ApprovalStore {
-  constructor(private readonly db: Db) {}
+  /** An app's pending requests: read by every status and every deploy that may need approval; prepared once. */
+  private readonly pendingOf;
+
+  constructor(private readonly db: Db) {
+    this.pendingOf = db.select().from(approvals).where(and(eq(approvals.app, sql.placeholder('app')), eq(approvals.status, 'pending'))).prepare('approvals_pending');
+  }
 
   async create(input: NewApproval): Promise<Approval> {
     const [row] = await this.db.insert(approvals).values({ ...input, status: 'pending' }).returning();
@@ -33,7 +38,7 @@ export class DrizzleApprovalStore implements ApprovalStore {
   }
 
   async pending(app: string): Promise<Approval[]> {
-    const rows = await this.db.select().from(approvals).where(and(eq(approvals.app, app), eq(approvals.status, 'pending')));
+    const rows = await this.pendingOf.execute({ app });
     return rows.map(toApproval);
   }
 

@@ -1,21 +1,25 @@
-import { and, desc, eq, gt, inArray, isNotNull } from 'drizzle-orm';
-import { type Deployment, type DeploymentPatch, InFlightStatuses, type NewDeployment } from '../../domain/deployment.js';
+import { eq } from 'drizzle-orm';
+import type { Deployment, DeploymentPatch, NewDeployment } from '../../domain/deployment.js';
 import { DeckhandError } from '../../domain/errors.js';
 import { cleanJson } from '../../domain/log-text.js';
 import type { DeploymentStore } from '../../domain/ports.js';
 import type { Db } from './client.js';
+import { deploymentQueries } from './deployment-queries.js';
 import { deployments } from './schema.js';
 
 type Row = typeof deployments.$inferSelect;
-
-const IN_FLIGHT = [...InFlightStatuses];
 
 function toDeployment(row: Row): Deployment {
   return { ...row, status: row.status as Deployment['status'], source: row.source as Deployment['source'], trigger: row.trigger as Deployment['trigger'], rollbackSource: row.rollbackSource as Deployment['rollbackSource'] };
 }
 
 export class DrizzleDeploymentStore implements DeploymentStore {
-  constructor(private readonly db: Db) {}
+  /** The hot reads, prepared once for this handle and reused by every call. */
+  private readonly queries: ReturnType<typeof deploymentQueries>;
+
+  constructor(private readonly db: Db) {
+    this.queries = deploymentQueries(db);
+  }
 
   async create(input: NewDeployment): Promise<Deployment> {
     // cleanJson: no NUL or broken character from a build or a container can make Postgres refuse the row.
@@ -30,46 +34,29 @@ export class DrizzleDeploymentStore implements DeploymentStore {
   }
 
   async get(id: number): Promise<Deployment | undefined> {
-    const [row] = await this.db.select().from(deployments).where(eq(deployments.id, id));
+    const [row] = await this.queries.get.execute({ id });
     return row ? toDeployment(row) : undefined;
   }
 
   async list(app: string, limit: number): Promise<Deployment[]> {
-    const rows = await this.db.select().from(deployments).where(eq(deployments.app, app)).orderBy(desc(deployments.id)).limit(limit);
-    return rows.map(toDeployment);
+    return (await this.queries.list.execute({ app, limit })).map(toDeployment);
   }
 
   async all(app: string): Promise<Deployment[]> {
-    const rows = await this.db.select().from(deployments).where(eq(deployments.app, app)).orderBy(desc(deployments.id));
-    return rows.map(toDeployment);
+    return (await this.queries.all.execute({ app })).map(toDeployment);
   }
 
   async current(app: string): Promise<Deployment | undefined> {
-    const [row] = await this.db
-      .select()
-      .from(deployments)
-      .where(and(eq(deployments.app, app), eq(deployments.status, 'succeeded'), isNotNull(deployments.finishedAt)))
-      .orderBy(desc(deployments.finishedAt), desc(deployments.id))
-      .limit(1);
+    const [row] = await this.queries.current.execute({ app });
     return row ? toDeployment(row) : undefined;
   }
 
   async newerSucceeded(app: string, id: number): Promise<Deployment | undefined> {
-    const [row] = await this.db
-      .select()
-      .from(deployments)
-      .where(and(eq(deployments.app, app), eq(deployments.status, 'succeeded'), gt(deployments.id, id)))
-      .orderBy(desc(deployments.id))
-      .limit(1);
+    const [row] = await this.queries.newerSucceeded.execute({ app, id });
     return row ? toDeployment(row) : undefined;
   }
 
   async inFlight(app: string): Promise<Deployment[]> {
-    const rows = await this.db
-      .select()
-      .from(deployments)
-      .where(and(eq(deployments.app, app), inArray(deployments.status, IN_FLIGHT)))
-      .orderBy(desc(deployments.id));
-    return rows.map(toDeployment);
+    return (await this.queries.inFlight.execute({ app })).map(toDeployment);
   }
 }

@@ -114,6 +114,8 @@ async function connectToOwner(owner: OwnerRecord, lockPath: string): Promise<Dat
   const { default: postgres } = await import('postgres');
   const { drizzle } = await import('drizzle-orm/postgres-js');
   // One session serves everyone in PGlite: unnamed statements only, so nothing a client prepared outlives it there.
+  // (Named ones do work through the scheduler, but stay in the owner's session after the client quits, and a CLI
+  // runs each statement about once: test/integration/prepared-queries.test.ts checks the session stays clean.)
   const client = postgres({ path: owner.socket, max: 4, prepare: false, onnotice: () => undefined, connect_timeout: 10, user: 'postgres', database: 'postgres' });
   try {
     await client`select 1`;

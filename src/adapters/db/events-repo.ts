@@ -1,4 +1,4 @@
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import type { DeployEvent } from '../../domain/deploy/events.js';
 import { cleanJson } from '../../domain/log-text.js';
 import type { DeploymentEventStore } from '../../domain/ports.js';
@@ -21,17 +21,23 @@ function describe(event: DeployEvent): { kind: string; message: string; data: un
 }
 
 export class DrizzleDeploymentEventStore implements DeploymentEventStore {
-  constructor(private readonly db: Db) {}
+  /** A deployment's events in order (the CLI's `deckhand logs`, the card's progress): prepared once, reused. */
+  private readonly byDeployment;
+
+  constructor(private readonly db: Db) {
+    this.byDeployment = db
+      .select({ at: deploymentEvents.at, kind: deploymentEvents.kind, message: deploymentEvents.message, data: deploymentEvents.data })
+      .from(deploymentEvents)
+      .where(eq(deploymentEvents.deploymentId, sql.placeholder('deploymentId')))
+      .orderBy(asc(deploymentEvents.id))
+      .prepare('deployment_events_list');
+  }
 
   async append(event: DeployEvent): Promise<void> {
     await this.db.insert(deploymentEvents).values({ deploymentId: event.deploymentId, at: event.at, ...cleanJson(describe(event)) });
   }
 
   async list(deploymentId: number) {
-    return this.db
-      .select({ at: deploymentEvents.at, kind: deploymentEvents.kind, message: deploymentEvents.message, data: deploymentEvents.data })
-      .from(deploymentEvents)
-      .where(eq(deploymentEvents.deploymentId, deploymentId))
-      .orderBy(asc(deploymentEvents.id));
+    return this.byDeployment.execute({ deploymentId });
   }
 }

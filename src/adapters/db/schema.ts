@@ -1,8 +1,23 @@
+import { sql } from 'drizzle-orm';
 import { bigserial, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp } from 'drizzle-orm/pg-core';
+import { InFlightStatuses } from '../../domain/deployment.js';
 import type { ApprovalPlan } from '../../domain/approvals/approval.js';
 import type { PlanFacts } from '../../domain/approvals/plan-facts.js';
 
 const tz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/**
+ * Status conditions written as SQL literals, shared by the partial indexes below and the queries that use them
+ * (deployment-queries.ts): a partial index serves a query only when the planner can prove the query's condition
+ * implies the index's, which a bound parameter (`status = $2`) never does in a generic (prepared) plan.
+ */
+export const SUCCEEDED = sql.raw(`'succeeded'`);
+export const IN_FLIGHT_LIST = sql.raw(
+  InFlightStatuses.map((status) => {
+    if (!/^[a-z_]+$/.test(status)) throw new Error(`unexpected deployment status ${status}`);
+    return `'${status}'`;
+  }).join(', '),
+);
 
 export const deployments = pgTable(
   'deployments',
@@ -34,7 +49,18 @@ export const deployments = pgTable(
     startedAt: tz('started_at'),
     finishedAt: tz('finished_at'),
   },
-  (t) => [index('deployments_app_id_idx').on(t.app, t.id), index('deployments_app_status_idx').on(t.app, t.status)],
+  (t) => [
+    /** list(app, limit), all(app): newest first. */
+    index('deployments_app_id_idx').on(t.app, t.id),
+    /** current(app): the newest finished success, the first entry of this index for the app. */
+    index('deployments_current_idx')
+      .on(t.app, t.finishedAt.desc().nullsFirst(), t.id.desc().nullsFirst())
+      .where(sql`${t.status} = ${SUCCEEDED} and ${t.finishedAt} is not null`),
+    /** newerSucceeded(app, id): successes only, by id. */
+    index('deployments_succeeded_idx').on(t.app, t.id).where(sql`${t.status} = ${SUCCEEDED}`),
+    /** inFlight(app): a handful of rows at any time, whatever the history. */
+    index('deployments_in_flight_idx').on(t.app, t.id).where(sql`${t.status} in (${IN_FLIGHT_LIST})`),
+  ],
 );
 
 export const deploymentEvents = pgTable(
@@ -65,7 +91,14 @@ export const auditEvents = pgTable(
     result: text('result').notNull(),
     details: jsonb('details').$type<Record<string, unknown>>(),
   },
-  (t) => [index('audit_events_app_at_idx').on(t.app, t.at), index('audit_events_action_idx').on(t.action)],
+  (t) => [
+    /** list({ app }): an app's newest entries. */
+    index('audit_events_app_id_idx').on(t.app, t.id),
+    /** list({ app, action }): the abort poll (every 500 ms per running deploy) reads an app's newest `deploy.abort`. */
+    index('audit_events_app_action_id_idx').on(t.app, t.action, t.id),
+    /** list({ action }): one action across apps. */
+    index('audit_events_action_id_idx').on(t.action, t.id),
+  ],
 );
 
 /** Durable leases: one row per held mutex (`app:<name>`, `job:prune`, ...), taken over once expired. */
@@ -112,7 +145,12 @@ export const approvals = pgTable(
     expiresAt: tz('expires_at').notNull(),
     createdAt: tz('created_at').notNull().defaultNow(),
   },
-  (t) => [index('approvals_app_status_idx').on(t.app, t.status)],
+  (t) => [
+    /** pending(app). */
+    index('approvals_app_status_idx').on(t.app, t.status),
+    /** expireDue(now): the sweeper's pending requests past their time, oldest first. */
+    index('approvals_status_expires_idx').on(t.status, t.expiresAt),
+  ],
 );
 
 /** One row per button click that must take effect once (double clicks, retries, two people confirming). */
