@@ -33,7 +33,7 @@ export async function rollbackCommand(ctx: CommandContext, args: string[], optio
   }
   const unsubscribe = services.bus.subscribe((event) => (json ? io.err : io.out)(formatEvent(event)));
   try {
-    const { deployment, plan: ran } = await services.rollbacks.rollback(app, plan.target.id, ctx.actor, undefined, undefined, { release: options.release === true });
+    const { deployment, plan: ran } = await services.rollbacks.rollback(app, plan.target.id, ctx.actor, undefined, undefined, { release: options.release === true, plan });
     if (json) io.out(JSON.stringify({ ...deploymentJson(deployment), warnings: ran.warnings }, null, 2));
     if (deployment.status !== 'succeeded') {
       if (!json) io.err(`deckhand: ${deployment.errorCode ?? 'failed'}: rollback #${deployment.id} failed: ${deployment.error}`);
