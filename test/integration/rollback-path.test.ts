@@ -12,6 +12,14 @@ import { buttonClick, buttonsOf, postToBolt, slashCommand } from '../helpers/sla
 
 const enabled = (await haveDocker()) && (await havePostgres());
 const CHANNEL = 'C1DEPLOYS';
+const DURATION = String.raw`(\d+ ms|[\d.]+ s)`;
+const toMs = (text: string) => (text.endsWith(' ms') ? Number(text.slice(0, -3)) : Number(text.slice(0, -2)) * 1000);
+/** Both moments of a result line: serving (traffic moved) no later than finished. */
+const bothMoments = (text: string) => {
+  const match = new RegExp(`serving after ${DURATION}, finished after ${DURATION}`).exec(text);
+  expect(match, text).not.toBeNull();
+  expect(toMs(match![1]!)).toBeLessThanOrEqual(toMs(match![2]!));
+};
 
 /**
  * The rollback critical path: one plan per rollback (counted with a spy on the service's plan), and no network on a
@@ -57,8 +65,14 @@ describe.skipIf(!enabled)('rollback critical path: one plan, no fetch when the i
   it('CLI, reuse: the plan is made once and git never reaches the remote', async () => {
     const plans = vi.spyOn(h.services.rollbacks, 'plan');
     resetLog();
+    lines.length = 0;
     expect(await runCli(['rollback', app, String(d1.id), '--yes', '--actor', 'U1ALICE'], { io, services: h.services })).toBe(0);
     expect(plans).toHaveBeenCalledTimes(1);
+    // The result says when the new version served (the switch) and when the rollback finished.
+    const result = lines.find((line) => line.startsWith(`Rolled ${app} back to #${d1.id}`))!;
+    expect(result).toMatch(new RegExp(`^Rolled ${app} back to #${d1.id} as #\\d+ \\(reuse_image\\): serving after ${DURATION}, finished after ${DURATION}\\.$`));
+    bothMoments(result);
+    expect(lines.findIndex((line) => line.includes('[switch] traffic ->'))).toBeLessThan(lines.indexOf(result));
     expect(fetches()).toEqual([]);
     // git was asked (the schema diff between the two commits, the commit list) from the mirror alone.
     expect(gitCalls().some((argv) => argv.includes('diff'))).toBe(true);
@@ -100,6 +114,10 @@ describe.skipIf(!enabled)('rollback critical path: one plan, no fetch when the i
     expect((await get(h.port)).body).toBe('v2');
     expect(plans).toHaveBeenCalledTimes(1);
     expect(fetches()).toEqual([]);
+    const parent = h.slack.of('chat.postMessage').find((c) => String(c.args.text).includes(`Rolling ${app} back to #${d2.id}`))!;
+    const final = h.slack.finalText(parent) ?? '';
+    expect(final).toMatch(new RegExp(`${app} rolled back to #${d2.id} in ${DURATION} \\(as #\\d+, reuse_image\\): serving after ${DURATION}, finished after ${DURATION}`));
+    bothMoments(final);
     plans.mockRestore();
   });
 
@@ -117,7 +135,7 @@ describe.skipIf(!enabled)('rollback critical path: one plan, no fetch when the i
     expect(await runCli(['rollback', app, String(d1.id), '--actor', 'U1ALICE'], { io, services: h.services, confirm: async () => true })).toBe(0);
     expect(plans).toHaveBeenCalledTimes(1);
     expect(fetches().length).toBe(1);
-    expect(lines.join('\n')).toContain('rebuild_from_source');
+    bothMoments(lines.find((line) => line.includes('(rebuild_from_source): '))!);
     expect((await rows())[0]).toMatchObject({ status: 'succeeded', rollbackOf: d1.id, rollbackSource: 'rebuild_from_source', commitSha: h.repo.commits[0] });
     expect((await get(h.port)).body).toBe('v1');
     plans.mockRestore();

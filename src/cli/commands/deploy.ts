@@ -1,3 +1,4 @@
+import { momentsText } from '../../domain/deploy/moments.js';
 import { DeckhandError } from '../../domain/errors.js';
 import type { CommandContext, ParsedOptions } from '../context.js';
 import { deploymentJson, formatEvent } from '../output.js';
@@ -8,7 +9,11 @@ export async function deployCommand(ctx: CommandContext, args: string[], options
   const { io, services, json } = ctx;
   // Validate before anything is fetched or built, so bad input changes nothing.
   services.deploys.target({ app, ref, image: options.image });
-  const unsubscribe = services.bus.subscribe((event) => (json ? io.err : io.out)(formatEvent(event)));
+  const switched = new Map<number, Date>();
+  const unsubscribe = services.bus.subscribe((event) => {
+    if (event.type === 'switch') switched.set(event.deploymentId, event.at);
+    (json ? io.err : io.out)(formatEvent(event));
+  });
   try {
     const result = await services.deploys.deploy({ app, ref, image: options.image, actor: ctx.actor, trigger: 'cli', force: options.force });
     if (json) io.out(JSON.stringify(deploymentJson(result), null, 2));
@@ -19,7 +24,7 @@ export async function deployCommand(ctx: CommandContext, args: string[], options
       }
       return 1;
     }
-    if (!json) io.out(`Deployed ${app} #${result.id} (${result.commitSha?.slice(0, 7) ?? result.imageRef}).`);
+    if (!json) io.out(`Deployed ${app} #${result.id} (${result.commitSha?.slice(0, 7) ?? result.imageRef}): ${momentsText(result, switched.get(result.id))}.`);
     return 0;
   } finally {
     unsubscribe();
