@@ -1,19 +1,10 @@
 import { userInfo } from 'node:os';
-import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import { deployCommand, deploysCommand } from './cli/commands/deploy.js';
-import { lockCommand, unlockCommand } from './cli/commands/locks.js';
-import { planRollbackCommand, rollbackCommand } from './cli/commands/rollback.js';
-import { pinCommand, pruneCommand } from './cli/commands/prune.js';
-import { recoverCommand } from './cli/commands/recover.js';
-import { auditCommand } from './cli/commands/audit.js';
-import { abortCommand } from './cli/commands/abort.js';
-import { statusCommand } from './cli/commands/status.js';
 import { checkArguments } from './cli/arguments.js';
 import type { CommandContext, ParsedOptions } from './cli/context.js';
 import type { Io } from './cli/output.js';
-import { type Services, createServices } from './compose.js';
-import { loadEnv } from './config/env.js';
+import type { Services } from './compose.js';
+import type { StoreServices } from './compose-store.js';
 import { DeckhandError, asDeckhandError } from './domain/errors.js';
 
 export const USAGE = `Usage: deckhand <command> [options]
@@ -74,23 +65,40 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
-type Command = (ctx: CommandContext, args: string[], options: ParsedOptions) => Promise<number>;
+/** A command takes the services its entry builds: CommandContext<StoreServices> or CommandContext<Services>. */
+type Command = (ctx: CommandContext<any>, args: string[], options: ParsedOptions) => Promise<number>;
 
-const COMMANDS: Record<string, Command> = {
-  deploy: deployCommand,
-  deploys: deploysCommand,
-  'plan-rollback': planRollbackCommand,
-  rollback: rollbackCommand,
-  lock: lockCommand,
-  unlock: unlockCommand,
-  prune: pruneCommand,
-  pin: (ctx, args, options) => pinCommand(ctx, args, options),
-  unpin: (ctx, args, options) => pinCommand(ctx, args, options, true),
-  recover: (ctx, args) => recoverCommand(ctx, args),
-  status: (ctx, args) => statusCommand(ctx, args),
-  audit: auditCommand,
-  abort: (ctx, args) => abortCommand(ctx, args),
+/**
+ * Each command's module is imported only when that command runs (start-up stays at node's own), and `store`
+ * commands get only the apps file and the database: no Docker, git, proxy or Slack module is loaded for them.
+ */
+interface CommandEntry {
+  needs: 'store' | 'all';
+  load: () => Promise<Command>;
+}
+
+const COMMANDS: Record<string, CommandEntry> = {
+  deploy: { needs: 'all', load: async () => (await import('./cli/commands/deploy.js')).deployCommand },
+  deploys: { needs: 'store', load: async () => (await import('./cli/commands/deploys.js')).deploysCommand },
+  'plan-rollback': { needs: 'all', load: async () => (await import('./cli/commands/rollback.js')).planRollbackCommand },
+  rollback: { needs: 'all', load: async () => (await import('./cli/commands/rollback.js')).rollbackCommand },
+  lock: { needs: 'store', load: async () => (await import('./cli/commands/locks.js')).lockCommand },
+  unlock: { needs: 'store', load: async () => (await import('./cli/commands/locks.js')).unlockCommand },
+  prune: { needs: 'all', load: async () => (await import('./cli/commands/prune.js')).pruneCommand },
+  pin: { needs: 'store', load: async () => (await import('./cli/commands/pins.js')).pinCommand },
+  unpin: { needs: 'store', load: async () => (await import('./cli/commands/pins.js')).unpinCommand },
+  recover: { needs: 'all', load: async () => (await import('./cli/commands/recover.js')).recoverCommand },
+  status: { needs: 'all', load: async () => (await import('./cli/commands/status.js')).statusCommand },
+  audit: { needs: 'store', load: async () => (await import('./cli/commands/audit.js')).auditCommand },
+  abort: { needs: 'all', load: async () => (await import('./cli/commands/abort.js')).abortCommand },
 };
+
+/** Builds what a command needs from the environment: the store alone, or everything. */
+async function servicesFor(needs: CommandEntry['needs'], env: NodeJS.ProcessEnv, configFile: string | undefined): Promise<StoreServices | Services> {
+  const { loadEnv } = await import('./config/env.js');
+  const options = { env: loadEnv(env), configFile };
+  return needs === 'store' ? (await import('./compose-store.js')).createStoreServices(options) : (await import('./compose.js')).createServices(options);
+}
 
 /** Every CLI command (USAGE lists each, tests check it). */
 export const COMMAND_NAMES = Object.keys(COMMANDS);
@@ -99,7 +107,7 @@ export const COMMAND_NAMES = Object.keys(COMMANDS);
 export async function runCli(argv: string[], context: CliContext): Promise<number> {
   const { io } = context;
   let json = argv.includes('--json');
-  let services = context.services;
+  let services: StoreServices | Services | undefined = context.services;
   try {
     const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
     json = values.json;
@@ -108,10 +116,11 @@ export async function runCli(argv: string[], context: CliContext): Promise<numbe
       io.out(USAGE);
       return name || values.help ? 0 : 2;
     }
-    const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-    if (!command) throw new DeckhandError('invalid_argument', `Unknown command "${name}". Run "deckhand help".`);
+    const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+    if (!entry) throw new DeckhandError('invalid_argument', `Unknown command "${name}". Run "deckhand help".`);
     checkArguments(name, args);
-    services ??= await createServices({ env: loadEnv(context.env ?? process.env), configFile: values.config });
+    const command = await entry.load();
+    services ??= await servicesFor(entry.needs, context.env ?? process.env, values.config);
     return await command({ io, services, json, actor: values.actor ?? `cli:${safeUser()}`, confirm: context.confirm ?? terminalConfirm }, args, { ...values, dryRun: values['dry-run'] });
   } catch (thrown) {
     const error = thrown instanceof TypeError && (thrown as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? new DeckhandError('invalid_argument', thrown.message) : asDeckhandError(thrown);
@@ -127,6 +136,7 @@ export async function runCli(argv: string[], context: CliContext): Promise<numbe
 
 async function terminalConfirm(question: string): Promise<boolean | undefined> {
   if (!process.stdin.isTTY) return undefined;
+  const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stdout });
   try {
     return /^y(es)?$/i.test((await rl.question(question)).trim());

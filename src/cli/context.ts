@@ -1,9 +1,11 @@
 import type { Services } from '../compose.js';
+import type { StoreServices } from '../compose-store.js';
 import type { Io } from './output.js';
 
-export interface CommandContext {
+/** `S`: what the command is given, the store alone (StoreServices) or everything (Services). */
+export interface CommandContext<S extends StoreServices = Services> {
   io: Io;
-  services: Services;
+  services: S;
   json: boolean;
   actor: string;
   /** Asks a yes/no question; undefined when nobody can answer (no terminal). */

@@ -1,3 +1,5 @@
+import { DeckhandError } from './errors.js';
+
 /** An app as deckhand knows it once the YAML file is validated. Pure data; config/ builds it. */
 export interface GitSource {
   kind: 'git';
@@ -114,4 +116,14 @@ export function catalogOf(apps: AppSpec[]): AppCatalog {
     names: () => [...byName.keys()].sort(),
     get: (name) => byName.get(name),
   };
+}
+
+/** The app named `name`, or `unknown_app` naming the apps there are. */
+export function requireApp(apps: AppCatalog, name: string): AppSpec {
+  const app = apps.get(name);
+  if (!app) {
+    const known = apps.names();
+    throw new DeckhandError('unknown_app', `Unknown app "${name}". Known apps: ${known.length ? known.join(', ') : '(none configured)'}.`, { app: name, known });
+  }
+  return app;
 }

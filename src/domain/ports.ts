@@ -11,10 +11,14 @@ export interface SourceRepo {
   isStrictAncestor(app: AppSpec, ancestor: string, descendant: string): Promise<boolean>;
   /** A tar stream of the tree at `sha`, the Docker build context. */
   archive(app: AppSpec, sha: string): Promise<NodeJS.ReadableStream>;
-  /** Fetches, then says whether the commit's objects are in the mirror and whether a branch or tag still reaches it. */
-  commitStatus(app: AppSpec, sha: string): Promise<{ present: boolean; reachable: boolean }>;
-  /** The same for many commits after one fetch. */
-  commitsStatus(app: AppSpec, shas: string[]): Promise<Map<string, { present: boolean; reachable: boolean }>>;
+  /**
+   * Whether the commit's objects are in the mirror and whether a branch or tag (as last fetched) still reaches it.
+   * `fetch`: `always` (default) fetches first; `if-missing` fetches only when the mirror lacks one of the commits;
+   * `never` asks the mirror alone.
+   */
+  commitStatus(app: AppSpec, sha: string, options?: { fetch?: CommitFetch }): Promise<{ present: boolean; reachable: boolean }>;
+  /** The same for many commits after at most one fetch. */
+  commitsStatus(app: AppSpec, shas: string[], options?: { fetch?: CommitFetch }): Promise<Map<string, { present: boolean; reachable: boolean }>>;
   /** Files under `paths` added, modified or renamed from `from` to `to`. */
   changedPaths(app: AppSpec, from: string, to: string, paths: string[]): Promise<string[]>;
   /** Subject and author of one commit in the mirror (no fetch). */
@@ -22,6 +26,9 @@ export interface SourceRepo {
   /** Commits reachable from `to` and not from `from` (`git log from..to`), newest first: the first `limit`, and how many in all. */
   commitsBetween(app: AppSpec, from: string, to: string, limit: number): Promise<{ commits: CommitSummary[]; total: number }>;
 }
+
+/** When a commit-status question may reach the network: `if-missing` keeps a mirror that has the commits off it. */
+export type CommitFetch = 'always' | 'if-missing' | 'never';
 
 export interface CommitSummary {
   sha: string;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { type SimpleGit, simpleGit } from 'simple-git';
 import type { AppSpec } from '../../domain/apps.js';
 import { DeckhandError } from '../../domain/errors.js';
-import type { CommitSummary, SourceRepo } from '../../domain/ports.js';
+import type { CommitFetch, CommitSummary, SourceRepo } from '../../domain/ports.js';
 import { validateGitRef } from '../../domain/refs/git-ref.js';
 
 const PASSED_THROUGH = ['PATH', 'HOME', 'USER', 'TMPDIR', 'SSH_AUTH_SOCK', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'];
@@ -57,6 +57,11 @@ function parseLog(output: string): CommitSummary[] {
 }
 
 /** rev-parse's ways of saying "no such ref" (as opposed to a broken mirror or a missing git). */
+/** Whether the mirror holds `sha` as a commit (a full SHA only). */
+async function isCommit(git: SimpleGit, sha: string): Promise<boolean> {
+  return /^[0-9a-f]{40,64}$/.test(sha) && (await git.raw(['cat-file', '-t', sha]).then((type) => type.trim() === 'commit', () => false));
+}
+
 const UNKNOWN_REF = /Needed a single revision|unknown revision|bad revision|not a valid object name|ambiguous argument/i;
 
 /**
@@ -135,30 +140,42 @@ export class GitSource implements SourceRepo {
     });
   }
 
-  async commitStatus(app: AppSpec, sha: string): Promise<{ present: boolean; reachable: boolean }> {
-    return (await this.commitsStatus(app, [sha])).get(sha)!;
+  async commitStatus(app: AppSpec, sha: string, options: { fetch?: CommitFetch } = {}): Promise<{ present: boolean; reachable: boolean }> {
+    return (await this.commitsStatus(app, [sha], options)).get(sha)!;
   }
 
-  async commitsStatus(app: AppSpec, shas: string[]): Promise<Map<string, { present: boolean; reachable: boolean }>> {
+  async commitsStatus(app: AppSpec, shas: string[], options: { fetch?: CommitFetch } = {}): Promise<Map<string, { present: boolean; reachable: boolean }>> {
     return this.serial(this.mirrorPath(app), async () => {
-      let dir: string;
+      let dir = this.mirrorPath(app);
+      const mirrored = existsSync(join(dir, 'HEAD'));
+      if (options.fetch === 'never') return mirrored ? this.statusOf(dir, shas) : new Map(shas.map((sha) => [sha, { present: false, reachable: false }]));
+      // The mirror answers alone when it holds every commit asked about: no network on a rollback that needs none.
+      if (options.fetch === 'if-missing' && mirrored && (await this.allPresent(dir, shas))) return this.statusOf(dir, shas);
       try {
         dir = await this.sync(app);
       } catch {
         // Cannot reach the remote: say what the mirror knows, and that the remote could not confirm it.
-        dir = this.mirrorPath(app);
-        if (!existsSync(join(dir, 'HEAD'))) return new Map(shas.map((sha) => [sha, { present: false, reachable: false }]));
+        if (!mirrored) return new Map(shas.map((sha) => [sha, { present: false, reachable: false }]));
       }
-      const git = this.git(dir);
-      const result = new Map<string, { present: boolean; reachable: boolean }>();
-      for (const sha of new Set(shas)) {
-        const valid = /^[0-9a-f]{40,64}$/.test(sha);
-        const present = valid && (await git.raw(['cat-file', '-t', sha]).then((type) => type.trim() === 'commit', () => false));
-        const containing = present ? await git.raw(['for-each-ref', '--count=1', '--contains', sha, '--format=%(refname)', 'refs/heads', 'refs/tags']).catch(() => '') : '';
-        result.set(sha, { present, reachable: containing.trim().length > 0 });
-      }
-      return result;
+      return this.statusOf(dir, shas);
     });
+  }
+
+  private async allPresent(dir: string, shas: string[]): Promise<boolean> {
+    const git = this.git(dir);
+    for (const sha of new Set(shas)) if (!(await isCommit(git, sha))) return false;
+    return true;
+  }
+
+  private async statusOf(dir: string, shas: string[]): Promise<Map<string, { present: boolean; reachable: boolean }>> {
+    const git = this.git(dir);
+    const result = new Map<string, { present: boolean; reachable: boolean }>();
+    for (const sha of new Set(shas)) {
+      const present = await isCommit(git, sha);
+      const containing = present ? await git.raw(['for-each-ref', '--count=1', '--contains', sha, '--format=%(refname)', 'refs/heads', 'refs/tags']).catch(() => '') : '';
+      result.set(sha, { present, reachable: containing.trim().length > 0 });
+    }
+    return result;
   }
 
   async changedPaths(app: AppSpec, from: string, to: string, paths: string[]): Promise<string[]> {

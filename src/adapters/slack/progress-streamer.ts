@@ -1,4 +1,5 @@
 import type { DeployEvent, Phase } from '../../domain/deploy/events.js';
+import { momentsText } from '../../domain/deploy/moments.js';
 import type { Deployment } from '../../domain/deployment.js';
 import { formatDuration } from '../../domain/duration.js';
 import { asDeckhandError } from '../../domain/errors.js';
@@ -72,6 +73,8 @@ export class ProgressStreamer {
   private opened = false;
   private adoptFirst = false;
   private sawContainer = false;
+  /** When traffic moved to the deployment (its `switch` event): the result says both moments. */
+  private switchedAt: Date | undefined;
   private channelDown = false;
   private chain: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
@@ -184,6 +187,7 @@ export class ProgressStreamer {
         }
         return;
       case 'switch':
+        this.switchedAt = event.at;
         this.status = `Traffic moved to #${event.to}`;
         this.statusDirty = true;
         if (this.channelDown) void this.replies.send({ text: `:twisted_rightwards_arrows: ${this.options.title}: traffic now goes to #${event.to}.` }, 'progress');
@@ -258,8 +262,9 @@ export class ProgressStreamer {
 
   private successSummary(d: Deployment): { text: string; blocks?: Block[] } {
     const took = d.startedAt && d.finishedAt ? formatDuration(d.finishedAt.getTime() - d.startedAt.getTime()) : '?';
-    if (this.options.kind === 'rollback') return { text: `${esc(d.app)} rolled back to #${this.options.rollbackTarget ?? d.rollbackOf} in ${took} (as #${d.id}, ${d.rollbackSource})` };
-    return { text: `Deployed ${esc(d.app)} #${d.id} (${d.commitSha ? `\`${shortSha(d.commitSha)}\`` : esc(d.imageRef ?? '')}) in ${took}` };
+    const both = momentsText(d, this.switchedAt);
+    if (this.options.kind === 'rollback') return { text: `${esc(d.app)} rolled back to #${this.options.rollbackTarget ?? d.rollbackOf} in ${took} (as #${d.id}, ${d.rollbackSource}): ${both}` };
+    return { text: `Deployed ${esc(d.app)} #${d.id} (${d.commitSha ? `\`${shortSha(d.commitSha)}\`` : esc(d.imageRef ?? '')}) in ${took}: ${both}` };
   }
 
   /** What failed, what still serves, and buttons for the next step. */

@@ -1,3 +1,4 @@
+import type { StoreServices } from '../../compose-store.js';
 import { DeckhandError } from '../../domain/errors.js';
 import type { AuditEntry } from '../../domain/ports.js';
 import type { CommandContext, ParsedOptions } from '../context.js';
@@ -31,12 +32,12 @@ export function formatAuditTable(rows: Row[]): string {
 }
 
 /** `deckhand audit [app]`: who did what, newest first (default 50, at most 1000). */
-export async function auditCommand(ctx: CommandContext, args: string[], options: ParsedOptions): Promise<number> {
+export async function auditCommand(ctx: CommandContext<StoreServices>, args: string[], options: ParsedOptions): Promise<number> {
   const [app, extra] = args;
   if (extra !== undefined) throw new DeckhandError('invalid_argument', USAGE);
   const limit = options.limit === undefined ? 50 : Number(options.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new DeckhandError('invalid_argument', `--limit must be a whole number from 1 to 1000. ${USAGE}`);
-  if (app) ctx.services.deploys.requireApp(app);
+  if (app) ctx.services.requireApp(app);
   const rows = await ctx.services.audit.list({ app, limit });
   if (ctx.json) ctx.io.out(JSON.stringify(rows.map((r) => ({ id: r.id, at: r.at.toISOString(), actor: r.actor, action: r.action, app: r.app, deploymentId: r.deploymentId ?? null, targetDeploymentId: r.targetDeploymentId ?? null, result: r.result, details: r.details ?? null })), null, 2));
   else ctx.io.out(formatAuditTable(rows));

@@ -1,6 +1,7 @@
+import { momentsText } from '../../domain/deploy/moments.js';
 import { DeckhandError } from '../../domain/errors.js';
 import type { CommandContext, ParsedOptions } from '../context.js';
-import { deploymentJson, formatDeploymentTable, formatEvent } from '../output.js';
+import { deploymentJson, formatEvent } from '../output.js';
 
 export async function deployCommand(ctx: CommandContext, args: string[], options: ParsedOptions): Promise<number> {
   const [app, ref, extra] = args;
@@ -8,7 +9,11 @@ export async function deployCommand(ctx: CommandContext, args: string[], options
   const { io, services, json } = ctx;
   // Validate before anything is fetched or built, so bad input changes nothing.
   services.deploys.target({ app, ref, image: options.image });
-  const unsubscribe = services.bus.subscribe((event) => (json ? io.err : io.out)(formatEvent(event)));
+  const switched = new Map<number, Date>();
+  const unsubscribe = services.bus.subscribe((event) => {
+    if (event.type === 'switch') switched.set(event.deploymentId, event.at);
+    (json ? io.err : io.out)(formatEvent(event));
+  });
   try {
     const result = await services.deploys.deploy({ app, ref, image: options.image, actor: ctx.actor, trigger: 'cli', force: options.force });
     if (json) io.out(JSON.stringify(deploymentJson(result), null, 2));
@@ -19,20 +24,9 @@ export async function deployCommand(ctx: CommandContext, args: string[], options
       }
       return 1;
     }
-    if (!json) io.out(`Deployed ${app} #${result.id} (${result.commitSha?.slice(0, 7) ?? result.imageRef}).`);
+    if (!json) io.out(`Deployed ${app} #${result.id} (${result.commitSha?.slice(0, 7) ?? result.imageRef}): ${momentsText(result, switched.get(result.id))}.`);
     return 0;
   } finally {
     unsubscribe();
   }
-}
-
-export async function deploysCommand(ctx: CommandContext, args: string[], options: ParsedOptions): Promise<number> {
-  const [app, extra] = args;
-  if (!app || extra !== undefined) throw new DeckhandError('invalid_argument', 'Usage: deckhand deploys <app> [--limit N]');
-  const limit = options.limit === undefined ? 20 : Number(options.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new DeckhandError('invalid_argument', '--limit must be a whole number from 1 to 500.');
-  ctx.services.deploys.requireApp(app);
-  const rows = await ctx.services.store.list(app, limit);
-  ctx.io.out(ctx.json ? JSON.stringify(rows.map(deploymentJson), null, 2) : formatDeploymentTable(rows));
-  return 0;
 }

@@ -1,3 +1,4 @@
+import { momentsText } from '../../domain/deploy/moments.js';
 import { DeckhandError } from '../../domain/errors.js';
 import { deployIdArgument } from '../arguments.js';
 import type { CommandContext, ParsedOptions } from '../context.js';
@@ -31,16 +32,20 @@ export async function rollbackCommand(ctx: CommandContext, args: string[], optio
       return 1;
     }
   }
-  const unsubscribe = services.bus.subscribe((event) => (json ? io.err : io.out)(formatEvent(event)));
+  const switched = new Map<number, Date>();
+  const unsubscribe = services.bus.subscribe((event) => {
+    if (event.type === 'switch') switched.set(event.deploymentId, event.at);
+    (json ? io.err : io.out)(formatEvent(event));
+  });
   try {
-    const { deployment, plan: ran } = await services.rollbacks.rollback(app, plan.target.id, ctx.actor, undefined, undefined, { release: options.release === true });
+    const { deployment, plan: ran } = await services.rollbacks.rollback(app, plan.target.id, ctx.actor, undefined, undefined, { release: options.release === true, plan });
     if (json) io.out(JSON.stringify({ ...deploymentJson(deployment), warnings: ran.warnings }, null, 2));
     if (deployment.status !== 'succeeded') {
       if (!json) io.err(`deckhand: ${deployment.errorCode ?? 'failed'}: rollback #${deployment.id} failed: ${deployment.error}`);
       return 1;
     }
     if (!json) {
-      io.out(`Rolled ${app} back to #${plan.target.id} as #${deployment.id} (${deployment.rollbackSource}).`);
+      io.out(`Rolled ${app} back to #${plan.target.id} as #${deployment.id} (${deployment.rollbackSource}): ${momentsText(deployment, switched.get(deployment.id))}.`);
       io.out(`${app} is now locked against forward deploys; "deckhand unlock ${app}" when the fix is ready.`);
     }
     return 0;

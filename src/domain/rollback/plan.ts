@@ -67,13 +67,14 @@ export async function planRollback(deps: PlannerDeps, app: AppSpec, targetId: nu
   }
 
   const warnings: string[] = [];
-  const commit = app.source.kind === 'git' && target.commitSha ? await deps.source.commitStatus(app, target.commitSha).catch(() => ({ present: false, reachable: false })) : null;
+  const imagePresent = Boolean(await deps.runtime.inspectImage(target.imageId));
+  const commit = await commitsNeeded(deps, app, target, current, imagePresent);
   if (commit && !commit.reachable) {
     warnings.push(commit.present
       ? `Commit ${target.commitSha!.slice(0, 7)} is no longer on any branch or tag of the repository (force-pushed away?); only deckhand's mirror still has it.`
       : `Commit ${target.commitSha!.slice(0, 7)} can no longer be fetched from the repository.`);
   }
-  const artifact = await resolveArtifact(deps, app, target, commit);
+  const artifact = await resolveArtifact(deps, app, target, commit, imagePresent);
   const schema = await schemaChanges(deps, app, target, current);
   if (schema.migrationFiles.length > 0 || schema.appliedMigrations.length > 0) warnings.unshift(SCHEMA_WARNING);
   warnings.push(...schema.notes);
@@ -110,8 +111,23 @@ export async function planRollback(deps: PlannerDeps, app: AppSpec, targetId: nu
   };
 }
 
-async function resolveArtifact(deps: PlannerDeps, app: AppSpec, target: Deployment, commit: RollbackPlan['commit']): Promise<RollbackPlan['artifact']> {
-  if (await deps.runtime.inspectImage(target.imageId!)) {
+/**
+ * The target commit's status. The network is reached only when a rebuild (image gone) or the schema diff needs a
+ * commit the mirror lacks: a reuse rollback whose commits deckhand already mirrors never fetches.
+ */
+async function commitsNeeded(deps: PlannerDeps, app: AppSpec, target: Deployment, current: Deployment | undefined, imagePresent: boolean): Promise<RollbackPlan['commit']> {
+  if (app.source.kind !== 'git' || !target.commitSha) return null;
+  const diff = needsSchemaDiff(app, target, current);
+  const shas = diff ? [target.commitSha, current!.commitSha!] : [target.commitSha];
+  const statuses = await deps.source.commitsStatus(app, shas, { fetch: !imagePresent || diff ? 'if-missing' : 'never' }).catch(() => undefined);
+  return statuses?.get(target.commitSha) ?? { present: false, reachable: false };
+}
+
+const needsSchemaDiff = (app: AppSpec, target: Deployment, current: Deployment | undefined) =>
+  app.migrations.paths.length > 0 && Boolean(target.commitSha) && Boolean(current?.commitSha) && target.commitSha !== current!.commitSha;
+
+async function resolveArtifact(deps: PlannerDeps, app: AppSpec, target: Deployment, commit: RollbackPlan['commit'], imagePresent: boolean): Promise<RollbackPlan['artifact']> {
+  if (imagePresent) {
     return { source: 'reuse_image', detail: `Image ${shortId(target.imageId!)} is still on this host: near-instant, byte-identical.`, estimateMs: null };
   }
   if (app.registry && target.registryRef && (await deps.registry.has(target.registryRef).catch(() => false))) {
@@ -140,9 +156,9 @@ async function estimateBuild(store: DeploymentStore, app: string): Promise<numbe
 
 async function schemaChanges(deps: PlannerDeps, app: AppSpec, target: Deployment, current: Deployment | undefined): Promise<RollbackPlan['schema']> {
   const result: RollbackPlan['schema'] = { migrationFiles: [], appliedMigrations: [], notes: [] };
-  if (app.migrations.paths.length > 0 && target.commitSha && current?.commitSha && target.commitSha !== current.commitSha) {
+  if (needsSchemaDiff(app, target, current)) {
     try {
-      result.migrationFiles = await deps.source.changedPaths(app, target.commitSha, current.commitSha, app.migrations.paths);
+      result.migrationFiles = await deps.source.changedPaths(app, target.commitSha!, current!.commitSha!, app.migrations.paths);
     } catch (error) {
       result.notes.push(`Could not compare migration files in git: ${(error as Error).message}`);
     }

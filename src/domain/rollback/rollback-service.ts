@@ -6,6 +6,7 @@ import { DeckhandError, asDeckhandError } from '../errors.js';
 import type { AppControls } from '../locks/app-controls.js';
 import { type DeployPlan, planDeploy } from '../approvals/deploy-plan.js';
 import { type PlannerDeps, type RollbackPlan, planRollback } from './plan.js';
+import { recheckFacts } from './recheck.js';
 
 export type RollbackServiceDeps = DeployServiceDeps & PlannerDeps;
 
@@ -39,6 +40,11 @@ export class RollbackService {
     return planDeploy(this.deps, this.deploys.requireApp(appName), target);
   }
 
+  /** The facts of `plan` as they stand now, checked cheaply (database, one local image lookup): see recheckFacts. */
+  recheck(plan: RollbackPlan): Promise<PlanFacts> {
+    return recheckFacts(this.deps, plan);
+  }
+
   /** The last successful deploy before the current one that runs a different image. */
   async previousTarget(appName: string): Promise<number> {
     const previous = previousSuccessful(await this.deps.store.all(appName), await this.deps.store.current(appName));
@@ -48,22 +54,31 @@ export class RollbackService {
 
   /**
    * `onStarted` is called once the new deployment row exists (the rollback was not refused), before its events.
-   * `expected`: the facts a person confirmed; when the plan made under the app's lease differs, nothing runs
-   * (`plan_changed`), so no deploy can slip in between a Confirm's re-plan and the rollback.
+   * `expected`: the facts a person confirmed; when the facts under the app's lease differ, nothing runs
+   * (`plan_changed`), so no deploy can slip in between a Confirm and the rollback.
+   * `options.plan`: the plan the person read (one plan per rollback). Under the lease it is only re-checked against
+   * the database (`recheckFacts`), never computed again: no git, registry or app database on the critical path.
+   * Without it the plan is made here, under the lease.
    */
-  async rollback(appName: string, targetId: number | undefined, actor: string, onStarted?: (deployment: Deployment) => void, expected?: PlanFacts, options: { release?: boolean } = {}): Promise<RollbackResult> {
+  async rollback(appName: string, targetId: number | undefined, actor: string, onStarted?: (deployment: Deployment) => void, expected?: PlanFacts, options: { release?: boolean; plan?: RollbackPlan } = {}): Promise<RollbackResult> {
     const app = this.deploys.requireApp(appName);
     const { store, audit, clock } = this.deps;
+    const given = options.plan;
+    if (given && (given.app !== appName || (targetId !== undefined && given.target.id !== targetId) || !given.facts)) {
+      throw new DeckhandError('internal', `The plan given is for ${given.app} #${given.target.id}, not ${appName}${targetId === undefined ? '' : ` #${targetId}`}.`);
+    }
     return this.deploys.withAppLease(app, { actor }, async () => {
       let plan: RollbackPlan;
       try {
-        plan = await this.plan(appName, targetId);
-        if (expected && plan.facts && fingerprint(plan.facts) !== fingerprint(expected)) {
-          throw new DeckhandError('plan_changed', `The plan changed after it was confirmed: ${describeChanges(expected, plan.facts).join(' ')} Nothing was rolled back; run the rollback again to see the new plan.`);
+        const shown = expected ?? given?.facts;
+        plan = given ?? (await this.plan(appName, targetId));
+        const now = given ? await recheckFacts(this.deps, given) : plan.facts;
+        if (shown && now && fingerprint(now) !== fingerprint(shown)) {
+          throw new DeckhandError('plan_changed', `The plan changed after it was confirmed: ${describeChanges(shown, now).join(' ')} Nothing was rolled back; run the rollback again to see the new plan.`);
         }
       } catch (thrown) {
         const error = asDeckhandError(thrown);
-        await audit.record({ actor, action: 'deploy.rollback', app: appName, targetDeploymentId: targetId ?? null, result: 'refused', details: { code: error.code, message: error.message } });
+        await audit.record({ actor, action: 'deploy.rollback', app: appName, targetDeploymentId: targetId ?? given?.target.id ?? null, result: 'refused', details: { code: error.code, message: error.message } });
         throw error;
       }
       const { target } = plan;

@@ -4,6 +4,7 @@ import type { AppSpec } from '../../../domain/apps.js';
 import type { Card } from '../../../domain/approvals/card.js';
 import type { RollbackPlan } from '../../../domain/rollback/plan.js';
 import { renderRollbackConfirmation } from '../blocks/rollback-confirmation.js';
+import { keepCardPlan } from '../card-plans.js';
 import type { SlackContext } from '../context.js';
 import { authorize, ephemeral, errorText } from '../handler-kit.js';
 
@@ -17,10 +18,10 @@ export interface CardRequest {
   replace?: boolean;
 }
 
-/** Records what the card shows (the plan's facts), to whom and until when; returns the card to render. */
+/** Records what the card shows (the plan's facts), to whom and until when, keeps the plan for Confirm; returns the card. */
 export async function recordCard(ctx: SlackContext, plan: RollbackPlan, request: CardRequest): Promise<Card> {
   const now = ctx.clock.now();
-  return ctx.cards.create({
+  const card = await ctx.cards.create({
     nonce: randomUUID(),
     app: plan.app,
     targetId: plan.target.id,
@@ -32,6 +33,8 @@ export async function recordCard(ctx: SlackContext, plan: RollbackPlan, request:
     shownAt: now,
     expiresAt: new Date(now.getTime() + ctx.cardExpiryMs),
   });
+  keepCardPlan(ctx, card.nonce, plan, card.expiresAt);
+  return card;
 }
 
 /** The card as Block Kit, framed with who asked, why, until when, and (when re-planned) what changed. */

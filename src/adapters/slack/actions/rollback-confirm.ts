@@ -1,10 +1,11 @@
 import type { AllMiddlewareArgs, RespondFn } from '@slack/bolt';
 import type { Card } from '../../../domain/approvals/card.js';
-import { describeChanges, fingerprint } from '../../../domain/approvals/plan-facts.js';
+import { type PlanFacts, describeChanges, fingerprint } from '../../../domain/approvals/plan-facts.js';
 import type { RollbackPlan } from '../../../domain/rollback/plan.js';
 import { code, esc, slackDate, who } from '../blocks/common.js';
 import { type ConfirmValue, renderClosedCard } from '../blocks/rollback-confirmation.js';
 import type { SlackContext } from '../context.js';
+import { takeCardPlan } from '../card-plans.js';
 import { authorize, ephemeral, errorText } from '../handler-kit.js';
 import { startRollback } from '../rollback-flow.js';
 import { type ButtonArgs, openClick, readButton } from './action-value.js';
@@ -32,7 +33,8 @@ async function answerClosed(ctx: SlackContext, respond: RespondFn, nonce: string
 }
 
 /**
- * Confirm: access is checked again, the card must still be open and in time, and the plan is computed again. A
+ * Confirm: access is checked again, the card must still be open and in time, and the card's plan is re-checked (or
+ * computed again when this process did not show the card). A
  * plan that changed since the card was shown (what runs, the artifact path, migrations, a lock, a deploy in
  * progress) replaces the card and asks again; an unchanged one closes the card once (a double click, a retried
  * request or two people confirming start one rollback) and rolls back.
@@ -57,17 +59,23 @@ export function rollbackConfirmAction(ctx: SlackContext) {
       await args.respond({ replace_original: true, ...renderClosedCard(card.app, card.targetId, 'expired', null, card.expiresAt) });
       return;
     }
+    // One plan per rollback: the card's own plan (kept when this process showed it) is only re-checked here.
+    const shown = takeCardPlan(ctx, nonce);
     let plan: RollbackPlan;
+    let facts: PlanFacts;
     try {
-      plan = await ctx.services.rollbacks.plan(app.name, card.targetId);
+      plan = shown ?? (await ctx.services.rollbacks.plan(app.name, card.targetId));
+      facts = shown ? await ctx.services.rollbacks.recheck(shown) : plan.facts!;
+      // Something changed since the card: the new card needs a whole new plan.
+      if (shown && fingerprint(facts) !== fingerprint(card.facts)) facts = (plan = await ctx.services.rollbacks.plan(app.name, card.targetId)).facts!;
     } catch (error) {
       // The target is no longer a valid rollback (it runs now, say): the card acts no more, and says why.
       if (!(await ctx.cards.close(nonce, 'replaced', click.user, now))) return answerClosed(ctx, args.respond, nonce);
       await args.respond({ replace_original: true, text: `${errorText(error)}\nNothing was rolled back.` });
       return;
     }
-    if (fingerprint(plan.facts!) !== fingerprint(card.facts)) {
-      const changes = describeChanges(card.facts, plan.facts!);
+    if (fingerprint(facts) !== fingerprint(card.facts)) {
+      const changes = describeChanges(card.facts, facts);
       if (!(await ctx.cards.close(nonce, 'replaced', click.user, now))) return answerClosed(ctx, args.respond, nonce);
       const next = await recordCard(ctx, plan, { user: card.requestedBy, channel: card.channel, reason: card.reason, responseUrl: click.responseUrl ?? card.responseUrl });
       await ctx.services.audit.record({ actor: click.user, action: 'rollback.replanned', app: app.name, targetDeploymentId: card.targetId, result: 'refused', details: { code: 'plan_changed', changes } });
@@ -75,7 +83,7 @@ export function rollbackConfirmAction(ctx: SlackContext) {
       return;
     }
     if (!(await ctx.cards.close(nonce, 'confirmed', click.user, now))) return answerClosed(ctx, args.respond, nonce);
-    await startRollback(ctx, args.respond, click.user, click.channel, app, card.targetId, card.reason, plan.facts);
+    await startRollback(ctx, args.respond, click.user, click.channel, app, card.targetId, card.reason, card.facts, plan);
   };
 }
 
