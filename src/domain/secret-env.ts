@@ -41,9 +41,25 @@ export function resolveEnv(app: AppSpec, reader: SecretReader): ResolvedEnv {
   return { web, processes, secrets };
 }
 
-function processEnv(app: AppSpec, process: ProcessSpec, web: Record<string, string>, secret: Record<string, string>): Record<string, string> {
-  void app;
+function processEnv(_app: AppSpec, process: ProcessSpec, web: Record<string, string>, secret: Record<string, string>): Record<string, string> {
   return { ...web, ...process.env, ...secret };
+}
+
+/**
+ * The web env as a deploy now would get it, to compare with a past deploy's snapshot (rollback plans). A source that
+ * cannot be read now stands as a value no snapshot holds, so it shows as changed rather than failing the plan.
+ */
+export function webEnvNow(app: AppSpec, reader: SecretReader | undefined): Record<string, string> {
+  const env = { ...app.run.env };
+  for (const [key, ref] of Object.entries(app.run.secretEnv ?? {})) {
+    try {
+      if (!reader) throw new Error('no reader');
+      env[key] = reader.read(ref);
+    } catch {
+      env[key] = `\u0000unreadable:${describeSecretRef(ref)}`;
+    }
+  }
+  return env;
 }
 
 /**

@@ -146,6 +146,11 @@ describe.skipIf(!enabled)('real apps: secrets from env and files, a named volume
 
   it('a rollback to v1 restores web and workers to v1 through the same path; the volume keeps every line', async () => {
     const [d1] = (await services.store.list(app, 10)).filter((d) => d.commitSha === repo.commits[0]);
+    // The plan compares the secrets' values now with the target's snapshot (hashes), never showing them.
+    expect((await services.rollbacks.plan(app, d1!.id)).envChanges).toEqual({ added: [], removed: [], changed: [] });
+    writeFileSync(join(secretDir, 'file-secret'), 'p14-rotated-secret-0001\n');
+    expect((await services.rollbacks.plan(app, d1!.id)).envChanges).toEqual({ added: [], removed: [], changed: ['FILE_SECRET'] });
+    writeFileSync(join(secretDir, 'file-secret'), `${FILE_SECRET}\n`);
     const { deployment } = await services.rollbacks.rollback(app, d1!.id, 'U-ops');
     expect(deployment.status).toBe('succeeded');
     expect((await get(port)).body).toBe('v1');

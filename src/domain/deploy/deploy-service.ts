@@ -1,4 +1,4 @@
-import type { AppCatalog, AppSpec } from '../apps.js';
+import { type AppCatalog, type AppSpec, requireApp } from '../apps.js';
 import type { Deployment, Trigger } from '../deployment.js';
 import { DeckhandError, asDeckhandError } from '../errors.js';
 import { type HeldLease, type LeaseManager, appLeaseName } from '../locks/lease.js';
@@ -49,16 +49,9 @@ export class DeployService {
   }
 
   requireApp(name: string): AppSpec {
-    const app = this.deps.apps.get(name);
-    if (!app) {
-      const known = this.deps.apps.names();
-      throw new DeckhandError('unknown_app', `Unknown app "${name}". Known apps: ${known.length ? known.join(', ') : '(none configured)'}.`, {
-        app: name,
-        known,
-      });
-    }
-    return app;
+    return requireApp(this.deps.apps, name);
   }
+
 
   /** Validates a request without touching anything: unknown app, bad ref or bad image reference throw here. */
   target(request: Pick<DeployRequest, 'app' | 'ref' | 'image'>): { app: AppSpec; target: Target } {

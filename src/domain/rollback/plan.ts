@@ -3,8 +3,9 @@ import type { Deployment, RollbackSource } from '../deployment.js';
 import { DeckhandError } from '../errors.js';
 import { type ChangeContext, changeContext } from '../approvals/change-context.js';
 import type { PlanFacts } from '../approvals/plan-facts.js';
-import type { AppLockStore, DeploymentStore, MigrationHistory, RegistryClient, Runtime, SourceRepo } from '../ports.js';
+import type { AppLockStore, DeploymentStore, MigrationHistory, RegistryClient, Runtime, SecretReader, SourceRepo } from '../ports.js';
 import { type EnvNameDiff, diffEnvNames } from './env-snapshot.js';
+import { webEnvNow } from '../secret-env.js';
 
 /** What a rollback never brings back (seed 004): it restores the image only. */
 export const NOT_RESTORED = ['environment variables', 'secrets', 'database schema', 'volumes'] as const;
@@ -45,6 +46,8 @@ export interface PlannerDeps {
   locks: AppLockStore;
   /** Reads deckhand's own environment (for the read-only migrations database URL). */
   envLookup: (name: string) => string | undefined;
+  /** Reads the app's secret env sources, to tell whether their values changed since the target deploy. */
+  secrets?: SecretReader;
 }
 
 /** Finds what a rollback to `targetId` would do, changing nothing. Throws not_found / invalid_rollback_target / already_current. */
@@ -78,7 +81,7 @@ export async function planRollback(deps: PlannerDeps, app: AppSpec, targetId: nu
   const schema = await schemaChanges(deps, app, target, current);
   if (schema.migrationFiles.length > 0 || schema.appliedMigrations.length > 0) warnings.unshift(SCHEMA_WARNING);
   warnings.push(...schema.notes);
-  const envChanges = target.envSnapshot ? diffEnvNames(target.envSnapshot, app.run.env) : null;
+  const envChanges = target.envSnapshot ? diffEnvNames(target.envSnapshot, webEnvNow(app, deps.secrets)) : null;
   if (envChanges && envChanges.added.length + envChanges.removed.length + envChanges.changed.length > 0) {
     warnings.push('Environment variables changed since this deploy; the rollback keeps today\'s values.');
   }
