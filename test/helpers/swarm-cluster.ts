@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { type AuthRegistry, startAuthRegistry } from './auth-registry.js';
 import { NETNS_PREFIX, type NamespaceNet, type NodeNamespace, createNamespaceNet, deleteNamespaces, killAll, ourNamespaces, processesMentioning } from './netns.js';
-import { type NsHttpAnswer, nsHttpGet } from './ns-http.js';
+import { type LoopResult, type NsHttpAnswer, nsHttpGet, startRequestLoop } from './ns-http.js';
 import { type SwarmNodeDaemon, prepareNodeDaemon, unmountUnder } from './swarm-node.js';
 
 /**
@@ -35,6 +35,8 @@ export interface SwarmCluster {
   runInHub(argv: string[], timeoutMs?: number): Promise<string>;
   /** GET from inside a namespace (the hub by default). */
   httpGet(url: string, options?: { from?: NodeNamespace; basicAuth?: { username: string; password: string }; timeoutMs?: number }): Promise<NsHttpAnswer>;
+  /** A request loop inside a namespace (the hub by default) over `urls`; stop() gives ok/failed counts. */
+  requestLoop(urls: string[], expectedBody?: string, from?: NodeNamespace): { stop(): Promise<LoopResult> };
   /** Stops every daemon, removes namespaces, mounts and directories. Safe to call twice. */
   teardown(): Promise<void>;
 }
@@ -129,6 +131,7 @@ export async function startSwarm(options: { nodes?: number; registry?: boolean }
     run: (nodeIndex, argv, timeoutMs) => exec(namespaces[nodeIndex]!, argv, timeoutMs),
     runInHub: (argv, timeoutMs) => exec(hub, argv, timeoutMs),
     httpGet: (url, o = {}) => nsHttpGet(o.from ?? hub, url, o),
+    requestLoop: (urls, expectedBody, from) => startRequestLoop(from ?? hub, urls, expectedBody),
     teardown,
   };
 }
