@@ -81,6 +81,23 @@ describe.skipIf(!enabled)('swarm harness', () => {
     expect(await node2.listImages()).toEqual([]);
   });
 
+  it('without registry auth the workers cannot pull: only node 1, which built the image, runs a task', async () => {
+    const manager = cluster.manager.docker;
+    await createWebService(manager, { name: 'dkswarm-noauth', image: image.reference, port: PORT + 1, replicas: 3 });
+    const workers = new Set((await manager.listNodes()).filter((n) => n.Spec?.Role === 'worker').map((n) => n.ID));
+    let tasks = await manager.listTasks({ filters: { service: ['dkswarm-noauth'] } });
+    for (let i = 0; i < 120 && !tasks.some((t) => workers.has(t.NodeID ?? '') && t.Status?.State === 'rejected'); i++) {
+      await sleep(250);
+      tasks = await manager.listTasks({ filters: { service: ['dkswarm-noauth'] } });
+    }
+    const rejected = tasks.filter((t) => workers.has(t.NodeID ?? '') && t.Status?.State === 'rejected');
+    expect(rejected.length).toBeGreaterThan(0);
+    expect(rejected[0]!.Status?.Err).toMatch(/no such image|no basic auth credentials|unauthorized/i);
+    expect(tasks.filter((t) => workers.has(t.NodeID ?? '') && t.Status?.State === 'running')).toEqual([]);
+    await manager.getService('dkswarm-noauth').remove();
+    for (const worker of cluster.nodes.slice(1)) expect(await worker.docker.listImages()).toEqual([]);
+  }, 60_000);
+
   it('a service by digest with registry auth runs one task per node, each answering on its node address', async () => {
     const manager = cluster.manager.docker;
     await createWebService(manager, { name: 'dkswarm-web', image: image.reference, port: PORT, replicas: 3, authconfig: cluster.registry!.authconfig });

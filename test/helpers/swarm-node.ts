@@ -23,8 +23,6 @@ export interface SwarmNodeDaemon {
   readonly running: boolean;
   /** SIGTERM, wait for exit: the node leaves (its tasks' containers are stopped by dockerd). */
   stop(): Promise<void>;
-  /** SIGKILL: a crash; the containerd shims live on. */
-  kill(): Promise<void>;
   /** Starts dockerd again on the same data root (the node comes back into the Swarm); resolves when it answers. */
   start(): Promise<void>;
   /** The tail of dockerd.log, for error messages. */
@@ -138,13 +136,6 @@ export function prepareNodeDaemon(ns: NodeNamespace, root: string, insecureRegis
     }
   };
 
-  const kill = async () => {
-    if (!child || !alive()) return;
-    child.kill('SIGKILL');
-    await exited(child, 10_000);
-    // its containerd dies with it; the containers' shims live on until start() or the teardown sweep
-  };
-
   return {
     name: ns.name,
     addr: ns.addr,
@@ -156,7 +147,6 @@ export function prepareNodeDaemon(ns: NodeNamespace, root: string, insecureRegis
       return alive();
     },
     stop,
-    kill,
     start,
     logTail,
   };
