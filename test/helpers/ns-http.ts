@@ -1,0 +1,94 @@
+import { execFile as execFileCb, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import { nsenterArgs } from './netns.js';
+
+const execFile = promisify(execFileCb);
+
+/**
+ * The test process lives in the machine's own namespace and cannot reach addresses that exist only inside the
+ * test's namespaces. To send HTTP there, a short-lived node process is started INSIDE the namespace with
+ * `nsenter --net=` (argv only) and does one fetch, printing {status, body} as JSON.
+ */
+const FETCH_SCRIPT = `
+const [url, authorization, timeout] = process.argv.slice(1);
+const headers = authorization ? { authorization } : {};
+fetch(url, { headers, signal: AbortSignal.timeout(Number(timeout)) })
+  .then(async (r) => process.stdout.write(JSON.stringify({ status: r.status, body: await r.text() })))
+  .catch((e) => { process.stderr.write(String(e.cause?.code ?? e.message)); process.exit(2); });
+`;
+
+export interface NsHttpAnswer {
+  status: number;
+  body: string;
+}
+
+/** GET `url` from inside namespace `ns`; rejects when no HTTP answer came (refused, unreachable, timeout). */
+export async function nsHttpGet(ns: { path: string; name?: string }, url: string, options: { basicAuth?: { username: string; password: string }; timeoutMs?: number } = {}): Promise<NsHttpAnswer> {
+  const timeoutMs = options.timeoutMs ?? 3000;
+  const authorization = options.basicAuth ? `Basic ${Buffer.from(`${options.basicAuth.username}:${options.basicAuth.password}`).toString('base64')}` : '';
+  try {
+    const { stdout } = await execFile('nsenter', nsenterArgs(ns, [process.execPath, '-e', FETCH_SCRIPT, url, authorization, String(timeoutMs)]), { timeout: timeoutMs + 5000 });
+    return JSON.parse(stdout) as NsHttpAnswer;
+  } catch (error) {
+    const e = error as { stderr?: string; message: string };
+    throw new Error(`GET ${url} from ${ns.name ?? ns.path} got no answer: ${(e.stderr || e.message).trim()}`);
+  }
+}
+
+/** Runs in a namespace: GETs the URLs round-robin until SIGTERM, then prints {ok, failed, failures} as JSON. */
+const LOOP_SCRIPT = `
+const urls = JSON.parse(process.argv[1]);
+const expected = process.argv[2];
+const result = { ok: 0, failed: 0, failures: [] };
+let stopping = false;
+process.on('SIGTERM', () => { stopping = true; });
+(async () => {
+  for (let i = 0; !stopping; i++) {
+    const url = urls[i % urls.length];
+    try {
+      const r = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      const body = await r.text();
+      if (r.status === 200 && (!expected || body === expected)) result.ok++;
+      else { result.failed++; result.failures.push(url + ': ' + r.status + ' ' + body.slice(0, 80)); }
+    } catch (e) {
+      result.failed++;
+      result.failures.push(url + ': ' + String(e.cause?.code ?? e.message));
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  result.failures = result.failures.slice(0, 20);
+  process.stdout.write(JSON.stringify(result));
+})();
+`;
+
+export interface LoopResult {
+  ok: number;
+  failed: number;
+  /** The first 20 failures: url, status or error code. */
+  failures: string[];
+}
+
+/**
+ * A request loop inside namespace `ns` (what a zero-downtime test runs against node addresses): GETs `urls` in turn,
+ * counting answers that are 200 (and equal `expectedBody` when given) and everything else. stop() ends it and
+ * resolves with the counts.
+ */
+export function startRequestLoop(ns: { path: string }, urls: string[], expectedBody?: string): { stop(): Promise<LoopResult> } {
+  const child = spawn('nsenter', nsenterArgs(ns, [process.execPath, '-e', LOOP_SCRIPT, JSON.stringify(urls), expectedBody ?? '']), { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
+  const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exit;
+      try {
+        return JSON.parse(stdout) as LoopResult;
+      } catch {
+        throw new Error(`request loop gave no result: ${stderr}`);
+      }
+    },
+  };
+}
