@@ -5,7 +5,6 @@ import { type RetentionInput, planRetention } from '../../src/domain/retention/p
 import { planRetentionBefore } from './retention-policy-reference.js';
 
 const NOW = new Date('2026-11-21T12:00:00Z');
-const DAY = 86_400_000;
 
 function deployment(id: number, status: Deployment['status'], image: number | null, minutesAgo: number | null, commit: number, source: Deployment['source'] = 'git'): Deployment {
   const finishedAt = minutesAgo === null ? null : new Date(NOW.getTime() - minutesAgo * 60_000);
