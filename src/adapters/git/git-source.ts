@@ -7,6 +7,7 @@ import type { AppSpec } from '../../domain/apps.js';
 import { DeckhandError } from '../../domain/errors.js';
 import type { CommitSummary, SourceRepo } from '../../domain/ports.js';
 import { validateGitRef } from '../../domain/refs/git-ref.js';
+import { commitsStatusIn } from './commit-status.js';
 
 const PASSED_THROUGH = ['PATH', 'HOME', 'USER', 'TMPDIR', 'SSH_AUTH_SOCK', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'];
 
@@ -139,6 +140,7 @@ export class GitSource implements SourceRepo {
     return (await this.commitsStatus(app, [sha])).get(sha)!;
   }
 
+  /** One fetch, then two git processes for all the commits (see commitsStatusIn), not one or two per commit. */
   async commitsStatus(app: AppSpec, shas: string[]): Promise<Map<string, { present: boolean; reachable: boolean }>> {
     return this.serial(this.mirrorPath(app), async () => {
       let dir: string;
@@ -149,15 +151,7 @@ export class GitSource implements SourceRepo {
         dir = this.mirrorPath(app);
         if (!existsSync(join(dir, 'HEAD'))) return new Map(shas.map((sha) => [sha, { present: false, reachable: false }]));
       }
-      const git = this.git(dir);
-      const result = new Map<string, { present: boolean; reachable: boolean }>();
-      for (const sha of new Set(shas)) {
-        const valid = /^[0-9a-f]{40,64}$/.test(sha);
-        const present = valid && (await git.raw(['cat-file', '-t', sha]).then((type) => type.trim() === 'commit', () => false));
-        const containing = present ? await git.raw(['for-each-ref', '--count=1', '--contains', sha, '--format=%(refname)', 'refs/heads', 'refs/tags']).catch(() => '') : '';
-        result.set(sha, { present, reachable: containing.trim().length > 0 });
-      }
-      return result;
+      return commitsStatusIn({ cwd: dir, env: gitEnv(), timeoutMs: this.timeoutMs }, shas);
     });
   }
 
