@@ -1,10 +1,10 @@
-import type { DeployEvent, Phase } from '../../domain/deploy/events.js';
+import type { DeployEvent } from '../../domain/deploy/events.js';
 import type { Deployment } from '../../domain/deployment.js';
-import { formatDuration } from '../../domain/duration.js';
 import { asDeckhandError } from '../../domain/errors.js';
-import { shortSha } from '../../domain/refs/git-ref.js';
-import { type Block, STATUS_EMOJI, context, esc, section } from './blocks/common.js';
+import { type Block, STATUS_EMOJI, esc, section } from './blocks/common.js';
 import { logTailBlock } from './blocks/limits.js';
+import { LogRing } from './log-ring.js';
+import { PHASE_EMOJI, logMessage, parentMessage, successSummary } from './progress-messages.js';
 import { channelProblem } from './channel-problem.js';
 import { ResponseUrlReplies } from './response-url.js';
 import { failureSentence, failureUpload, nextStepButtons } from './failure-story.js';
@@ -40,29 +40,22 @@ export interface StreamOptions {
   deploymentId?: number;
 }
 
-const PHASE_EMOJI: Partial<Record<Phase, string>> = {
-  artifact: ':package:',
-  build: ':hammer_and_wrench:',
-  start: ':rocket:',
-  health: ':stethoscope:',
-  switch: ':twisted_rightwards_arrows:',
-  watch: ':eyes:',
-  cleanup: ':broom:',
-};
-
 /**
  * One deployment's progress in a Slack thread: a parent message whose status block is updated, a reply per phase,
  * the build-log tail coalesced into one reply, health attempts in one reply, and the result. It follows only the
  * deployment it is given (`track`): events of any other deployment are ignored. Nothing here is awaited by the
  * deploy: every Slack call goes through the gateway's outbox, in order, after the parent lands. When the channel
  * refuses, the person hears it through `respond`, with the fix, the progress and the result.
+ *
+ * A build can print hundreds of thousands of lines: each costs O(1) here (redacted once, written into a bounded ring),
+ * and a message is rendered only when it is sent, at most once per interval, from the lines it shows. Every call
+ * goes through one chain, so the final update of the parent is always the last one sent.
  */
 export class ProgressStreamer {
   private parentTs: string | undefined;
   private logTs: string | undefined;
   private healthTs: string | undefined;
-  private readonly log: string[] = [];
-  private logDropped = 0;
+  private readonly log: LogRing;
   private logDirty = false;
   private healthText = '';
   private healthDirty = false;
@@ -87,6 +80,7 @@ export class ProgressStreamer {
   ) {
     this.intervalMs = options.intervalMs ?? 3000;
     this.maxLogLines = options.maxLogLines ?? 50_000;
+    this.log = new LogRing(Math.max(1, Math.floor(this.maxLogLines)));
     this.redact = options.redact ?? ((text) => text);
     this.replies = new ResponseUrlReplies(options.respond, this.errors);
   }
@@ -149,15 +143,11 @@ export class ProgressStreamer {
     if (this.deploymentId === undefined || event.deploymentId !== this.deploymentId) return;
     switch (event.type) {
       case 'log':
-        if (this.log.length >= this.maxLogLines) {
-          this.log.shift();
-          this.logDropped += 1;
-        }
         this.log.push(this.redact(event.line));
         if (!this.logTs) {
           this.logTs = 'pending';
           this.enqueue(async () => {
-            this.logTs = await this.slack.post(this.options.channel, this.logMessage(), this.parentTs);
+            this.logTs = await this.slack.post(this.options.channel, logMessage(this.log), this.parentTs);
           });
         } else {
           this.logDirty = true;
@@ -198,7 +188,7 @@ export class ProgressStreamer {
     if (this.logDirty && this.logTs && this.logTs !== 'pending') {
       this.logDirty = false;
       const ts = this.logTs;
-      this.enqueue(() => this.slack.update(this.options.channel, ts, this.logMessage()));
+      this.enqueue(() => this.slack.update(this.options.channel, ts, logMessage(this.log)));
     }
     if (this.healthDirty && this.healthTs && this.healthTs !== 'pending') {
       this.healthDirty = false;
@@ -221,7 +211,7 @@ export class ProgressStreamer {
     this.logDirty = this.logDirty || (this.log.length > 0 && this.logTs !== undefined);
     this.flush();
     const ok = deployment.status === 'succeeded';
-    const summary = ok ? this.successSummary(deployment) : await this.failureSummary(deployment);
+    const summary = ok ? successSummary(deployment, this.options.kind, this.options.rollbackTarget) : await this.failureSummary(deployment);
     const final = this.parentMessage(STATUS_EMOJI[deployment.status], summary.text, summary.blocks);
     const threadLine = `${STATUS_EMOJI[deployment.status]} ${summary.text}`;
     this.enqueue(() => this.slack.post(this.options.channel, { text: threadLine }, this.parentTs));
@@ -229,7 +219,7 @@ export class ProgressStreamer {
     const tailBlocks = tail.length ? [section(`:page_facing_up: *Last ${tail.length} lines of the new container's log*\n${logTailBlock(tail)}`)] : [];
     if (!ok) {
       if (tail.length) this.enqueue(() => this.slack.post(this.options.channel, { text: `Last ${tail.length} lines of the new container's log`, blocks: tailBlocks }, this.parentTs));
-      const content = failureUpload(this.log, this.logDropped, tail);
+      const content = failureUpload(this.log.toArray(), this.log.dropped, tail);
       if (content) this.enqueue(() => this.slack.upload(this.options.channel, this.parentTs!, `deploy-${deployment.id}.log`, content, `Log of deploy #${deployment.id}`));
       this.enqueue(() => this.slack.post(this.options.channel, { text: `:rotating_light: ${summary.text}` }, this.parentTs, true));
     }
@@ -252,14 +242,8 @@ export class ProgressStreamer {
   /** The new container's own last lines when the deploy got that far (else the log tail is the build's own). */
   private containerLog(deployment: Deployment): string[] {
     const tail = (deployment.logTail ?? []).map(this.redact);
-    const repeatsBuild = tail.length <= this.log.length && tail.every((line, i) => line === this.log[this.log.length - tail.length + i]);
+    const repeatsBuild = this.log.endsWith(tail);
     return tail.length > 0 && (this.sawContainer || !repeatsBuild) ? tail : [];
-  }
-
-  private successSummary(d: Deployment): { text: string; blocks?: Block[] } {
-    const took = d.startedAt && d.finishedAt ? formatDuration(d.finishedAt.getTime() - d.startedAt.getTime()) : '?';
-    if (this.options.kind === 'rollback') return { text: `${esc(d.app)} rolled back to #${this.options.rollbackTarget ?? d.rollbackOf} in ${took} (as #${d.id}, ${d.rollbackSource})` };
-    return { text: `Deployed ${esc(d.app)} #${d.id} (${d.commitSha ? `\`${shortSha(d.commitSha)}\`` : esc(d.imageRef ?? '')}) in ${took}` };
   }
 
   /** What failed, what still serves, and buttons for the next step. */
@@ -274,19 +258,12 @@ export class ProgressStreamer {
     };
   }
 
-  /** `title` and `status` are mrkdwn: every piece of user or app text in them was escaped when they were built. */
   private parentMessage(emoji: string, status: string, extra: Block[] = []): Message {
-    return {
-      text: `${this.options.title}: ${status}`,
-      blocks: [
-        section(`*${this.options.title}*\n${emoji} ${status}`),
-        context([this.deploymentId ? `Deploy #${this.deploymentId} · progress in the thread` : 'Progress in the thread']),
-        ...extra,
-      ],
-    };
+    return parentMessage(this.options.title, this.deploymentId, emoji, status, extra);
   }
 
-  private logMessage(): Message {
-    return { text: 'Build log', blocks: [section(`:scroll: *Build log* (${this.log.length + this.logDropped} lines)\n${logTailBlock(this.log.slice(-60))}`)] };
+  /** Lines written into and read from the log ring so far: a constant per line plus what each sent message showed. */
+  get linesTouched(): number {
+    return this.log.touched;
   }
 }
