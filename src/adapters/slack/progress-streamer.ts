@@ -38,6 +38,11 @@ export interface StreamOptions {
   ref?: string;
   /** A deployment known before it runs (an approved queued deploy): its first event opens the thread. */
   deploymentId?: number;
+  /**
+   * When an earlier update of the parent got no answer (it may still land at Slack, late), the final update is sent
+   * again this long after it, so that it stays the last one (default 30 s: twice the Web API call timeout).
+   */
+  finalResendMs?: number;
 }
 
 /**
@@ -225,8 +230,16 @@ export class ProgressStreamer {
     }
     this.enqueue(() => this.slack.update(this.options.channel, this.parentTs!, final));
     await this.chain;
+    this.resendIfInDoubt(final);
     // Through response_url the result carries what the thread would have shown: the container's own log.
     if (this.channelDown) await this.replies.send({ text: final.text, blocks: [...(final.blocks ?? []), ...tailBlocks] }, 'result');
+  }
+
+  /** A late copy of an unanswered intermediate update must not be the parent's last word: send the final once more. */
+  private resendIfInDoubt(final: Message): void {
+    const ts = this.parentTs;
+    if (this.channelDown || !ts || !this.slack.updateInDoubt(this.options.channel, ts)) return;
+    setTimeout(() => this.enqueue(() => this.slack.update(this.options.channel, ts, final)), this.options.finalResendMs ?? 30_000).unref();
   }
 
   /** The work broke after its thread opened: the parent says so (refusals before that get no thread). */
@@ -236,6 +249,7 @@ export class ProgressStreamer {
     const message = this.parentMessage(':no_entry:', `${this.safe(e.message)} \`${e.code}\``);
     this.enqueue(() => this.slack.update(this.options.channel, this.parentTs!, message));
     await this.chain;
+    this.resendIfInDoubt(message);
     if (this.channelDown) await this.replies.send(message, 'result');
   }
 
