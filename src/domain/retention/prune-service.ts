@@ -171,9 +171,11 @@ export class PruneService {
   private async gatherInput(app: AppSpec, policy: RetentionPolicy, deployments: Deployment[], commits: CommitStatus) {
     const { runtime, pins, store, clock } = this.deps;
     const images = new Map((await runtime.listImages(app.name)).map((i) => [i.id, i]));
-    // Images pulled for image apps carry no deckhand label: add every deployed image still on the host.
+    // Images pulled for image apps carry no deckhand label: add every deployed image still on the host (one listing
+    // says which are; only those are inspected, not every image a deploy ever had).
+    const onHost = new Set(await runtime.listImageIds());
     for (const id of new Set(deployments.map((d) => d.imageId).filter((x): x is string => x !== null))) {
-      if (!images.has(id)) {
+      if (!images.has(id) && onHost.has(id)) {
         const info = await runtime.inspectImage(id);
         if (info) images.set(id, info);
       }
@@ -262,14 +264,13 @@ export class PruneService {
     // A dry run removed nothing: count what it would remove as gone, from the host and (by the same rule) the registry.
     const gone = new Set(dryRun ? pruned(report.decisions) : []);
     const deleted = new Set(report.registryDeleted);
-    // Many deploys share an image (rollbacks reuse it): ask Docker once per image.
-    const onHost = new Map<string, Promise<boolean>>();
-    const present = (imageId: string) => onHost.get(imageId) ?? onHost.set(imageId, runtime.inspectImage(imageId).then(Boolean)).get(imageId)!;
+    // One listing of the host's images answers for every deploy (not one inspect per deploy).
+    const onHost = succeeded.length > 0 ? new Set(await runtime.listImageIds()) : new Set<string>();
     const window: AppPruneReport['window'] = [];
     for (const d of succeeded) {
       let path: WindowPath;
       if (d.id === current?.id) path = 'running';
-      else if (!gone.has(d.imageId!) && (await present(d.imageId!))) path = 'instant';
+      else if (!gone.has(d.imageId!) && onHost.has(d.imageId!)) path = 'instant';
       else if (app.registry && d.registryRef && !deleted.has(d.registryRef) && !gone.has(d.imageId!) && (await registry.has(d.registryRef).catch(() => false))) path = 'pull';
       else if (d.commitSha && commits.get(d.commitSha)?.present) path = 'rebuild';
       else path = 'impossible';
