@@ -7,6 +7,7 @@ import type { AppSpec } from '../../domain/apps.js';
 import { DeckhandError } from '../../domain/errors.js';
 import type { CommitFetch, CommitSummary, SourceRepo } from '../../domain/ports.js';
 import { validateGitRef } from '../../domain/refs/git-ref.js';
+import { commitsStatusIn } from './commit-status.js';
 
 const PASSED_THROUGH = ['PATH', 'HOME', 'USER', 'TMPDIR', 'SSH_AUTH_SOCK', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'];
 
@@ -57,11 +58,6 @@ function parseLog(output: string): CommitSummary[] {
 }
 
 /** rev-parse's ways of saying "no such ref" (as opposed to a broken mirror or a missing git). */
-/** Whether the mirror holds `sha` as a commit (a full SHA only). */
-async function isCommit(git: SimpleGit, sha: string): Promise<boolean> {
-  return /^[0-9a-f]{40,64}$/.test(sha) && (await git.raw(['cat-file', '-t', sha]).then((type) => type.trim() === 'commit', () => false));
-}
-
 const UNKNOWN_REF = /Needed a single revision|unknown revision|bad revision|not a valid object name|ambiguous argument/i;
 
 /**
@@ -144,6 +140,7 @@ export class GitSource implements SourceRepo {
     return (await this.commitsStatus(app, [sha], options)).get(sha)!;
   }
 
+  /** At most one fetch (per `fetch`), then two git processes for all the commits (see commitsStatusIn), not one or two per commit. */
   async commitsStatus(app: AppSpec, shas: string[], options: { fetch?: CommitFetch } = {}): Promise<Map<string, { present: boolean; reachable: boolean }>> {
     return this.serial(this.mirrorPath(app), async () => {
       let dir = this.mirrorPath(app);
@@ -162,20 +159,11 @@ export class GitSource implements SourceRepo {
   }
 
   private async allPresent(dir: string, shas: string[]): Promise<boolean> {
-    const git = this.git(dir);
-    for (const sha of new Set(shas)) if (!(await isCommit(git, sha))) return false;
-    return true;
+    return [...(await this.statusOf(dir, shas)).values()].every((status) => status.present);
   }
 
-  private async statusOf(dir: string, shas: string[]): Promise<Map<string, { present: boolean; reachable: boolean }>> {
-    const git = this.git(dir);
-    const result = new Map<string, { present: boolean; reachable: boolean }>();
-    for (const sha of new Set(shas)) {
-      const present = await isCommit(git, sha);
-      const containing = present ? await git.raw(['for-each-ref', '--count=1', '--contains', sha, '--format=%(refname)', 'refs/heads', 'refs/tags']).catch(() => '') : '';
-      result.set(sha, { present, reachable: containing.trim().length > 0 });
-    }
-    return result;
+  private statusOf(dir: string, shas: string[]): Promise<Map<string, { present: boolean; reachable: boolean }>> {
+    return commitsStatusIn({ cwd: dir, env: gitEnv(), timeoutMs: this.timeoutMs }, shas);
   }
 
   async changedPaths(app: AppSpec, from: string, to: string, paths: string[]): Promise<string[]> {

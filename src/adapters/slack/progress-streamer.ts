@@ -1,11 +1,10 @@
-import type { DeployEvent, Phase } from '../../domain/deploy/events.js';
-import { momentsText } from '../../domain/deploy/moments.js';
+import type { DeployEvent } from '../../domain/deploy/events.js';
 import type { Deployment } from '../../domain/deployment.js';
-import { formatDuration } from '../../domain/duration.js';
 import { asDeckhandError } from '../../domain/errors.js';
-import { shortSha } from '../../domain/refs/git-ref.js';
-import { type Block, STATUS_EMOJI, context, esc, section } from './blocks/common.js';
+import { type Block, STATUS_EMOJI, esc, section } from './blocks/common.js';
 import { logTailBlock } from './blocks/limits.js';
+import { LogRing } from './log-ring.js';
+import { PHASE_EMOJI, logMessage, parentMessage, successSummary } from './progress-messages.js';
 import { channelProblem } from './channel-problem.js';
 import { ResponseUrlReplies } from './response-url.js';
 import { failureSentence, failureUpload, nextStepButtons } from './failure-story.js';
@@ -39,17 +38,12 @@ export interface StreamOptions {
   ref?: string;
   /** A deployment known before it runs (an approved queued deploy): its first event opens the thread. */
   deploymentId?: number;
+  /**
+   * When an earlier update of the parent got no answer (it may still land at Slack, late), the final update is sent
+   * again this long after it, so that it stays the last one (default 30 s: twice the Web API call timeout).
+   */
+  finalResendMs?: number;
 }
-
-const PHASE_EMOJI: Partial<Record<Phase, string>> = {
-  artifact: ':package:',
-  build: ':hammer_and_wrench:',
-  start: ':rocket:',
-  health: ':stethoscope:',
-  switch: ':twisted_rightwards_arrows:',
-  watch: ':eyes:',
-  cleanup: ':broom:',
-};
 
 /**
  * One deployment's progress in a Slack thread: a parent message whose status block is updated, a reply per phase,
@@ -57,13 +51,16 @@ const PHASE_EMOJI: Partial<Record<Phase, string>> = {
  * deployment it is given (`track`): events of any other deployment are ignored. Nothing here is awaited by the
  * deploy: every Slack call goes through the gateway's outbox, in order, after the parent lands. When the channel
  * refuses, the person hears it through `respond`, with the fix, the progress and the result.
+ *
+ * A build can print hundreds of thousands of lines: each costs O(1) here (redacted once, written into a bounded ring),
+ * and a message is rendered only when it is sent, at most once per interval, from the lines it shows. Every call
+ * goes through one chain, so the final update of the parent is always the last one sent.
  */
 export class ProgressStreamer {
   private parentTs: string | undefined;
   private logTs: string | undefined;
   private healthTs: string | undefined;
-  private readonly log: string[] = [];
-  private logDropped = 0;
+  private readonly log: LogRing;
   private logDirty = false;
   private healthText = '';
   private healthDirty = false;
@@ -90,6 +87,7 @@ export class ProgressStreamer {
   ) {
     this.intervalMs = options.intervalMs ?? 3000;
     this.maxLogLines = options.maxLogLines ?? 50_000;
+    this.log = new LogRing(Math.max(1, Math.floor(this.maxLogLines)));
     this.redact = options.redact ?? ((text) => text);
     this.replies = new ResponseUrlReplies(options.respond, this.errors);
   }
@@ -152,15 +150,11 @@ export class ProgressStreamer {
     if (this.deploymentId === undefined || event.deploymentId !== this.deploymentId) return;
     switch (event.type) {
       case 'log':
-        if (this.log.length >= this.maxLogLines) {
-          this.log.shift();
-          this.logDropped += 1;
-        }
         this.log.push(this.redact(event.line));
         if (!this.logTs) {
           this.logTs = 'pending';
           this.enqueue(async () => {
-            this.logTs = await this.slack.post(this.options.channel, this.logMessage(), this.parentTs);
+            this.logTs = await this.slack.post(this.options.channel, logMessage(this.log), this.parentTs);
           });
         } else {
           this.logDirty = true;
@@ -202,7 +196,7 @@ export class ProgressStreamer {
     if (this.logDirty && this.logTs && this.logTs !== 'pending') {
       this.logDirty = false;
       const ts = this.logTs;
-      this.enqueue(() => this.slack.update(this.options.channel, ts, this.logMessage()));
+      this.enqueue(() => this.slack.update(this.options.channel, ts, logMessage(this.log)));
     }
     if (this.healthDirty && this.healthTs && this.healthTs !== 'pending') {
       this.healthDirty = false;
@@ -225,7 +219,7 @@ export class ProgressStreamer {
     this.logDirty = this.logDirty || (this.log.length > 0 && this.logTs !== undefined);
     this.flush();
     const ok = deployment.status === 'succeeded';
-    const summary = ok ? this.successSummary(deployment) : await this.failureSummary(deployment);
+    const summary = ok ? successSummary(deployment, this.options.kind, this.options.rollbackTarget, this.switchedAt) : await this.failureSummary(deployment);
     const final = this.parentMessage(STATUS_EMOJI[deployment.status], summary.text, summary.blocks);
     const threadLine = `${STATUS_EMOJI[deployment.status]} ${summary.text}`;
     this.enqueue(() => this.slack.post(this.options.channel, { text: threadLine }, this.parentTs));
@@ -233,14 +227,22 @@ export class ProgressStreamer {
     const tailBlocks = tail.length ? [section(`:page_facing_up: *Last ${tail.length} lines of the new container's log*\n${logTailBlock(tail)}`)] : [];
     if (!ok) {
       if (tail.length) this.enqueue(() => this.slack.post(this.options.channel, { text: `Last ${tail.length} lines of the new container's log`, blocks: tailBlocks }, this.parentTs));
-      const content = failureUpload(this.log, this.logDropped, tail);
+      const content = failureUpload(this.log.toArray(), this.log.dropped, tail);
       if (content) this.enqueue(() => this.slack.upload(this.options.channel, this.parentTs!, `deploy-${deployment.id}.log`, content, `Log of deploy #${deployment.id}`));
       this.enqueue(() => this.slack.post(this.options.channel, { text: `:rotating_light: ${summary.text}` }, this.parentTs, true));
     }
     this.enqueue(() => this.slack.update(this.options.channel, this.parentTs!, final));
     await this.chain;
+    this.resendIfInDoubt(final);
     // Through response_url the result carries what the thread would have shown: the container's own log.
     if (this.channelDown) await this.replies.send({ text: final.text, blocks: [...(final.blocks ?? []), ...tailBlocks] }, 'result');
+  }
+
+  /** A late copy of an unanswered intermediate update must not be the parent's last word: send the final once more. */
+  private resendIfInDoubt(final: Message): void {
+    const ts = this.parentTs;
+    if (this.channelDown || !ts || !this.slack.updateInDoubt(this.options.channel, ts)) return;
+    setTimeout(() => this.enqueue(() => this.slack.update(this.options.channel, ts, final)), this.options.finalResendMs ?? 30_000).unref();
   }
 
   /** The work broke after its thread opened: the parent says so (refusals before that get no thread). */
@@ -250,21 +252,15 @@ export class ProgressStreamer {
     const message = this.parentMessage(':no_entry:', `${this.safe(e.message)} \`${e.code}\``);
     this.enqueue(() => this.slack.update(this.options.channel, this.parentTs!, message));
     await this.chain;
+    this.resendIfInDoubt(message);
     if (this.channelDown) await this.replies.send(message, 'result');
   }
 
   /** The new container's own last lines when the deploy got that far (else the log tail is the build's own). */
   private containerLog(deployment: Deployment): string[] {
     const tail = (deployment.logTail ?? []).map(this.redact);
-    const repeatsBuild = tail.length <= this.log.length && tail.every((line, i) => line === this.log[this.log.length - tail.length + i]);
+    const repeatsBuild = this.log.endsWith(tail);
     return tail.length > 0 && (this.sawContainer || !repeatsBuild) ? tail : [];
-  }
-
-  private successSummary(d: Deployment): { text: string; blocks?: Block[] } {
-    const took = d.startedAt && d.finishedAt ? formatDuration(d.finishedAt.getTime() - d.startedAt.getTime()) : '?';
-    const both = momentsText(d, this.switchedAt);
-    if (this.options.kind === 'rollback') return { text: `${esc(d.app)} rolled back to #${this.options.rollbackTarget ?? d.rollbackOf} in ${took} (as #${d.id}, ${d.rollbackSource}): ${both}` };
-    return { text: `Deployed ${esc(d.app)} #${d.id} (${d.commitSha ? `\`${shortSha(d.commitSha)}\`` : esc(d.imageRef ?? '')}) in ${took}: ${both}` };
   }
 
   /** What failed, what still serves, and buttons for the next step. */
@@ -279,19 +275,12 @@ export class ProgressStreamer {
     };
   }
 
-  /** `title` and `status` are mrkdwn: every piece of user or app text in them was escaped when they were built. */
   private parentMessage(emoji: string, status: string, extra: Block[] = []): Message {
-    return {
-      text: `${this.options.title}: ${status}`,
-      blocks: [
-        section(`*${this.options.title}*\n${emoji} ${status}`),
-        context([this.deploymentId ? `Deploy #${this.deploymentId} · progress in the thread` : 'Progress in the thread']),
-        ...extra,
-      ],
-    };
+    return parentMessage(this.options.title, this.deploymentId, emoji, status, extra);
   }
 
-  private logMessage(): Message {
-    return { text: 'Build log', blocks: [section(`:scroll: *Build log* (${this.log.length + this.logDropped} lines)\n${logTailBlock(this.log.slice(-60))}`)] };
+  /** Lines written into and read from the log ring so far: a constant per line plus what each sent message showed. */
+  get linesTouched(): number {
+    return this.log.touched;
   }
 }

@@ -15,6 +15,8 @@ export interface Message {
  */
 export class SlackGateway {
   readonly outbox: Outbox;
+  /** Messages (`channel/ts`) that an update went out to and got no answer (a timeout, a dropped connection). */
+  private readonly unanswered = new Set<string>();
 
   constructor(
     readonly client: WebClient,
@@ -31,7 +33,22 @@ export class SlackGateway {
   }
 
   async update(channel: string, ts: string, message: Message): Promise<void> {
-    await this.outbox.send('update', channel, () => this.client.chat.update({ channel, ts, text: clip(message.text, LIMITS.messageText), blocks: (message.blocks ?? []) as never }));
+    await this.outbox.send('update', channel, async () => {
+      try {
+        return await this.client.chat.update({ channel, ts, text: clip(message.text, LIMITS.messageText), blocks: (message.blocks ?? []) as never });
+      } catch (error) {
+        if ((error as { code?: string }).code === 'slack_webapi_request_error') this.unanswered.add(`${channel}/${ts}`);
+        throw error;
+      }
+    });
+  }
+
+  /**
+   * True once an update of this message got no answer: Slack may still apply that request later, over a newer
+   * update (the outbox retried it, but the first copy may be in flight). The one who sends the last version re-sends it.
+   */
+  updateInDoubt(channel: string, ts: string): boolean {
+    return this.unanswered.has(`${channel}/${ts}`);
   }
 
   async upload(channel: string, threadTs: string, filename: string, content: string, title: string): Promise<void> {

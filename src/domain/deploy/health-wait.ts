@@ -12,9 +12,15 @@ export interface HealthWaitOptions {
    */
   containerProblem: () => Promise<string | undefined>;
   onAttempt: (attempt: number, ok: boolean, detail: string) => void;
-  initialDelayMs?: number;
+  /** The tight interval of the first `fastWindowMs` (default 25 ms): detection is at most this late after a first 2xx. */
+  fastIntervalMs?: number;
+  /** How long the tight interval lasts from the first attempt (default 2 s): most apps answer within it. */
+  fastWindowMs?: number;
+  /** The cap of the backoff after the fast window (default 1 s), which starts at twice `fastIntervalMs` and doubles. */
   maxDelayMs?: number;
 }
+
+export const HEALTH_POLL = { fastIntervalMs: 25, fastWindowMs: 2000, maxDelayMs: 1000 } as const;
 
 export type HealthOutcome = { ok: true; attempts: number } | { ok: false; attempts: number; reason: string };
 
@@ -34,15 +40,23 @@ export function containerProblem(state: ContainerState | undefined): string | un
   return undefined;
 }
 
-/** Polls the health URL with exponential backoff until a 2xx, the timeout, or the container stops or crashes. */
+/**
+ * Polls the health URL until a 2xx, the timeout, or the container stops or crashes: every 25 ms for the first 2 s
+ * (so an app that starts fast is seen within one interval of its first 2xx), then 50, 100, 200 … ms, capped at 1 s.
+ * Intervals run from the start of one attempt to the start of the next: a slow probe does not stretch them.
+ */
 export async function waitForHealthy(options: HealthWaitOptions): Promise<HealthOutcome> {
   const { clock, timeoutMs } = options;
-  const deadline = clock.now().getTime() + timeoutMs;
-  let delay = options.initialDelayMs ?? 100;
-  const maxDelay = options.maxDelayMs ?? 2000;
+  const fastInterval = options.fastIntervalMs ?? HEALTH_POLL.fastIntervalMs;
+  const fastWindow = options.fastWindowMs ?? HEALTH_POLL.fastWindowMs;
+  const maxDelay = options.maxDelayMs ?? HEALTH_POLL.maxDelayMs;
+  const start = clock.now().getTime();
+  const deadline = start + timeoutMs;
+  let backoff = fastInterval;
   let attempts = 0;
   let lastDetail = 'no attempt made';
   for (;;) {
+    const attemptAt = clock.now().getTime();
     attempts += 1;
     const result = await options.probe.probe(options.url);
     options.onAttempt(attempts, result.ok, result.detail);
@@ -53,10 +67,16 @@ export async function waitForHealthy(options: HealthWaitOptions): Promise<Health
       return { ok: false, attempts, reason: `${problem} ${when} (last: ${lastDetail})` };
     }
     if (result.ok) return { ok: true, attempts };
-    const remaining = deadline - clock.now().getTime();
+    const now = clock.now().getTime();
+    const remaining = deadline - now;
     if (remaining <= 0) break;
-    await clock.sleep(Math.min(delay, remaining));
-    delay = Math.min(delay * 2, maxDelay);
+    let interval = fastInterval;
+    if (attemptAt - start >= fastWindow) {
+      backoff = Math.min(backoff * 2, maxDelay);
+      interval = backoff;
+    }
+    const wait = Math.min(attemptAt + interval - now, remaining);
+    if (wait > 0) await clock.sleep(wait);
   }
   return {
     ok: false,

@@ -45,7 +45,23 @@ export interface ImageDecision {
 
 const DAY = 86_400_000;
 
-/** Keep or prune, with the reasons, for every image of one app. Pure: the same input gives the same plan. */
+/** The deploys that ran each image, newest (highest id) first: one pass and one sort per image, O(n log n) in all. */
+function usersByImage(deployments: Deployment[]): Map<string, Deployment[]> {
+  const users = new Map<string, Deployment[]>();
+  for (const d of deployments) {
+    if (d.imageId === null) continue;
+    const list = users.get(d.imageId);
+    if (list) list.push(d);
+    else users.set(d.imageId, [d]);
+  }
+  for (const list of users.values()) list.sort((a, b) => b.id - a.id);
+  return users;
+}
+
+/**
+ * Keep or prune, with the reasons, for every image of one app. Pure: the same input gives the same plan. Deploys are
+ * indexed by image once, so the plan costs O(n log n) in deploys and images (not deploys times images).
+ */
 export function planRetention(input: RetentionInput): ImageDecision[] {
   const { policy, now, deployments, currentId } = input;
   const succeeded = deployments
@@ -69,8 +85,9 @@ export function planRetention(input: RetentionInput): ImageDecision[] {
     return reasons;
   };
 
+  const byImage = usersByImage(deployments);
   return input.images.map((image) => {
-    const users = deployments.filter((d) => d.imageId === image.imageId).sort((a, b) => b.id - a.id);
+    const users = byImage.get(image.imageId) ?? [];
     const keep = [...new Set(users.flatMap(reasonsFor))];
     if (keep.length > 0) return { ...image, action: 'keep', reasons: keep, deploymentIds: users.map((d) => d.id) };
     const reason: PruneReason = users.length === 0 ? 'unreferenced' : users.every((d) => d.status !== 'succeeded') ? 'failed_deploy' : 'outside_policy';

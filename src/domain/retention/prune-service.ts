@@ -4,7 +4,7 @@ import type { DeployService } from '../deploy/deploy-service.js';
 import type { Deployment } from '../deployment.js';
 import { DeckhandError, asDeckhandError } from '../errors.js';
 import type { LeaseManager } from '../locks/lease.js';
-import type { AuditStore, DeploymentStore, PinStore, RegistryClient, Runtime, SourceRepo } from '../ports.js';
+import type { AuditStore, ContainerState, DeploymentStore, PinStore, RegistryClient, Runtime, SourceRepo } from '../ports.js';
 import { type LayeredImage, diskBytes, freedBytes } from './layers.js';
 import { DEFAULT_RETENTION, type ImageDecision, type RetentionPolicy, planRetention } from './policy.js';
 
@@ -53,9 +53,12 @@ export const PRUNE_LEASE = 'job:prune';
 
 type CommitStatus = Map<string, { present: boolean; reachable: boolean }>;
 
+const pruned = (decisions: ImageDecision[]) => decisions.filter((d) => d.action === 'prune').map((d) => d.imageId);
+
 /**
- * Nightly retention: one run at a time across replicas (a database lease), each app under its deploy lock so a
- * prune never races a deploy. Dry-run plans the same and removes nothing.
+ * Nightly retention: one run at a time across replicas (a database lease). Each app is scanned without its deploy
+ * lock; only removal takes it, after planning again under it, so a prune never races a deploy and a scan never
+ * holds one up. Dry-run plans the same and removes nothing (and never takes the lock).
  */
 export class PruneService {
   constructor(
@@ -100,7 +103,7 @@ export class PruneService {
 
   /** The plan and rollback window without removing anything and without the job lease (summaries). */
   preview(app: AppSpec): Promise<AppPruneReport> {
-    return this.pruneApp(app, { dryRun: true, actor: 'deckhand' }, false);
+    return this.pruneApp(app, { dryRun: true, actor: 'deckhand' });
   }
 
   /**
@@ -113,43 +116,66 @@ export class PruneService {
     return this.window(app, deployments, { decisions: [], registryDeleted: [] }, false, commits);
   }
 
-  private async pruneApp(app: AppSpec, options: { dryRun: boolean; actor: string }, lock = true): Promise<AppPruneReport> {
+  /**
+   * The scan (deploys, git, images, layers, the plan) holds no lock: a deploy may start while it runs, and a dry run
+   * never takes the lock at all. Only a run that has something to remove takes the app's deploy lease, plans again
+   * under it from fresh facts (a deploy may have finished, a pin appeared) and removes what that plan prunes.
+   */
+  private async pruneApp(app: AppSpec, options: { dryRun: boolean; actor: string }): Promise<AppPruneReport> {
     const policy = app.retention ?? DEFAULT_RETENTION;
-    const report: AppPruneReport = { app: app.name, policy, decisions: [], bytesToFree: 0, bytesOnDisk: 0, bytesFreed: 0, removedImages: 0, removedContainers: 0, registryDeleted: [], window: [], failures: [] };
-    const work = async () => {
-      const deployments = await this.deps.store.all(app.name);
-      const commits = await this.commitStatus(app, deployments);
-      report.decisions = planRetention(await this.gatherInput(app, policy, deployments, commits));
-      const bytes = await this.byteCounter(report.decisions);
-      report.bytesToFree = bytes.freed(report.decisions.filter((d) => d.action === 'prune').map((d) => d.imageId));
-      report.bytesOnDisk = bytes.disk;
-      if (!options.dryRun) report.bytesFreed = bytes.freed(await this.execute(app, deployments, report));
-      report.window = await this.window(app, deployments, report, options.dryRun, commits);
-    };
+    const empty = (): AppPruneReport => ({ app: app.name, policy, decisions: [], bytesToFree: 0, bytesOnDisk: 0, bytesFreed: 0, removedImages: 0, removedContainers: 0, registryDeleted: [], window: [], failures: [] });
+    let report = empty();
     try {
-      if (lock) await this.deploys.withAppLease(app, { actor: options.actor }, work, 'prune.refused');
-      else await work();
+      let scan = await this.plan(app, policy);
+      const bytes = await this.byteCounter(scan.decisions);
+      report.decisions = scan.decisions;
+      report.bytesToFree = bytes.freed(pruned(scan.decisions));
+      report.bytesOnDisk = bytes.disk;
+      if (!options.dryRun && pruned(scan.decisions).length > 0) {
+        scan = await this.deploys.withAppLease(app, { actor: options.actor }, async () => {
+          const fresh = await this.plan(app, policy, scan.commits);
+          const known = new Set(scan.decisions.map((d) => d.imageId));
+          const counter = fresh.decisions.every((d) => known.has(d.imageId)) ? bytes : await this.byteCounter(fresh.decisions);
+          report.decisions = fresh.decisions;
+          report.bytesToFree = counter.freed(pruned(fresh.decisions));
+          report.bytesFreed = counter.freed(await this.execute(app, fresh.deployments, report));
+          return fresh;
+        }, 'prune.refused');
+      }
+      report.window = await this.window(app, scan.deployments, report, options.dryRun, scan.commits);
     } catch (error) {
       const e = asDeckhandError(error);
-      if (e.code === 'deploy_in_progress') report.skipped = 'a deploy was running; nothing was pruned for this app';
+      if (e.code === 'deploy_in_progress') report = { ...empty(), skipped: 'a deploy was running; nothing was pruned for this app' };
       else report.failures.push(`${e.code}: ${e.message}`);
     }
     return report;
   }
 
-  /** One fetch per app: whether each successful deploy's commit is still in the mirror and still reachable. */
-  private async commitStatus(app: AppSpec, deployments: Deployment[]): Promise<CommitStatus> {
+  /** Reads the app's deploys, commits, images, current deploy and pins, and plans. Git is asked only about commits not in `known`. */
+  private async plan(app: AppSpec, policy: RetentionPolicy, known?: CommitStatus): Promise<{ deployments: Deployment[]; commits: CommitStatus; decisions: ImageDecision[] }> {
+    const deployments = await this.deps.store.all(app.name);
+    const commits = await this.commitStatus(app, deployments, known);
+    const decisions = planRetention(await this.gatherInput(app, policy, deployments, commits));
+    return { deployments, commits, decisions };
+  }
+
+  /** One fetch and one git query per app: whether each successful deploy's commit is still in the mirror and still reachable. */
+  private async commitStatus(app: AppSpec, deployments: Deployment[], known: CommitStatus = new Map()): Promise<CommitStatus> {
     const commits = deployments.filter((d) => d.status === 'succeeded' && d.source === 'git' && d.commitSha).map((d) => d.commitSha!);
     if (app.source.kind !== 'git' || commits.length === 0) return new Map();
-    return this.deps.source.commitsStatus(app, commits);
+    const unknown = commits.filter((sha) => !known.has(sha));
+    if (unknown.length === 0) return known;
+    return new Map([...known, ...(await this.deps.source.commitsStatus(app, unknown))]);
   }
 
   private async gatherInput(app: AppSpec, policy: RetentionPolicy, deployments: Deployment[], commits: CommitStatus) {
     const { runtime, pins, store, clock } = this.deps;
     const images = new Map((await runtime.listImages(app.name)).map((i) => [i.id, i]));
-    // Images pulled for image apps carry no deckhand label: add every deployed image still on the host.
+    // Images pulled for image apps carry no deckhand label: add every deployed image still on the host (one listing
+    // says which are; only those are inspected, not every image a deploy ever had).
+    const onHost = new Set(await runtime.listImageIds());
     for (const id of new Set(deployments.map((d) => d.imageId).filter((x): x is string => x !== null))) {
-      if (!images.has(id)) {
+      if (!images.has(id) && onHost.has(id)) {
         const info = await runtime.inspectImage(id);
         if (info) images.set(id, info);
       }
@@ -200,14 +226,16 @@ export class PruneService {
     return images;
   }
 
-  /** Removes what the plan prunes; returns the ids of the images removed. */
+  /** Removes what the plan prunes; returns the ids of the images removed. Containers and deploys are looked up by id, not scanned per image. */
   private async execute(app: AppSpec, deployments: Deployment[], report: AppPruneReport): Promise<string[]> {
     const { runtime, registry } = this.deps;
     const removed: string[] = [];
-    const containers = await runtime.listContainers(app.name);
+    const containers = new Map<number, ContainerState[]>();
+    for (const c of await runtime.listContainers(app.name)) if (c.deploymentId !== null) containers.set(c.deploymentId, [...(containers.get(c.deploymentId) ?? []), c]);
+    const byId = new Map(deployments.map((d) => [d.id, d]));
     for (const decision of report.decisions.filter((d) => d.action === 'prune')) {
       try {
-        for (const container of containers.filter((c) => c.deploymentId !== null && decision.deploymentIds.includes(c.deploymentId))) {
+        for (const container of decision.deploymentIds.flatMap((id) => containers.get(id) ?? [])) {
           if (container.running) throw new DeckhandError('internal', `container ${container.name} still runs this image; left alone`);
           await runtime.remove(container.id);
           report.removedContainers += 1;
@@ -217,7 +245,7 @@ export class PruneService {
           removed.push(decision.imageId);
         }
         if (app.registry) {
-          for (const d of deployments.filter((x) => decision.deploymentIds.includes(x.id) && x.registryRef)) {
+          for (const d of decision.deploymentIds.map((id) => byId.get(id)).filter((x): x is Deployment => x?.registryRef != null)) {
             if (await registry.delete(d.registryRef!)) report.registryDeleted.push(d.registryRef!);
           }
         }
@@ -234,13 +262,16 @@ export class PruneService {
     const current = await store.current(app.name);
     const succeeded = deployments.filter((d) => d.status === 'succeeded' && d.imageId);
     // A dry run removed nothing: count what it would remove as gone, from the host and (by the same rule) the registry.
-    const pruned = new Set(dryRun ? report.decisions.filter((d) => d.action === 'prune').map((d) => d.imageId) : []);
+    const gone = new Set(dryRun ? pruned(report.decisions) : []);
+    const deleted = new Set(report.registryDeleted);
+    // One listing of the host's images answers for every deploy (not one inspect per deploy).
+    const onHost = succeeded.length > 0 ? new Set(await runtime.listImageIds()) : new Set<string>();
     const window: AppPruneReport['window'] = [];
     for (const d of succeeded) {
       let path: WindowPath;
       if (d.id === current?.id) path = 'running';
-      else if (!pruned.has(d.imageId!) && (await runtime.inspectImage(d.imageId!))) path = 'instant';
-      else if (app.registry && d.registryRef && !report.registryDeleted.includes(d.registryRef) && !pruned.has(d.imageId!) && (await registry.has(d.registryRef).catch(() => false))) path = 'pull';
+      else if (!gone.has(d.imageId!) && onHost.has(d.imageId!)) path = 'instant';
+      else if (app.registry && d.registryRef && !deleted.has(d.registryRef) && !gone.has(d.imageId!) && (await registry.has(d.registryRef).catch(() => false))) path = 'pull';
       else if (d.commitSha && commits.get(d.commitSha)?.present) path = 'rebuild';
       else path = 'impossible';
       window.push({ deploymentId: d.id, path });
