@@ -12,8 +12,8 @@ const enabled = (await haveDocker()) && (await havePostgres());
 
 /** Ready when it says so: the health command looks for /www/ready, which the worker writes after a moment. */
 const readyWorker = (version: string) => `/bin/busybox sleep 1
-/bin/busybox touch /www/ready
 echo "${version} ready"
+/bin/busybox touch /www/ready
 exec /bin/busybox sleep 100000
 `;
 /** Passes its first look, then dies inside the watch window. */

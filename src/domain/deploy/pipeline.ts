@@ -218,8 +218,15 @@ class PipelineRun {
     return { containerId: container.id, port };
   }
 
+  /** Health attempts come every 25 ms at first: the first, any change, the success and one a second are reported. */
   private health(containerId: string, port: number): Promise<void> {
-    return waitWebHealthy(this.stepContext(), containerId, port, (attempt, ok, detail) => this.signal.aborted || this.emit({ type: 'health', attempt, ok, detail: this.redact(detail) }));
+    let last: { at: number; detail: string } | undefined;
+    return waitWebHealthy(this.stepContext(), containerId, port, (attempt, ok, detail) => {
+      const at = this.deps.clock.now().getTime();
+      if (this.signal.aborted || (!ok && last && last.detail === detail && at - last.at < 1000)) return;
+      last = { at, detail };
+      this.emit({ type: 'health', attempt, ok, detail: this.redact(detail) });
+    });
   }
 
   private async switchTraffic(port: number): Promise<Deployment | undefined> {
