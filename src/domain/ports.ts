@@ -131,6 +131,21 @@ export interface StartRequest {
   settings?: ContainerSettings;
 }
 
+/** Where a started version answers: one per task on a cluster; on one Docker host, 127.0.0.1 and its port. */
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+/** A runtime that judges health itself (a cluster's task healthchecks): what it saw, attempt by attempt. */
+export interface RuntimeHealthWait {
+  timeoutMs: number;
+  signal?: AbortSignal;
+  onAttempt: (attempt: number, ok: boolean, detail: string) => void;
+}
+
+export type RuntimeHealth = { ok: true; endpoints: Endpoint[] } | { ok: false; reason: string };
+
 export interface ContainerState {
   id: string;
   name: string;
@@ -147,6 +162,8 @@ export interface ContainerState {
   status?: 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
   /** How often the restart policy restarted it (known from an inspect; a new container starts at 0). */
   restartCount?: number;
+  /** Where it answers, when the runtime knows better than 127.0.0.1:port (a service's tasks on cluster nodes). */
+  endpoints?: Endpoint[];
 }
 
 /** The Docker engine, seen from the domain. */
@@ -180,6 +197,11 @@ export interface Runtime {
   logsTail(id: string, lines: number): Promise<string[]>;
   /** A free TCP port on the host for an upstream container. */
   freePort(): Promise<number>;
+  /**
+   * Cluster runtimes: waits until every task of the version runs and passes its healthcheck, and says where they
+   * answer. Absent (one Docker host): deckhand probes the health path on 127.0.0.1 itself.
+   */
+  waitHealthy?(id: string, wait: RuntimeHealthWait): Promise<RuntimeHealth>;
 }
 
 /** Reads a secret env value at deploy time. Throws an Error whose message says why, never quoting a value. */
