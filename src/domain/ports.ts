@@ -216,8 +216,11 @@ export interface HealthProbe {
 /** Moves user traffic. `proxy`: the public port is a proxy route swapped atomically. `recreate`: no proxy. */
 export interface TrafficSwitch {
   readonly mode: 'proxy' | 'recreate';
-  /** Points the app's public port at the upstream port (proxy mode only). */
-  point(app: string, publicPort: number, upstreamPort: number): Promise<void>;
+  /**
+   * Points the app's public port at the upstream port (proxy mode only), on `hosts` (the nodes a cluster runtime
+   * runs the version on; default 127.0.0.1).
+   */
+  point(app: string, publicPort: number, upstreamPort: number, hosts?: string[]): Promise<void>;
   /** Host settings that would make a switch less than seamless, in words for the operator. */
   warnings?(): Promise<string[]>;
   /**

@@ -31,8 +31,8 @@ export class CaddyProxy implements TrafficSwitch {
     return checkReusePortMigration();
   }
 
-  async point(app: string, publicPort: number, upstreamPort: number): Promise<void> {
-    const upstreams = [{ dial: `127.0.0.1:${upstreamPort}` }];
+  async point(app: string, publicPort: number, upstreamPort: number, hosts: string[] = []): Promise<void> {
+    const upstreams = (hosts.length > 0 ? hosts : ['127.0.0.1']).map((host) => ({ dial: `${host.includes(':') ? `[${host}]` : host}:${upstreamPort}` }));
     const swapped = await this.admin.call('PATCH', `/id/${this.handlerId(app)}/upstreams`, upstreams);
     if (swapped.status === 200) return;
     if (swapped.status !== 404) throw new DeckhandError('traffic_switch_failed', `Caddy refused the switch: HTTP ${swapped.status} ${swapped.body.trim()}`);

@@ -56,9 +56,9 @@ export class ManagedCaddyProxy implements TrafficSwitch {
     return this.proxy.warnings();
   }
 
-  async point(app: string, publicPort: number, upstreamPort: number): Promise<void> {
+  async point(app: string, publicPort: number, upstreamPort: number, hosts?: string[]): Promise<void> {
     await this.ready();
-    await this.proxy.point(app, publicPort, upstreamPort);
+    await this.proxy.point(app, publicPort, upstreamPort, hosts);
   }
 
   async upstream(app: string): Promise<number | null> {

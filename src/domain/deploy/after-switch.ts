@@ -4,6 +4,7 @@ import type { Deployment } from '../deployment.js';
 import { DeckhandError, asDeckhandError } from '../errors.js';
 import { retrying } from '../retry.js';
 import type { PipelineDeps } from './pipeline.js';
+import { hostsOf } from './endpoints.js';
 import { containerProblem } from './health-wait.js';
 import { type WatchOutcome, watchWindow } from './watch.js';
 
@@ -97,12 +98,13 @@ export async function watchNewContainer(ctx: AfterSwitchContext, containerIds: s
 export async function takeTrafficBack(ctx: AfterSwitchContext, previous: Deployment): Promise<void> {
   const { runtime, traffic } = ctx.deps;
   if (traffic.mode !== 'proxy' || !previous.containerId || !previous.upstreamPort) return;
-  const state = await runtime.inspectContainer(previous.containerId).catch(() => undefined);
+  let state = await runtime.inspectContainer(previous.containerId).catch(() => undefined);
   if (state && !state.running) {
     await runtime.restart(previous.containerId);
     await ctx.health(previous.containerId, previous.upstreamPort);
+    state = await runtime.inspectContainer(previous.containerId).catch(() => state);
   }
-  await retrying(() => traffic.point(ctx.app.name, ctx.app.run.port, previous.upstreamPort!), ctx.clock);
+  await retrying(() => traffic.point(ctx.app.name, ctx.app.run.port, previous.upstreamPort!, hostsOf(state?.endpoints)), ctx.clock);
   ctx.phase(`Traffic went back to #${previous.id}`);
 }
 

@@ -2,7 +2,7 @@ import type { AppSpec } from '../apps.js';
 import type { Clock } from '../clock.js';
 import type { Deployment } from '../deployment.js';
 import { DeckhandError, asDeckhandError } from '../errors.js';
-import type { AppLockStore, DeploymentEventStore, DeploymentStore, HealthProbe, Runtime, SecretReader, SourceRepo, TrafficSwitch } from '../ports.js';
+import type { AppLockStore, DeploymentEventStore, Endpoint, DeploymentStore, HealthProbe, Runtime, SecretReader, SourceRepo, TrafficSwitch } from '../ports.js';
 import { type DeployEvent, type DeployEventBus, LogTail, type Phase } from './events.js';
 import { cleanLogLine } from '../log-text.js';
 import { snapshotEnv } from '../rollback/env-snapshot.js';
@@ -17,7 +17,7 @@ import { startProcesses, waitProcessesHealthy } from './process-step.js';
 import { removeStarted, retirePrevious } from './retire-step.js';
 import { abortable, cancelledBy } from './abort.js';
 import { runRelease } from './release-step.js';
-import { makeRoom, waitWebHealthy } from './start-step.js';
+import { makeRoom, moveTraffic, waitWebHealthy } from './start-step.js';
 
 export interface PipelineSettings {
   /** How long the old container keeps running after traffic moved, for in-flight requests. */
@@ -71,6 +71,8 @@ class PipelineRun {
   private redact: (text: string) => string;
   private pending: Promise<unknown> = Promise.resolve();
   private newContainerId: string | null = null;
+  /** Where the new web answers once healthy (the nodes of a cluster runtime; 127.0.0.1 on one host). */
+  private endpoints: Endpoint[] = [];
   /** The release's process containers, each pushed as it is created. */
   private readonly processIds: string[] = [];
   private stoppedForRecreate: string[] = [];
@@ -219,9 +221,9 @@ class PipelineRun {
   }
 
   /** Health attempts come every 25 ms at first: the first, any change, the success and one a second are reported. */
-  private health(containerId: string, port: number): Promise<void> {
+  private async health(containerId: string, port: number): Promise<void> {
     let last: { at: number; detail: string } | undefined;
-    return waitWebHealthy(this.stepContext(), containerId, port, (attempt, ok, detail) => {
+    this.endpoints = await waitWebHealthy(this.stepContext(), containerId, port, (attempt, ok, detail) => {
       const at = this.deps.clock.now().getTime();
       if (this.signal.aborted || (!ok && last && last.detail === detail && at - last.at < 1000)) return;
       last = { at, detail };
@@ -230,18 +232,9 @@ class PipelineRun {
   }
 
   private async switchTraffic(port: number): Promise<Deployment | undefined> {
-    const { traffic, store } = this.deps;
     await this.update({ status: 'switching' });
-    const previous = await store.current(this.app.name);
-    if (traffic.mode === 'proxy') {
-      for (const warning of (await traffic.warnings?.()) ?? []) this.phase('switch', `Warning: ${warning}`);
-      try {
-        await traffic.point(this.app.name, this.app.run.port, port);
-      } catch (error) {
-        throw new DeckhandError('traffic_switch_failed', `Could not move traffic: ${asDeckhandError(error).message}`, {}, { cause: error });
-      }
-    }
-    this.emit({ type: 'switch', from: previous?.id ?? null, to: this.deployment.id, mode: traffic.mode });
+    const previous = await moveTraffic(this.stepContext(), port, this.endpoints);
+    this.emit({ type: 'switch', from: previous?.id ?? null, to: this.deployment.id, mode: this.deps.traffic.mode });
     this.phase('switch', `Traffic on port ${this.app.run.port} now goes to #${this.deployment.id}`);
     return previous;
   }

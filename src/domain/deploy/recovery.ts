@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import type { Deployment } from '../deployment.js';
 import type { AuditStore, ContainerState, HealthProbe } from '../ports.js';
 import { waitForHealthy } from './health-wait.js';
+import { hostsOf } from './endpoints.js';
 import { type ServingDeps, isWeb, safeToTouch, whatServes } from './serving.js';
 
 export interface RecoveryDeps extends ServingDeps {
@@ -65,7 +66,7 @@ export class Recovery {
     }
     const live = await this.findLive(app, containers, serving, current, inFlight, notes);
     if (live && traffic.mode === 'proxy' && (!serving.known || serving.port !== live.port)) {
-      await traffic.point(app.name, app.run.port, live.port);
+      await traffic.point(app.name, app.run.port, live.port, hostsOf(live.container.endpoints));
       notes.push(`pointed the proxy back at ${live.container.name}`);
     }
     const keep = live?.container.id;

@@ -1,4 +1,7 @@
-import { DeckhandError } from '../errors.js';
+import type { Deployment } from '../deployment.js';
+import { DeckhandError, asDeckhandError } from '../errors.js';
+import { hostsOf } from './endpoints.js';
+import type { Endpoint } from '../ports.js';
 import type { StepContext } from './artifact-step.js';
 import { containerProblem, waitForHealthy } from './health-wait.js';
 import { isWeb } from './serving.js';
@@ -25,11 +28,20 @@ export async function makeRoom(ctx: StepContext, stopped: string[]): Promise<num
   return ctx.app.run.port;
 }
 
-/** Waits for the new web container's health path to answer 2xx; throws `health_check_failed` when it does not. */
-export async function waitWebHealthy(ctx: StepContext, containerId: string, port: number, onAttempt: (attempt: number, ok: boolean, detail: string) => void): Promise<void> {
+/**
+ * Waits for the new web container's health path to answer 2xx; throws `health_check_failed` when it does not.
+ * Resolves where it answers. A cluster runtime judges its tasks' health itself (`Runtime.waitHealthy`); on one
+ * Docker host deckhand probes 127.0.0.1.
+ */
+export async function waitWebHealthy(ctx: StepContext, containerId: string, port: number, onAttempt: (attempt: number, ok: boolean, detail: string) => void): Promise<Endpoint[]> {
   const { runtime, health, clock } = ctx.deps;
   const { app, signal } = ctx;
   ctx.phase('health', `Waiting for ${app.run.health} to answer 2xx (timeout ${app.run.healthTimeoutMs / 1000}s)`);
+  if (runtime.waitHealthy) {
+    const judged = await runtime.waitHealthy(containerId, { timeoutMs: app.run.healthTimeoutMs, signal, onAttempt });
+    if (!judged.ok) throw new DeckhandError('health_check_failed', judged.reason);
+    return judged.endpoints;
+  }
   const outcome = await waitForHealthy({
     url: `http://127.0.0.1:${port}${app.run.health}`,
     timeoutMs: app.run.healthTimeoutMs,
@@ -39,4 +51,19 @@ export async function waitWebHealthy(ctx: StepContext, containerId: string, port
     onAttempt,
   });
   if (!outcome.ok) throw new DeckhandError('health_check_failed', outcome.reason, { attempts: outcome.attempts });
+  return [{ host: '127.0.0.1', port }];
+}
+
+/** Points the proxy at the new version (proxy mode); resolves the deploy that served until now. */
+export async function moveTraffic(ctx: StepContext, port: number, endpoints: Endpoint[]): Promise<Deployment | undefined> {
+  const { traffic, store } = ctx.deps;
+  const previous = await store.current(ctx.app.name);
+  if (traffic.mode !== 'proxy') return previous;
+  for (const warning of (await traffic.warnings?.()) ?? []) ctx.phase('switch', `Warning: ${warning}`);
+  try {
+    await traffic.point(ctx.app.name, ctx.app.run.port, port, hostsOf(endpoints));
+  } catch (error) {
+    throw new DeckhandError('traffic_switch_failed', `Could not move traffic: ${asDeckhandError(error).message}`, {}, { cause: error });
+  }
+  return previous;
 }

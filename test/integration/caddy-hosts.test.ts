@@ -1,0 +1,49 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CaddyProxy } from '../../src/adapters/proxy/caddy-proxy.js';
+import { hostsOf } from '../../src/domain/deploy/endpoints.js';
+import { type CaddyProcess, startCaddy } from '../helpers/caddy.js';
+import { createServer } from 'node:http';
+import { get } from '../helpers/http.js';
+import { freePort } from '../helpers/ports.js';
+
+/** A real HTTP server on 127.0.0.1 answering `body`. */
+async function startHttpServer(body: string): Promise<{ port: number; close(): Promise<void> }> {
+  const server = createServer((_, res) => res.end(body));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  return { port, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+/** A cluster runtime's version answers on several nodes: the proxy route gets one upstream per node. */
+describe('proxy upstreams on several hosts', () => {
+  let caddy: CaddyProcess;
+  beforeAll(async () => {
+    caddy = await startCaddy();
+  });
+  afterAll(async () => caddy?.stop());
+
+  it('one host per node, the port shared; one Docker host keeps 127.0.0.1; the upstream port reads back either way', async () => {
+    const proxy = new CaddyProxy(caddy.adminUrl, '127.0.0.1');
+    const app = `hosts-${process.pid}`;
+    const publicPort = await freePort();
+    const server = await startHttpServer('local');
+    await proxy.point(app, publicPort, server.port, hostsOf([{ host: '127.0.0.1', port: server.port }]));
+    expect((await get(publicPort)).body).toBe('local');
+
+    // Configuration only: no request is sent while the route names other hosts.
+    await proxy.point(app, publicPort, 24001, ['10.213.0.1', '10.213.0.2', 'fd00::3']);
+    const upstreams = JSON.parse((await (await fetch(`${caddy.adminUrl}/id/deckhand-${app}-proxy/upstreams`)).text()));
+    expect(upstreams).toEqual([{ dial: '10.213.0.1:24001' }, { dial: '10.213.0.2:24001' }, { dial: '[fd00::3]:24001' }]);
+    expect(await proxy.upstream(app)).toBe(24001);
+
+    await proxy.point(app, publicPort, server.port);
+    expect((await get(publicPort)).body).toBe('local');
+    await server.close();
+  });
+
+  it('hostsOf: several nodes are named, one Docker host is left to the default', () => {
+    expect(hostsOf(undefined)).toEqual([]);
+    expect(hostsOf([{ host: '127.0.0.1', port: 1 }])).toEqual([]);
+    expect(hostsOf([{ host: '10.0.0.1', port: 1 }, { host: '10.0.0.2', port: 1 }, { host: '10.0.0.1', port: 1 }])).toEqual(['10.0.0.1', '10.0.0.2']);
+  });
+});
