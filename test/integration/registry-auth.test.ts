@@ -1,8 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpRegistryClient } from '../../src/adapters/http/registry-client.js';
 import { RegistryCredentialResolver } from '../../src/adapters/registry/credentials.js';
@@ -14,45 +11,14 @@ import { get } from '../helpers/http.js';
 import { type HtpasswdRegistry, startHtpasswdRegistry } from '../helpers/htpasswd-registry.js';
 import { haveDocker, havePostgres } from '../helpers/infra.js';
 import { freePort } from '../helpers/ports.js';
+import { allRows, captureIo, dockerConfigDir, expectNoSecret } from '../helpers/secret-search.js';
 import { type TestServices, createTestServices, gitApp } from '../helpers/services.js';
 
 const enabled = (await haveDocker()) && (await havePostgres());
 
 const USER = 'g-deployer';
 const PASSWORD = `g-pw-${randomBytes(12).toString('hex')}`;
-const WRONG = `g-wrong-${randomBytes(12).toString('hex')}`;
 const secretForms = (password: string) => [password, Buffer.from(`${USER}:${password}`).toString('base64')];
-
-/** Every row of every table of the test database, as JSON text. */
-async function allRows(url: string): Promise<string> {
-  const sql = postgres(url, { max: 1, onnotice: () => undefined });
-  try {
-    const tables = await sql<{ table_name: string }[]>`select table_name from information_schema.tables where table_schema = 'public'`;
-    const out: string[] = [];
-    for (const { table_name } of tables) for (const row of await sql.unsafe(`select row_to_json(t)::text as j from "${table_name}" t`)) out.push(String(row.j));
-    return out.join('\n');
-  } finally {
-    await sql.end({ timeout: 1 });
-  }
-}
-
-/** Captures what the CLI prints, stdout and stderr. */
-function capture() {
-  const lines: string[] = [];
-  return { lines, io: { out: (t: string) => lines.push(t), err: (t: string) => lines.push(t) } };
-}
-
-/** A temporary DOCKER_CONFIG directory with `config` as its config.json (or none). */
-function dockerConfigDir(config?: unknown): { dir: string; cleanup(): void } {
-  const dir = mkdtempSync(join(tmpdir(), 'deckhand-g-dockercfg-'));
-  if (config !== undefined) writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-function expectNoSecret(text: string, secrets: string[]): void {
-  const bytes = Buffer.from(text);
-  for (const secret of secrets) expect(bytes.indexOf(Buffer.from(secret)), `a secret appeared in: ${text.slice(0, 200)}`).toBe(-1);
-}
 
 describe.skipIf(!enabled)('registry credentials against docker-registry with htpasswd auth', () => {
   let registry: HtpasswdRegistry;
@@ -93,7 +59,7 @@ describe.skipIf(!enabled)('registry credentials against docker-registry with htp
     const { services, spec, port } = await setUp('env', { DECKHAND_REGISTRY_AUTH: auth });
     const app = spec.name;
     const client = authedClient({ [registry.host]: { username: USER, password: PASSWORD } });
-    const { lines, io } = capture();
+    const { lines, io } = captureIo();
 
     expect(await runCli(['deploy', app, repo.commits[0]!, '--actor', 'U-ops'], { io, services })).toBe(0);
     expect(await runCli(['deploy', app, repo.commits[1]!, '--actor', 'U-ops'], { io, services })).toBe(0);
@@ -125,7 +91,7 @@ describe.skipIf(!enabled)('registry credentials against docker-registry with htp
     const config = { auths: { [registry.host]: { auth: Buffer.from(`${USER}:${PASSWORD}`).toString('base64') } } };
     const { services, spec, port, dockerConfig } = await setUp('cfg', {}, config);
     const app = spec.name;
-    const { lines, io } = capture();
+    const { lines, io } = captureIo();
     expect(await runCli(['deploy', app, repo.commits[0]!, '--actor', 'U-ops'], { io, services })).toBe(0);
     expect(await runCli(['deploy', app, repo.commits[1]!, '--actor', 'U-ops'], { io, services })).toBe(0);
     const [d2, d1] = await services.store.list(app, 2);
