@@ -5,6 +5,7 @@ import { HttpRegistryClient } from '../../src/adapters/http/registry-client.js';
 import { RegistryCredentialResolver } from '../../src/adapters/registry/credentials.js';
 import { runCli } from '../../src/cli.js';
 import type { AppSpec } from '../../src/domain/apps.js';
+import { appRedactor } from '../../src/domain/redact.js';
 import { removeAppArtifacts, removeImageAndContainers } from '../helpers/docker.js';
 import { type TestRepo, createTestRepo } from '../helpers/git-repo.js';
 import { get } from '../helpers/http.js';
@@ -60,6 +61,8 @@ describe.skipIf(!enabled)('registry credentials against docker-registry with htp
     const app = spec.name;
     const client = authedClient({ [registry.host]: { username: USER, password: PASSWORD } });
     const { lines, io } = captureIo();
+    // Known to redaction from the start, before any push: in every form it could take.
+    for (const secret of secretForms(PASSWORD)) expect(appRedactor(spec)(`a ${secret} b`)).toBe('a *** b');
 
     expect(await runCli(['deploy', app, repo.commits[0]!, '--actor', 'U-ops'], { io, services })).toBe(0);
     expect(await runCli(['deploy', app, repo.commits[1]!, '--actor', 'U-ops'], { io, services })).toBe(0);
