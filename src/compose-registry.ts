@@ -20,8 +20,7 @@ function hostsOf(app: AppSpec): string[] {
   const refs = [app.registry, app.source.kind === 'image' ? app.source.image : undefined].filter((r): r is string => Boolean(r));
   return refs.flatMap((ref) => {
     try {
-      const { domain } = parseImageRef(ref);
-      return domain ? [normalizeHost(domain)] : [];
+      return [normalizeHost(parseImageRef(ref).domain ?? 'docker.io')]; // no host: Docker Hub
     } catch {
       return [];
     }

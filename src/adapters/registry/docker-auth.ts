@@ -4,11 +4,10 @@ import { type RegistryCredentials, dockerAuthConfig, refusedMessage } from './cr
 
 export type CredentialsFor = (host: string) => Promise<RegistryCredentials>;
 
-/** The credentials for the registry an image reference names; none for a reference without a registry host. */
+/** The credentials for the registry an image reference names (Docker Hub when it names none). */
 export async function credentialsForRef(resolve: CredentialsFor | undefined, ref: string): Promise<RegistryCredentials | undefined> {
-  const { domain } = parseImageRef(ref);
-  if (!domain || !resolve) return undefined;
-  return resolve(domain);
+  if (!resolve) return undefined;
+  return resolve(parseImageRef(ref).domain ?? 'docker.io');
 }
 
 /** Docker's authconfig for these credentials (sent as X-Registry-Auth); undefined: anonymous. */
@@ -22,8 +21,8 @@ const REFUSED = /unauthori[sz]ed|authentication required|no basic auth credentia
  * naming the host and where the credentials came from (never the engine's text, which may quote a header).
  */
 export function pushPullFailure(verb: 'push' | 'pull', ref: string, reason: string, credentials: RegistryCredentials | undefined, cause?: unknown): DeckhandError {
-  const host = parseImageRef(ref).domain;
-  if (host && REFUSED.test(reason)) {
+  const host = parseImageRef(ref).domain ?? 'docker.io';
+  if (REFUSED.test(reason)) {
     const who = credentials ?? { host, source: 'none' };
     return new DeckhandError('registry_auth_failed', `Could not ${verb} ${ref}: ${refusedMessage(who)}.`, { image: ref, host, source: who.source }, { cause });
   }
