@@ -3,7 +3,7 @@ import Docker from 'dockerode';
 import { DrizzleApprovalStore } from './adapters/db/approvals-repo.js';
 import { StatusService } from './domain/status/status-service.js';
 import { PostgresMigrationHistory } from './adapters/db/migration-history.js';
-import { HttpRegistryClient } from './adapters/http/registry-client.js';
+import { createRegistryAccess } from './compose-registry.js';
 import { RollbackService } from './domain/rollback/rollback-service.js';
 import { PruneService } from './domain/retention/prune-service.js';
 import { DrizzleLeaseStore } from './adapters/db/locks-repo.js';
@@ -48,7 +48,8 @@ export async function createServices(options: ComposeOptions): Promise<Services>
   const base = await createStoreServices(options);
   const { env, apps, clock, database, store, events, audit, locks, pins } = base;
   const bus = new DeployEventBus();
-  const runtime = new DockerRuntime(options.docker ?? new Docker(env.DOCKER_SOCKET ? { socketPath: env.DOCKER_SOCKET } : undefined), { timeoutMs: env.DECKHAND_DOCKER_TIMEOUT });
+  const registry = await createRegistryAccess(env, apps.names().map((name) => apps.get(name)!));
+  const runtime = new DockerRuntime(options.docker ?? new Docker(env.DOCKER_SOCKET ? { socketPath: env.DOCKER_SOCKET } : undefined), { timeoutMs: env.DECKHAND_DOCKER_TIMEOUT, registryAuth: registry.credentials });
   const managedProxy = chooseManagedProxy(env, apps, store);
   const traffic: TrafficSwitch = env.DECKHAND_CADDY_ADMIN_URL
     ? new CaddyProxy(env.DECKHAND_CADDY_ADMIN_URL, env.DECKHAND_PUBLIC_HOST)
@@ -72,7 +73,7 @@ export async function createServices(options: ComposeOptions): Promise<Services>
     source: new GitSource(resolve(env.DECKHAND_DATA_DIR)),
     health: new HttpHealthProbe(),
     settings: { drainMs: env.DECKHAND_DRAIN, logTailLines: env.DECKHAND_LOG_TAIL_LINES },
-    registry: new HttpRegistryClient(),
+    registry: registry.client,
     migrations: new PostgresMigrationHistory(),
     envLookup,
     secrets,

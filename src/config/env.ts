@@ -1,7 +1,9 @@
 import { validate } from 'node-cron';
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parseDuration } from '../domain/duration.js';
 import { DeckhandError } from '../domain/errors.js';
+import { registryAuthField } from './registry-auth.js';
 
 const duration = (fallback: string) =>
   z
@@ -28,6 +30,20 @@ const optionalUrl = z
   .optional()
   .or(z.literal('').transform(() => undefined));
 
+/** A PEM file with at least one certificate, readable now. */
+const caFile = z
+  .string()
+  .optional()
+  .transform((path) => (path === '' ? undefined : path))
+  .refine((path) => {
+    if (path === undefined) return true;
+    try {
+      return readFileSync(path, 'utf8').includes('-----BEGIN CERTIFICATE-----');
+    } catch {
+      return false;
+    }
+  }, 'must be a readable PEM file holding a CA certificate');
+
 const EnvSchema = z.object({
   DATABASE_URL: optionalUrl,
   DECKHAND_DATA_DIR: z.string().min(1).default('.deckhand'),
@@ -46,6 +62,12 @@ const EnvSchema = z.object({
   DOCKER_SOCKET: z.string().optional(),
   /** Bound on every Docker call, and on how long a silent build or pull goes on while Docker does not answer. */
   DECKHAND_DOCKER_TIMEOUT: duration('10s'),
+  /** Registry credentials by host, JSON (see config/registry-auth.ts); else the operator's Docker config.json. */
+  DECKHAND_REGISTRY_AUTH: registryAuthField,
+  /** A CA certificate (PEM) the registry HTTP API client trusts, for a registry behind a private or self-signed CA. */
+  DECKHAND_REGISTRY_CA: caFile,
+  /** Docker's own: the directory of the operator's config.json (default ~/.docker). */
+  DOCKER_CONFIG: z.string().optional(),
   SLACK_BOT_TOKEN: z.string().startsWith('xoxb-', 'a bot token starts with xoxb-').optional(),
   SLACK_SIGNING_SECRET: z.string().min(1).optional(),
   SLACK_APP_TOKEN: z.string().startsWith('xapp-', 'an app-level token starts with xapp-').optional(),

@@ -15,6 +15,7 @@ export const ErrorCodes = {
   superseded: 409,
   build_failed: 500,
   image_unavailable: 502,
+  registry_auth_failed: 502,
   start_failed: 500,
   health_check_failed: 500,
   release_failed: 500,

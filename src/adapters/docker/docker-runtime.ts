@@ -13,6 +13,7 @@ import { type ProgressMessage, demuxDockerLogs, splitLines } from './log-frames.
 import { destroy } from './progress-stream.js';
 import { execIn } from './exec-in.js';
 import { runOnce } from './run-once.js';
+import { type CredentialsFor, authConfigOf, credentialsForRef, pushPullFailure } from '../registry/docker-auth.js';
 
 export { LABEL_APP, LABEL_DEPLOYMENT, LABEL_PORT, LABEL_PROCESS, LABEL_REPLICA, LABEL_REVISION } from './container-state.js';
 export { LABEL_VOLUME, containerName } from './container-create.js';
@@ -25,17 +26,21 @@ const STOP_GRACE_S = 10;
 export interface DockerRuntimeOptions {
   /** Bound on each Docker call, and on how long a silent stream may go without the engine answering a ping. */
   timeoutMs?: number;
+  /** Credentials for a registry host (push and pull); anonymous without. */
+  registryAuth?: CredentialsFor;
 }
 
 /** The Docker engine through dockerode objects: no docker CLI, no shell strings; every call bounded in time. */
 export class DockerRuntime implements Runtime {
   private readonly calls: DockerCalls;
+  private readonly registryAuth?: CredentialsFor;
 
   constructor(
     readonly docker: Docker = new Docker(),
     options: DockerRuntimeOptions = {},
   ) {
     this.calls = new DockerCalls(docker, options.timeoutMs ?? 10_000);
+    this.registryAuth = options.registryAuth;
   }
 
   async build(request: BuildRequest): Promise<{ imageId: string }> {
@@ -70,15 +75,17 @@ export class DockerRuntime implements Runtime {
     const colon = ref.lastIndexOf(':');
     const repo = ref.slice(0, colon);
     const tag = ref.slice(colon + 1);
+    const credentials = await credentialsForRef(this.registryAuth, ref);
+    const authconfig = authConfigOf(credentials) ?? {};
     let failure: string | undefined;
     try {
       await this.calls.call(`tag ${ref}`, (abortSignal) => this.docker.getImage(imageId).tag({ repo, tag, abortSignal }));
-      failure = await this.calls.stream(`push ${ref}`, (abortSignal) => this.docker.getImage(ref).push({ tag, authconfig: {}, abortSignal } as Docker.ImagePushOptions), (message) => this.progressLines(message, onLog));
+      failure = await this.calls.stream(`push ${ref}`, (abortSignal) => this.docker.getImage(ref).push({ tag, authconfig, abortSignal } as Docker.ImagePushOptions), (message) => this.progressLines(message, onLog));
     } catch (error) {
       if (error instanceof DeckhandError) throw error;
-      throw new DeckhandError('image_unavailable', `Could not push ${ref}: ${messageOf(error)}`, { image: ref }, { cause: error });
+      throw pushPullFailure('push', ref, messageOf(error), credentials, error);
     }
-    if (failure !== undefined) throw new DeckhandError('image_unavailable', `Could not push ${ref}: ${failure}`, { image: ref });
+    if (failure !== undefined) throw pushPullFailure('push', ref, failure, credentials);
   }
 
   async ensureImage(ref: string, pull: 'missing' | 'always', onLog: (line: string) => void): Promise<{ imageId: string }> {
@@ -90,14 +97,16 @@ export class DockerRuntime implements Runtime {
       }
     }
     onLog(`Pulling ${ref}`);
+    const credentials = await credentialsForRef(this.registryAuth, ref);
+    const authconfig = authConfigOf(credentials);
     let failure: string | undefined;
     try {
-      failure = await this.calls.stream(`pull ${ref}`, (abortSignal) => this.docker.pull(ref, { abortSignal }), (message) => this.progressLines(message, onLog));
+      failure = await this.calls.stream(`pull ${ref}`, (abortSignal) => this.docker.pull(ref, { abortSignal, ...(authconfig ? { authconfig } : {}) }), (message) => this.progressLines(message, onLog));
     } catch (error) {
       if (error instanceof DeckhandError) throw error;
-      throw new DeckhandError('image_unavailable', `Could not pull ${ref}: ${messageOf(error)}`, { image: ref }, { cause: error });
+      throw pushPullFailure('pull', ref, messageOf(error), credentials, error);
     }
-    if (failure !== undefined) throw new DeckhandError('image_unavailable', `Could not pull ${ref}: ${failure}`, { image: ref });
+    if (failure !== undefined) throw pushPullFailure('pull', ref, failure, credentials);
     const image = await this.inspectImage(ref);
     if (!image) throw new DeckhandError('image_unavailable', `Pulled ${ref}, but it is not on the host.`, { image: ref });
     return { imageId: image.id };

@@ -25,6 +25,7 @@ const WHAT_FAILED: Record<string, string> = {
   start_failed: 'the new container did not start',
   release_failed: 'its release command failed',
   image_unavailable: 'its image could not be found or pulled',
+  registry_auth_failed: 'the registry refused the credentials for its image',
   traffic_switch_failed: 'traffic could not be moved to the new container',
   watch_failed: 'the watch window saw it fail after traffic moved',
   source_unavailable: 'its source could not be fetched',

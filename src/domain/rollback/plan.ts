@@ -1,6 +1,6 @@
 import type { AppSpec } from '../apps.js';
 import type { Deployment, RollbackSource } from '../deployment.js';
-import { DeckhandError } from '../errors.js';
+import { DeckhandError, asDeckhandError } from '../errors.js';
 import { type ChangeContext, changeContext } from '../approvals/change-context.js';
 import type { PlanFacts } from '../approvals/plan-facts.js';
 import type { AppLockStore, DeploymentStore, MigrationHistory, RegistryClient, Runtime, SecretReader, SourceRepo } from '../ports.js';
@@ -133,19 +133,22 @@ async function resolveArtifact(deps: PlannerDeps, app: AppSpec, target: Deployme
   if (imagePresent) {
     return { source: 'reuse_image', detail: `Image ${shortId(target.imageId!)} is still on this host: near-instant, byte-identical.`, estimateMs: null };
   }
-  if (app.registry && target.registryRef && (await deps.registry.has(target.registryRef).catch(() => false))) {
+  // A registry that cannot be asked (refused credentials, unreachable) counts as not having it; the plan says why.
+  const inRegistry = app.registry && target.registryRef ? await deps.registry.has(target.registryRef).catch((error: unknown) => asDeckhandError(error)) : false;
+  if (inRegistry === true) {
     return { source: 'pull_image', detail: `The image is gone from this host; pulling ${target.registryRef} from the registry.`, estimateMs: null };
   }
+  const registryNote = inRegistry instanceof DeckhandError ? ` (the registry could not be asked: ${inRegistry.message})` : '';
   if (app.source.kind === 'git' && target.commitSha && commit?.present) {
     return {
       source: 'rebuild_from_source',
-      detail: `The image is gone${app.registry ? ' from this host and the registry' : ' from this host'}; rebuilding from source at ${target.commitSha.slice(0, 7)}.`,
+      detail: `The image is gone${app.registry ? ' from this host and the registry' : ' from this host'}${registryNote}; rebuilding from source at ${target.commitSha.slice(0, 7)}.`,
       estimateMs: await estimateBuild(deps.store, app.name),
     };
   }
   const where = app.registry ? 'this host and the registry' : 'this host';
   const why = app.source.kind === 'git' ? `commit ${target.commitSha?.slice(0, 7) ?? '(none)'} is not available to rebuild from` : 'an image-only app has no source to rebuild from';
-  throw new DeckhandError('invalid_rollback_target', `Cannot roll back to #${target.id}: its image is gone from ${where}, and ${why}.`, { id: target.id });
+  throw new DeckhandError('invalid_rollback_target', `Cannot roll back to #${target.id}: its image is gone from ${where}${registryNote}, and ${why}.`, { id: target.id });
 }
 
 /** Median duration of the app's recent successful builds from source. */
