@@ -4,7 +4,8 @@ import { isTerminal } from '../../src/domain/deployment.js';
 import { startBot } from '../../test/helpers/slack-bot.js';
 import { buttonClick, buttonsOf, postToBolt, slashCommand } from '../../test/helpers/slack-requests.js';
 import { startSlackStandIn } from '../../test/helpers/slack-standin.js';
-import { type TestServices, createTestServices } from '../../test/helpers/services.js';
+import type { Services } from '../../src/compose.js';
+import { createTestServices } from '../../test/helpers/services.js';
 import type { BenchContext } from './context.js';
 
 export type BenchBot = Awaited<ReturnType<typeof startBenchBot>>;
@@ -27,11 +28,15 @@ function withHooks(body: string, hooksUrl: string): string {
  * 127.0.0.1, and a real HTTP stand-in for the Slack Web API and response URLs (no in-process interception). Torn
  * down at the end.
  */
-export async function startBenchBot(ctx: BenchContext, apps: AppSpec[], options: { env?: Record<string, string>; services?: TestServices } = {}) {
+export async function startBenchBot(ctx: BenchContext, apps: AppSpec[], options: { env?: Record<string, string>; services?: Services } = {}) {
   const standin = await startSlackStandIn();
   ctx.defer(() => standin.stop());
-  const services = options.services ?? (await createTestServices({ apps, env: options.env }));
-  if (!options.services) ctx.defer(() => services.dispose());
+  let services = options.services;
+  if (!services) {
+    const created = await createTestServices({ apps, env: options.env });
+    ctx.defer(() => created.dispose());
+    services = created;
+  }
   const bot = await startBot(services, { apiUrl: standin.apiUrl, streamIntervalMs: 1000 });
   // As main.ts on SIGTERM: Slack words still queued get one last try; a bench does not wait out the pacing.
   ctx.defer(async () => {

@@ -17,4 +17,7 @@ export async function seedDeployments(db: Db, app: string, rows: number): Promis
            now() - make_interval(mins => ${rows} - g) - interval '30 seconds'
     from generate_series(1, ${rows}) as g`);
   await db.execute(sql`analyze deployments`);
+  const result = (await db.execute(sql`select count(*)::int as n from deployments`)) as unknown as { rows?: Array<{ n: number }> } & Array<{ n: number }>;
+  const count = (result.rows ?? result)[0]!.n;
+  if (count < rows) throw new Error(`seeding left ${count} deployment rows, not ${rows}`);
 }
