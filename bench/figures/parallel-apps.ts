@@ -52,7 +52,10 @@ async function deployOne(b: BenchBot, spec: AppSpec, serving: Map<string, number
   const next = serving.get(spec.name) === 1 ? 2 : 1;
   const t = performance.now();
   await b.command('/deploy', `${spec.name} ${next}`);
-  const at = await firstAnswer(spec.run.port, `par-v${next}`, 120_000);
+  const at = await firstAnswer(spec.run.port, `par-v${next}`, 60_000).catch((error: Error) => {
+    const replies = b.standin.posts.slice(-3).map((p) => p.body.slice(0, 300));
+    throw new Error(`${spec.name}: ${error.message}; the bot's last replies: ${replies.join(' | ')}`);
+  });
   await b.settled(spec.name);
   serving.set(spec.name, next);
   return at - t;

@@ -1,6 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import type { AppSpec } from '../../src/domain/apps.js';
 import { isTerminal } from '../../src/domain/deployment.js';
+import { eq } from 'drizzle-orm';
+import { locks } from '../../src/adapters/db/schema.js';
+import { appLeaseName } from '../../src/domain/locks/lease.js';
 import { startBot } from '../../test/helpers/slack-bot.js';
 import { buttonClick, buttonsOf, postToBolt, slashCommand } from '../../test/helpers/slack-requests.js';
 import { startSlackStandIn } from '../../test/helpers/slack-standin.js';
@@ -61,7 +64,10 @@ export async function startBenchBot(ctx: BenchContext, apps: AppSpec[], options:
       const deadline = performance.now() + 60_000;
       while (performance.now() < deadline) {
         const [newest] = await services.store.list(app, 1);
-        if (newest && isTerminal(newest.status)) return newest;
+        // Finished, and the app's lease released (the old container is stopped after the result): the next
+        // command would otherwise be refused as deploy_in_progress.
+        const held = await services.database.db.select().from(locks).where(eq(locks.name, appLeaseName(app)));
+        if (newest && isTerminal(newest.status) && held.length === 0) return newest;
         await new Promise((r) => setTimeout(r, 20));
       }
       throw new Error(`${app}: the deploy did not finish within 60 s`);
