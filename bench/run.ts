@@ -3,7 +3,8 @@
  * measured in this same run (figures/floors.ts), with p50/p95/max and the ratio; a Markdown table at the end.
  * --quick takes few samples (and seeds 20k deployment rows instead of 100k) to finish in about two minutes. It
  * prints, never asserts: the exit code is non-zero only when a figure crashed. Everything started (containers,
- * bot, databases, temp dirs) is torn down at the end, also on error or Ctrl-C.
+ * bot, databases, temp dirs) is torn down at the end, also on error or Ctrl-C. `--only=<words>` runs the figures
+ * whose title contains one of the comma-separated words (after the floors).
  */
 import { cpus, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -21,8 +22,10 @@ import { healthLateness } from './figures/health-lateness.js';
 import { rebuildRollback } from './figures/rebuild-rollback.js';
 import { botRss } from './figures/bot-rss.js';
 import { parallelApps } from './figures/parallel-apps.js';
+import { engine } from './figures/engine.js';
+import { ownCaddy } from './figures/own-caddy.js';
 
-const FIGURES: Figure[] = [cliRollback, botConfirm, cliWallTime, slackAcks, retention, streamer, healthLateness, rebuildRollback, botRss, parallelApps];
+const FIGURES: Figure[] = [cliRollback, botConfirm, cliWallTime, slackAcks, retention, streamer, healthLateness, rebuildRollback, botRss, parallelApps, engine, ownCaddy];
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
