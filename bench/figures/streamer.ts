@@ -39,27 +39,40 @@ export const streamer: Figure = {
     s.handle(event({ type: 'phase', phase: 'build', message: `Building ${app.name}` }));
     const line = (j: number) => `#12 ${(j / 1000).toFixed(3)} compiling module ${j} of ${LINES}: src/generated/part-${j % 977}.ts ok`;
 
+    // CPU is measured on a feed with nothing else running, minus the same feed without the streamer (making 300k
+    // event objects is the bench's own work); the acks are measured on a second feed.
+    const feed = async (sink: (e: DeployEvent) => void) => {
+      const cpu = process.cpuUsage();
+      const wall = performance.now();
+      for (let i = 0; i < LINES; i += CHUNK) {
+        for (let j = i; j < i + CHUNK; j += 1) sink(event({ type: 'log', line: line(j) }));
+        await new Promise((r) => setImmediate(r));
+      }
+      const used = process.cpuUsage(cpu);
+      return { cpuMs: (used.user + used.system) / 1000, wallMs: performance.now() - wall };
+    };
+    const bare = await feed(() => undefined);
+    const fed = await feed((e) => s.handle(e));
+    const cpuFinish = process.cpuUsage();
+    await s.finish(deployment(id, app.name));
+    const finishCpu = process.cpuUsage(cpuFinish);
+    const cpuMs = Math.max(0, fed.cpuMs - bare.cpuMs) + (finishCpu.user + finishCpu.system) / 1000;
+
+    const second = new ProgressStreamer(gateway, { channel: 'C1STREAM', app: app.name, title: `Deploying \`main\` to ${app.name}`, kind: 'deploy', intervalMs: 1000 });
+    second.track(id);
     let feeding = true;
     const meanwhile: number[] = [];
     const acks = (async () => {
       while (feeding) meanwhile.push(...(await ackRound(b, app.name)));
     })();
-    const cpu = process.cpuUsage();
-    const wall = performance.now();
-    for (let i = 0; i < LINES; i += CHUNK) {
-      for (let j = i; j < i + CHUNK; j += 1) s.handle(event({ type: 'log', line: line(j) }));
-      await new Promise((r) => setImmediate(r));
-    }
-    await s.finish(deployment(id, app.name));
-    const used = process.cpuUsage(cpu);
-    const wallMs = performance.now() - wall;
+    const withAcks = await feed((e) => second.handle(e));
+    await second.finish(deployment(id, app.name));
     feeding = false;
     await acks;
     const atRest = stats(rest);
     const during = stats(meanwhile);
-    const cpuMs = (used.user + used.system) / 1000;
     const rows: Row[] = [
-      { figure: `progress streamer, ${k}-line build log: CPU`, samples: [cpuMs], unit: 'ms CPU', goal: '≤ 500 ms CPU; acks unaffected', note: `${(wallMs / 1000).toFixed(1)} s wall; the process's CPU, acks served meanwhile included` },
+      { figure: `progress streamer, ${k}-line build log: CPU`, samples: [cpuMs], unit: 'ms CPU', goal: '≤ 500 ms CPU; acks unaffected', note: `the streamer's own CPU: ${fed.cpuMs.toFixed(0)} ms for the feed minus ${bare.cpuMs.toFixed(0)} ms for making the same events, plus the final update; ${(withAcks.wallMs / 1000).toFixed(1)} s wall with acks` },
       { figure: `slash-command acks while the streamer works (${ACKS_AT_ONCE} at once)`, samples: meanwhile, floor: { name: 'acks at rest p50', value: atRest.p50 }, goal: 'unaffected', note: `p99 ${during.p99.toFixed(0)} ms vs ${atRest.p99.toFixed(0)} ms at rest; ${meanwhile.filter((ms) => ms > 3000).length} over 3 s` },
     ];
     if (s.errors.length > 0) rows[0]!.note += `; streamer errors: ${s.errors.slice(0, 2).join('; ')}`;
