@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SwarmRuntime, type SwarmRuntimeOptions } from '../../src/adapters/swarm/swarm-runtime.js';
 import type { Endpoint, RuntimeHealth } from '../../src/domain/ports.js';
@@ -114,6 +115,24 @@ describe.skipIf(!enabled)('swarm runtime', () => {
     expect(await runtime.listContainers('h-swarm-other')).toEqual([]);
   }, 150_000);
 
+  it('a process is one service of N replicas (no port, no healthcheck); the call for replica 2 returns the same service', async () => {
+    const rt = new SwarmRuntime(manager(), { ...options, defaultTarget: { replicas: 3, processReplicas: { worker: 2 } } });
+    const request = { app: APP, deploymentId: 2, image: v2Image, port: null, env: {}, process: 'worker', settings: { command: ['/bin/busybox', 'sleep', '600'] } };
+    const first = await rt.start({ ...request, replica: 1 });
+    const second = await rt.start({ ...request, replica: 2 });
+    expect(second.id).toBe(first.id);
+    expect(first).toMatchObject({ name: `deckhand-${APP}-2_worker`, process: 'worker', port: null, deploymentId: 2 });
+    const spec = (await manager().getService(first.id).inspect()).Spec;
+    expect(spec.TaskTemplate.ContainerSpec.Healthcheck).toBeUndefined();
+    expect(spec.TaskTemplate.ContainerSpec.Args).toEqual(['/bin/busybox', 'sleep', '600']);
+    const { health } = await waitHealthy(rt, first.id);
+    expect(health).toEqual({ ok: true, endpoints: [] });
+    const running = (await rt.tasks(first.id)).filter((t) => t.state === 'running');
+    expect(new Set(running.map((t) => t.addr)).size).toBe(2);
+    expect((await rt.listContainers(APP)).filter((c) => c.process === 'worker').map((c) => [c.deploymentId, c.running])).toEqual([[2, true]]);
+    await rt.remove(first.id);
+  }, 120_000);
+
   it('stop scales a version to 0 (the service stays); restart brings its three tasks back healthy', async () => {
     await runtime.stop(ids.v1);
     const stopped = await runtime.inspectContainer(ids.v1);
@@ -183,6 +202,23 @@ describe.skipIf(!enabled)('swarm runtime', () => {
     expect(await runtime.inspectContainer(ids.v1)).toBeUndefined();
     expect((await runtime.listContainers(APP)).map((c) => c.deploymentId)).toEqual([2]);
   }, 60_000);
+
+  it('a port something else holds on one node fails the version there; the wait names the port and the node', async () => {
+    const port = await runtime.freePort();
+    const node2 = cluster.nodes[1]!;
+    const holder = spawn('nsenter', [`--net=${node2.ns.path}`, '/bin/busybox', 'httpd', '-f', '-p', String(port), '-h', '/tmp'], { stdio: 'ignore' });
+    try {
+      let up = false;
+      for (let i = 0; i < 50 && !up; i++) up = await cluster.httpGet(`http://${node2.addr}:${port}/`, { timeoutMs: 1000 }).then(() => true, () => false);
+      expect(up).toBe(true);
+      const id = (await runtime.start({ app: APP, deploymentId: 8, image: v1Image, port, env: {} })).id;
+      const { health } = await waitHealthy(runtime, id);
+      expect(!health.ok && health.reason).toMatch(new RegExp(`^Port ${port} is already in use on ${node2.addr.replace(/\./g, '\\.')} .*Address (already )?in use.*non-zero exit`));
+      await runtime.remove(id);
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  }, 120_000);
 
   it('a node lost during a deploy: the new version completes on the two remaining nodes, v2 keeps answering there', async () => {
     // v5 takes 3 s to listen, so node 3 is gone before its task there could turn healthy.

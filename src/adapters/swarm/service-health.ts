@@ -24,6 +24,8 @@ export interface HealthWaitDeps {
   /** New failed tasks tolerated before giving up (Swarm replaces each; this many failing says the version is broken). */
   maxFailures: number;
   nodeLoss: NodeLossPolicy;
+  /** More words on failed tasks (their last output), asked once when the wait gives up on them. */
+  explain?(failed: SwarmTask[]): Promise<string>;
 }
 
 const UNPLACEABLE = /no suitable node/i;
@@ -90,7 +92,8 @@ export async function waitServiceHealthy(deps: HealthWaitDeps, wait: RuntimeHeal
     }
     if (failed.length >= deps.maxFailures) {
       wait.onAttempt(attempt, false, detail);
-      return { ok: false, reason: failureReason(failed) };
+      const more = (await deps.explain?.(failed).catch(() => '')) ?? '';
+      return { ok: false, reason: `${more}${failureReason(failed)}` };
     }
     if (deps.now() - started >= wait.timeoutMs) {
       wait.onAttempt(attempt, false, detail);

@@ -65,6 +65,9 @@ export const isFailed = (task: SwarmTask) => task.state === 'failed' || task.sta
 
 const number = (value: string | undefined) => (value && /^\d+$/.test(value) ? Number(value) : null);
 
+/** The port deckhand labelled the service with (null for a process service). */
+export const portLabel = (service: Docker.Service) => number(service.Spec?.Labels?.[LABEL_PORT]);
+
 export const desiredReplicas = (service: Docker.Service) => service.Spec?.Mode?.Replicated?.Replicas ?? 0;
 
 /** The replica count deckhand asked for when it created the service (restored by `restart`). */

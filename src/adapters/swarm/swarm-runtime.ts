@@ -3,15 +3,17 @@ import { WEB_PROCESS } from '../../domain/apps.js';
 import { DeckhandError } from '../../domain/errors.js';
 import type { BuildRequest, ContainerState, ImageInfo, RunOnceRequest, Runtime, RuntimeHealth, RuntimeHealthWait, StartRequest } from '../../domain/ports.js';
 import type { Layer } from '../../domain/retention/layers.js';
-import { LABEL_APP, LABEL_PORT } from '../docker/container-state.js';
+import { LABEL_APP } from '../docker/container-state.js';
 import { DockerCalls, isConnectionError } from '../docker/docker-calls.js';
 import { DockerRuntime } from '../docker/docker-runtime.js';
 import { pushWithAuth } from './registry-push.js';
+import { freeServicePort } from './service-ports.js';
+import { explainExits } from './task-output.js';
 import { type NodeLossPolicy, type ServiceSnapshot, waitServiceHealthy } from './service-health.js';
 import { runOnceService, serviceLogs } from './service-run-once.js';
 import { type HealthArgv, type HealthTiming, type SwarmTarget, busyboxWget, serviceName, serviceSpec } from './service-spec.js';
 import { type RegistryAuth, createService, inspectImage, inspectNetwork, listNodes, listServices, listTasks, updateService } from './swarm-api.js';
-import { type SwarmTask, desiredReplicas, nodesById, serviceState, taskView, wantedReplicas } from './service-state.js';
+import { type SwarmTask, desiredReplicas, nodesById, portLabel, serviceState, taskView, wantedReplicas } from './service-state.js';
 
 export type { SwarmTask } from './service-state.js';
 export type { SwarmTarget } from './service-spec.js';
@@ -274,39 +276,23 @@ export class SwarmRuntime implements Runtime {
     return serviceLogs(this.calls, id, lines);
   }
 
-  /**
-   * A port in the range that no deckhand service of any app declares (label) and that this runtime did not hand out
-   * in the last minute. Host networking: a port held by something else on a node fails that task (its bind), which
-   * waitHealthy reports with the task's error.
-   */
-  async freePort(): Promise<number> {
-    const { from, to } = this.options.portRange ?? { from: 20000, to: 29999 };
-    const services = await this.calls.call('list deckhand services', (abortSignal) => listServices(this.docker, { label: [LABEL_PORT] }, abortSignal));
-    const now = Date.now();
-    for (const [port, at] of this.recentPorts) if (now - at > 60_000) this.recentPorts.delete(port);
-    const used = new Set([...services.map((s) => Number(s.Spec?.Labels?.[LABEL_PORT])), ...this.recentPorts.keys()]);
-    const size = to - from + 1;
-    const offset = Math.floor(Math.random() * size);
-    for (let i = 0; i < size; i += 1) {
-      const port = from + ((offset + i) % size);
-      if (used.has(port)) continue;
-      this.recentPorts.set(port, now);
-      return port;
-    }
-    throw new DeckhandError('start_failed', `No free port left in ${from}–${to} on the Swarm.`);
+  /** A port of the range no deckhand service declares (see service-ports.ts). */
+  freePort(): Promise<number> {
+    return freeServicePort(this.calls, this.recentPorts, this.options.portRange ?? { from: 20000, to: 29999 });
   }
 
+  /** Waits for the service's tasks (see service-health.ts); a task that exited is explained from its last output. */
   async waitHealthy(id: string, wait: RuntimeHealthWait): Promise<RuntimeHealth> {
+    let port: number | null = null;
     const read = async (): Promise<ServiceSnapshot> => {
       const service = await this.inspectService(id);
       if (!service) return { desired: undefined, port: null, tasks: [] };
-      const port = service.Spec?.Labels?.[LABEL_PORT] ?? '';
-      return { desired: desiredReplicas(service), port: /^\d+$/.test(port) ? Number(port) : null, tasks: await this.taskViews([service.ID]) };
+      port = portLabel(service);
+      return { desired: desiredReplicas(service), port, tasks: await this.taskViews([service.ID]) };
     };
     const replicas = (await this.inspectService(id).then((s) => (s ? desiredReplicas(s) : 0))) || 1;
-    return waitServiceHealthy(
-      { read, now: () => Date.now(), sleep, pollMs: this.pollMs, maxFailures: this.options.maxTaskFailures ?? Math.max(3, replicas), nodeLoss: this.options.nodeLoss ?? 'complete-on-remaining' },
-      wait,
-    );
+    const policy = { maxFailures: this.options.maxTaskFailures ?? Math.max(3, replicas), nodeLoss: this.options.nodeLoss ?? 'complete-on-remaining' } as const;
+    const explain = (failed: SwarmTask[]) => explainExits(this.calls, failed, port);
+    return waitServiceHealthy({ read, now: () => Date.now(), sleep, pollMs: this.pollMs, explain, ...policy }, wait);
   }
 }
