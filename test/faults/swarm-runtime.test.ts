@@ -176,6 +176,19 @@ describe.skipIf(!enabled)('swarm runtime', () => {
     expect(lines).toContain('migrating db-1');
     expect((await manager().listServices()).map((s) => s.Spec?.Name)).not.toContain(`deckhand-release-${APP}-4`);
     expect((await runtime.listContainers(APP)).map((c) => c.deploymentId).sort()).toEqual([1, 2]);
+
+    // Cancelled while it runs: the one-off service is removed, its task with it.
+    const controller = new AbortController();
+    const running = runtime.runOnce({ app: APP, deploymentId: 9, image: v1Image, argv: ['/bin/busybox', 'sleep', '600'], env: {}, onLog: () => undefined, signal: controller.signal });
+    let seen = false;
+    for (let i = 0; i < 40 && !seen; i++) {
+      seen = (await manager().listServices()).some((s) => s.Spec?.Name === `deckhand-release-${APP}-9`);
+      if (!seen) await sleep(100);
+    }
+    expect(seen).toBe(true);
+    controller.abort();
+    await expect(running).rejects.toMatchObject({ code: 'cancelled' });
+    expect((await manager().listServices()).map((s) => s.Spec?.Name)).not.toContain(`deckhand-release-${APP}-9`);
   }, 120_000);
 
   it('an image never pushed cannot start; without registry auth the workers cannot pull and the wait says so', async () => {
