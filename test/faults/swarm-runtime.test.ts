@@ -255,6 +255,13 @@ describe.skipIf(!enabled)('swarm runtime', () => {
     expect(v5Tasks.filter((t) => t.state === 'running').map((t) => t.addr).sort()).toEqual(survivors);
     expect(v5Tasks.some((t) => t.state === 'pending' && /no suitable node/.test(t.message))).toBe(true);
 
+    // The other policy, all replicas or nothing: with node 3 down, a new version fails at once, naming why.
+    const strict = new SwarmRuntime(manager(), { ...options, nodeLoss: 'fail' });
+    const strictId = (await strict.start({ app: APP, deploymentId: 10, image: v5Image, port: await runtime.freePort(), env: {} })).id;
+    const strictHealth = await waitHealthy(strict, strictId);
+    expect(strictHealth.health).toEqual({ ok: false, reason: expect.stringMatching(/^only [0-2] of 3 tasks can run: no suitable node/) });
+    await strict.remove(strictId);
+
     const result = await loop.stop();
     expect(result.failures).toEqual([]);
     expect(result.ok).toBeGreaterThan(10);
