@@ -53,7 +53,8 @@ describe.skipIf(!enabled)('swarm runtime', () => {
   beforeAll(async () => {
     release = await takeSwarmLock();
     cluster = await startSwarm({ nodes: 3, registry: true });
-    options = { registryAuth: cluster.registry!.authconfig, defaultTarget: { replicas: 3, healthPath: '/' }, health: { startPeriodMs: 2000 }, pollMs: 250, stopGraceMs: 2000 };
+    // NODE: the node's Swarm id, from a Swarm template (the test image writes it to /node).
+    options = { registryAuth: cluster.registry!.authconfig, templateEnv: { NODE: '{{.Node.ID}}' }, defaultTarget: { replicas: 3, healthPath: '/' }, health: { startPeriodMs: 2000 }, pollMs: 250, stopGraceMs: 2000 };
     runtime = new SwarmRuntime(manager(), options);
     // v1 through the harness (built and pushed on node 1, the manager); the runtime is given the image ID, as the
     // deploy pipeline gives it, and must find the digest itself.
@@ -70,14 +71,15 @@ describe.skipIf(!enabled)('swarm runtime', () => {
     ports.v1 = await runtime.freePort();
     expect(ports.v1).toBeGreaterThanOrEqual(20000);
     expect(ports.v1).toBeLessThanOrEqual(29999);
-    const started = await runtime.start({ app: APP, deploymentId: 1, image: v1Image, port: ports.v1, env: { NODE: '{{.Node.ID}}', GREETING: 'hi' } });
+    const started = await runtime.start({ app: APP, deploymentId: 1, image: v1Image, port: ports.v1, env: { GREETING: 'hi {{.Node.ID}}' } });
     ids.v1 = started.id;
     expect(started).toMatchObject({ name: `deckhand-${APP}-1`, running: true, deploymentId: 1, port: ports.v1, process: 'web' });
 
     const spec = (await manager().getService(ids.v1).inspect()).Spec;
     const container = spec.TaskTemplate.ContainerSpec;
     expect(container.Image).toMatch(new RegExp(`^${cluster.registry!.host}/${APP}/web@sha256:[0-9a-f]{64}$`));
-    expect(container.Env).toEqual(expect.arrayContaining([`PORT=${ports.v1}`, 'GREETING=hi']));
+    // The app's env stays literal (Swarm would expand a template in it); deckhand's template env is expanded.
+    expect(container.Env).toEqual(expect.arrayContaining([`PORT=${ports.v1}`, 'GREETING=hi {{"{{"}}.Node.ID}}', 'NODE={{.Node.ID}}']));
     expect(container.Healthcheck.Test).toEqual(['CMD', '/bin/busybox', 'wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${ports.v1}/`]);
     expect(spec.TaskTemplate.Placement.MaxReplicas).toBe(1);
     const labels = { 'deckhand.app': APP, 'deckhand.deployment': '1', 'deckhand.port': String(ports.v1), 'deckhand.process': 'web', 'deckhand.replicas': '3' };
@@ -171,9 +173,9 @@ describe.skipIf(!enabled)('swarm runtime', () => {
 
   it('a release one-off runs once as a service, streams its output and ends with its exit code; then it is gone', async () => {
     const lines: string[] = [];
-    const { exitCode } = await runtime.runOnce({ app: APP, deploymentId: 4, image: v1Image, argv: ['/bin/busybox', 'sh', '-c', 'echo "migrating $DB"; exit 3'], env: { DB: 'db-1' }, onLog: (l) => lines.push(l) });
+    const { exitCode } = await runtime.runOnce({ app: APP, deploymentId: 4, image: v1Image, argv: ['/bin/busybox', 'sh', '-c', 'echo "migrating $DB"; exit 3'], env: { DB: 'db-1 {{.Node.ID}}' }, onLog: (l) => lines.push(l) });
     expect(exitCode).toBe(3);
-    expect(lines).toContain('migrating db-1');
+    expect(lines).toContain('migrating db-1 {{.Node.ID}}');
     expect((await manager().listServices()).map((s) => s.Spec?.Name)).not.toContain(`deckhand-release-${APP}-4`);
     expect((await runtime.listContainers(APP)).map((c) => c.deploymentId).sort()).toEqual([1, 2]);
 

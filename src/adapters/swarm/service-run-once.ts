@@ -4,7 +4,7 @@ import type { RunOnceRequest } from '../../domain/ports.js';
 import { LABEL_APP, LABEL_DEPLOYMENT } from '../docker/container-state.js';
 import type { DockerCalls } from '../docker/docker-calls.js';
 import { demuxDockerLogs } from '../docker/log-frames.js';
-import { LABEL_RELEASE, mountsOf, serviceName } from './service-spec.js';
+import { LABEL_RELEASE, envList, mountsOf, serviceName } from './service-spec.js';
 import { type RegistryAuth, createService, listTasks } from './swarm-api.js';
 
 /** A release (a migration) may take a while, but not for ever. */
@@ -54,7 +54,7 @@ export async function runOnceService(ctx: RunOnceContext, request: RunOnceReques
       ContainerSpec: {
         Image: ctx.image,
         Args: request.argv,
-        Env: Object.entries(request.env).map(([key, value]) => `${key}=${value}`),
+        Env: envList(request.env),
         ...(settings?.user !== undefined ? { User: settings.user } : {}),
         ...(settings?.volumes?.length ? { Mounts: mountsOf(settings.volumes) } : {}),
         Init: true,

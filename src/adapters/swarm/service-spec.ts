@@ -37,6 +37,17 @@ export type HealthArgv = (port: number, path: string) => string[];
 /** Test images hold only /bin/busybox: its wget exits non-zero on a refused connection or a non-2xx answer. */
 export const busyboxWget: HealthArgv = (port, path) => ['CMD', '/bin/busybox', 'wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${port}${path}`];
 
+/**
+ * Swarm expands Go templates (`{{.Node.ID}}`) in a service's env: an app's value (a secret with `{{` in it) must stay
+ * literal, so each `{{` becomes an action that prints `{{`.
+ */
+export const literal = (value: string) => value.replaceAll('{{', '{{"{{"}}');
+
+/** The app's env, literal, then deckhand's own template env (e.g. `{ NODE_ID: '{{.Node.ID}}' }`), expanded by Swarm. */
+export function envList(env: Record<string, string>, templates: Record<string, string> = {}): string[] {
+  return [...Object.entries(env).map(([key, value]) => `${key}=${literal(value)}`), ...Object.entries(templates).map(([key, value]) => `${key}=${value}`)];
+}
+
 /** Swarm names are DNS labels: at most 63 characters, letters, digits, `-` and `_` (no `.`). */
 const MAX_NAME = 63;
 
@@ -84,6 +95,8 @@ export interface SpecInput {
   /** Failed tasks restarted this many times per slot before Swarm gives up. */
   maxRestarts: number;
   stopGraceMs: number;
+  /** Env set from Swarm templates, per task (not escaped). */
+  templateEnv?: Record<string, string>;
 }
 
 /**
@@ -110,7 +123,7 @@ export function serviceSpec(input: SpecInput): Docker.CreateServiceOptions {
   const containerSpec = {
     Image: input.image,
     Labels: labels,
-    Env: Object.entries(env).map(([key, value]) => `${key}=${value}`),
+    Env: envList(env, input.templateEnv),
     ...(settings?.command ? { Args: settings.command } : {}),
     ...(settings?.user !== undefined ? { User: settings.user } : {}),
     ...(settings?.volumes?.length ? { Mounts: mountsOf(settings.volumes) } : {}),

@@ -44,6 +44,8 @@ export interface SwarmRuntimeOptions {
   /** New failed tasks after which waitHealthy gives up (default: the replica count, at least 3). */
   maxTaskFailures?: number;
   nodeLoss?: NodeLossPolicy;
+  /** Env of every app task from Swarm templates, e.g. `{ DECKHAND_NODE: '{{.Node.Hostname}}' }` (app env stays literal). */
+  templateEnv?: Record<string, string>;
   /** Ports handed out by freePort (default 20000–29999). */
   portRange?: { from: number; to: number };
 }
@@ -152,6 +154,7 @@ export class SwarmRuntime implements Runtime {
         health: this.health,
         maxRestarts: this.options.maxRestarts ?? 3,
         stopGraceMs: this.options.stopGraceMs ?? 10_000,
+        ...(this.options.templateEnv ? { templateEnv: this.options.templateEnv } : {}),
       });
       const id = await this.calls.call(`create service ${name}`, (abortSignal) => createService(this.docker, spec, this.options.registryAuth, abortSignal));
       const state = await this.inspectContainer(id);
