@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveDocker } from '../helpers/infra.js';
 import { NETNS_PREFIX, netnsPath, ourNamespaces, processesMentioning } from '../helpers/netns.js';
 import { type SwarmCluster, startSwarm } from '../helpers/swarm-cluster.js';
+import { takeSwarmLock } from '../helpers/swarm-lock.js';
 import { mountsUnder } from '../helpers/swarm-node.js';
 import { buildAndPush, createWebService, pullImage, pushImage, waitForRunningTasks } from '../helpers/swarm-service.js';
 
@@ -21,11 +22,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 describe.skipIf(!enabled)('swarm harness', () => {
   let cluster: SwarmCluster;
+  let release: (() => void) | undefined;
   let linksBefore: string[];
   let image: { repository: string; digest: string; reference: string };
   const stale: ChildProcess[] = [];
 
   beforeAll(async () => {
+    // One test Swarm per machine: wait while another file (swarm-runtime.test.ts) holds it.
+    release = await takeSwarmLock();
     linksBefore = hostLinks();
     // What a crashed earlier run leaves: one of our namespaces with a process in it, and a run directory whose
     // path a process still names. startSwarm must clean both before it builds the cluster.
@@ -36,11 +40,12 @@ describe.skipIf(!enabled)('swarm harness', () => {
     stale.push(spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', `/tmp/${NETNS_PREFIX}-crashed/n1`], { stdio: 'ignore' }));
     await sleep(200);
     cluster = await startSwarm({ nodes: 3 });
-  }, 120_000);
+  }, 16 * 60_000);
 
   afterAll(async () => {
     await cluster?.teardown();
     for (const child of stale) child.kill('SIGKILL');
+    release?.();
   }, 120_000);
 
   it('cleans what a crashed run left before starting', () => {

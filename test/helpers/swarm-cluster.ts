@@ -4,6 +4,7 @@ import type Docker from 'dockerode';
 import { type AuthRegistry, startAuthRegistry } from './auth-registry.js';
 import { NETNS_PREFIX, type NamespaceNet, type NodeNamespace, createNamespaceNet, deleteNamespaces, killAll, ourNamespaces, processesMentioning } from './netns.js';
 import { type LoopResult, type NsHttpAnswer, nsHttpGet, startRequestLoop } from './ns-http.js';
+import { SWARM_LOCK, holdsSwarmLock } from './swarm-lock.js';
 import { type SwarmNodeDaemon, prepareNodeDaemon, unmountUnder } from './swarm-node.js';
 
 /**
@@ -17,7 +18,8 @@ import { type SwarmNodeDaemon, prepareNodeDaemon, unmountUnder } from './swarm-n
  * published ports) and are reached on each node's own address.
  *
  * One cluster at a time per machine: namespaces and addresses are fixed (dkswarm-*, 10.213.0.0/24), and a start
- * first removes whatever a crashed earlier run left.
+ * first removes whatever a crashed earlier run left. A test file takes the Swarm lock (test/helpers/swarm-lock.ts)
+ * before startSwarm, which refuses to start without it, and releases it in its afterAll.
  */
 export interface SwarmNode extends SwarmNodeDaemon {
   index: number;
@@ -71,6 +73,8 @@ async function waitForNodesReady(docker: Docker, count: number): Promise<void> {
 export async function startSwarm(options: { nodes?: number; registry?: boolean } = {}): Promise<SwarmCluster> {
   const count = options.nodes ?? 3;
   const withRegistry = options.registry ?? true;
+  // The cleanup below kills any cluster on the machine: only the file holding the lock may start one.
+  if (!holdsSwarmLock()) throw new Error(`take the test Swarm lock first (takeSwarmLock() from test/helpers/swarm-lock.ts, ${SWARM_LOCK})`);
   await cleanSwarmLeftovers();
   const root = mkdtempSync(ROOT_PREFIX);
   let net: NamespaceNet | undefined;

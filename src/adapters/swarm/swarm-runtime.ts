@@ -1,0 +1,301 @@
+import Docker from 'dockerode';
+import { WEB_PROCESS } from '../../domain/apps.js';
+import { DeckhandError } from '../../domain/errors.js';
+import type { BuildRequest, ContainerState, ImageInfo, RunOnceRequest, Runtime, RuntimeHealth, RuntimeHealthWait, StartRequest } from '../../domain/ports.js';
+import type { Layer } from '../../domain/retention/layers.js';
+import { LABEL_APP } from '../docker/container-state.js';
+import { DockerCalls, isConnectionError } from '../docker/docker-calls.js';
+import { DockerRuntime } from '../docker/docker-runtime.js';
+import { pushWithAuth } from './registry-push.js';
+import { freeServicePort } from './service-ports.js';
+import { explainExits } from './task-output.js';
+import { type NodeLossPolicy, type ServiceSnapshot, waitServiceHealthy } from './service-health.js';
+import { runOnceService, serviceLogs } from './service-run-once.js';
+import { type HealthArgv, type HealthTiming, type SwarmTarget, busyboxWget, serviceName, serviceSpec } from './service-spec.js';
+import { type RegistryAuth, createService, inspectImage, inspectNetwork, listNodes, listServices, listTasks, updateService } from './swarm-api.js';
+import { type SwarmTask, desiredReplicas, nodesById, portLabel, serviceState, taskView, wantedReplicas } from './service-state.js';
+
+export type { SwarmTask } from './service-state.js';
+export type { SwarmTarget } from './service-spec.js';
+
+const statusOf = (error: unknown) => (error as { statusCode?: number }).statusCode;
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export interface SwarmRuntimeOptions {
+  /** Sent as X-Registry-Auth on push, service create and update: the manager hands it to every node that pulls. */
+  registryAuth?: RegistryAuth;
+  /** Per app `target: { swarm: … }`; absent or undefined for an app: `defaultTarget`. */
+  target?: (app: string) => SwarmTarget | undefined;
+  /** Default 1 replica, no constraints, health path `/`. */
+  defaultTarget?: SwarmTarget;
+  /** The web task's HEALTHCHECK argv (default: busybox wget against 127.0.0.1:<port><path>). */
+  healthArgv?: HealthArgv;
+  /** Default: every 1 s, 2 s timeout, 3 retries, 10 s start period. */
+  health?: Partial<HealthTiming>;
+  /** Restarts of a failed task per slot before Swarm gives up (default 3). */
+  maxRestarts?: number;
+  /** Time a task gets after SIGTERM when scaled down or removed (default 10 s). */
+  stopGraceMs?: number;
+  /** Bound on each Docker call (default 15 s). */
+  timeoutMs?: number;
+  /** Task polling interval of waitHealthy and runOnce (default 500 ms). */
+  pollMs?: number;
+  /** New failed tasks after which waitHealthy gives up (default: the replica count, at least 3). */
+  maxTaskFailures?: number;
+  nodeLoss?: NodeLossPolicy;
+  /** Env of every app task from Swarm templates, e.g. `{ DECKHAND_NODE: '{{.Node.Hostname}}' }` (app env stays literal). */
+  templateEnv?: Record<string, string>;
+  /** Ports handed out by freePort (default 20000–29999). */
+  portRange?: { from: number; to: number };
+}
+
+const DEFAULT_HEALTH: HealthTiming = { intervalMs: 1000, timeoutMs: 2000, retries: 3, startPeriodMs: 10_000 };
+
+/**
+ * Docker Swarm behind the Runtime port, driven through the MANAGER's API. Each deployment (and each process of it)
+ * is its own service `deckhand-<app>-<id>` on the host network (no routing mesh), one task per node, pulled by
+ * digest from the app's registry; a stopped version is its service scaled to 0 (scaling back is the instant
+ * rollback). Images are built and pushed on the manager (an internal DockerRuntime over the same client).
+ */
+export class SwarmRuntime implements Runtime {
+  private readonly calls: DockerCalls;
+  private readonly images: DockerRuntime;
+  private readonly health: HealthTiming;
+  private readonly pollMs: number;
+  private readonly recentPorts = new Map<number, number>();
+  private hostNetwork: string | undefined;
+
+  constructor(
+    readonly docker: Docker,
+    private readonly options: SwarmRuntimeOptions = {},
+  ) {
+    this.calls = new DockerCalls(docker, options.timeoutMs ?? 15_000);
+    this.images = new DockerRuntime(docker, { timeoutMs: options.timeoutMs ?? 15_000 });
+    this.health = { ...DEFAULT_HEALTH, ...options.health };
+    this.pollMs = options.pollMs ?? 500;
+  }
+
+  build(request: BuildRequest): Promise<{ imageId: string }> {
+    return this.images.build(request);
+  }
+  push(imageId: string, ref: string, onLog: (line: string) => void): Promise<void> {
+    return pushWithAuth(this.calls, imageId, ref, this.options.registryAuth, onLog);
+  }
+  ensureImage(ref: string, pull: 'missing' | 'always', onLog: (line: string) => void): Promise<{ imageId: string }> {
+    return this.images.ensureImage(ref, pull, onLog);
+  }
+  inspectImage(idOrRef: string): Promise<ImageInfo | undefined> {
+    return this.images.inspectImage(idOrRef);
+  }
+  listImages(app: string): Promise<ImageInfo[]> {
+    return this.images.listImages(app);
+  }
+  imageLayers(id: string): Promise<Layer[] | undefined> {
+    return this.images.imageLayers(id);
+  }
+  listImageIds(): Promise<string[]> {
+    return this.images.listImageIds();
+  }
+  removeImage(id: string): Promise<boolean> {
+    return this.images.removeImage(id);
+  }
+
+  private targetOf(app: string): SwarmTarget {
+    return this.options.target?.(app) ?? this.options.defaultTarget ?? { replicas: 1 };
+  }
+
+  private async hostNetworkId(): Promise<string> {
+    this.hostNetwork ??= (await this.calls.call('inspect the host network', (abortSignal) => inspectNetwork(this.docker, 'host', abortSignal))).Id;
+    return this.hostNetwork;
+  }
+
+  /** repo@sha256:… of an image pushed from the manager: what every node pulls. */
+  private async imageByDigest(image: string): Promise<string> {
+    if (/@sha256:[0-9a-f]{64}$/.test(image)) return image;
+    let digests: string[] = [];
+    try {
+      const info = await this.calls.call(`inspect image ${image}`, (abortSignal) => inspectImage(this.docker, image, abortSignal));
+      digests = info.RepoDigests ?? [];
+    } catch (error) {
+      if (statusOf(error) !== 404) throw error;
+      throw new DeckhandError('start_failed', `Image ${image} is not on the Swarm manager.`, { image });
+    }
+    if (digests.length === 0) throw new DeckhandError('start_failed', `Image ${image} was never pushed to a registry, so the Swarm nodes cannot pull it: a Swarm app needs a registry: add \`registry:\` to the app.`, { image });
+    const registry = this.options.registryAuth?.serveraddress;
+    return digests.find((d) => registry && d.startsWith(`${registry}/`)) ?? digests[0]!;
+  }
+
+  /**
+   * Creates the version's service. On Swarm a process is ONE service with N replicas (`processReplicas`, else the
+   * app's replicas): the call for replica 1 creates it; a call for replica ≥ 2 returns that same service, so a
+   * caller looping over replicas gets one service id (repeated).
+   */
+  async start(request: StartRequest): Promise<ContainerState> {
+    const process = request.process ?? WEB_PROCESS;
+    const web = process === WEB_PROCESS;
+    const name = serviceName(request.app, request.deploymentId, process);
+    if ((request.replica ?? 1) > 1) {
+      const existing = await this.inspectContainer(name);
+      if (existing) return existing;
+    }
+    const target = this.targetOf(request.app);
+    const replicas = web ? target.replicas : (target.processReplicas?.[process] ?? target.replicas);
+    try {
+      const image = await this.imageByDigest(request.image);
+      await this.removeLeftover(name, request.app);
+      const spec = serviceSpec({
+        request,
+        image,
+        replicas,
+        constraints: target.constraints ?? [],
+        hostNetworkId: await this.hostNetworkId(),
+        ...(web && request.port !== null ? { healthTest: (this.options.healthArgv ?? busyboxWget)(request.port, target.healthPath ?? '/') } : {}),
+        health: this.health,
+        maxRestarts: this.options.maxRestarts ?? 3,
+        stopGraceMs: this.options.stopGraceMs ?? 10_000,
+        ...(this.options.templateEnv ? { templateEnv: this.options.templateEnv } : {}),
+      });
+      const id = await this.calls.call(`create service ${name}`, (abortSignal) => createService(this.docker, spec, this.options.registryAuth, abortSignal));
+      const state = await this.inspectContainer(id);
+      if (!state) throw new DeckhandError('start_failed', `Service ${name} disappeared right after it was created.`);
+      return { ...state, running: true, status: 'running' };
+    } catch (error) {
+      if (error instanceof DeckhandError || isConnectionError(error)) throw error;
+      throw new DeckhandError('start_failed', `Could not create the Swarm service ${name}: ${messageOf(error)}`, {}, { cause: error });
+    }
+  }
+
+  /** A service of this name left by an earlier attempt of the same app (never another app's) is removed first. */
+  private async removeLeftover(name: string, app: string): Promise<void> {
+    const found = await this.calls.call(`look up service ${name}`, (abortSignal) => listServices(this.docker, { name: [name] }, abortSignal));
+    for (const service of found) if (service.Spec?.Name === name && service.Spec?.Labels?.[LABEL_APP] === app) await this.remove(service.ID);
+  }
+
+  runOnce(request: RunOnceRequest): Promise<{ exitCode: number }> {
+    return this.releaseContext(request).then((ctx) => runOnceService(ctx, request));
+  }
+
+  private async releaseContext(request: RunOnceRequest) {
+    return {
+      calls: this.calls,
+      auth: this.options.registryAuth,
+      hostNetworkId: await this.hostNetworkId(),
+      image: await this.imageByDigest(request.image).catch((error: unknown) => {
+        throw new DeckhandError('release_failed', messageOf(error), {}, { cause: error });
+      }),
+      constraints: this.targetOf(request.app).constraints ?? [],
+      pollMs: this.pollMs,
+      sleep,
+    };
+  }
+
+  private async inspectService(id: string): Promise<Docker.Service | undefined> {
+    try {
+      return (await this.calls.call(`inspect service ${id.slice(0, 25)}`, (abortSignal) => this.docker.getService(id).inspect({ abortSignal }))) as Docker.Service;
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** The tasks of these services, each with its node's name, address and state. */
+  private async taskViews(serviceIds: string[]): Promise<SwarmTask[]> {
+    if (serviceIds.length === 0) return [];
+    const [tasks, nodes] = await Promise.all([
+      this.calls.call('list tasks', (abortSignal) => listTasks(this.docker, { service: serviceIds }, abortSignal)),
+      this.calls.call('list nodes', (abortSignal) => listNodes(this.docker, abortSignal)),
+    ]);
+    const byId = nodesById(nodes);
+    return tasks.map((t) => ({ ...taskView(t, byId), serviceId: t.ServiceID ?? '' }));
+  }
+
+  async inspectContainer(id: string): Promise<ContainerState | undefined> {
+    const service = await this.inspectService(id);
+    if (!service) return undefined;
+    return serviceState(service, await this.taskViews([service.ID]));
+  }
+
+  async listContainers(app: string): Promise<ContainerState[]> {
+    const services = await this.calls.call(`list services of ${app}`, (abortSignal) => listServices(this.docker, { label: [`${LABEL_APP}=${app}`] }, abortSignal));
+    const tasks = (await this.taskViews(services.map((s) => s.ID))) as Array<SwarmTask & { serviceId: string }>;
+    return services.map((s) => serviceState(s, tasks.filter((t) => t.serviceId === s.ID)));
+  }
+
+  /** Per-node tasks of a service for `status`: those Swarm wants running, and those still seen running (a lost node's). */
+  async tasks(id: string): Promise<SwarmTask[]> {
+    const service = await this.inspectService(id);
+    if (!service) return [];
+    const tasks = await this.taskViews([service.ID]);
+    return tasks
+      .filter((t) => t.desiredState === 'running' || t.state === 'running')
+      .map(({ serviceId: _serviceId, ...t }: SwarmTask & { serviceId?: string }) => t)
+      .sort((a, b) => a.node.localeCompare(b.node) || b.createdAt.localeCompare(a.createdAt));
+  }
+
+  /** Sets the replica count (with the registry auth, so nodes that pull can). Swarm's version check: retried on conflict. */
+  private async scale(id: string, replicas: (service: Docker.Service) => number): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      const service = await this.inspectService(id);
+      if (!service) return;
+      const wanted = replicas(service);
+      if (desiredReplicas(service) === wanted) return;
+      const spec = { ...service.Spec, Mode: { Replicated: { Replicas: wanted } } };
+      try {
+        await this.calls.call(`scale service ${spec.Name} to ${wanted}`, (abortSignal) => updateService(this.docker, service.ID, service.Version?.Index, spec, this.options.registryAuth, abortSignal));
+        return;
+      } catch (error) {
+        if (statusOf(error) === 404) return;
+        if (attempt >= 3 || !/out of sequence|update out of sequence/i.test(messageOf(error))) throw error;
+      }
+    }
+  }
+
+  /** Scales the service to 0: its tasks get SIGTERM and the stop grace period; the service stays (instant rollback). */
+  stop(id: string): Promise<void> {
+    return this.scale(id, () => 0);
+  }
+
+  /** Scales the service back to the replicas it was created with. */
+  restart(id: string): Promise<void> {
+    return this.scale(id, wantedReplicas);
+  }
+
+  exec(_id: string, _argv: string[], _timeoutMs: number): Promise<{ exitCode: number; output: string[] }> {
+    return Promise.reject(
+      new DeckhandError('config_invalid', 'Running a command inside a task is not supported on Swarm (a process `health.cmd`): its tasks run on other nodes; use a web HEALTHCHECK or `healthyAfter`.'),
+    );
+  }
+
+  async remove(id: string): Promise<void> {
+    try {
+      await this.calls.call(`remove service ${id.slice(0, 25)}`, (abortSignal) => this.docker.getService(id).remove({ abortSignal }));
+    } catch (error) {
+      if (statusOf(error) !== 404) throw error;
+    }
+  }
+
+  logsTail(id: string, lines: number): Promise<string[]> {
+    return serviceLogs(this.calls, id, lines);
+  }
+
+  /** A port of the range no deckhand service declares (see service-ports.ts). */
+  freePort(): Promise<number> {
+    return freeServicePort(this.calls, this.recentPorts, this.options.portRange ?? { from: 20000, to: 29999 });
+  }
+
+  /** Waits for the service's tasks (see service-health.ts); a task that exited is explained from its last output. */
+  async waitHealthy(id: string, wait: RuntimeHealthWait): Promise<RuntimeHealth> {
+    let port: number | null = null;
+    const read = async (): Promise<ServiceSnapshot> => {
+      const service = await this.inspectService(id);
+      if (!service) return { desired: undefined, port: null, tasks: [] };
+      port = portLabel(service);
+      return { desired: desiredReplicas(service), port, tasks: await this.taskViews([service.ID]) };
+    };
+    const replicas = (await this.inspectService(id).then((s) => (s ? desiredReplicas(s) : 0))) || 1;
+    const policy = { maxFailures: this.options.maxTaskFailures ?? Math.max(3, replicas), nodeLoss: this.options.nodeLoss ?? 'complete-on-remaining' } as const;
+    const explain = (failed: SwarmTask[]) => explainExits(this.calls, failed, port);
+    return waitServiceHealthy({ read, now: () => Date.now(), sleep, pollMs: this.pollMs, explain, ...policy }, wait);
+  }
+}
