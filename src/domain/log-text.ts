@@ -45,3 +45,18 @@ export function cleanJson<T>(value: T): T {
   }
   return value;
 }
+
+/** The line that stands for what `headAndTail` left out. */
+export const OMITTED = /^… \d+ lines? not shown …$/;
+
+/**
+ * At most `max` lines: the first `head` (how it started: the app's own start-up lines, before health probes fill its
+ * access log), a line saying how many were left out, and the last ones (how it ended).
+ */
+export function headAndTail(lines: readonly string[], max: number, head = 10): string[] {
+  if (lines.length <= max) return [...lines];
+  const first = Math.min(head, Math.max(0, max - 2));
+  const last = Math.max(0, max - first - 1);
+  const omitted = lines.length - first - last;
+  return [...lines.slice(0, first), `… ${omitted} line${omitted === 1 ? '' : 's'} not shown …`, ...lines.slice(lines.length - last)];
+}

@@ -232,7 +232,9 @@ export class ReferenceProgressStreamer {
     const threadLine = `${STATUS_EMOJI[deployment.status]} ${summary.text}`;
     this.enqueue(() => this.slack.post(this.options.channel, { text: threadLine }, this.parentTs));
     const tail = ok ? [] : this.containerLog(deployment);
-    const tailBlocks = tail.length ? [section(`:page_facing_up: *Last ${tail.length} lines of the new container's log*\n${logTailBlock(tail)}`)] : [];
+    // Since the oracle was taken, a container log cut to fit keeps its first 3 lines too (health probes every 25 ms fill
+    // an access log and pushed the app's start-up out of the block): the same rule here.
+    const tailBlocks = tail.length ? [section(`:page_facing_up: *Last ${tail.length} lines of the new container's log*\n${logTailBlock(tail, undefined, 3)}`)] : [];
     if (!ok) {
       if (tail.length) this.enqueue(() => this.slack.post(this.options.channel, { text: `Last ${tail.length} lines of the new container's log`, blocks: tailBlocks }, this.parentTs));
       const content = failureUpload(this.log, this.logDropped, tail);

@@ -1,6 +1,7 @@
 import type { DeployEvent } from '../../domain/deploy/events.js';
 import type { Deployment } from '../../domain/deployment.js';
 import { asDeckhandError } from '../../domain/errors.js';
+import { OMITTED } from '../../domain/log-text.js';
 import { type Block, STATUS_EMOJI, esc, section } from './blocks/common.js';
 import { logTailBlock } from './blocks/limits.js';
 import { LogRing } from './log-ring.js';
@@ -45,6 +46,9 @@ export interface StreamOptions {
   finalResendMs?: number;
 }
 
+
+/** A container log cut to fit Slack keeps this many of its first lines. */
+const CONTAINER_HEAD_LINES = 3;
 /**
  * One deployment's progress in a Slack thread: a parent message whose status block is updated, a reply per phase,
  * the build-log tail coalesced into one reply, health attempts in one reply, and the result. It follows only the
@@ -224,9 +228,13 @@ export class ProgressStreamer {
     const threadLine = `${STATUS_EMOJI[deployment.status]} ${summary.text}`;
     this.enqueue(() => this.slack.post(this.options.channel, { text: threadLine }, this.parentTs));
     const tail = ok ? [] : this.containerLog(deployment);
-    const tailBlocks = tail.length ? [section(`:page_facing_up: *Last ${tail.length} lines of the new container's log*\n${logTailBlock(tail)}`)] : [];
+    // When the block must be cut, its first lines stay (the app's start-up) besides the last (how it ended).
+    const marker = tail.findIndex((line) => OMITTED.test(line));
+    const keepHead = marker >= 0 ? marker + 1 : CONTAINER_HEAD_LINES;
+    const title = marker >= 0 ? `First and last lines of the new container's log` : `Last ${tail.length} lines of the new container's log`;
+    const tailBlocks = tail.length ? [section(`:page_facing_up: *${title}*\n${logTailBlock(tail, undefined, keepHead)}`)] : [];
     if (!ok) {
-      if (tail.length) this.enqueue(() => this.slack.post(this.options.channel, { text: `Last ${tail.length} lines of the new container's log`, blocks: tailBlocks }, this.parentTs));
+      if (tail.length) this.enqueue(() => this.slack.post(this.options.channel, { text: title, blocks: tailBlocks }, this.parentTs));
       const content = failureUpload(this.log.toArray(), this.log.dropped, tail);
       if (content) this.enqueue(() => this.slack.upload(this.options.channel, this.parentTs!, `deploy-${deployment.id}.log`, content, `Log of deploy #${deployment.id}`));
       this.enqueue(() => this.slack.post(this.options.channel, { text: `:rotating_light: ${summary.text}` }, this.parentTs, true));

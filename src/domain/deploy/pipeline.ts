@@ -4,7 +4,10 @@ import type { Deployment } from '../deployment.js';
 import { DeckhandError, asDeckhandError } from '../errors.js';
 import type { AppLockStore, DeploymentEventStore, Endpoint, DeploymentStore, HealthProbe, Runtime, SecretReader, SourceRepo, TrafficSwitch } from '../ports.js';
 import { type DeployEvent, type DeployEventBus, LogTail, type Phase } from './events.js';
-import { cleanLogLine } from '../log-text.js';
+import { cleanLogLine, headAndTail } from '../log-text.js';
+
+/** How many of a failed container's last lines are read, to keep its first and last ones. */
+const CONTAINER_LOG_READ = 5000;
 import { snapshotEnv } from '../rollback/env-snapshot.js';
 import { appRedactor } from '../redact.js';
 import { retrying } from '../retry.js';
@@ -244,7 +247,11 @@ class PipelineRun {
     let logTail = this.buildLog.get();
     // The log of what failed: a process container that died says more than a web that was fine.
     const quoted = (await this.failedProcess()) ?? this.newContainerId;
-    if (quoted) logTail = (await runtime.logsTail(quoted, this.deps.settings.logTailLines).catch(() => logTail)).map((line) => this.redact(cleanLogLine(line)));
+    if (quoted) {
+      // Its first lines and its last: health probes every 25 ms fill an access log, and the start-up lines matter.
+      const lines = await runtime.logsTail(quoted, CONTAINER_LOG_READ).catch(() => undefined);
+      if (lines) logTail = headAndTail(lines, this.deps.settings.logTailLines).map((line) => this.redact(cleanLogLine(line)));
+    }
     await removeStarted(this.deps, this.app, this.newContainerId, this.processIds, (message) => this.phase('cleanup', message));
     for (const id of this.stoppedForRecreate) {
       try {

@@ -44,16 +44,23 @@ export function capList<T>(items: T[], max: number, more: (dropped: number) => T
 }
 
 /** The last lines of a log, shaped to fit one section as a code block they cannot break out of (see `fenced`). */
-export function logTailBlock(lines: string[], max = LIMITS.sectionText - 8): string {
+export function logTailBlock(lines: string[], max = LIMITS.sectionText - 8, keepHead = 0): string {
   const kept: string[] = [];
   let used = 0;
-  for (let i = lines.length - 1; i >= 0; i -= 1) {
+  // The first `keepHead` lines (a container's start-up, up to its "not shown" line) go in first when they fit.
+  const head: string[] = [];
+  for (const line of lines.slice(0, keepHead).map(fenceLine)) {
+    if (used + line.length + 1 > (max - 40) / 2) break;
+    head.push(line);
+    used += line.length + 1;
+  }
+  for (let i = lines.length - 1; i >= head.length; i -= 1) {
     const line = fenceLine(lines[i]!);
     if (used + line.length + 1 > max - 40) break;
     kept.unshift(line);
     used += line.length + 1;
   }
-  const dropped = lines.length - kept.length;
-  const head = dropped > 0 ? `…${dropped} earlier lines\n` : '';
-  return fenced(head ? [head.trimEnd(), ...kept] : kept);
+  const dropped = lines.length - kept.length - head.length;
+  if (head.length > 0) return fenced(dropped > 0 ? [...head, `…${dropped} more lines`, ...kept] : [...head, ...kept]);
+  return fenced(dropped > 0 ? [`…${dropped} earlier lines`, ...kept] : kept);
 }
