@@ -74,15 +74,15 @@ describe.skipIf(!enabled)('registry credentials against docker-registry with htp
 
     await removeImageAndContainers(d1!.imageId!);
     expect((await services.rollbacks.plan(app, d1!.id)).artifact.source).toBe('pull_image');
-    expect(await runCli(['rollback', app, String(d1!.id), '--yes', '--actor', 'U-ops'], { io, services })).toBe(0);
+    expect(await runCli(['rollback', app, String(d1!.id), '--yes', '--actor', 'U-ops'], { io, services }), lines.join('\n')).toBe(0);
     const [d3] = await services.store.list(app, 1);
     expect(d3).toMatchObject({ status: 'succeeded', rollbackSource: 'pull_image', imageId: d1!.imageId });
     expect((await get(port)).body).toBe('v1');
 
-    expect(await runCli(['unlock', app], { io, services })).toBe(0);
+    expect(await runCli(['unlock', app], { io, services }), lines.join('\n')).toBe(0);
     expect(await runCli(['deploy', app, repo.commits[2]!, '--actor', 'U-ops'], { io, services })).toBe(0);
     // keepLast 1: v3 runs, v1 (#d3) is the previous one; v2 (#d2) is pruned, with its tag in the registry.
-    expect(await runCli(['prune', '--app', app], { io, services })).toBe(0);
+    expect(await runCli(['prune', '--app', app], { io, services }), lines.join('\n')).toBe(0);
     expect(lines.join('\n')).toContain(`deleted from the registry: ${d2!.registryRef}`);
     expect(await client.has(d2!.registryRef!)).toBe(false);
     expect(await client.has(d1!.registryRef!)).toBe(true);
@@ -105,7 +105,7 @@ describe.skipIf(!enabled)('registry credentials against docker-registry with htp
     expect(await client.has(d2!.registryRef!)).toBe(true);
 
     await removeImageAndContainers(d1!.imageId!);
-    expect(await runCli(['rollback', app, String(d1!.id), '--yes', '--actor', 'U-ops'], { io, services })).toBe(0);
+    expect(await runCli(['rollback', app, String(d1!.id), '--yes', '--actor', 'U-ops'], { io, services }), lines.join('\n')).toBe(0);
     expect((await services.store.list(app, 1))[0]).toMatchObject({ status: 'succeeded', rollbackSource: 'pull_image' });
     expect((await get(port)).body).toBe('v1');
 
