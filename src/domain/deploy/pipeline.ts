@@ -16,11 +16,11 @@ import { type Artifact, type StepContext, prepareArtifact, pushToRegistry } from
 
 export { type Artifact, imageRefFor } from './artifact-step.js';
 import { type ResolvedEnv, resolveEnv } from '../secret-env.js';
-import { startProcesses, waitProcessesHealthy } from './process-step.js';
+import { failedProcess, startProcesses, waitProcessesHealthy } from './process-step.js';
 import { removeStarted, retirePrevious } from './retire-step.js';
 import { abortable, cancelledBy } from './abort.js';
 import { runRelease } from './release-step.js';
-import { makeRoom, moveTraffic, waitWebHealthy } from './start-step.js';
+import { makeRoom, moveTraffic, throttledAttempts, waitWebHealthy } from './start-step.js';
 
 export interface PipelineSettings {
   /** How long the old container keeps running after traffic moved, for in-flight requests. */
@@ -223,15 +223,9 @@ class PipelineRun {
     return { containerId: container.id, port };
   }
 
-  /** Health attempts come every 25 ms at first: the first, any change, the success and one a second are reported. */
   private async health(containerId: string, port: number): Promise<void> {
-    let last: { at: number; detail: string } | undefined;
-    this.endpoints = await waitWebHealthy(this.stepContext(), containerId, port, (attempt, ok, detail) => {
-      const at = this.deps.clock.now().getTime();
-      if (this.signal.aborted || (!ok && last && last.detail === detail && at - last.at < 1000)) return;
-      last = { at, detail };
-      this.emit({ type: 'health', attempt, ok, detail: this.redact(detail) });
-    });
+    const report = throttledAttempts(this.deps.clock, (attempt, ok, detail) => this.signal.aborted || this.emit({ type: 'health', attempt, ok, detail: this.redact(detail) }));
+    this.endpoints = await waitWebHealthy(this.stepContext(), containerId, port, report);
   }
 
   private async switchTraffic(port: number): Promise<Deployment | undefined> {
@@ -246,7 +240,7 @@ class PipelineRun {
     const { runtime } = this.deps;
     let logTail = this.buildLog.get();
     // The log of what failed: a process container that died says more than a web that was fine.
-    const quoted = (await this.failedProcess()) ?? this.newContainerId;
+    const quoted = (await failedProcess(this.deps.runtime, this.processIds)) ?? this.newContainerId;
     if (quoted) {
       // Its first lines and its last: health probes every 25 ms fill an access log, and the start-up lines matter.
       const lines = await runtime.logsTail(quoted, CONTAINER_LOG_READ).catch(() => undefined);
@@ -263,15 +257,6 @@ class PipelineRun {
     }
     // After the switch the result must land (the retrying write), as for a success.
     return this.finish({ status, errorCode: error.code, error: this.redact(error.message), logTail: [...evidence.map(this.redact), ...logTail], containerId: null, upstreamPort: null }, status !== 'failed');
-  }
-
-  /** A process container of this release that stopped or restarted, if any. */
-  private async failedProcess(): Promise<string | undefined> {
-    for (const id of this.processIds) {
-      const state = await this.deps.runtime.inspectContainer(id).catch(() => undefined);
-      if (state && (!state.running || (state.restartCount ?? 0) > 0)) return id;
-    }
-    return undefined;
   }
 
   private async finish(patch: Parameters<DeploymentStore['update']>[1], mustLand = false): Promise<Deployment> {

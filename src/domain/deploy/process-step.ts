@@ -120,3 +120,12 @@ export function byProcess(containers: ContainerState[]): Map<string, ContainerSt
   for (const list of out.values()) list.sort((a, b) => (a.replica ?? 0) - (b.replica ?? 0));
   return out;
 }
+
+/** A process container of the release that stopped or restarted, if any: its log says more than the web's. */
+export async function failedProcess(runtime: Runtime, ids: string[]): Promise<string | undefined> {
+  for (const id of ids) {
+    const state = await runtime.inspectContainer(id).catch(() => undefined);
+    if (state && (!state.running || (state.restartCount ?? 0) > 0)) return id;
+  }
+  return undefined;
+}

@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.js';
 import type { Deployment } from '../deployment.js';
 import { DeckhandError, asDeckhandError } from '../errors.js';
 import { hostsOf } from './endpoints.js';
@@ -66,4 +67,15 @@ export async function moveTraffic(ctx: StepContext, port: number, endpoints: End
     throw new DeckhandError('traffic_switch_failed', `Could not move traffic: ${asDeckhandError(error).message}`, {}, { cause: error });
   }
   return previous;
+}
+
+/** Health attempts come every 25 ms at first: the first, any change, the success and one a second are passed on. */
+export function throttledAttempts(clock: Clock, report: (attempt: number, ok: boolean, detail: string) => void): (attempt: number, ok: boolean, detail: string) => void {
+  let last: { at: number; detail: string } | undefined;
+  return (attempt, ok, detail) => {
+    const at = clock.now().getTime();
+    if (!ok && last && last.detail === detail && at - last.at < 1000) return;
+    last = { at, detail };
+    report(attempt, ok, detail);
+  };
 }
