@@ -4,10 +4,13 @@ import { DrizzleApprovalStore } from './adapters/db/approvals-repo.js';
 import { StatusService } from './domain/status/status-service.js';
 import { PostgresMigrationHistory } from './adapters/db/migration-history.js';
 import { createRegistryAccess } from './compose-registry.js';
+import { createRuntime } from './compose-runtime.js';
+import { DeckhandError } from './domain/errors.js';
+import { loadAppsFile } from './config/apps-file.js';
+import { checkRuntimeTargets } from './config/runtime-target.js';
 import { RollbackService } from './domain/rollback/rollback-service.js';
 import { PruneService } from './domain/retention/prune-service.js';
 import { DrizzleLeaseStore } from './adapters/db/locks-repo.js';
-import { DockerRuntime } from './adapters/docker/docker-runtime.js';
 import { GitSource } from './adapters/git/git-source.js';
 import { HttpHealthProbe } from './adapters/http/health-probe.js';
 import { CaddyProxy, RecreateTraffic } from './adapters/proxy/caddy-proxy.js';
@@ -45,15 +48,21 @@ export interface ComposeOptions extends StoreOptions {
 
 /** Wires adapters to domain services. The apps file is validated before anything else is touched. */
 export async function createServices(options: ComposeOptions): Promise<Services> {
-  const base = await createStoreServices(options);
+  const appSpecs = options.apps ?? loadAppsFile(resolve(options.configFile ?? options.env.DECKHAND_CONFIG));
+  // The apps against the runtime (a swarm target, registry, proxy): refused before the database is opened.
+  checkRuntimeTargets(options.env, appSpecs);
+  const base = await createStoreServices({ ...options, apps: appSpecs });
   const { env, apps, clock, database, store, events, audit, locks, pins } = base;
   const bus = new DeployEventBus();
   const registry = await createRegistryAccess(env, apps.names().map((name) => apps.get(name)!));
-  const runtime = new DockerRuntime(options.docker ?? new Docker(env.DOCKER_SOCKET ? { socketPath: env.DOCKER_SOCKET } : undefined), { timeoutMs: env.DECKHAND_DOCKER_TIMEOUT, registryAuth: registry.credentials });
+  const runtime = await createRuntime(env, apps, registry.credentials, options.docker);
   const managedProxy = chooseManagedProxy(env, apps, store);
   const traffic: TrafficSwitch = env.DECKHAND_CADDY_ADMIN_URL
     ? new CaddyProxy(env.DECKHAND_CADDY_ADMIN_URL, env.DECKHAND_PUBLIC_HOST)
     : managedProxy ?? new RecreateTraffic(env.DECKHAND_PROXY === 'none' ? 'chosen' : 'no-caddy');
+  if (env.DECKHAND_RUNTIME === 'swarm' && traffic.mode !== 'proxy') {
+    throw new DeckhandError('config_invalid', 'DECKHAND_RUNTIME=swarm needs Caddy: set DECKHAND_CADDY_ADMIN_URL, or install caddy so deckhand runs its own (the recreate strategy cannot switch between services on every node).');
+  }
   const envLookup = options.envLookup ?? ((name: string) => process.env[name]);
   const secrets = createSecretReader(envLookup);
   // Redaction knows every secret value it can read now, before any deploy of this process reads them.

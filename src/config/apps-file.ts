@@ -80,6 +80,24 @@ const RetentionSchema = z
   .object({ keepLast: z.number().int().min(0).max(1000).optional(), keepDays: z.number().min(0).max(3650).optional() })
   .strict();
 
+/** Swarm placement constraints as `docker service create --constraint` takes them, e.g. `node.role==worker`. */
+const constraintField = z
+  .string()
+  .regex(/^[A-Za-z0-9_.\-]+\s*(==|!=)\s*\S.*$/, 'a placement constraint such as node.role==worker or node.labels.zone!=a');
+
+/** `target: { swarm: { replicas, constraints } }`: only meaningful with DECKHAND_RUNTIME=swarm (checked at start). */
+const TargetSchema = z
+  .object({
+    swarm: z
+      .object({
+        replicas: z.number().int().min(1).max(100).default(1),
+        constraints: z.array(constraintField).max(20).default([]),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
 const AppSchema = z
   .object({
     source: SourceSchema,
@@ -100,6 +118,7 @@ const AppSchema = z
       .refine((a) => a.when === 'always' || a.channels.length > 0, { message: 'when: channels needs at least one channel id', path: ['channels'] })
       .optional(),
     registry: registryField.optional(),
+    target: TargetSchema.optional(),
     retention: RetentionSchema.optional(),
     migrations: z
       .object({
@@ -204,6 +223,7 @@ export function parseAppsFile(text: string, file: string): AppSpec[] {
       access: app.access,
       approval: app.approval && { when: app.approval.when, channels: app.approval.channels, approvers: app.approval.approvers, expiryMs: app.approval.expiry },
       registry: app.registry,
+      ...(app.target?.swarm ? { target: { swarm: { replicas: app.target.swarm.replicas, constraints: app.target.swarm.constraints } } } : {}),
       retention: { keepLast: 10, keepDays: 30, ...dropUndefined(result.data.retention), ...dropUndefined(app.retention) },
       migrations: { paths: app.migrations.paths, database: app.migrations.database },
     };
