@@ -39,8 +39,15 @@ export function swarmTarget(app: AppSpec): SwarmTarget {
     healthPath: app.run.health,
     ...(Object.keys(processReplicas).length > 0 ? { processReplicas } : {}),
     ...(app.run.stopTimeoutMs !== undefined ? { stopGraceMs: app.run.stopTimeoutMs } : {}),
+    ...(swarm?.healthcheck ? { healthArgv: healthcheckArgv(swarm.healthcheck) } : {}),
   };
 }
+
+/** An app's `target.swarm.healthcheck` as a HEALTHCHECK (`CMD` form, no shell), `{url}` and `{port}` filled in. */
+export const healthcheckArgv = (argv: string[]) => (port: number, path: string) => [
+  'CMD',
+  ...argv.map((item) => item.replaceAll('{url}', `http://127.0.0.1:${port}${path}`).replaceAll('{port}', String(port))),
+];
 
 /** The basic-auth credentials of the (one) registry host the apps push to; undefined: anonymous. */
 async function swarmRegistryAuth(apps: AppSpec[], credentials: CredentialsFor): Promise<RegistryAuth | undefined> {

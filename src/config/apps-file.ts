@@ -6,7 +6,7 @@ import { DeckhandError } from '../domain/errors.js';
 import { gitRefProblem } from '../domain/refs/git-ref.js';
 import { parseImageRef } from '../domain/refs/image-ref.js';
 import { SUPPORTED_MIGRATION_TABLES, isSupportedMigrationTable } from '../domain/rollback/migration-tables.js';
-import { durationField, splitEnv } from './fields.js';
+import { argvField, durationField, splitEnv } from './fields.js';
 import { ProcessesSchema, processSpecs } from './processes-schema.js';
 import { RunSchema, containerSettings } from './run-schema.js';
 
@@ -92,6 +92,8 @@ const TargetSchema = z
       .object({
         replicas: z.number().int().min(1).max(100).default(1),
         constraints: z.array(constraintField).max(20).default([]),
+        /** Run inside each web task by Swarm: `{url}` is http://127.0.0.1:<port><run.health>, `{port}` the port. */
+        healthcheck: argvField.optional(),
       })
       .strict()
       .optional(),
@@ -223,7 +225,7 @@ export function parseAppsFile(text: string, file: string): AppSpec[] {
       access: app.access,
       approval: app.approval && { when: app.approval.when, channels: app.approval.channels, approvers: app.approval.approvers, expiryMs: app.approval.expiry },
       registry: app.registry,
-      ...(app.target?.swarm ? { target: { swarm: { replicas: app.target.swarm.replicas, constraints: app.target.swarm.constraints } } } : {}),
+      ...(app.target?.swarm ? { target: { swarm: dropUndefined(app.target.swarm) as NonNullable<NonNullable<AppSpec['target']>['swarm']> } } : {}),
       retention: { keepLast: 10, keepDays: 30, ...dropUndefined(result.data.retention), ...dropUndefined(app.retention) },
       migrations: { paths: app.migrations.paths, database: app.migrations.database },
     };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createServices } from '../../src/compose.js';
-import { swarmTarget } from '../../src/compose-runtime.js';
+import { healthcheckArgv, swarmTarget } from '../../src/compose-runtime.js';
 import { parseAppsFile } from '../../src/config/apps-file.js';
 import { loadEnv } from '../../src/config/env.js';
 import { checkRuntimeTargets } from '../../src/config/runtime-target.js';
@@ -62,6 +62,15 @@ describe('target: { swarm } and DECKHAND_RUNTIME', () => {
     const [plain] = parseAppsFile(app(''), 'f.yml');
     const withWorker = { ...plain!, processes: [{ name: 'worker', command: ['w'], replicas: 2, env: {}, secretEnv: {}, healthyAfterMs: 1000 }] };
     expect(swarmTarget(withWorker)).toEqual({ replicas: 1, constraints: [], healthPath: '/healthz', processReplicas: { worker: 2 }, stopGraceMs: 3000 });
+  });
+
+  it('target.swarm.healthcheck: an argv run inside each web task, {url} and {port} filled in; anything else is refused', () => {
+    const [spec] = parseAppsFile(app('    registry: 10.0.0.1:5000/i-web\n    target: { swarm: { replicas: 2, healthcheck: ["/usr/bin/curl", "-fsS", "{url}"] } }\n'), 'f.yml');
+    expect(spec!.target).toEqual({ swarm: { replicas: 2, constraints: [], healthcheck: ['/usr/bin/curl', '-fsS', '{url}'] } });
+    const target = swarmTarget(spec!);
+    expect(target.healthArgv?.(24001, '/healthz')).toEqual(['CMD', '/usr/bin/curl', '-fsS', 'http://127.0.0.1:24001/healthz']);
+    expect(healthcheckArgv(['/app/check', '--port={port}'])(24002, '/')).toEqual(['CMD', '/app/check', '--port=24002']);
+    expect(() => parseAppsFile(app('    target: { swarm: { healthcheck: "curl -f localhost" } }\n'), 'f.yml')).toThrow(/key target\.swarm\.healthcheck: expected an argv array/);
   });
 
   it('DECKHAND_CADDY_ADMIN_URL takes an http URL or unix//<socket>, and says so otherwise', () => {

@@ -23,6 +23,8 @@ export interface SwarmTarget {
   healthPath?: string;
   /** Time a task gets after SIGTERM (the app's `run.stopTimeout`); absent: the runtime's `stopGraceMs`. */
   stopGraceMs?: number;
+  /** The web task's HEALTHCHECK argv for this app; absent: the runtime's `healthArgv`. */
+  healthArgv?: HealthArgv;
 }
 
 export interface HealthTiming {

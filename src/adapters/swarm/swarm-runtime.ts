@@ -150,7 +150,7 @@ export class SwarmRuntime implements Runtime {
         replicas,
         constraints: target.constraints ?? [],
         hostNetworkId: await this.hostNetworkId(),
-        ...(web && request.port !== null ? { healthTest: (this.options.healthArgv ?? busyboxWget)(request.port, target.healthPath ?? '/') } : {}),
+        ...(web && request.port !== null ? { healthTest: (target.healthArgv ?? this.options.healthArgv ?? busyboxWget)(request.port, target.healthPath ?? '/') } : {}),
         health: this.health,
         maxRestarts: this.options.maxRestarts ?? 3,
         stopGraceMs: target.stopGraceMs ?? this.options.stopGraceMs ?? 10_000,
