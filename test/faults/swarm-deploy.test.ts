@@ -69,7 +69,8 @@ describe.skipIf(!enabled)('deploys on a three-node Swarm through deckhand', () =
     const app: AppSpec = {
       ...gitApp(APP, repo.url, PUBLIC_PORT, { healthTimeoutMs: 150_000, watchMs: 0, stopTimeoutMs: 2000 }),
       registry: `${registry.host}/${APP}`,
-      target: { swarm: { replicas: 3, constraints: [] } },
+      // The app's own HEALTHCHECK argv (an image without busybox would name its curl or its own checker).
+      target: { swarm: { replicas: 3, constraints: [], healthcheck: ['/bin/busybox', 'wget', '-q', '-O', '-', '{url}'] } },
     };
     services = await createTestServices({
       apps: [app],
@@ -98,10 +99,11 @@ describe.skipIf(!enabled)('deploys on a three-node Swarm through deckhand', () =
     expect(d.v1, d.v1.error ?? '').toMatchObject({ status: 'succeeded', registryRef: `${cluster.registry!.host}/${APP}:deploy-${d.v1.id}` });
     const port = d.v1.upstreamPort!;
     expect(await upstreams()).toEqual(addrs().map((a) => `${a}:${port}`).sort());
+    expect(JSON.parse((await caddy.admin.call('GET', `/id/deckhand-${APP}-proxy/health_checks`)).body)).toEqual({ passive: { fail_duration: '10s', max_fails: 1 } });
     const spec = (await cluster.manager.docker.getService(d.v1.containerId!).inspect()).Spec;
     expect(spec.Name).toBe(`deckhand-${APP}-${d.v1.id}`);
     expect(spec.TaskTemplate.ContainerSpec.Image).toMatch(new RegExp(`^${cluster.registry!.host}/${APP}@sha256:[0-9a-f]{64}$`));
-    expect(spec.TaskTemplate.ContainerSpec.Healthcheck.Test.at(-1)).toBe(`http://127.0.0.1:${port}/healthz`);
+    expect(spec.TaskTemplate.ContainerSpec.Healthcheck.Test).toEqual(['CMD', '/bin/busybox', 'wget', '-q', '-O', '-', `http://127.0.0.1:${port}/healthz`]);
     expect(spec.TaskTemplate.ContainerSpec.StopGracePeriod).toBe(2_000_000_000);
     expect(await cluster.httpGet(publicUrl)).toEqual({ status: 200, body: 'v1' });
     await answersOn(port, addrs(), 'v1');
