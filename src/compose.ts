@@ -24,6 +24,7 @@ import { type StoreOptions, type StoreServices, createStoreServices } from './co
 import { DeployService } from './domain/deploy/deploy-service.js';
 import { DeployEventBus } from './domain/deploy/events.js';
 import { LeaseManager } from './domain/locks/lease.js';
+import { hostsOf } from './domain/deploy/endpoints.js';
 import type { DeploymentStore, Runtime, TrafficSwitch } from './domain/ports.js';
 
 /** Everything: the store (compose-store.ts) plus Docker, git, the proxy and the domain services over them. */
@@ -56,7 +57,7 @@ export async function createServices(options: ComposeOptions): Promise<Services>
   const bus = new DeployEventBus();
   const registry = await createRegistryAccess(env, apps.names().map((name) => apps.get(name)!));
   const runtime = await createRuntime(env, apps, registry.credentials, options.docker);
-  const managedProxy = chooseManagedProxy(env, apps, store);
+  const managedProxy = chooseManagedProxy(env, apps, store, runtime);
   const traffic: TrafficSwitch = env.DECKHAND_CADDY_ADMIN_URL
     ? new CaddyProxy(env.DECKHAND_CADDY_ADMIN_URL, env.DECKHAND_PUBLIC_HOST)
     : managedProxy ?? new RecreateTraffic(env.DECKHAND_PROXY === 'none' ? 'chosen' : 'no-caddy');
@@ -96,7 +97,7 @@ export async function createServices(options: ComposeOptions): Promise<Services>
 }
 
 /** deckhand's own Caddy under `<data dir>/caddy`, restoring each app's route from its current deploy. */
-function chooseManagedProxy(env: Env, apps: AppCatalog, store: DeploymentStore): ManagedCaddyProxy | undefined {
+function chooseManagedProxy(env: Env, apps: AppCatalog, store: DeploymentStore, runtime: Runtime): ManagedCaddyProxy | undefined {
   if (env.DECKHAND_CADDY_ADMIN_URL || env.DECKHAND_PROXY === 'none') return undefined;
   const binary = onPath('caddy');
   if (!binary) return undefined;
@@ -105,7 +106,15 @@ function chooseManagedProxy(env: Env, apps: AppCatalog, store: DeploymentStore):
     for (const app of apps.names().map((name) => apps.get(name)!)) {
       const current = await store.current(app.name);
       // A deploy made in recreate mode listens on the public port itself: there is no route to give it.
-      if (current?.upstreamPort && current.upstreamPort !== app.run.port) out.push({ app: app.name, publicPort: app.run.port, upstreamPort: current.upstreamPort });
+      if (!current?.upstreamPort || current.upstreamPort === app.run.port) continue;
+      if (env.DECKHAND_RUNTIME === 'docker') {
+        out.push({ app: app.name, publicPort: app.run.port, upstreamPort: current.upstreamPort });
+        continue;
+      }
+      // On Swarm the route names the nodes the current version's tasks serve on (none known now: left as it is).
+      const state = current.containerId ? await runtime.inspectContainer(current.containerId).catch(() => undefined) : undefined;
+      const hosts = hostsOf(state?.endpoints);
+      if (hosts.length > 0) out.push({ app: app.name, publicPort: app.run.port, upstreamPort: current.upstreamPort, hosts });
     }
     return out;
   };
