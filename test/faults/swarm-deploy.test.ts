@@ -125,6 +125,12 @@ describe.skipIf(!enabled)('deploys on a three-node Swarm through deckhand', () =
     // The previous version is retained as its service scaled to 0: the instant rollback.
     expect(await replicasOf(d.v1!.containerId!)).toBe(0);
     expect(await services.runtime.inspectContainer(d.v1!.containerId!)).toMatchObject({ running: false, deploymentId: d.v1!.id });
+    // `status` (without the rollback window, which asks the registry): the serving service from Swarm's state; no
+    // probe of the upstream on 127.0.0.1, where none of its tasks runs.
+    const status = await services.status.app(services.apps.get(APP)!, { window: false });
+    expect(status.serving?.id).toBe(d.v2.id);
+    expect(status.health.container).toMatchObject({ name: `deckhand-${APP}-${d.v2.id}`, running: true, status: 'running' });
+    expect(status.health.probes.map((p) => p.where)).toEqual(['public']);
   }, 300_000);
 
   it('a broken v3 (its /healthz answers 404) fails health_check_failed naming the tasks’ errors; v2 keeps serving on every node', async () => {
