@@ -5,6 +5,7 @@ import type { Deployment } from '../../src/domain/deployment.js';
 import { type TestRepo, createTestRepo } from '../helpers/git-repo.js';
 import { type HubCaddy, startCaddyInNamespace } from '../helpers/hub-caddy.js';
 import { haveDocker } from '../helpers/infra.js';
+import { startFreshConnectionLoop } from '../helpers/ns-fresh-loop.js';
 import { type TestServices, createTestServices, gitApp } from '../helpers/services.js';
 import { type SwarmCluster, startSwarm } from '../helpers/swarm-cluster.js';
 import { takeSwarmLock } from '../helpers/swarm-lock.js';
@@ -40,6 +41,8 @@ describe.skipIf(!enabled)('deploys on a three-node Swarm through deckhand', () =
   const publicUrl = `http://127.0.0.1:${PUBLIC_PORT}/`;
 
   const addrs = () => cluster.nodes.map((n) => n.addr);
+  /** Requests from INSIDE the hub namespace, each on a new connection (see ns-fresh-loop.ts). */
+  const loopFromHub = (urls: string[], expectedBody?: string) => startFreshConnectionLoop(cluster.hub, urls, expectedBody);
   const deploy = (ref: string, onStarted?: (deployment: Deployment) => void) => services.deploys.deploy({ app: APP, ref, actor: 'U-ivy', trigger: 'cli', ...(onStarted ? { onStarted } : {}) });
   const upstreams = async () => {
     const answer = await caddy.admin.call('GET', `/id/deckhand-${APP}-proxy/upstreams`);
@@ -112,7 +115,7 @@ describe.skipIf(!enabled)('deploys on a three-node Swarm through deckhand', () =
   }, 300_000);
 
   it('v2 under a request loop through Caddy: 0 failed requests, every node answers v2, v1 is scaled to 0 and kept', async () => {
-    const loop = cluster.requestLoop([publicUrl]);
+    const loop = loopFromHub([publicUrl]);
     d.v2 = await deploy(repo.commits[1]!);
     await sleep(300);
     const seen = await loop.stop();
@@ -134,7 +137,7 @@ describe.skipIf(!enabled)('deploys on a three-node Swarm through deckhand', () =
   }, 300_000);
 
   it('a broken v3 (its /healthz answers 404) fails health_check_failed naming the tasks’ errors; v2 keeps serving on every node', async () => {
-    const loop = cluster.requestLoop([publicUrl, ...addrs().map((a) => `http://${a}:${d.v2!.upstreamPort}/`)], 'v2');
+    const loop = loopFromHub([publicUrl, ...addrs().map((a) => `http://${a}:${d.v2!.upstreamPort}/`)], 'v2');
     d.v3 = await deploy(repo.commits[2]!);
     const seen = await loop.stop();
     expect(d.v3).toMatchObject({ status: 'failed', errorCode: 'health_check_failed' });
@@ -153,7 +156,7 @@ describe.skipIf(!enabled)('deploys on a three-node Swarm through deckhand', () =
   it('a node stopped during the v4 deploy: v4 is recorded serving from the two others, the public port never failed', async () => {
     const node3 = cluster.nodes[2]!;
     const survivors = addrs().slice(0, 2);
-    const loop = cluster.requestLoop([publicUrl]);
+    const loop = loopFromHub([publicUrl]);
     let id: number | undefined;
     const deploying = deploy(repo.commits[3]!, (deployment) => (id = deployment.id));
     // Once v4's service exists (its tasks take 3 s to listen), node 3's dockerd goes away.
