@@ -4,10 +4,13 @@ import { DrizzleApprovalStore } from './adapters/db/approvals-repo.js';
 import { StatusService } from './domain/status/status-service.js';
 import { PostgresMigrationHistory } from './adapters/db/migration-history.js';
 import { createRegistryAccess } from './compose-registry.js';
+import { createRuntime } from './compose-runtime.js';
+import { DeckhandError } from './domain/errors.js';
+import { loadAppsFile } from './config/apps-file.js';
+import { checkRuntimeTargets } from './config/runtime-target.js';
 import { RollbackService } from './domain/rollback/rollback-service.js';
 import { PruneService } from './domain/retention/prune-service.js';
 import { DrizzleLeaseStore } from './adapters/db/locks-repo.js';
-import { DockerRuntime } from './adapters/docker/docker-runtime.js';
 import { GitSource } from './adapters/git/git-source.js';
 import { HttpHealthProbe } from './adapters/http/health-probe.js';
 import { CaddyProxy, RecreateTraffic } from './adapters/proxy/caddy-proxy.js';
@@ -21,6 +24,7 @@ import { type StoreOptions, type StoreServices, createStoreServices } from './co
 import { DeployService } from './domain/deploy/deploy-service.js';
 import { DeployEventBus } from './domain/deploy/events.js';
 import { LeaseManager } from './domain/locks/lease.js';
+import { hostsOf } from './domain/deploy/endpoints.js';
 import type { DeploymentStore, Runtime, TrafficSwitch } from './domain/ports.js';
 
 /** Everything: the store (compose-store.ts) plus Docker, git, the proxy and the domain services over them. */
@@ -45,15 +49,21 @@ export interface ComposeOptions extends StoreOptions {
 
 /** Wires adapters to domain services. The apps file is validated before anything else is touched. */
 export async function createServices(options: ComposeOptions): Promise<Services> {
-  const base = await createStoreServices(options);
+  const appSpecs = options.apps ?? loadAppsFile(resolve(options.configFile ?? options.env.DECKHAND_CONFIG));
+  // The apps against the runtime (a swarm target, registry, proxy): refused before the database is opened.
+  checkRuntimeTargets(options.env, appSpecs);
+  const base = await createStoreServices({ ...options, apps: appSpecs });
   const { env, apps, clock, database, store, events, audit, locks, pins } = base;
   const bus = new DeployEventBus();
   const registry = await createRegistryAccess(env, apps.names().map((name) => apps.get(name)!));
-  const runtime = new DockerRuntime(options.docker ?? new Docker(env.DOCKER_SOCKET ? { socketPath: env.DOCKER_SOCKET } : undefined), { timeoutMs: env.DECKHAND_DOCKER_TIMEOUT, registryAuth: registry.credentials });
-  const managedProxy = chooseManagedProxy(env, apps, store);
+  const runtime = await createRuntime(env, apps, registry.credentials, options.docker);
+  const managedProxy = chooseManagedProxy(env, apps, store, runtime);
   const traffic: TrafficSwitch = env.DECKHAND_CADDY_ADMIN_URL
     ? new CaddyProxy(env.DECKHAND_CADDY_ADMIN_URL, env.DECKHAND_PUBLIC_HOST)
     : managedProxy ?? new RecreateTraffic(env.DECKHAND_PROXY === 'none' ? 'chosen' : 'no-caddy');
+  if (env.DECKHAND_RUNTIME === 'swarm' && traffic.mode !== 'proxy') {
+    throw new DeckhandError('config_invalid', 'DECKHAND_RUNTIME=swarm needs Caddy: set DECKHAND_CADDY_ADMIN_URL, or install caddy so deckhand runs its own (the recreate strategy cannot switch between services on every node).');
+  }
   const envLookup = options.envLookup ?? ((name: string) => process.env[name]);
   const secrets = createSecretReader(envLookup);
   // Redaction knows every secret value it can read now, before any deploy of this process reads them.
@@ -87,7 +97,7 @@ export async function createServices(options: ComposeOptions): Promise<Services>
 }
 
 /** deckhand's own Caddy under `<data dir>/caddy`, restoring each app's route from its current deploy. */
-function chooseManagedProxy(env: Env, apps: AppCatalog, store: DeploymentStore): ManagedCaddyProxy | undefined {
+function chooseManagedProxy(env: Env, apps: AppCatalog, store: DeploymentStore, runtime: Runtime): ManagedCaddyProxy | undefined {
   if (env.DECKHAND_CADDY_ADMIN_URL || env.DECKHAND_PROXY === 'none') return undefined;
   const binary = onPath('caddy');
   if (!binary) return undefined;
@@ -96,7 +106,15 @@ function chooseManagedProxy(env: Env, apps: AppCatalog, store: DeploymentStore):
     for (const app of apps.names().map((name) => apps.get(name)!)) {
       const current = await store.current(app.name);
       // A deploy made in recreate mode listens on the public port itself: there is no route to give it.
-      if (current?.upstreamPort && current.upstreamPort !== app.run.port) out.push({ app: app.name, publicPort: app.run.port, upstreamPort: current.upstreamPort });
+      if (!current?.upstreamPort || current.upstreamPort === app.run.port) continue;
+      if (env.DECKHAND_RUNTIME === 'docker') {
+        out.push({ app: app.name, publicPort: app.run.port, upstreamPort: current.upstreamPort });
+        continue;
+      }
+      // On Swarm the route names the nodes the current version's tasks serve on (none known now: left as it is).
+      const state = current.containerId ? await runtime.inspectContainer(current.containerId).catch(() => undefined) : undefined;
+      const hosts = hostsOf(state?.endpoints);
+      if (hosts.length > 0) out.push({ app: app.name, publicPort: app.run.port, upstreamPort: current.upstreamPort, hosts });
     }
     return out;
   };

@@ -6,7 +6,7 @@ import { DeckhandError } from '../domain/errors.js';
 import { gitRefProblem } from '../domain/refs/git-ref.js';
 import { parseImageRef } from '../domain/refs/image-ref.js';
 import { SUPPORTED_MIGRATION_TABLES, isSupportedMigrationTable } from '../domain/rollback/migration-tables.js';
-import { durationField, splitEnv } from './fields.js';
+import { argvField, durationField, splitEnv } from './fields.js';
 import { ProcessesSchema, processSpecs } from './processes-schema.js';
 import { RunSchema, containerSettings } from './run-schema.js';
 
@@ -80,6 +80,26 @@ const RetentionSchema = z
   .object({ keepLast: z.number().int().min(0).max(1000).optional(), keepDays: z.number().min(0).max(3650).optional() })
   .strict();
 
+/** Swarm placement constraints as `docker service create --constraint` takes them, e.g. `node.role==worker`. */
+const constraintField = z
+  .string()
+  .regex(/^[A-Za-z0-9_.\-]+\s*(==|!=)\s*\S.*$/, 'a placement constraint such as node.role==worker or node.labels.zone!=a');
+
+/** `target: { swarm: { replicas, constraints } }`: only meaningful with DECKHAND_RUNTIME=swarm (checked at start). */
+const TargetSchema = z
+  .object({
+    swarm: z
+      .object({
+        replicas: z.number().int().min(1).max(100).default(1),
+        constraints: z.array(constraintField).max(20).default([]),
+        /** Run inside each web task by Swarm: `{url}` is http://127.0.0.1:<port><run.health>, `{port}` the port. */
+        healthcheck: argvField.optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
 const AppSchema = z
   .object({
     source: SourceSchema,
@@ -100,6 +120,7 @@ const AppSchema = z
       .refine((a) => a.when === 'always' || a.channels.length > 0, { message: 'when: channels needs at least one channel id', path: ['channels'] })
       .optional(),
     registry: registryField.optional(),
+    target: TargetSchema.optional(),
     retention: RetentionSchema.optional(),
     migrations: z
       .object({
@@ -204,6 +225,7 @@ export function parseAppsFile(text: string, file: string): AppSpec[] {
       access: app.access,
       approval: app.approval && { when: app.approval.when, channels: app.approval.channels, approvers: app.approval.approvers, expiryMs: app.approval.expiry },
       registry: app.registry,
+      ...(app.target?.swarm ? { target: { swarm: dropUndefined(app.target.swarm) as NonNullable<NonNullable<AppSpec['target']>['swarm']> } } : {}),
       retention: { keepLast: 10, keepDays: 30, ...dropUndefined(result.data.retention), ...dropUndefined(app.retention) },
       migrations: { paths: app.migrations.paths, database: app.migrations.database },
     };

@@ -48,7 +48,12 @@ const EnvSchema = z.object({
   DATABASE_URL: optionalUrl,
   DECKHAND_DATA_DIR: z.string().min(1).default('.deckhand'),
   DECKHAND_CONFIG: z.string().min(1).default('./deckhand.yml'),
-  DECKHAND_CADDY_ADMIN_URL: optionalUrl,
+  /** Caddy's admin API: an http URL, or `unix//<absolute path>` for one on a Unix socket (Caddy's own notation). */
+  DECKHAND_CADDY_ADMIN_URL: z
+    .string()
+    .optional()
+    .transform((value) => (value === '' ? undefined : value))
+    .refine((value) => value === undefined || /^unix\/\/\S+$/.test(value) || URL.canParse(value), 'must be an http URL (http://127.0.0.1:2019) or unix//<socket path>'),
   /**
    * `caddy` (default): zero downtime through Caddy, the operator's (DECKHAND_CADDY_ADMIN_URL) or else deckhand's own
    * when `caddy` is on the PATH. `none`: the recreate strategy on purpose (each deploy drops requests).
@@ -59,6 +64,11 @@ const EnvSchema = z.object({
   DECKHAND_LOCK_LEASE: duration('60s'),
   DECKHAND_WATCHDOG_INTERVAL: duration('15s'),
   DECKHAND_LOG_TAIL_LINES: z.coerce.number().int().min(10).max(10_000).default(200),
+  /**
+   * `docker` (default): containers on the one Docker host of DOCKER_SOCKET. `swarm`: a service per deployment on a
+   * Docker Swarm, driven through a MANAGER's API (DOCKER_SOCKET or DOCKER_HOST points at it); needs Caddy.
+   */
+  DECKHAND_RUNTIME: z.enum(['docker', 'swarm']).default('docker'),
   DOCKER_SOCKET: z.string().optional(),
   /** Bound on every Docker call, and on how long a silent build or pull goes on while Docker does not answer. */
   DECKHAND_DOCKER_TIMEOUT: duration('10s'),

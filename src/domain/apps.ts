@@ -89,6 +89,15 @@ export interface AppSpec {
   retention?: { keepLast: number; keepDays: number };
   /** Registry repository images are pushed to after each deploy, e.g. `127.0.0.1:5000/hello`. */
   registry?: string;
+  /** Where the app runs on a cluster runtime (DECKHAND_RUNTIME=swarm): tasks of its web and placement constraints. */
+  target?: {
+    swarm?: {
+      replicas: number;
+      constraints: string[];
+      /** The web task's healthcheck argv, run inside the task; `{url}` and `{port}` are filled in. Absent: busybox wget. */
+      healthcheck?: string[];
+    };
+  };
   migrations: {
     paths: string[];
     /** Where to read applied migrations: a deckhand env var holding a read-only URL, and the table. */

@@ -35,10 +35,19 @@ describe('proxy upstreams on several hosts', () => {
     const upstreams = JSON.parse((await (await fetch(`${caddy.adminUrl}/id/deckhand-${app}-proxy/upstreams`)).text()));
     expect(upstreams).toEqual([{ dial: '10.213.0.1:24001' }, { dial: '10.213.0.2:24001' }, { dial: '[fd00::3]:24001' }]);
     expect(await proxy.upstream(app)).toBe(24001);
+    // Nodes get passive health checks (a node that went away is left out after one failed request); one host does not.
+    const handler = async () => JSON.parse(await (await fetch(`${caddy.adminUrl}/id/deckhand-${app}-proxy`)).text()) as { health_checks?: unknown; load_balancing?: unknown };
+    expect(await handler()).toMatchObject({ health_checks: { passive: { fail_duration: '10s', max_fails: 1 } }, load_balancing: { try_duration: '5s' } });
+    const other = `hosts2-${process.pid}`;
+    await proxy.point(other, await freePort(), 24002, ['10.213.0.1', '10.213.0.2']);
+    expect(JSON.parse(await (await fetch(`${caddy.adminUrl}/id/deckhand-${other}-proxy`)).text())).toMatchObject({ upstreams: [{ dial: '10.213.0.1:24002' }, { dial: '10.213.0.2:24002' }], health_checks: { passive: { max_fails: 1 } } });
 
     await proxy.point(app, publicPort, server.port);
     expect((await get(publicPort)).body).toBe('local');
     await server.close();
+    const single = `hosts3-${process.pid}`;
+    await proxy.point(single, await freePort(), 24003);
+    expect(JSON.parse(await (await fetch(`${caddy.adminUrl}/id/deckhand-${single}-proxy`)).text())).not.toHaveProperty('health_checks');
   });
 
   it('hostsOf: several nodes are named, one Docker host is left to the default', () => {

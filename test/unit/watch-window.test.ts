@@ -109,4 +109,15 @@ describe('the watch loop against a real HTTP health path', () => {
     setTimeout(() => controller.abort('aborted by U-ops'), 100);
     expect(await watchWindow({ ...base(), windowMs: 60_000, intervalMs: 1000, signal: controller.signal })).toMatchObject({ ok: false, kind: 'aborted' });
   });
+
+  it('without a probe (a runtime that judges health itself, e.g. Swarm) only the state counts', async () => {
+    let problem: string | undefined;
+    let asked = 0;
+    const stateOnly = { clock: systemClock, intervalMs: 10, containerProblem: async () => ((asked += 1) > 3 ? problem : undefined) };
+    expect(await watchWindow({ ...stateOnly, windowMs: 200 })).toMatchObject({ ok: true });
+    expect(asked).toBeGreaterThan(3);
+    problem = 'the container is crash-looping (it exited with code 1; Docker restarted it 1 time)';
+    asked = 0;
+    expect(await watchWindow({ ...stateOnly, windowMs: 30_000 })).toMatchObject({ ok: false, kind: 'exited', reason: `${problem} during the watch window`, lastProbes: [] });
+  });
 });

@@ -33,10 +33,28 @@ export class CaddyProxy implements TrafficSwitch {
 
   async point(app: string, publicPort: number, upstreamPort: number, hosts: string[] = []): Promise<void> {
     const upstreams = (hosts.length > 0 ? hosts : ['127.0.0.1']).map((host) => ({ dial: `${host.includes(':') ? `[${host}]` : host}:${upstreamPort}` }));
+    if (hosts.length > 0) return this.pointNodes(app, publicPort, upstreams);
     const swapped = await this.admin.call('PATCH', `/id/${this.handlerId(app)}/upstreams`, upstreams);
     if (swapped.status === 200) return;
     if (swapped.status !== 404) throw new DeckhandError('traffic_switch_failed', `Caddy refused the switch: HTTP ${swapped.status} ${swapped.body.trim()}`);
     await this.ensureServer(app, publicPort, upstreams);
+  }
+
+  /**
+   * Upstreams on cluster nodes: the handler gets them together with passive health checks (CLUSTER_HEALTH_CHECKS) in
+   * ONE config load, so a node that goes away is left out after its first failed request instead of being retried.
+   */
+  private async pointNodes(app: string, publicPort: number, upstreams: Array<{ dial: string }>): Promise<void> {
+    const path = `/id/${this.handlerId(app)}`;
+    const current = await this.admin.call('GET', path);
+    if (current.status === 200 && current.body.trim() !== 'null') {
+      const handler = { ...(JSON.parse(current.body) as object), upstreams, health_checks: CLUSTER_HEALTH_CHECKS };
+      const swapped = await this.admin.call('PATCH', path, handler);
+      if (swapped.status === 200) return;
+      throw new DeckhandError('traffic_switch_failed', `Caddy refused the switch: HTTP ${swapped.status} ${swapped.body.trim()}`);
+    }
+    if (current.status !== 404) throw new DeckhandError('traffic_switch_failed', `Caddy did not say where ${app} goes: HTTP ${current.status}`);
+    await this.ensureServer(app, publicPort, upstreams, CLUSTER_HEALTH_CHECKS);
   }
 
   /** The upstream port traffic goes to now; null when the app has no route. Throws when Caddy cannot be asked. */
@@ -56,7 +74,7 @@ export class CaddyProxy implements TrafficSwitch {
     return responseCountsFor(response.body, `deckhand-${app}`);
   }
 
-  private async ensureServer(app: string, publicPort: number, upstreams: Array<{ dial: string }>): Promise<void> {
+  private async ensureServer(app: string, publicPort: number, upstreams: Array<{ dial: string }>, healthChecks?: object): Promise<void> {
     const server = {
       listen: [`${this.publicHost}:${publicPort}`],
       automatic_https: { disable: true },
@@ -70,6 +88,7 @@ export class CaddyProxy implements TrafficSwitch {
               handler: 'reverse_proxy',
               upstreams,
               load_balancing: ZERO_DOWNTIME_LOAD_BALANCING,
+              ...(healthChecks ? { health_checks: healthChecks } : {}),
             },
           ],
         },
@@ -120,6 +139,14 @@ export const ZERO_DOWNTIME_LOAD_BALANCING = {
   // Bodyless idempotent methods only: Caddy 2.6 does not keep a request body for a second attempt.
   retry_match: [{ method: ['GET', 'HEAD', 'OPTIONS'] }],
 };
+
+/**
+ * Upstreams on several nodes (a cluster runtime): a request that failed on a node (its engine stopped, the node went
+ * away) marks that upstream down for 10 s, so the next requests and the failed one's retries go to the other nodes.
+ * Without it Caddy 2.6 keeps choosing the dead node at random and retrying; a retry that is waiting when the next
+ * config loads (a switch) is cut short with a 502.
+ */
+export const CLUSTER_HEALTH_CHECKS = { passive: { fail_duration: '10s', max_fails: 1 } };
 
 /** No proxy: the new container takes the public port itself after the old one stops (a short gap). */
 export class RecreateTraffic implements TrafficSwitch {

@@ -6,6 +6,8 @@ export interface Route {
   app: string;
   publicPort: number;
   upstreamPort: number;
+  /** The nodes a cluster runtime's version answers on; absent: 127.0.0.1 (one Docker host). */
+  hosts?: string[];
 }
 
 /**
@@ -40,7 +42,7 @@ export class ManagedCaddyProxy implements TrafficSwitch {
     const restored: string[] = [];
     for (const route of await this.routes()) {
       if ((await this.proxy.upstream(route.app)) === route.upstreamPort) continue;
-      await this.proxy.point(route.app, route.publicPort, route.upstreamPort);
+      await this.proxy.point(route.app, route.publicPort, route.upstreamPort, route.hosts);
       restored.push(route.app);
     }
     return restored;

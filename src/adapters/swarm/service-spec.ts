@@ -21,6 +21,10 @@ export interface SwarmTarget {
   processReplicas?: Record<string, number>;
   /** The web service's health path (the app's `run.health`); default `/`. */
   healthPath?: string;
+  /** Time a task gets after SIGTERM (the app's `run.stopTimeout`); absent: the runtime's `stopGraceMs`. */
+  stopGraceMs?: number;
+  /** The web task's HEALTHCHECK argv for this app; absent: the runtime's `healthArgv`. */
+  healthArgv?: HealthArgv;
 }
 
 export interface HealthTiming {

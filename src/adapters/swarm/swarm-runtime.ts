@@ -150,10 +150,10 @@ export class SwarmRuntime implements Runtime {
         replicas,
         constraints: target.constraints ?? [],
         hostNetworkId: await this.hostNetworkId(),
-        ...(web && request.port !== null ? { healthTest: (this.options.healthArgv ?? busyboxWget)(request.port, target.healthPath ?? '/') } : {}),
+        ...(web && request.port !== null ? { healthTest: (target.healthArgv ?? this.options.healthArgv ?? busyboxWget)(request.port, target.healthPath ?? '/') } : {}),
         health: this.health,
         maxRestarts: this.options.maxRestarts ?? 3,
-        stopGraceMs: this.options.stopGraceMs ?? 10_000,
+        stopGraceMs: target.stopGraceMs ?? this.options.stopGraceMs ?? 10_000,
         ...(this.options.templateEnv ? { templateEnv: this.options.templateEnv } : {}),
       });
       const id = await this.calls.call(`create service ${name}`, (abortSignal) => createService(this.docker, spec, this.options.registryAuth, abortSignal));

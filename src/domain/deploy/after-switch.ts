@@ -69,10 +69,11 @@ export async function watchNewContainer(ctx: AfterSwitchContext, containerIds: s
   const { runtime, traffic, health } = ctx.deps;
   const responses = traffic.mode === 'proxy' && traffic.responses ? () => traffic.responses!(ctx.app.name) : undefined;
   return watchWindow({
-    url: `http://127.0.0.1:${port}${ctx.app.run.health}`,
+    // A runtime that judges health itself (a cluster's task healthchecks) is not probed on 127.0.0.1: its tasks run
+    // on other nodes, and their health is in the state asked below (an unhealthy task is replaced and reported).
+    ...(runtime.waitHealthy ? {} : { url: `http://127.0.0.1:${port}${ctx.app.run.health}`, probe: health }),
     windowMs,
     clock: ctx.clock,
-    probe: health,
     // Docker not answering is not the container failing: only a state Docker reports counts.
     // The web container and every process container of the release: one of them exiting is the release failing.
     containerProblem: async () => {

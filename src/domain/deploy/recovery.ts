@@ -123,6 +123,9 @@ export class Recovery {
   }
 
   private async healthy(app: AppSpec, containerId: string, port: number): Promise<boolean> {
+    // A cluster runtime judges its tasks' health itself (they run on other nodes, not on 127.0.0.1).
+    const { runtime } = this.deps;
+    if (runtime.waitHealthy) return (await runtime.waitHealthy(containerId, { timeoutMs: app.run.healthTimeoutMs, onAttempt: () => undefined })).ok;
     const outcome = await waitForHealthy({
       url: `http://127.0.0.1:${port}${app.run.health}`,
       timeoutMs: app.run.healthTimeoutMs,

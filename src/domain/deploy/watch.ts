@@ -11,10 +11,11 @@ export interface WatchRules {
 export const DEFAULT_WATCH_RULES: WatchRules = { failedProbes: 3, errorRatio: 0.05, minRequests: 20 };
 
 export interface WatchOptions {
-  url: string;
+  /** The health URL deckhand probes; absent with `probe` when the runtime judges health itself (state only). */
+  url?: string;
   windowMs: number;
   clock: Clock;
-  probe: HealthProbe;
+  probe?: HealthProbe;
   /** Why the container cannot serve (exited, gone, restarted by its policy), or undefined while it runs. */
   containerProblem: () => Promise<string | undefined>;
   /** The app's responses so far by the proxy's own count; null when unknown (no proxy, or it did not answer). */
@@ -37,7 +38,8 @@ export type WatchOutcome =
 const EVIDENCE_PROBES = 5;
 
 /**
- * Watches a container that just took traffic: probes its health path every second and asks its state, and reads the
+ * Watches a container that just took traffic: probes its health path every second (unless the runtime judges health
+ * itself: then its state only) and asks its state, and reads the
  * proxy's 5xx count, until the window has passed (ok) or a failure rule fires (or the signal aborts). The caller
  * decides what to do about it; this only looks.
  */
@@ -57,19 +59,23 @@ export async function watchWindow(options: WatchOptions): Promise<WatchOutcome> 
 
   for (;;) {
     if (signal?.aborted) return aborted();
-    const result = await options.probe.probe(options.url);
+    let last = '';
+    if (options.probe && options.url) {
+      const result = await options.probe.probe(options.url);
+      options.onProbe?.(result.ok, result.detail);
+      const at = new Date(clock.now()).toISOString().slice(11, 19);
+      lastProbes.push(`${at} ${options.url}: ${result.ok ? 'ok' : 'failed'} (${result.detail})`);
+      if (lastProbes.length > EVIDENCE_PROBES) lastProbes.shift();
+      failedInRow = result.ok ? 0 : failedInRow + 1;
+      last = result.detail;
+    }
     probes += 1;
-    options.onProbe?.(result.ok, result.detail);
-    const at = new Date(clock.now()).toISOString().slice(11, 19);
-    lastProbes.push(`${at} ${options.url}: ${result.ok ? 'ok' : 'failed'} (${result.detail})`);
-    if (lastProbes.length > EVIDENCE_PROBES) lastProbes.shift();
-    failedInRow = result.ok ? 0 : failedInRow + 1;
     if (signal?.aborted) return aborted();
 
     const problem = await options.containerProblem();
     if (problem) return { ok: false, kind: 'exited', reason: `${problem} during the watch window`, lastProbes: [...lastProbes] };
     if (failedInRow >= rules.failedProbes) {
-      return { ok: false, kind: 'probes', reason: `${failedInRow} health probes in a row failed during the watch window (last: ${result.detail})`, lastProbes: [...lastProbes] };
+      return { ok: false, kind: 'probes', reason: `${failedInRow} health probes in a row failed during the watch window (last: ${last})`, lastProbes: [...lastProbes] };
     }
     const errors = errorRule(baseline, await counts(options), rules);
     if (errors) return { ok: false, kind: 'errors', reason: errors, lastProbes: [...lastProbes] };

@@ -140,7 +140,8 @@ export class StatusService {
     };
     await check('public', app.run.port);
     const upstream = servingState?.known ? servingState.port : (serving?.upstreamPort ?? null);
-    if (this.deps.traffic.mode === 'proxy' && upstream !== null && upstream !== app.run.port) await check('upstream', upstream);
+    // A runtime that judges health itself runs the upstream on other nodes (Swarm): 127.0.0.1 would say nothing true.
+    if (this.deps.traffic.mode === 'proxy' && !runtime.waitHealthy && upstream !== null && upstream !== app.run.port) await check('upstream', upstream);
     if (servingState && !servingState.known) note ??= `${servingState.reason.charAt(0).toUpperCase()}${servingState.reason.slice(1)}.`;
     if (probes[0]!.ok) return { state: 'healthy', probes, container, note };
     if (!serving) return { state: 'down', probes, container, note: note ?? 'Nothing has been deployed yet.' };

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { createServices } from '../../src/compose.js';
+import { healthcheckArgv, swarmTarget } from '../../src/compose-runtime.js';
+import { parseAppsFile } from '../../src/config/apps-file.js';
+import { loadEnv } from '../../src/config/env.js';
+import { checkRuntimeTargets } from '../../src/config/runtime-target.js';
+
+const app = (extra: string) => `apps:
+  i-web:
+    source: { git: file:///srv/web.git }
+    run: { port: 18080, health: /healthz, stopTimeout: 3s }
+${extra}`;
+
+const swarmApp = app(`    registry: 10.0.0.1:5000/i-web
+    target:
+      swarm: { replicas: 3, constraints: ["node.role==worker", "node.labels.zone != b"] }
+`);
+
+describe('target: { swarm } and DECKHAND_RUNTIME', () => {
+  it('parses a swarm target into the app; the runtime defaults to docker', () => {
+    const [spec] = parseAppsFile(swarmApp, 'deckhand.yml');
+    expect(spec!.target).toEqual({ swarm: { replicas: 3, constraints: ['node.role==worker', 'node.labels.zone != b'] } });
+    expect(parseAppsFile(app(''), 'f.yml')[0]).not.toHaveProperty('target');
+    expect(parseAppsFile(app('    target: { swarm: {} }\n'), 'f.yml')[0]!.target).toEqual({ swarm: { replicas: 1, constraints: [] } });
+    expect(loadEnv({}).DECKHAND_RUNTIME).toBe('docker');
+    expect(loadEnv({ DECKHAND_RUNTIME: 'swarm' }).DECKHAND_RUNTIME).toBe('swarm');
+    expect(() => loadEnv({ DECKHAND_RUNTIME: 'kubernetes' })).toThrow(/DECKHAND_RUNTIME: .*"docker"\|"swarm"|DECKHAND_RUNTIME: .*docker.*swarm/);
+  });
+
+  it('refuses a bad swarm target naming the app and the key', () => {
+    expect(() => parseAppsFile(app('    target: { swarm: { replicas: 0 } }\n'), 'f.yml')).toThrow(/f\.yml: app "i-web", key target\.swarm\.replicas: /);
+    expect(() => parseAppsFile(app('    target: { swarm: { constraints: ["role worker"] } }\n'), 'f.yml')).toThrow(/key target\.swarm\.constraints\.0: a placement constraint such as node\.role==worker/);
+    expect(() => parseAppsFile(app('    target: { kubernetes: {} }\n'), 'f.yml')).toThrow(/key target: unknown key\(s\) "kubernetes"/);
+    expect(() => parseAppsFile(app('    target: { swarm: { replica: 2 } }\n'), 'f.yml')).toThrow(/key target\.swarm: unknown key\(s\) "replica"/);
+  });
+
+  it('a swarm target on the docker runtime is a config error naming the key; swarm needs registry:, Caddy and no health.cmd', () => {
+    const [withTarget] = parseAppsFile(swarmApp, 'f.yml');
+    const [plain] = parseAppsFile(app(''), 'f.yml');
+    expect(() => checkRuntimeTargets({ DECKHAND_RUNTIME: 'docker', DECKHAND_PROXY: 'caddy' }, [withTarget!])).toThrow(/app "i-web", key target\.swarm: only meaningful with DECKHAND_RUNTIME=swarm/);
+    expect(() => checkRuntimeTargets({ DECKHAND_RUNTIME: 'docker', DECKHAND_PROXY: 'caddy' }, [plain!])).not.toThrow();
+    expect(() => checkRuntimeTargets({ DECKHAND_RUNTIME: 'swarm', DECKHAND_PROXY: 'caddy' }, [withTarget!])).not.toThrow();
+    expect(() => checkRuntimeTargets({ DECKHAND_RUNTIME: 'swarm', DECKHAND_PROXY: 'caddy' }, [plain!])).toThrow(/app "i-web": key registry is required with DECKHAND_RUNTIME=swarm/);
+    expect(() => checkRuntimeTargets({ DECKHAND_RUNTIME: 'swarm', DECKHAND_PROXY: 'none' }, [withTarget!])).toThrow(/DECKHAND_PROXY=none: the Swarm runtime needs Caddy/);
+    const withCmd = { ...withTarget!, processes: [{ name: 'worker', command: ['w'], replicas: 1, env: {}, secretEnv: {}, healthyAfterMs: 1000, healthCmd: ['true'] }] };
+    expect(() => checkRuntimeTargets({ DECKHAND_RUNTIME: 'swarm', DECKHAND_PROXY: 'caddy' }, [withCmd])).toThrow(/key processes\.worker\.health\.cmd: not supported with DECKHAND_RUNTIME=swarm/);
+    const other = { ...withTarget!, name: 'i-other', run: { ...withTarget!.run, port: 18081 }, registry: 'registry.example.com/i-other' };
+    expect(() => checkRuntimeTargets({ DECKHAND_RUNTIME: 'swarm', DECKHAND_PROXY: 'caddy' }, [withTarget!, other])).toThrow(/one registry host for now; found 10\.0\.0\.1:5000, registry\.example\.com/);
+  });
+
+  it('createServices refuses these before it opens the database', async () => {
+    const [withTarget] = parseAppsFile(swarmApp, 'f.yml');
+    // The database URL points nowhere: reaching it would fail with another error, and slowly.
+    const env = (extra: Record<string, string>) => loadEnv({ DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', ...extra });
+    await expect(createServices({ env: env({}), apps: [withTarget!] })).rejects.toMatchObject({ code: 'config_invalid', message: expect.stringMatching(/key target\.swarm: only meaningful with DECKHAND_RUNTIME=swarm/) });
+    await expect(createServices({ env: env({ DECKHAND_RUNTIME: 'swarm', DECKHAND_PROXY: 'none' }), apps: [withTarget!] })).rejects.toMatchObject({ code: 'config_invalid', message: expect.stringMatching(/DECKHAND_PROXY=none/) });
+  });
+
+  it('the Swarm target of an app: its replicas, constraints, health path, processes and stop grace', () => {
+    const [spec] = parseAppsFile(swarmApp, 'f.yml');
+    expect(swarmTarget(spec!)).toEqual({ replicas: 3, constraints: ['node.role==worker', 'node.labels.zone != b'], healthPath: '/healthz', stopGraceMs: 3000 });
+    const [plain] = parseAppsFile(app(''), 'f.yml');
+    const withWorker = { ...plain!, processes: [{ name: 'worker', command: ['w'], replicas: 2, env: {}, secretEnv: {}, healthyAfterMs: 1000 }] };
+    expect(swarmTarget(withWorker)).toEqual({ replicas: 1, constraints: [], healthPath: '/healthz', processReplicas: { worker: 2 }, stopGraceMs: 3000 });
+  });
+
+  it('target.swarm.healthcheck: an argv run inside each web task, {url} and {port} filled in; anything else is refused', () => {
+    const [spec] = parseAppsFile(app('    registry: 10.0.0.1:5000/i-web\n    target: { swarm: { replicas: 2, healthcheck: ["/usr/bin/curl", "-fsS", "{url}"] } }\n'), 'f.yml');
+    expect(spec!.target).toEqual({ swarm: { replicas: 2, constraints: [], healthcheck: ['/usr/bin/curl', '-fsS', '{url}'] } });
+    const target = swarmTarget(spec!);
+    expect(target.healthArgv?.(24001, '/healthz')).toEqual(['CMD', '/usr/bin/curl', '-fsS', 'http://127.0.0.1:24001/healthz']);
+    expect(healthcheckArgv(['/app/check', '--port={port}'])(24002, '/')).toEqual(['CMD', '/app/check', '--port=24002']);
+    expect(() => parseAppsFile(app('    target: { swarm: { healthcheck: "curl -f localhost" } }\n'), 'f.yml')).toThrow(/key target\.swarm\.healthcheck: expected an argv array/);
+  });
+
+  it('DECKHAND_CADDY_ADMIN_URL takes an http URL or unix//<socket>, and says so otherwise', () => {
+    expect(loadEnv({ DECKHAND_CADDY_ADMIN_URL: 'unix//run/caddy/admin.sock' }).DECKHAND_CADDY_ADMIN_URL).toBe('unix//run/caddy/admin.sock');
+    expect(loadEnv({ DECKHAND_CADDY_ADMIN_URL: 'http://127.0.0.1:2019' }).DECKHAND_CADDY_ADMIN_URL).toBe('http://127.0.0.1:2019');
+    expect(loadEnv({ DECKHAND_CADDY_ADMIN_URL: '' }).DECKHAND_CADDY_ADMIN_URL).toBeUndefined();
+    expect(() => loadEnv({ DECKHAND_CADDY_ADMIN_URL: 'caddy-admin' })).toThrow(/DECKHAND_CADDY_ADMIN_URL: must be an http URL .* or unix\/\/<socket path>/);
+  });
+});
