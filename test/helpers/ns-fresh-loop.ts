@@ -1,6 +1,4 @@
-import { spawn } from 'node:child_process';
-import type { LoopResult } from './ns-http.js';
-import { nsenterArgs } from './netns.js';
+import { type LoopResult, startLoopScript } from './ns-http.js';
 
 /**
  * Like ns-http.ts's request loop, but every request on a FRESH connection (node:http, `agent: false`), as the
@@ -42,21 +40,5 @@ const get = (url) => new Promise((resolve) => {
 
 /** GETs `urls` in turn from inside namespace `ns`, each on a new connection, until stop(). */
 export function startFreshConnectionLoop(ns: { path: string }, urls: string[], expectedBody?: string): { stop(): Promise<LoopResult> } {
-  const child = spawn('nsenter', nsenterArgs(ns, [process.execPath, '-e', LOOP_SCRIPT, JSON.stringify(urls), expectedBody ?? '']), { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
-  const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    stop: async () => {
-      child.kill('SIGTERM');
-      await exit;
-      try {
-        return JSON.parse(stdout) as LoopResult;
-      } catch {
-        throw new Error(`request loop gave no result: ${stderr}`);
-      }
-    },
-  };
+  return startLoopScript(ns, LOOP_SCRIPT, urls, expectedBody);
 }

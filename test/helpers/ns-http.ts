@@ -74,7 +74,12 @@ export interface LoopResult {
  * resolves with the counts.
  */
 export function startRequestLoop(ns: { path: string }, urls: string[], expectedBody?: string): { stop(): Promise<LoopResult> } {
-  const child = spawn('nsenter', nsenterArgs(ns, [process.execPath, '-e', LOOP_SCRIPT, JSON.stringify(urls), expectedBody ?? '']), { stdio: ['ignore', 'pipe', 'pipe'] });
+  return startLoopScript(ns, LOOP_SCRIPT, urls, expectedBody);
+}
+
+/** Runs a request-loop script (node -e) inside namespace `ns` until stop(), which resolves the counts it printed. */
+export function startLoopScript(ns: { path: string }, script: string, urls: string[], expectedBody?: string): { stop(): Promise<LoopResult> } {
+  const child = spawn('nsenter', nsenterArgs(ns, [process.execPath, '-e', script, JSON.stringify(urls), expectedBody ?? '']), { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
