@@ -106,17 +106,7 @@ export async function startOwnDockerd(): Promise<OwnDockerd> {
   let child: ChildProcess | undefined;
   let disposed = false;
 
-  /** Starts the engine; after a crash its containerd may take a moment to go, so an engine that exits at once is retried. */
-  const start = async () => {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await startOnce();
-      } catch (error) {
-        if (attempt >= 3 || !/exited at start/.test((error as Error).message)) throw error;
-        await sleep(1000 * attempt);
-      }
-    }
-  };
+  const start = () => retryExitedAtStart(startOnce);
 
   const startOnce = async () => {
     if (child && child.exitCode === null && child.signalCode === null) return;
@@ -233,5 +223,17 @@ export async function buildBusyboxImage(docker: Docker, tag: string, options: { 
     return (await docker.getImage(tag).inspect()).Id;
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Starts an engine; after a crash its containerd may take a moment to go, so an engine that exits at once is retried. */
+export async function retryExitedAtStart(startOnce: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startOnce();
+    } catch (error) {
+      if (attempt >= 3 || !/exited at start/.test((error as Error).message)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
+    }
   }
 }

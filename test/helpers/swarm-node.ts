@@ -3,6 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { type NodeNamespace, killAll, nsenterArgs, processesMentioning } from './netns.js';
+import { retryExitedAtStart } from './own-dockerd.js';
 
 /**
  * One Swarm node: its own dockerd started inside a network namespace with `nsenter --net=` (NOT `ip netns exec`,
@@ -115,16 +116,7 @@ export function prepareNodeDaemon(ns: NodeNamespace, root: string, insecureRegis
     }
   };
 
-  const start = async () => {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await startOnce();
-      } catch (error) {
-        if (attempt >= 3 || !/exited at start/.test((error as Error).message)) throw error;
-        await sleep(1000 * attempt);
-      }
-    }
-  };
+  const start = () => retryExitedAtStart(startOnce);
 
   const stop = async () => {
     if (!child || !alive()) return;
