@@ -8,6 +8,11 @@ export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
 export interface Database {
   db: Db;
+  /**
+   * Postgres: a pool of its own for the Slack ack path (the replay ledger), so an ack never queues behind the reads
+   * of fifty other requests in the main pool. Its connections open on first use. Absent: use `db`.
+   */
+  acks?: Db;
   kind: 'postgres' | 'pglite';
   close(): Promise<void>;
 }
@@ -73,8 +78,10 @@ async function openPostgres(url: string, silenceMs: number): Promise<Database & 
   };
   const client = postgres(url, { ...settings, max: 10 });
   const db = drizzle(client, { schema });
+  const ackClient = postgres(url, { ...settings, max: 2 });
   return {
     db: db as unknown as Db,
+    acks: drizzle(ackClient, { schema }) as unknown as Db,
     kind: 'postgres',
     // Two processes starting on an empty database must not both create the schema: a session advisory lock on a
     // connection of its own serializes them; the second finds every migration applied. Ending that connection
@@ -97,7 +104,9 @@ async function openPostgres(url: string, silenceMs: number): Promise<Database & 
         await lock.end({ timeout: 2 }).catch(() => undefined);
       }
     },
-    close: () => client.end({ timeout: 5 }),
+    close: async () => {
+      await Promise.all([client.end({ timeout: 5 }), ackClient.end({ timeout: 5 })]);
+    },
   };
 }
 

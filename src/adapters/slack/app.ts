@@ -146,7 +146,7 @@ async function answerFailure(args: { ack: () => Promise<void>; respond?: Respond
 
 export function registerListeners(app: App, ctx: SlackContext): void {
   // First, before any listener: a replayed signed request is acked and goes no further.
-  app.use(replayGuard(new DrizzleSlackRequestLog(ctx.services.database.db)));
+  app.use(replayGuard(new DrizzleSlackRequestLog(ctx.services.database.acks ?? ctx.services.database.db)));
   app.command('/deploys', tracked(ctx, deploysCommand(ctx)));
   app.command('/deploy', tracked(ctx, deployCommand(ctx)));
   app.command('/rollback', tracked(ctx, rollbackCommand(ctx)));
