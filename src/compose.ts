@@ -1,3 +1,4 @@
+import { SwarmRuntime } from './adapters/swarm/swarm-runtime.js';
 import { resolve } from 'node:path';
 import Docker from 'dockerode';
 import { DrizzleApprovalStore } from './adapters/db/approvals-repo.js';
@@ -25,7 +26,7 @@ import { DeployService } from './domain/deploy/deploy-service.js';
 import { DeployEventBus } from './domain/deploy/events.js';
 import { LeaseManager } from './domain/locks/lease.js';
 import { hostsOf } from './domain/deploy/endpoints.js';
-import type { DeploymentStore, Runtime, TrafficSwitch } from './domain/ports.js';
+import type { DeploymentStore, RegistryClient, Runtime, TrafficSwitch } from './domain/ports.js';
 
 /** Everything: the store (compose-store.ts) plus Docker, git, the proxy and the domain services over them. */
 export interface Services extends StoreServices {
@@ -39,6 +40,8 @@ export interface Services extends StoreServices {
   prune: PruneService;
   /** `/deckhand status`, `deckhand status`: what serves, its health now, locks, work in progress, the rollback window. */
   status: StatusService;
+  /** The registry the rollback plan and prune ask (on Swarm: through the manager's engine). */
+  registry: RegistryClient;
 }
 
 export interface ComposeOptions extends StoreOptions {
@@ -83,7 +86,8 @@ export async function createServices(options: ComposeOptions): Promise<Services>
     source: new GitSource(resolve(env.DECKHAND_DATA_DIR)),
     health: new HttpHealthProbe(),
     settings: { drainMs: env.DECKHAND_DRAIN, logTailLines: env.DECKHAND_LOG_TAIL_LINES },
-    registry: registry.client,
+    // On Swarm the registry is asked through the manager's engine, never over HTTP from deckhand's own network.
+    registry: runtime instanceof SwarmRuntime ? runtime.registryClient(registry.client) : registry.client,
     migrations: new PostgresMigrationHistory(),
     envLookup,
     secrets,
@@ -93,7 +97,7 @@ export async function createServices(options: ComposeOptions): Promise<Services>
   const rollbacks = new RollbackService(deps, deploys, controls);
   const prune = new PruneService({ ...deps, pins }, deploys);
   const status = new StatusService({ ...deps, approvals: new DrizzleApprovalStore(database.db), probe: new HttpHealthProbe(1500), window: (app) => prune.rollbackWindow(app) });
-  return { ...base, bus, runtime, traffic, managedProxy, deploys, rollbacks, prune, status };
+  return { ...base, bus, runtime, traffic, managedProxy, deploys, rollbacks, prune, status, registry: deps.registry };
 }
 
 /** deckhand's own Caddy under `<data dir>/caddy`, restoring each app's route from its current deploy. */

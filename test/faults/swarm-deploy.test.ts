@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EngineRegistryClient } from '../../src/adapters/swarm/engine-registry.js';
 import { SwarmRuntime } from '../../src/adapters/swarm/swarm-runtime.js';
 import type { AppSpec } from '../../src/domain/apps.js';
 import type { Deployment } from '../../src/domain/deployment.js';
@@ -29,7 +30,7 @@ const startScript = (body: string, delay = 0) =>
  * cluster's htpasswd registry. deckhand and this test run in the machine's own namespace and never send a packet to
  * a node address: health is judged by Swarm (the pipeline skips its HTTP probe when the runtime has waitHealthy), the
  * watch window is off, and every request to a node or to Caddy's public port is sent from INSIDE the hub namespace.
- * Rollback plans and prune (which ask the registry over HTTP) are not exercised here.
+ * Rollback plans ask the registry through the manager's engine (never over HTTP from here); prune is not exercised.
  */
 describe.skipIf(!enabled)('deploys on a three-node Swarm through deckhand', () => {
   let release: (() => void) | undefined;
@@ -181,5 +182,59 @@ describe.skipIf(!enabled)('deploys on a three-node Swarm through deckhand', () =
     const tasks = await (services.runtime as SwarmRuntime).tasks(d.v4.containerId!);
     expect(tasks.filter((t) => t.state === 'running').map((t) => t.addr).sort()).toEqual(survivors);
     expect(tasks.some((t) => t.state === 'pending' && /no suitable node/.test(t.message))).toBe(true);
+  }, 400_000);
+
+  it('rollback to v2 scales its retained service back up (the same service, on its port): 0 failed requests', async () => {
+    const survivors = addrs().slice(0, 2);
+    const plan = await services.rollbacks.plan(APP, d.v2!.id);
+    expect(plan.artifact.source).toBe('reuse_image');
+    const loop = loopFromHub([publicUrl]);
+    const { deployment } = await services.rollbacks.rollback(APP, d.v2!.id, 'U-ivy');
+    await sleep(300);
+    const seen = await loop.stop();
+    expect(deployment, deployment.error ?? '').toMatchObject({ status: 'succeeded', rollbackOf: d.v2!.id, rollbackSource: 'reuse_image' });
+    expect(seen.failures).toEqual([]);
+    expect(seen.ok).toBeGreaterThan(5);
+    // The SAME service, relabelled for the new deployment, on v2's own port.
+    expect(deployment.containerId).toBe(d.v2!.containerId);
+    expect(deployment.upstreamPort).toBe(d.v2!.upstreamPort);
+    expect(await services.runtime.inspectContainer(deployment.containerId!)).toMatchObject({ running: true, deploymentId: deployment.id });
+    expect(await replicasOf(deployment.containerId!)).toBe(3);
+    expect(await eventsOf(deployment)).toMatch(/Scaled the retained deckhand-i-swarm-app-\d+ back up/);
+    expect(await upstreams()).toEqual(survivors.map((a) => `${a}:${d.v2!.upstreamPort}`).sort());
+    expect(await cluster.httpGet(publicUrl)).toEqual({ status: 200, body: 'v2' });
+    expect(await replicasOf(d.v4!.containerId!)).toBe(0);
+    d.r2 = deployment;
+  }, 300_000);
+
+  it('rollback to v1 after its service and manager image are gone: the manager asks the registry, pulls by digest, a new service serves', async () => {
+    const survivors = addrs().slice(0, 2);
+    const manager = cluster.manager.docker;
+    await manager.getService(d.v1!.containerId!).remove();
+    // The service's task containers go away asynchronously; the image goes once nothing holds it.
+    for (let i = 0; i < 100 && (await services.runtime.inspectImage(d.v1!.imageId!)); i++) {
+      await manager.getImage(d.v1!.imageId!).remove({ force: true }).catch(() => undefined);
+      await sleep(200);
+    }
+    expect(await services.runtime.inspectImage(d.v1!.imageId!)).toBeUndefined();
+    // The registry is asked through the manager's engine (deckhand never sends a packet to a node address).
+    expect(services.registry).toBeInstanceOf(EngineRegistryClient);
+    expect(await services.registry.has(d.v1!.registryRef!)).toBe(true);
+    expect(await services.registry.has(`${cluster.registry!.host}/${APP}:no-such-tag`)).toBe(false);
+    const plan = await services.rollbacks.plan(APP, d.v1!.id);
+    expect(plan.artifact.source).toBe('pull_image');
+    const loop = loopFromHub([publicUrl]);
+    const { deployment } = await services.rollbacks.rollback(APP, d.v1!.id, 'U-ivy');
+    await sleep(300);
+    const seen = await loop.stop();
+    expect(deployment, deployment.error ?? '').toMatchObject({ status: 'succeeded', rollbackOf: d.v1!.id, rollbackSource: 'pull_image', imageId: d.v1!.imageId });
+    expect(seen.failures).toEqual([]);
+    expect(seen.ok).toBeGreaterThan(5);
+    expect(deployment.containerId).not.toBe(d.v1!.containerId);
+    const spec = (await manager.getService(deployment.containerId!).inspect()).Spec;
+    expect(spec.TaskTemplate.ContainerSpec.Image).toMatch(new RegExp(`^${cluster.registry!.host}/${APP}@sha256:[0-9a-f]{64}$`));
+    expect(await cluster.httpGet(publicUrl)).toEqual({ status: 200, body: 'v1' });
+    await answersOn(deployment.upstreamPort!, survivors, 'v1');
+    expect(await replicasOf(d.r2!.containerId!)).toBe(0);
   }, 400_000);
 });

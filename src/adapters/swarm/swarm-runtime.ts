@@ -1,12 +1,14 @@
 import Docker from 'dockerode';
 import { WEB_PROCESS } from '../../domain/apps.js';
 import { DeckhandError } from '../../domain/errors.js';
-import type { BuildRequest, ContainerState, ImageInfo, RunOnceRequest, Runtime, RuntimeHealth, RuntimeHealthWait, StartRequest } from '../../domain/ports.js';
+import type { BuildRequest, ContainerState, ImageInfo, RegistryClient, RunOnceRequest, Runtime, RuntimeHealth, RuntimeHealthWait, StartRequest } from '../../domain/ports.js';
 import type { Layer } from '../../domain/retention/layers.js';
 import { LABEL_APP } from '../docker/container-state.js';
 import { DockerCalls, isConnectionError } from '../docker/docker-calls.js';
 import { DockerRuntime } from '../docker/docker-runtime.js';
+import { EngineRegistryClient } from './engine-registry.js';
 import { pushWithAuth } from './registry-push.js';
+import { adoptedSpec, findRetained } from './retained-service.js';
 import { freeServicePort } from './service-ports.js';
 import { explainExits } from './task-output.js';
 import { type NodeLossPolicy, type ServiceSnapshot, waitServiceHealthy } from './service-health.js';
@@ -20,6 +22,8 @@ export type { SwarmTarget } from './service-spec.js';
 
 const statusOf = (error: unknown) => (error as { statusCode?: number }).statusCode;
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+/** A task told to stop (scaled down) that still runs on a node that is up. */
+const stillStopping = (t: SwarmTask) => t.desiredState !== 'running' && ['running', 'starting'].includes(t.state) && t.nodeState === 'ready';
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface SwarmRuntimeOptions {
@@ -71,7 +75,9 @@ export class SwarmRuntime implements Runtime {
     private readonly options: SwarmRuntimeOptions = {},
   ) {
     this.calls = new DockerCalls(docker, options.timeoutMs ?? 15_000);
-    this.images = new DockerRuntime(docker, { timeoutMs: options.timeoutMs ?? 15_000 });
+    const auth = options.registryAuth;
+    // The manager pulls (a pull rollback) with the same credentials the nodes get.
+    this.images = new DockerRuntime(docker, { timeoutMs: options.timeoutMs ?? 15_000, ...(auth ? { registryAuth: async (host: string) => (host === auth.serveraddress ? { host, username: auth.username, password: auth.password, source: 'DECKHAND_REGISTRY_AUTH' } : { host, source: 'none' }) } : {}) });
     this.health = { ...DEFAULT_HEALTH, ...options.health };
     this.pollMs = options.pollMs ?? 500;
   }
@@ -99,6 +105,11 @@ export class SwarmRuntime implements Runtime {
   }
   removeImage(id: string): Promise<boolean> {
     return this.images.removeImage(id);
+  }
+
+  /** The registry client deckhand uses with this runtime: `has` asks through the manager's engine (see engine-registry.ts). */
+  registryClient(http: RegistryClient): EngineRegistryClient {
+    return new EngineRegistryClient(this.docker, this.options.registryAuth, http, this.options.timeoutMs ?? 15_000);
   }
 
   private targetOf(app: string): SwarmTarget {
@@ -143,19 +154,24 @@ export class SwarmRuntime implements Runtime {
     const replicas = web ? target.replicas : (target.processReplicas?.[process] ?? target.replicas);
     try {
       const image = await this.imageByDigest(request.image);
-      await this.removeLeftover(name, request.app);
-      const spec = serviceSpec({
-        request,
+      const hostNetworkId = await this.hostNetworkId();
+      const specAt = (port: number | null) => serviceSpec({
+        request: { ...request, port },
         image,
         replicas,
         constraints: target.constraints ?? [],
-        hostNetworkId: await this.hostNetworkId(),
-        ...(web && request.port !== null ? { healthTest: (target.healthArgv ?? this.options.healthArgv ?? busyboxWget)(request.port, target.healthPath ?? '/') } : {}),
+        hostNetworkId,
+        ...(web && port !== null ? { healthTest: (target.healthArgv ?? this.options.healthArgv ?? busyboxWget)(port, target.healthPath ?? '/') } : {}),
         health: this.health,
         maxRestarts: this.options.maxRestarts ?? 3,
         stopGraceMs: target.stopGraceMs ?? this.options.stopGraceMs ?? 10_000,
         ...(this.options.templateEnv ? { templateEnv: this.options.templateEnv } : {}),
       });
+      const ofApp = await this.calls.call(`list services of ${request.app}`, (abortSignal) => listServices(this.docker, { label: [`${LABEL_APP}=${request.app}`] }, abortSignal));
+      const retained = findRetained(ofApp, request.app, process, (port) => specAt(web ? port : request.port));
+      if (retained) return await this.adopt(retained, request.deploymentId, replicas);
+      await this.removeLeftover(name, request.app);
+      const spec = specAt(request.port);
       const id = await this.calls.call(`create service ${name}`, (abortSignal) => createService(this.docker, spec, this.options.registryAuth, abortSignal));
       const state = await this.inspectContainer(id);
       if (!state) throw new DeckhandError('start_failed', `Service ${name} disappeared right after it was created.`);
@@ -164,6 +180,22 @@ export class SwarmRuntime implements Runtime {
       if (error instanceof DeckhandError || isConnectionError(error)) throw error;
       throw new DeckhandError('start_failed', `Could not create the Swarm service ${name}: ${messageOf(error)}`, {}, { cause: error });
     }
+  }
+
+  /**
+   * The instant rollback: a retained service that runs exactly this version is labelled for the new deployment and
+   * scaled back up (its tasks are new, on its own port); the caller reads the port from the returned state.
+   */
+  private async adopt(service: Docker.Service, deploymentId: number, replicas: number): Promise<ContainerState> {
+    // Tasks of its last scale-down may still be in their stop grace, holding the port on their nodes: wait them out.
+    const grace = (service.Spec?.TaskTemplate as { ContainerSpec?: { StopGracePeriod?: number } } | undefined)?.ContainerSpec?.StopGracePeriod;
+    const until = Date.now() + (typeof grace === 'number' ? grace / 1e6 : 10_000) + 15_000;
+    while ((await this.taskViews([service.ID])).some(stillStopping) && Date.now() < until) await sleep(this.pollMs);
+    const spec = adoptedSpec(service, deploymentId, replicas);
+    await this.calls.call(`scale the retained service ${service.Spec?.Name} back up`, (abortSignal) => updateService(this.docker, service.ID, service.Version?.Index, spec, this.options.registryAuth, abortSignal));
+    const state = await this.inspectContainer(service.ID);
+    if (!state) throw new DeckhandError('start_failed', `The retained service ${service.Spec?.Name} disappeared while it was scaled back up.`);
+    return { ...state, running: true, status: 'running' };
   }
 
   /** A service of this name left by an earlier attempt of the same app (never another app's) is removed first. */

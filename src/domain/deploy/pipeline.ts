@@ -219,8 +219,11 @@ class PipelineRun {
     this.phase('start', `Starting container on port ${port}`);
     const container = await this.deps.runtime.start({ app: this.app.name, deploymentId: this.deployment.id, image: imageId, port, env, settings: this.app.run.container });
     this.newContainerId = container.id;
-    await this.update({ containerId: container.id, upstreamPort: port });
-    return { containerId: container.id, port };
+    // A cluster runtime may bring back a retained service of this version, listening on its own port.
+    const listening = container.port ?? port;
+    if (listening !== port) this.phase('start', `Scaled the retained ${container.name} back up (port ${listening})`);
+    await this.update({ containerId: container.id, upstreamPort: listening });
+    return { containerId: container.id, port: listening };
   }
 
   private async health(containerId: string, port: number): Promise<void> {
