@@ -9,16 +9,19 @@ import { DockerRuntime } from '../docker/docker-runtime.js';
 import { EngineRegistryClient } from './engine-registry.js';
 import { pushWithAuth } from './registry-push.js';
 import { adoptedSpec, findRetained } from './retained-service.js';
+import { ServiceCalls } from './service-calls.js';
 import { freeServicePort } from './service-ports.js';
 import { explainExits } from './task-output.js';
-import { type NodeLossPolicy, type ServiceSnapshot, waitServiceHealthy } from './service-health.js';
+import { type ServiceSnapshot, waitServiceHealthy } from './service-health.js';
+import { DEFAULT_HEALTH, type SwarmRuntimeOptions } from './swarm-options.js';
 import { runOnceService, serviceLogs } from './service-run-once.js';
-import { type HealthArgv, type HealthTiming, type SwarmTarget, busyboxWget, serviceName, serviceSpec } from './service-spec.js';
-import { type RegistryAuth, createService, inspectImage, inspectNetwork, listNodes, listServices, listTasks, updateService } from './swarm-api.js';
-import { type SwarmTask, desiredReplicas, nodesById, portLabel, serviceState, taskView, wantedReplicas } from './service-state.js';
+import { type HealthTiming, type SwarmTarget, busyboxWget, serviceName, serviceSpec } from './service-spec.js';
+import { createService, inspectImage, inspectNetwork, listServices, updateService } from './swarm-api.js';
+import { type SwarmTask, desiredReplicas, portLabel, serviceState, wantedReplicas } from './service-state.js';
 
 export type { SwarmTask } from './service-state.js';
 export type { SwarmTarget } from './service-spec.js';
+export type { SwarmRuntimeOptions } from './swarm-options.js';
 
 const statusOf = (error: unknown) => (error as { statusCode?: number }).statusCode;
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
@@ -26,35 +29,6 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
 const stillStopping = (t: SwarmTask) => t.desiredState !== 'running' && ['running', 'starting'].includes(t.state) && t.nodeState === 'ready';
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export interface SwarmRuntimeOptions {
-  /** Sent as X-Registry-Auth on push, service create and update: the manager hands it to every node that pulls. */
-  registryAuth?: RegistryAuth;
-  /** Per app `target: { swarm: … }`; absent or undefined for an app: `defaultTarget`. */
-  target?: (app: string) => SwarmTarget | undefined;
-  /** Default 1 replica, no constraints, health path `/`. */
-  defaultTarget?: SwarmTarget;
-  /** The web task's HEALTHCHECK argv (default: busybox wget against 127.0.0.1:<port><path>). */
-  healthArgv?: HealthArgv;
-  /** Default: every 1 s, 2 s timeout, 3 retries, 10 s start period. */
-  health?: Partial<HealthTiming>;
-  /** Restarts of a failed task per slot before Swarm gives up (default 3). */
-  maxRestarts?: number;
-  /** Time a task gets after SIGTERM when scaled down or removed (default 10 s). */
-  stopGraceMs?: number;
-  /** Bound on each Docker call (default 15 s). */
-  timeoutMs?: number;
-  /** Task polling interval of waitHealthy and runOnce (default 500 ms). */
-  pollMs?: number;
-  /** New failed tasks after which waitHealthy gives up (default: the replica count, at least 3). */
-  maxTaskFailures?: number;
-  nodeLoss?: NodeLossPolicy;
-  /** Env of every app task from Swarm templates, e.g. `{ DECKHAND_NODE: '{{.Node.Hostname}}' }` (app env stays literal). */
-  templateEnv?: Record<string, string>;
-  /** Ports handed out by freePort (default 20000–29999). */
-  portRange?: { from: number; to: number };
-}
-
-const DEFAULT_HEALTH: HealthTiming = { intervalMs: 1000, timeoutMs: 2000, retries: 3, startPeriodMs: 10_000 };
 
 /**
  * Docker Swarm behind the Runtime port, driven through the MANAGER's API. Each deployment (and each process of it)
@@ -64,6 +38,7 @@ const DEFAULT_HEALTH: HealthTiming = { intervalMs: 1000, timeoutMs: 2000, retrie
  */
 export class SwarmRuntime implements Runtime {
   private readonly calls: DockerCalls;
+  private readonly services: ServiceCalls;
   private readonly images: DockerRuntime;
   private readonly health: HealthTiming;
   private readonly pollMs: number;
@@ -75,6 +50,7 @@ export class SwarmRuntime implements Runtime {
     private readonly options: SwarmRuntimeOptions = {},
   ) {
     this.calls = new DockerCalls(docker, options.timeoutMs ?? 15_000);
+    this.services = new ServiceCalls(this.calls, docker, options.registryAuth);
     const auth = options.registryAuth;
     // The manager pulls (a pull rollback) with the same credentials the nodes get.
     this.images = new DockerRuntime(docker, { timeoutMs: options.timeoutMs ?? 15_000, ...(auth ? { registryAuth: async (host: string) => (host === auth.serveraddress ? { host, username: auth.username, password: auth.password, source: 'DECKHAND_REGISTRY_AUTH' } : { host, source: 'none' }) } : {}) });
@@ -190,7 +166,7 @@ export class SwarmRuntime implements Runtime {
     // Tasks of its last scale-down may still be in their stop grace, holding the port on their nodes: wait them out.
     const grace = (service.Spec?.TaskTemplate as { ContainerSpec?: { StopGracePeriod?: number } } | undefined)?.ContainerSpec?.StopGracePeriod;
     const until = Date.now() + (typeof grace === 'number' ? grace / 1e6 : 10_000) + 15_000;
-    while ((await this.taskViews([service.ID])).some(stillStopping) && Date.now() < until) await sleep(this.pollMs);
+    while ((await this.services.taskViews([service.ID])).some(stillStopping) && Date.now() < until) await sleep(this.pollMs);
     const spec = adoptedSpec(service, deploymentId, replicas);
     await this.calls.call(`scale the retained service ${service.Spec?.Name} back up`, (abortSignal) => updateService(this.docker, service.ID, service.Version?.Index, spec, this.options.registryAuth, abortSignal));
     const state = await this.inspectContainer(service.ID);
@@ -222,75 +198,37 @@ export class SwarmRuntime implements Runtime {
     };
   }
 
-  private async inspectService(id: string): Promise<Docker.Service | undefined> {
-    try {
-      return (await this.calls.call(`inspect service ${id.slice(0, 25)}`, (abortSignal) => this.docker.getService(id).inspect({ abortSignal }))) as Docker.Service;
-    } catch (error) {
-      if (statusOf(error) === 404) return undefined;
-      throw error;
-    }
-  }
-
-  /** The tasks of these services, each with its node's name, address and state. */
-  private async taskViews(serviceIds: string[]): Promise<SwarmTask[]> {
-    if (serviceIds.length === 0) return [];
-    const [tasks, nodes] = await Promise.all([
-      this.calls.call('list tasks', (abortSignal) => listTasks(this.docker, { service: serviceIds }, abortSignal)),
-      this.calls.call('list nodes', (abortSignal) => listNodes(this.docker, abortSignal)),
-    ]);
-    const byId = nodesById(nodes);
-    return tasks.map((t) => ({ ...taskView(t, byId), serviceId: t.ServiceID ?? '' }));
-  }
-
   async inspectContainer(id: string): Promise<ContainerState | undefined> {
-    const service = await this.inspectService(id);
+    const service = await this.services.inspect(id);
     if (!service) return undefined;
-    return serviceState(service, await this.taskViews([service.ID]));
+    return serviceState(service, await this.services.taskViews([service.ID]));
   }
 
   async listContainers(app: string): Promise<ContainerState[]> {
     const services = await this.calls.call(`list services of ${app}`, (abortSignal) => listServices(this.docker, { label: [`${LABEL_APP}=${app}`] }, abortSignal));
-    const tasks = (await this.taskViews(services.map((s) => s.ID))) as Array<SwarmTask & { serviceId: string }>;
+    const tasks = (await this.services.taskViews(services.map((s) => s.ID))) as Array<SwarmTask & { serviceId: string }>;
     return services.map((s) => serviceState(s, tasks.filter((t) => t.serviceId === s.ID)));
   }
 
   /** Per-node tasks of a service for `status`: those Swarm wants running, and those still seen running (a lost node's). */
   async tasks(id: string): Promise<SwarmTask[]> {
-    const service = await this.inspectService(id);
+    const service = await this.services.inspect(id);
     if (!service) return [];
-    const tasks = await this.taskViews([service.ID]);
+    const tasks = await this.services.taskViews([service.ID]);
     return tasks
       .filter((t) => t.desiredState === 'running' || t.state === 'running')
       .map(({ serviceId: _serviceId, ...t }: SwarmTask & { serviceId?: string }) => t)
       .sort((a, b) => a.node.localeCompare(b.node) || b.createdAt.localeCompare(a.createdAt));
   }
 
-  /** Sets the replica count (with the registry auth, so nodes that pull can). Swarm's version check: retried on conflict. */
-  private async scale(id: string, replicas: (service: Docker.Service) => number): Promise<void> {
-    for (let attempt = 1; ; attempt += 1) {
-      const service = await this.inspectService(id);
-      if (!service) return;
-      const wanted = replicas(service);
-      if (desiredReplicas(service) === wanted) return;
-      const spec = { ...service.Spec, Mode: { Replicated: { Replicas: wanted } } };
-      try {
-        await this.calls.call(`scale service ${spec.Name} to ${wanted}`, (abortSignal) => updateService(this.docker, service.ID, service.Version?.Index, spec, this.options.registryAuth, abortSignal));
-        return;
-      } catch (error) {
-        if (statusOf(error) === 404) return;
-        if (attempt >= 3 || !/out of sequence|update out of sequence/i.test(messageOf(error))) throw error;
-      }
-    }
-  }
-
   /** Scales the service to 0: its tasks get SIGTERM and the stop grace period; the service stays (instant rollback). */
   stop(id: string): Promise<void> {
-    return this.scale(id, () => 0);
+    return this.services.scale(id, () => 0);
   }
 
   /** Scales the service back to the replicas it was created with. */
   restart(id: string): Promise<void> {
-    return this.scale(id, wantedReplicas);
+    return this.services.scale(id, wantedReplicas);
   }
 
   exec(_id: string, _argv: string[], _timeoutMs: number): Promise<{ exitCode: number; output: string[] }> {
@@ -320,12 +258,12 @@ export class SwarmRuntime implements Runtime {
   async waitHealthy(id: string, wait: RuntimeHealthWait): Promise<RuntimeHealth> {
     let port: number | null = null;
     const read = async (): Promise<ServiceSnapshot> => {
-      const service = await this.inspectService(id);
+      const service = await this.services.inspect(id);
       if (!service) return { desired: undefined, port: null, tasks: [] };
       port = portLabel(service);
-      return { desired: desiredReplicas(service), port, tasks: await this.taskViews([service.ID]) };
+      return { desired: desiredReplicas(service), port, tasks: await this.services.taskViews([service.ID]) };
     };
-    const replicas = (await this.inspectService(id).then((s) => (s ? desiredReplicas(s) : 0))) || 1;
+    const replicas = (await this.services.inspect(id).then((s) => (s ? desiredReplicas(s) : 0))) || 1;
     const policy = { maxFailures: this.options.maxTaskFailures ?? Math.max(3, replicas), nodeLoss: this.options.nodeLoss ?? 'complete-on-remaining' } as const;
     const explain = (failed: SwarmTask[]) => explainExits(this.calls, failed, port);
     return waitServiceHealthy({ read, now: () => Date.now(), sleep, pollMs: this.pollMs, explain, ...policy }, wait);
