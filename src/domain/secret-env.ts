@@ -1,4 +1,4 @@
-import type { AppSpec, ProcessSpec, SecretRef } from './apps.js';
+import type { AppSpec, SecretRef } from './apps.js';
 import { DeckhandError } from './errors.js';
 import type { SecretReader } from './ports.js';
 
@@ -36,13 +36,9 @@ export function resolveEnv(app: AppSpec, reader: SecretReader): ResolvedEnv {
   };
   const web = { ...app.run.env, ...read('run.env', app.run.secretEnv) };
   const processes = new Map<string, Record<string, string>>();
-  for (const process of app.processes ?? []) processes.set(process.name, processEnv(app, process, web, read(`processes.${process.name}.env`, process.secretEnv)));
+  for (const process of app.processes ?? []) processes.set(process.name, { ...web, ...process.env, ...read(`processes.${process.name}.env`, process.secretEnv) });
   rememberSecrets(app.name, secrets);
   return { web, processes, secrets };
-}
-
-function processEnv(_app: AppSpec, process: ProcessSpec, web: Record<string, string>, secret: Record<string, string>): Record<string, string> {
-  return { ...web, ...process.env, ...secret };
 }
 
 /**

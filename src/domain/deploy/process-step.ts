@@ -1,6 +1,6 @@
 import type { AppSpec, ProcessSpec } from '../apps.js';
 import { DeckhandError } from '../errors.js';
-import type { ContainerState, Runtime } from '../ports.js';
+import type { Runtime } from '../ports.js';
 import type { StepContext } from './artifact-step.js';
 import { containerProblem } from './health-wait.js';
 
@@ -109,23 +109,11 @@ async function execHealth(runtime: Runtime, id: string, argv: string[], timeoutM
   }
 }
 
-/** Containers of a release other than its web container, by process name (for status and messages). */
-export function byProcess(containers: ContainerState[]): Map<string, ContainerState[]> {
-  const out = new Map<string, ContainerState[]>();
-  for (const c of containers) {
-    const name = c.process ?? 'web';
-    if (name === 'web') continue;
-    out.set(name, [...(out.get(name) ?? []), c]);
-  }
-  for (const list of out.values()) list.sort((a, b) => (a.replica ?? 0) - (b.replica ?? 0));
-  return out;
-}
-
 /** A process container of the release that stopped or restarted, if any: its log says more than the web's. */
 export async function failedProcess(runtime: Runtime, ids: string[]): Promise<string | undefined> {
   for (const id of ids) {
     const state = await runtime.inspectContainer(id).catch(() => undefined);
-    if (state && (!state.running || (state.restartCount ?? 0) > 0)) return id;
+    if (state && containerProblem(state)) return id;
   }
   return undefined;
 }
