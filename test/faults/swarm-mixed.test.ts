@@ -194,6 +194,12 @@ describe.skipIf(!enabled)('one deckhand, apps on the Docker host and on a three-
     const specs = loadAppsFile(env.DECKHAND_CONFIG!);
     const runtime: Runtime = await createRuntime(config, catalogOf(specs), (await createRegistryAccess(config, specs)).credentials, manager());
     expect(runtime).toBeInstanceOf(RuntimeRouter);
+    // The same apps against a WORKER's engine: refused at start, naming the Swarm app.
+    const credentials = (await createRegistryAccess(config, specs)).credentials;
+    await expect(createRuntime(config, catalogOf(specs), credentials, cluster.nodes[1]!.docker)).rejects.toMatchObject({
+      code: 'config_invalid',
+      message: expect.stringMatching(/Apps "mx-web" run on Swarm .* is a Swarm worker: point DOCKER_SOCKET\/DOCKER_HOST at a Swarm manager/),
+    });
     const [apiContainer] = await containersOf(manager(), API, d.api2!.id);
     const [webService] = await servicesOf(WEB, d.web2!.id);
     // Never seen by this router: each is asked of every runtime and found in exactly one.

@@ -1,9 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { createServices } from '../../src/compose.js';
-import { healthcheckArgv, swarmTarget } from '../../src/compose-runtime.js';
+import Docker from 'dockerode';
+import { DockerRuntime } from '../../src/adapters/docker/docker-runtime.js';
+import { createRuntime, healthcheckArgv, swarmTarget } from '../../src/compose-runtime.js';
 import { parseAppsFile } from '../../src/config/apps-file.js';
 import { loadEnv } from '../../src/config/env.js';
 import { checkRuntimeTargets, runtimeOfApp } from '../../src/config/runtime-target.js';
+import { catalogOf } from '../../src/domain/apps.js';
+import { dockerSocket, haveDocker } from '../helpers/infra.js';
+
+const enabled = await haveDocker();
 
 const app = (extra: string) => `apps:
   i-web:
@@ -75,6 +81,19 @@ describe('target: docker | swarm | { swarm } and DECKHAND_RUNTIME', () => {
     const env = (extra: Record<string, string>) => loadEnv({ DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', ...extra });
     await expect(createServices({ env: env({ DECKHAND_PROXY: 'none' }), apps: [withTarget!] })).rejects.toMatchObject({ code: 'config_invalid', message: expect.stringMatching(/DECKHAND_PROXY=none: apps on Swarm/) });
     await expect(createServices({ env: env({ DECKHAND_RUNTIME: 'swarm', DECKHAND_PROXY: 'none' }), apps: [{ ...withTarget!, target: undefined }] })).rejects.toMatchObject({ code: 'config_invalid', message: expect.stringMatching(/DECKHAND_PROXY=none/) });
+  });
+
+  it.skipIf(!enabled)('an engine outside any Swarm is refused at start when an app is on Swarm, naming it; apps on the host only never ask', async () => {
+    const [withTarget] = parseAppsFile(swarmApp, 'f.yml');
+    const [plain] = parseAppsFile(app(''), 'f.yml');
+    const docker = new Docker({ socketPath: dockerSocket });
+    expect((await docker.info()).Swarm?.LocalNodeState).toBe('inactive');
+    const none = async () => ({ host: '', source: 'none' as const });
+    await expect(createRuntime(loadEnv({}), catalogOf([withTarget!]), none, docker)).rejects.toMatchObject({
+      code: 'config_invalid',
+      message: expect.stringMatching(/Apps "i-web" run on Swarm .*is not in a Swarm: point DOCKER_SOCKET\/DOCKER_HOST at a Swarm manager, or give those apps target: docker/),
+    });
+    expect(await createRuntime(loadEnv({ DECKHAND_RUNTIME: 'swarm' }), catalogOf([{ ...plain!, target: { docker: true } }]), none, docker)).toBeInstanceOf(DockerRuntime);
   });
 
   it('the Swarm target of an app: its replicas, constraints, health path, processes and stop grace', () => {
