@@ -1,14 +1,13 @@
-import { SwarmRuntime } from './adapters/swarm/swarm-runtime.js';
 import { resolve } from 'node:path';
 import Docker from 'dockerode';
 import { DrizzleApprovalStore } from './adapters/db/approvals-repo.js';
 import { StatusService } from './domain/status/status-service.js';
 import { PostgresMigrationHistory } from './adapters/db/migration-history.js';
 import { createRegistryAccess } from './compose-registry.js';
-import { createRuntime } from './compose-runtime.js';
+import { createRuntime, registryClientFor } from './compose-runtime.js';
 import { DeckhandError } from './domain/errors.js';
 import { loadAppsFile } from './config/apps-file.js';
-import { checkRuntimeTargets } from './config/runtime-target.js';
+import { checkRuntimeTargets, runtimeOfApp, swarmApps } from './config/runtime-target.js';
 import { RollbackService } from './domain/rollback/rollback-service.js';
 import { PruneService } from './domain/retention/prune-service.js';
 import { DrizzleLeaseStore } from './adapters/db/locks-repo.js';
@@ -64,8 +63,9 @@ export async function createServices(options: ComposeOptions): Promise<Services>
   const traffic: TrafficSwitch = env.DECKHAND_CADDY_ADMIN_URL
     ? new CaddyProxy(env.DECKHAND_CADDY_ADMIN_URL, env.DECKHAND_PUBLIC_HOST)
     : managedProxy ?? new RecreateTraffic(env.DECKHAND_PROXY === 'none' ? 'chosen' : 'no-caddy');
-  if (env.DECKHAND_RUNTIME === 'swarm' && traffic.mode !== 'proxy') {
-    throw new DeckhandError('config_invalid', 'DECKHAND_RUNTIME=swarm needs Caddy: set DECKHAND_CADDY_ADMIN_URL, or install caddy so deckhand runs its own (the recreate strategy cannot switch between services on every node).');
+  const onSwarm = swarmApps(env, appSpecs).map((app) => `"${app.name}"`);
+  if (onSwarm.length > 0 && traffic.mode !== 'proxy') {
+    throw new DeckhandError('config_invalid', `Apps on Swarm (${onSwarm.join(', ')}) need Caddy: set DECKHAND_CADDY_ADMIN_URL, or install caddy so deckhand runs its own (the recreate strategy cannot switch between services on every node).`);
   }
   const envLookup = options.envLookup ?? ((name: string) => process.env[name]);
   const secrets = createSecretReader(envLookup);
@@ -87,7 +87,7 @@ export async function createServices(options: ComposeOptions): Promise<Services>
     health: new HttpHealthProbe(),
     settings: { drainMs: env.DECKHAND_DRAIN, logTailLines: env.DECKHAND_LOG_TAIL_LINES },
     // On Swarm the registry is asked through the manager's engine, never over HTTP from deckhand's own network.
-    registry: runtime instanceof SwarmRuntime ? runtime.registryClient(registry.client) : registry.client,
+    registry: registryClientFor(runtime, registry.client, env, appSpecs),
     migrations: new PostgresMigrationHistory(),
     envLookup,
     secrets,
@@ -111,7 +111,7 @@ function chooseManagedProxy(env: Env, apps: AppCatalog, store: DeploymentStore, 
       const current = await store.current(app.name);
       // A deploy made in recreate mode listens on the public port itself: there is no route to give it.
       if (!current?.upstreamPort || current.upstreamPort === app.run.port) continue;
-      if (env.DECKHAND_RUNTIME === 'docker') {
+      if (runtimeOfApp(app, env.DECKHAND_RUNTIME) === 'docker') {
         out.push({ app: app.name, publicPort: app.run.port, upstreamPort: current.upstreamPort });
         continue;
       }

@@ -85,20 +85,29 @@ const constraintField = z
   .string()
   .regex(/^[A-Za-z0-9_.\-]+\s*(==|!=)\s*\S.*$/, 'a placement constraint such as node.role==worker or node.labels.zone!=a');
 
-/** `target: { swarm: { replicas, constraints } }`: only meaningful with DECKHAND_RUNTIME=swarm (checked at start). */
-const TargetSchema = z
+const SwarmTargetSchema = z
   .object({
-    swarm: z
-      .object({
-        replicas: z.number().int().min(1).max(100).default(1),
-        constraints: z.array(constraintField).max(20).default([]),
-        /** Run inside each web task by Swarm: `{url}` is http://127.0.0.1:<port><run.health>, `{port}` the port. */
-        healthcheck: argvField.optional(),
-      })
-      .strict()
-      .optional(),
+    replicas: z.number().int().min(1).max(100).default(1),
+    constraints: z.array(constraintField).max(20).default([]),
+    /** Run inside each web task by Swarm: `{url}` is http://127.0.0.1:<port><run.health>, `{port}` the port. */
+    healthcheck: argvField.optional(),
   })
   .strict();
+
+/**
+ * Where the app runs: `target: docker` (the Docker host), `target: swarm` or `target: { swarm: { replicas,
+ * constraints } }` (the Swarm); absent: DECKHAND_RUNTIME. The runtime's needs are checked at start (runtime-target.ts).
+ */
+const TargetSchema = z.preprocess(
+  (value) => (value === 'docker' ? { docker: {} } : value === 'swarm' ? { swarm: {} } : value),
+  z
+    .object(
+      { docker: z.object({}).strict().optional(), swarm: SwarmTargetSchema.optional() },
+      { error: (issue) => (issue.code === 'invalid_type' ? 'expected docker, swarm or { swarm: { replicas, constraints } }' : undefined) },
+    )
+    .strict()
+    .refine((t) => !(t.docker && t.swarm), 'name one runtime: docker or swarm, not both'),
+);
 
 const AppSchema = z
   .object({
@@ -226,6 +235,7 @@ export function parseAppsFile(text: string, file: string): AppSpec[] {
       approval: app.approval && { when: app.approval.when, channels: app.approval.channels, approvers: app.approval.approvers, expiryMs: app.approval.expiry },
       registry: app.registry,
       ...(app.target?.swarm ? { target: { swarm: dropUndefined(app.target.swarm) as NonNullable<NonNullable<AppSpec['target']>['swarm']> } } : {}),
+      ...(app.target?.docker ? { target: { docker: true as const } } : {}),
       retention: { keepLast: 10, keepDays: 30, ...dropUndefined(result.data.retention), ...dropUndefined(app.retention) },
       migrations: { paths: app.migrations.paths, database: app.migrations.database },
     };

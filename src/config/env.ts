@@ -65,8 +65,9 @@ const EnvSchema = z.object({
   DECKHAND_WATCHDOG_INTERVAL: duration('15s'),
   DECKHAND_LOG_TAIL_LINES: z.coerce.number().int().min(10).max(10_000).default(200),
   /**
-   * `docker` (default): containers on the one Docker host of DOCKER_SOCKET. `swarm`: a service per deployment on a
-   * Docker Swarm, driven through a MANAGER's API (DOCKER_SOCKET or DOCKER_HOST points at it); needs Caddy.
+   * Where apps WITHOUT a `target` run (an app's `target: docker | swarm` overrides it). `docker` (default):
+   * containers on the Docker host of DOCKER_SOCKET. `swarm`: a service per deployment on a Docker Swarm, driven
+   * through a MANAGER's API (DOCKER_SOCKET or DOCKER_HOST points at it); needs Caddy.
    */
   DECKHAND_RUNTIME: z.enum(['docker', 'swarm']).default('docker'),
   DOCKER_SOCKET: z.string().optional(),

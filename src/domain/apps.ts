@@ -89,8 +89,12 @@ export interface AppSpec {
   retention?: { keepLast: number; keepDays: number };
   /** Registry repository images are pushed to after each deploy, e.g. `127.0.0.1:5000/hello`. */
   registry?: string;
-  /** Where the app runs on a cluster runtime (DECKHAND_RUNTIME=swarm): tasks of its web and placement constraints. */
+  /**
+   * Where the app runs: `docker` (the Docker host) or `swarm` (tasks of its web and placement constraints), at most
+   * one; absent: the global default (DECKHAND_RUNTIME).
+   */
   target?: {
+    docker?: true;
     swarm?: {
       replicas: number;
       constraints: string[];

@@ -195,13 +195,21 @@ export interface Runtime {
   exec(id: string, argv: string[], timeoutMs: number): Promise<{ exitCode: number; output: string[] }>;
   remove(id: string): Promise<void>;
   logsTail(id: string, lines: number): Promise<string[]>;
-  /** A free TCP port on the host for an upstream container. */
-  freePort(): Promise<number>;
+  /**
+   * A free TCP port for the app's next version (on one Docker host: a free host port; on Swarm: one no service
+   * declares). The app tells a router of several runtimes which one to ask; a single runtime may ignore it.
+   */
+  freePort(app?: string): Promise<number>;
   /**
    * Cluster runtimes: waits until every task of the version runs and passes its healthcheck, and says where they
    * answer. Absent (one Docker host): deckhand probes the health path on 127.0.0.1 itself.
    */
   waitHealthy?(id: string, wait: RuntimeHealthWait): Promise<RuntimeHealth>;
+  /**
+   * Whether `waitHealthy` judges this app's health (a router of several runtimes answers per app: only a Swarm app's
+   * runtime does). Absent: it does whenever `waitHealthy` exists. Ask through `healthJudge` (domain/runtime-health.ts).
+   */
+  judgesHealth?(app: string): boolean;
 }
 
 /** Reads a secret env value at deploy time. Throws an Error whose message says why, never quoting a value. */

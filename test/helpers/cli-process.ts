@@ -1,33 +1,47 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { nsenterArgs } from './netns.js';
 
 const ENTRY = fileURLToPath(new URL('../../src/main-cli.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const nsenterArgsFor = (ns: { path: string }, argv: string[]) => ['nsenter', ...nsenterArgs(ns, argv)];
 
 export interface CliProcess {
   child: ChildProcess;
   output(): string;
+  /** stdout alone (where --json puts its answer). */
+  stdout(): string;
   /** Resolves once stdout or stderr matched `pattern`; rejects when the process exits first or after `timeoutMs`. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
   /** Resolves with the exit code (null when killed by a signal). */
   exited: Promise<number | null>;
 }
 
+export interface CliOptions {
+  /** Run it inside this network namespace (`nsenter --net=`): its 127.0.0.1, its routes, its listeners. */
+  netns?: { path: string };
+}
+
 /** The real `deckhand` CLI as a child process (through tsx, no build needed), with the given environment. */
-export function startCli(args: string[], env: Record<string, string>): CliProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], { cwd: ROOT, env: { ...process.env, DECKHAND_PROXY: 'none', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startCli(args: string[], env: Record<string, string>, options: CliOptions = {}): CliProcess {
+  const argv = [process.execPath, '--import', 'tsx', ENTRY, ...args];
+  const [command, ...rest] = options.netns ? nsenterArgsFor(options.netns, argv) : argv;
+  const child = spawn(command!, rest, { cwd: ROOT, env: { ...process.env, DECKHAND_PROXY: 'none', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
+  let stdout = '';
   const listeners = new Set<() => void>();
   const onData = (chunk: Buffer) => {
     text += chunk.toString();
     for (const listener of listeners) listener();
   };
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return {
     child,
     output: () => text,
+    stdout: () => stdout,
     exited,
     waitFor(pattern, timeoutMs = 60_000) {
       return new Promise((resolve, reject) => {
@@ -50,8 +64,8 @@ export function startCli(args: string[], env: Record<string, string>): CliProces
 }
 
 /** Runs the CLI to completion; resolves its exit code and output. */
-export async function runCliProcess(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  const cli = startCli(args, env);
+export async function runCliProcess(args: string[], env: Record<string, string>, options: CliOptions = {}): Promise<{ code: number | null; output: string; stdout: string }> {
+  const cli = startCli(args, env, options);
   const code = await cli.exited;
-  return { code, output: cli.output() };
+  return { code, output: cli.output(), stdout: cli.stdout() };
 }

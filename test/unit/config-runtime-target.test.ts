@@ -1,9 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { createServices } from '../../src/compose.js';
-import { healthcheckArgv, swarmTarget } from '../../src/compose-runtime.js';
+import Docker from 'dockerode';
+import { DockerRuntime } from '../../src/adapters/docker/docker-runtime.js';
+import { createRuntime, healthcheckArgv, swarmTarget } from '../../src/compose-runtime.js';
 import { parseAppsFile } from '../../src/config/apps-file.js';
 import { loadEnv } from '../../src/config/env.js';
-import { checkRuntimeTargets } from '../../src/config/runtime-target.js';
+import { checkRuntimeTargets, runtimeOfApp } from '../../src/config/runtime-target.js';
+import { catalogOf } from '../../src/domain/apps.js';
+import { dockerSocket, haveDocker } from '../helpers/infra.js';
+
+const enabled = await haveDocker();
 
 const app = (extra: string) => `apps:
   i-web:
@@ -16,7 +22,7 @@ const swarmApp = app(`    registry: 10.0.0.1:5000/i-web
       swarm: { replicas: 3, constraints: ["node.role==worker", "node.labels.zone != b"] }
 `);
 
-describe('target: { swarm } and DECKHAND_RUNTIME', () => {
+describe('target: docker | swarm | { swarm } and DECKHAND_RUNTIME', () => {
   it('parses a swarm target into the app; the runtime defaults to docker', () => {
     const [spec] = parseAppsFile(swarmApp, 'deckhand.yml');
     expect(spec!.target).toEqual({ swarm: { replicas: 3, constraints: ['node.role==worker', 'node.labels.zone != b'] } });
@@ -34,26 +40,60 @@ describe('target: { swarm } and DECKHAND_RUNTIME', () => {
     expect(() => parseAppsFile(app('    target: { swarm: { replica: 2 } }\n'), 'f.yml')).toThrow(/key target\.swarm: unknown key\(s\) "replica"/);
   });
 
-  it('a swarm target on the docker runtime is a config error naming the key; swarm needs registry:, Caddy and no health.cmd', () => {
+  it('per app target: docker, swarm or { swarm }; apps without one take DECKHAND_RUNTIME (default docker)', () => {
+    const [onSwarm] = parseAppsFile(swarmApp, 'f.yml');
+    const [plain] = parseAppsFile(app(''), 'f.yml');
+    const [onHost] = parseAppsFile(app('    target: docker\n'), 'f.yml');
+    const [swarmWord] = parseAppsFile(app('    registry: 10.0.0.1:5000/i-web\n    target: swarm\n'), 'f.yml');
+    expect(onHost!.target).toEqual({ docker: true });
+    expect(swarmWord!.target).toEqual({ swarm: { replicas: 1, constraints: [] } });
+    expect([onSwarm, plain, onHost, swarmWord].map((a) => runtimeOfApp(a!, 'docker'))).toEqual(['swarm', 'docker', 'docker', 'swarm']);
+    expect([onSwarm, plain, onHost, swarmWord].map((a) => runtimeOfApp(a!, 'swarm'))).toEqual(['swarm', 'swarm', 'docker', 'swarm']);
+    expect(() => parseAppsFile(app('    target: kubernetes\n'), 'f.yml')).toThrow(/key target: expected docker, swarm or \{ swarm: \{ replicas, constraints \} \}/);
+    expect(() => parseAppsFile(app('    target: { docker: {}, swarm: {} }\n'), 'f.yml')).toThrow(/key target: name one runtime: docker or swarm, not both/);
+    expect(() => parseAppsFile(app('    target: { docker: { replicas: 2 } }\n'), 'f.yml')).toThrow(/key target\.docker: unknown key\(s\) "replicas"/);
+  });
+
+  it('an app on Swarm (by target or by default) needs registry:, Caddy and no health.cmd; apps on the host need none of it', () => {
     const [withTarget] = parseAppsFile(swarmApp, 'f.yml');
     const [plain] = parseAppsFile(app(''), 'f.yml');
-    expect(() => checkRuntimeTargets({ DECKHAND_RUNTIME: 'docker', DECKHAND_PROXY: 'caddy' }, [withTarget!])).toThrow(/app "i-web", key target\.swarm: only meaningful with DECKHAND_RUNTIME=swarm/);
-    expect(() => checkRuntimeTargets({ DECKHAND_RUNTIME: 'docker', DECKHAND_PROXY: 'caddy' }, [plain!])).not.toThrow();
+    const [onHost] = parseAppsFile(app('    target: docker\n'), 'f.yml');
+    const host = { ...plain!, name: 'i-api', run: { ...plain!.run, port: 18082 } };
+    expect(() => checkRuntimeTargets({ DECKHAND_RUNTIME: 'docker', DECKHAND_PROXY: 'caddy' }, [withTarget!, host])).not.toThrow();
+    expect(() => checkRuntimeTargets({ DECKHAND_RUNTIME: 'docker', DECKHAND_PROXY: 'none' }, [host])).not.toThrow();
+    expect(() => checkRuntimeTargets({ DECKHAND_RUNTIME: 'swarm', DECKHAND_PROXY: 'none' }, [onHost!])).not.toThrow();
     expect(() => checkRuntimeTargets({ DECKHAND_RUNTIME: 'swarm', DECKHAND_PROXY: 'caddy' }, [withTarget!])).not.toThrow();
-    expect(() => checkRuntimeTargets({ DECKHAND_RUNTIME: 'swarm', DECKHAND_PROXY: 'caddy' }, [plain!])).toThrow(/app "i-web": key registry is required with DECKHAND_RUNTIME=swarm/);
-    expect(() => checkRuntimeTargets({ DECKHAND_RUNTIME: 'swarm', DECKHAND_PROXY: 'none' }, [withTarget!])).toThrow(/DECKHAND_PROXY=none: the Swarm runtime needs Caddy/);
+    expect(() => checkRuntimeTargets({ DECKHAND_RUNTIME: 'swarm', DECKHAND_PROXY: 'caddy' }, [plain!])).toThrow(/app "i-web": key registry is required on Swarm/);
+    expect(() => checkRuntimeTargets({ DECKHAND_RUNTIME: 'docker', DECKHAND_PROXY: 'caddy' }, [{ ...withTarget!, registry: undefined }])).toThrow(/app "i-web": key registry is required on Swarm/);
+    expect(() => checkRuntimeTargets({ DECKHAND_RUNTIME: 'docker', DECKHAND_PROXY: 'none' }, [withTarget!, host])).toThrow(/DECKHAND_PROXY=none: apps on Swarm \("i-web"\) need Caddy/);
     const withCmd = { ...withTarget!, processes: [{ name: 'worker', command: ['w'], replicas: 1, env: {}, secretEnv: {}, healthyAfterMs: 1000, healthCmd: ['true'] }] };
-    expect(() => checkRuntimeTargets({ DECKHAND_RUNTIME: 'swarm', DECKHAND_PROXY: 'caddy' }, [withCmd])).toThrow(/key processes\.worker\.health\.cmd: not supported with DECKHAND_RUNTIME=swarm/);
+    expect(() => checkRuntimeTargets({ DECKHAND_RUNTIME: 'docker', DECKHAND_PROXY: 'caddy' }, [withCmd])).toThrow(/key processes\.worker\.health\.cmd: not supported on Swarm/);
+    expect(() => checkRuntimeTargets({ DECKHAND_RUNTIME: 'docker', DECKHAND_PROXY: 'caddy' }, [{ ...host, processes: withCmd.processes }])).not.toThrow();
     const other = { ...withTarget!, name: 'i-other', run: { ...withTarget!.run, port: 18081 }, registry: 'registry.example.com/i-other' };
-    expect(() => checkRuntimeTargets({ DECKHAND_RUNTIME: 'swarm', DECKHAND_PROXY: 'caddy' }, [withTarget!, other])).toThrow(/one registry host for now; found 10\.0\.0\.1:5000, registry\.example\.com/);
+    expect(() => checkRuntimeTargets({ DECKHAND_RUNTIME: 'swarm', DECKHAND_PROXY: 'caddy' }, [withTarget!, other])).toThrow(/one registry host for now \("i-web", "i-other"\); found 10\.0\.0\.1:5000, registry\.example\.com/);
+    // A Docker-host app may use another registry host than the Swarm apps.
+    expect(() => checkRuntimeTargets({ DECKHAND_RUNTIME: 'swarm', DECKHAND_PROXY: 'caddy' }, [withTarget!, { ...other, target: { docker: true } }])).not.toThrow();
   });
 
   it('createServices refuses these before it opens the database', async () => {
     const [withTarget] = parseAppsFile(swarmApp, 'f.yml');
     // The database URL points nowhere: reaching it would fail with another error, and slowly.
     const env = (extra: Record<string, string>) => loadEnv({ DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', ...extra });
-    await expect(createServices({ env: env({}), apps: [withTarget!] })).rejects.toMatchObject({ code: 'config_invalid', message: expect.stringMatching(/key target\.swarm: only meaningful with DECKHAND_RUNTIME=swarm/) });
-    await expect(createServices({ env: env({ DECKHAND_RUNTIME: 'swarm', DECKHAND_PROXY: 'none' }), apps: [withTarget!] })).rejects.toMatchObject({ code: 'config_invalid', message: expect.stringMatching(/DECKHAND_PROXY=none/) });
+    await expect(createServices({ env: env({ DECKHAND_PROXY: 'none' }), apps: [withTarget!] })).rejects.toMatchObject({ code: 'config_invalid', message: expect.stringMatching(/DECKHAND_PROXY=none: apps on Swarm/) });
+    await expect(createServices({ env: env({ DECKHAND_RUNTIME: 'swarm', DECKHAND_PROXY: 'none' }), apps: [{ ...withTarget!, target: undefined }] })).rejects.toMatchObject({ code: 'config_invalid', message: expect.stringMatching(/DECKHAND_PROXY=none/) });
+  });
+
+  it.skipIf(!enabled)('an engine outside any Swarm is refused at start when an app is on Swarm, naming it; apps on the host only never ask', async () => {
+    const [withTarget] = parseAppsFile(swarmApp, 'f.yml');
+    const [plain] = parseAppsFile(app(''), 'f.yml');
+    const docker = new Docker({ socketPath: dockerSocket });
+    expect((await docker.info()).Swarm?.LocalNodeState).toBe('inactive');
+    const none = async () => ({ host: '', source: 'none' as const });
+    await expect(createRuntime(loadEnv({}), catalogOf([withTarget!]), none, docker)).rejects.toMatchObject({
+      code: 'config_invalid',
+      message: expect.stringMatching(/Apps "i-web" run on Swarm .*is not in a Swarm: point DOCKER_SOCKET\/DOCKER_HOST at a Swarm manager, or give those apps target: docker/),
+    });
+    expect(await createRuntime(loadEnv({ DECKHAND_RUNTIME: 'swarm' }), catalogOf([{ ...plain!, target: { docker: true } }]), none, docker)).toBeInstanceOf(DockerRuntime);
   });
 
   it('the Swarm target of an app: its replicas, constraints, health path, processes and stop grace', () => {

@@ -7,6 +7,7 @@ import type { PipelineDeps } from './pipeline.js';
 import { hostsOf } from './endpoints.js';
 import { containerProblem } from './health-wait.js';
 import { type WatchOutcome, watchWindow } from './watch.js';
+import { healthJudge } from '../runtime-health.js';
 
 type WatchFailed = Exclude<WatchOutcome, { ok: true }>;
 
@@ -71,7 +72,7 @@ export async function watchNewContainer(ctx: AfterSwitchContext, containerIds: s
   return watchWindow({
     // A runtime that judges health itself (a cluster's task healthchecks) is not probed on 127.0.0.1: its tasks run
     // on other nodes, and their health is in the state asked below (an unhealthy task is replaced and reported).
-    ...(runtime.waitHealthy ? {} : { url: `http://127.0.0.1:${port}${ctx.app.run.health}`, probe: health }),
+    ...(healthJudge(runtime, ctx.app.name) ? {} : { url: `http://127.0.0.1:${port}${ctx.app.run.health}`, probe: health }),
     windowMs,
     clock: ctx.clock,
     // Docker not answering is not the container failing: only a state Docker reports counts.

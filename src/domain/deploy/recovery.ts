@@ -5,6 +5,7 @@ import type { AuditStore, ContainerState, HealthProbe } from '../ports.js';
 import { waitForHealthy } from './health-wait.js';
 import { hostsOf } from './endpoints.js';
 import { type ServingDeps, isWeb, safeToTouch, whatServes } from './serving.js';
+import { healthJudge } from '../runtime-health.js';
 
 export interface RecoveryDeps extends ServingDeps {
   health: HealthProbe;
@@ -125,7 +126,8 @@ export class Recovery {
   private async healthy(app: AppSpec, containerId: string, port: number): Promise<boolean> {
     // A cluster runtime judges its tasks' health itself (they run on other nodes, not on 127.0.0.1).
     const { runtime } = this.deps;
-    if (runtime.waitHealthy) return (await runtime.waitHealthy(containerId, { timeoutMs: app.run.healthTimeoutMs, onAttempt: () => undefined })).ok;
+    const judge = healthJudge(runtime, app.name);
+    if (judge) return (await judge(containerId, { timeoutMs: app.run.healthTimeoutMs, onAttempt: () => undefined })).ok;
     const outcome = await waitForHealthy({
       url: `http://127.0.0.1:${port}${app.run.health}`,
       timeoutMs: app.run.healthTimeoutMs,

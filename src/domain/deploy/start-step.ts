@@ -6,6 +6,7 @@ import type { Endpoint } from '../ports.js';
 import type { StepContext } from './artifact-step.js';
 import { containerProblem, waitForHealthy } from './health-wait.js';
 import { isWeb } from './serving.js';
+import { healthJudge } from '../runtime-health.js';
 
 /**
  * Makes room for the new container and says where it listens. Proxy: a free port beside the old container, which
@@ -14,7 +15,7 @@ import { isWeb } from './serving.js';
  */
 export async function makeRoom(ctx: StepContext, stopped: string[]): Promise<number> {
   const { runtime, traffic } = ctx.deps;
-  if (traffic.mode === 'proxy') return runtime.freePort();
+  if (traffic.mode === 'proxy') return runtime.freePort(ctx.app.name);
   // Recreate drops requests: every deploy says so once, plainly, with how to avoid it.
   for (const warning of (await traffic.warnings?.()) ?? []) ctx.phase('start', `Warning: ${warning}`);
   // Only the web holds the public port: the old release's processes keep running until the new release serves.
@@ -38,8 +39,9 @@ export async function waitWebHealthy(ctx: StepContext, containerId: string, port
   const { runtime, health, clock } = ctx.deps;
   const { app, signal } = ctx;
   ctx.phase('health', `Waiting for ${app.run.health} to answer 2xx (timeout ${app.run.healthTimeoutMs / 1000}s)`);
-  if (runtime.waitHealthy) {
-    const judged = await runtime.waitHealthy(containerId, { timeoutMs: app.run.healthTimeoutMs, signal, onAttempt });
+  const judge = healthJudge(runtime, app.name);
+  if (judge) {
+    const judged = await judge(containerId, { timeoutMs: app.run.healthTimeoutMs, signal, onAttempt });
     if (!judged.ok) throw new DeckhandError('health_check_failed', judged.reason);
     return judged.endpoints;
   }

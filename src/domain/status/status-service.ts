@@ -6,6 +6,7 @@ import { type Deployment, isTerminal } from '../deployment.js';
 import { asDeckhandError } from '../errors.js';
 import type { AppLock, AppLockStore, ContainerState, DeploymentStore, HealthProbe, Runtime, TrafficSwitch } from '../ports.js';
 import type { AppPruneReport } from '../retention/prune-service.js';
+import { healthJudge } from '../runtime-health.js';
 
 /** Health right now: `healthy`/`unhealthy` from a probe; `down` when no container serves; `unknown` when it cannot be told. */
 export type HealthState = 'healthy' | 'unhealthy' | 'down' | 'unknown';
@@ -141,7 +142,7 @@ export class StatusService {
     await check('public', app.run.port);
     const upstream = servingState?.known ? servingState.port : (serving?.upstreamPort ?? null);
     // A runtime that judges health itself runs the upstream on other nodes (Swarm): 127.0.0.1 would say nothing true.
-    if (this.deps.traffic.mode === 'proxy' && !runtime.waitHealthy && upstream !== null && upstream !== app.run.port) await check('upstream', upstream);
+    if (this.deps.traffic.mode === 'proxy' && !healthJudge(runtime, app.name) && upstream !== null && upstream !== app.run.port) await check('upstream', upstream);
     if (servingState && !servingState.known) note ??= `${servingState.reason.charAt(0).toUpperCase()}${servingState.reason.slice(1)}.`;
     if (probes[0]!.ok) return { state: 'healthy', probes, container, note };
     if (!serving) return { state: 'down', probes, container, note: note ?? 'Nothing has been deployed yet.' };
