@@ -1,4 +1,5 @@
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
+import { Dockerode } from './adapters/docker/dockerode.js';
 import { DockerRuntime } from './adapters/docker/docker-runtime.js';
 import type { CredentialsFor } from './adapters/registry/docker-auth.js';
 import { SwarmRuntime, type SwarmTarget } from './adapters/swarm/swarm-runtime.js';
@@ -16,7 +17,7 @@ import type { Runtime } from './domain/ports.js';
  */
 export async function createRuntime(env: Env, apps: AppCatalog, credentials: CredentialsFor, docker?: Docker): Promise<Runtime> {
   const specs = apps.names().map((name) => apps.get(name)!);
-  const client = docker ?? new Docker(env.DOCKER_SOCKET ? { socketPath: env.DOCKER_SOCKET } : undefined);
+  const client = docker ?? new Dockerode(env.DOCKER_SOCKET ? { socketPath: env.DOCKER_SOCKET } : undefined);
   if (env.DECKHAND_RUNTIME === 'docker') return new DockerRuntime(client, { timeoutMs: env.DECKHAND_DOCKER_TIMEOUT, registryAuth: credentials });
   const registryAuth = await swarmRegistryAuth(specs, credentials);
   return new SwarmRuntime(client, {

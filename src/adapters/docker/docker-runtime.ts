@@ -1,5 +1,6 @@
 import { createServer } from 'node:net';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
+import { Dockerode } from './dockerode.js';
 import { DeckhandError } from '../../domain/errors.js';
 import { cleanLogLines } from '../../domain/log-text.js';
 import type { BuildRequest, ContainerState, ImageInfo, RunOnceRequest, Runtime, StartRequest } from '../../domain/ports.js';
@@ -36,7 +37,7 @@ export class DockerRuntime implements Runtime {
   private readonly registryAuth?: CredentialsFor;
 
   constructor(
-    readonly docker: Docker = new Docker(),
+    readonly docker: Docker = new Dockerode(),
     options: DockerRuntimeOptions = {},
   ) {
     this.calls = new DockerCalls(docker, options.timeoutMs ?? 10_000);
