@@ -1,2 +1,3 @@
 #!/usr/bin/env node
-import '../dist/main-cli.js';
+// The CLI as one bundle per command (scripts/bundle-cli.mjs): `npm run build` makes it.
+import '../dist/bundle/main-cli.js';

@@ -1,4 +1,5 @@
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
+import { Dockerode } from './adapters/docker/dockerode.js';
 import { DockerRuntime } from './adapters/docker/docker-runtime.js';
 import { DockerCalls } from './adapters/docker/docker-calls.js';
 import type { CredentialsFor } from './adapters/registry/docker-auth.js';
@@ -21,7 +22,7 @@ import type { RegistryClient, Runtime } from './domain/ports.js';
  */
 export async function createRuntime(env: Env, apps: AppCatalog, credentials: CredentialsFor, docker?: Docker): Promise<Runtime> {
   const specs = apps.names().map((name) => apps.get(name)!);
-  const client = docker ?? new Docker(env.DOCKER_SOCKET ? { socketPath: env.DOCKER_SOCKET } : undefined);
+  const client = docker ?? new Dockerode(env.DOCKER_SOCKET ? { socketPath: env.DOCKER_SOCKET } : undefined);
   const runtimeOf = new Map(specs.map((app) => [app.name, runtimeOfApp(app, env.DECKHAND_RUNTIME)]));
   const used = new Set<RuntimeName>(runtimeOf.size > 0 ? runtimeOf.values() : [env.DECKHAND_RUNTIME]);
   const host = () => new DockerRuntime(client, { timeoutMs: env.DECKHAND_DOCKER_TIMEOUT, registryAuth: credentials });

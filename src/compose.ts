@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { DrizzleApprovalStore } from './adapters/db/approvals-repo.js';
 import { StatusService } from './domain/status/status-service.js';
 import { PostgresMigrationHistory } from './adapters/db/migration-history.js';

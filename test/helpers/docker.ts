@@ -14,12 +14,12 @@ export async function removeAppArtifacts(apps: string[]): Promise<void> {
   }
 }
 
-/** Builds `tag` from a commit of a test repository (git archive -> Docker build), labelled for cleanup. */
-export async function buildImageFromRepo(repoDir: string, commit: string, tag: string, app: string): Promise<string> {
+/** Builds `tag` from a commit of a test repository (git archive -> Docker build), labelled for cleanup (and `labels`). */
+export async function buildImageFromRepo(repoDir: string, commit: string, tag: string, app: string, labels: Record<string, string> = {}): Promise<string> {
   const { spawn } = await import('node:child_process');
   const child = spawn('git', ['archive', '--format=tar', commit], { cwd: repoDir, stdio: ['ignore', 'pipe', 'inherit'] });
   const engine = docker();
-  const stream = await engine.buildImage(child.stdout, { t: tag, labels: { 'deckhand.app': app } });
+  const stream = await engine.buildImage(child.stdout, { t: tag, labels: { 'deckhand.app': app, ...labels } });
   await new Promise<void>((resolve, reject) => engine.modem.followProgress(stream, (error: Error | null, output: Array<{ error?: string }>) => {
     const failed = error ?? output.find((m) => m.error);
     if (failed) reject(new Error(String((failed as { error?: string }).error ?? failed)));

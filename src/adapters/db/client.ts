@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { DATABASE_ERROR, DeckhandError, databaseFailure, databaseUnavailable, isDeckhandError, unreachableDatabaseCode } from '../../domain/errors.js';
@@ -17,8 +19,18 @@ export interface Database {
   close(): Promise<void>;
 }
 
-/** drizzle/ sits at the package root, beside both src/ and dist/. */
-export const migrationsFolder = fileURLToPath(new URL('../../../drizzle', import.meta.url));
+/**
+ * drizzle/ sits at the package root, beside src/ and dist/: found by walking up from this module, which may run from
+ * src/, dist/ (tsc) or one of the CLI bundle's chunks in dist/bundle/.
+ */
+export const migrationsFolder = packageDir('drizzle', dirname(fileURLToPath(import.meta.url)));
+
+function packageDir(name: string, from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, name, 'meta', '_journal.json'))) return join(dir, name);
+    if (dirname(dir) === dir) throw new Error(`deckhand's ${name}/ folder was not found above ${from}`);
+  }
+}
 
 export interface OpenOptions {
   /** postgres:// URL; without it an embedded PGlite database is used. */

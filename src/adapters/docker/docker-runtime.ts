@@ -1,12 +1,13 @@
 import { createServer } from 'node:net';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
+import { Dockerode } from './dockerode.js';
 import { DeckhandError } from '../../domain/errors.js';
 import { cleanLogLines } from '../../domain/log-text.js';
 import type { BuildRequest, ContainerState, ImageInfo, RunOnceRequest, Runtime, StartRequest } from '../../domain/ports.js';
 import type { Layer } from '../../domain/retention/layers.js';
 import { BuildSteps } from './build-steps.js';
 import { createAndStart } from './container-create.js';
-import { LABEL_APP, LABEL_DEPLOYMENT, LABEL_REVISION, fromInspect, fromList } from './container-state.js';
+import { LABEL_APP, LABEL_REVISION, fromInspect, fromList } from './container-state.js';
 import { DockerCalls } from './docker-calls.js';
 import { readImageLayers } from './image-layers.js';
 import { type ProgressMessage, demuxDockerLogs, splitLines } from './log-frames.js';
@@ -36,7 +37,7 @@ export class DockerRuntime implements Runtime {
   private readonly registryAuth?: CredentialsFor;
 
   constructor(
-    readonly docker: Docker = new Docker(),
+    readonly docker: Docker = new Dockerode(),
     options: DockerRuntimeOptions = {},
   ) {
     this.calls = new DockerCalls(docker, options.timeoutMs ?? 10_000);
@@ -44,7 +45,10 @@ export class DockerRuntime implements Runtime {
   }
 
   async build(request: BuildRequest): Promise<{ imageId: string }> {
-    const labels = { [LABEL_APP]: request.app, [LABEL_DEPLOYMENT]: String(request.deploymentId), [LABEL_REVISION]: request.commit };
+    // Labels that depend on the commit only: the classic builder adds each as a step of its own, and a label that
+    // changed with every deploy (the deployment id) turned a rebuild of the same commit into a build with fresh steps.
+    // A rebuild now hits Docker's cache exactly as `docker build` of the same tree does. Containers carry the id.
+    const labels = { [LABEL_APP]: request.app, [LABEL_REVISION]: request.commit };
     const steps = new BuildSteps();
     let builtId: string | undefined;
     let failure: string | undefined;

@@ -1,4 +1,4 @@
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { WEB_PROCESS } from '../../domain/apps.js';
 import { DeckhandError } from '../../domain/errors.js';
 import type { BuildRequest, ContainerState, ImageInfo, RegistryClient, RunOnceRequest, Runtime, RuntimeHealth, RuntimeHealthWait, StartRequest } from '../../domain/ports.js';

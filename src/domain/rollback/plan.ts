@@ -52,7 +52,8 @@ export interface PlannerDeps {
 
 /** Finds what a rollback to `targetId` would do, changing nothing. Throws not_found / invalid_rollback_target / already_current. */
 export async function planRollback(deps: PlannerDeps, app: AppSpec, targetId: number): Promise<RollbackPlan> {
-  const target = await deps.store.get(targetId);
+  // Reads that do not depend on each other run together: a plan is on the critical path of a CLI rollback.
+  const [target, current] = await Promise.all([deps.store.get(targetId), deps.store.current(app.name)]);
   if (!target || target.app !== app.name) {
     throw new DeckhandError('not_found', `There is no deploy #${targetId} of ${app.name}.`, { app: app.name, id: targetId });
   }
@@ -64,30 +65,34 @@ export async function planRollback(deps: PlannerDeps, app: AppSpec, targetId: nu
     const why = target.status === 'failed' ? 'it failed' : target.status === 'superseded' ? 'it was superseded and never ran' : `it is ${target.status}`;
     throw new DeckhandError('invalid_rollback_target', `Deploy #${targetId} never produced a running image (${why}); pick a deploy that succeeded.`, { id: targetId, status: target.status });
   }
-  const current = await deps.store.current(app.name);
   if (current && (current.id === target.id || current.imageId === target.imageId)) {
     throw new DeckhandError('already_current', `Deploy #${targetId} is what ${app.name} runs now${current.id !== target.id ? ` (as #${current.id}, the same image)` : ''}.`, { id: targetId, current: current.id });
   }
 
   const warnings: string[] = [];
+  const database = Promise.all([deps.locks.get(app.name), deps.store.inFlight(app.name)]);
+  database.catch(() => undefined); // awaited below; a failure before that must not be an unhandled rejection
   const imagePresent = Boolean(await deps.runtime.inspectImage(target.imageId));
+  // Fetches what the mirror lacks (when needed), so the git reads below start after it.
   const commit = await commitsNeeded(deps, app, target, current, imagePresent);
+  const [artifact, schema, changes, [lock, running]] = await Promise.all([
+    resolveArtifact(deps, app, target, commit, imagePresent),
+    schemaChanges(deps, app, target, current),
+    app.source.kind === 'git' && target.commitSha ? changeContext(deps.source, app, current?.commitSha ?? null, target.commitSha) : null,
+    database,
+  ]);
   if (commit && !commit.reachable) {
     warnings.push(commit.present
       ? `Commit ${target.commitSha!.slice(0, 7)} is no longer on any branch or tag of the repository (force-pushed away?); only deckhand's mirror still has it.`
       : `Commit ${target.commitSha!.slice(0, 7)} can no longer be fetched from the repository.`);
   }
-  const artifact = await resolveArtifact(deps, app, target, commit, imagePresent);
-  const schema = await schemaChanges(deps, app, target, current);
   if (schema.migrationFiles.length > 0 || schema.appliedMigrations.length > 0) warnings.unshift(SCHEMA_WARNING);
   warnings.push(...schema.notes);
   const envChanges = target.envSnapshot ? diffEnvNames(target.envSnapshot, webEnvNow(app, deps.secrets)) : null;
   if (envChanges && envChanges.added.length + envChanges.removed.length + envChanges.changed.length > 0) {
     warnings.push('Environment variables changed since this deploy; the rollback keeps today\'s values.');
   }
-  const lock = await deps.locks.get(app.name);
-  const inProgress = (await deps.store.inFlight(app.name)).map((d) => d.id);
-  const changes = app.source.kind === 'git' && target.commitSha ? await changeContext(deps.source, app, current?.commitSha ?? null, target.commitSha) : null;
+  const inProgress = running.map((d) => d.id);
   const facts: PlanFacts = {
     current: current?.id ?? null,
     target: target.commitSha ?? target.imageId,

@@ -1,0 +1,50 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { haveDocker } from '../helpers/infra.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Runs `code` (an ES module) in a fresh node with tsx, so its CommonJS module cache starts empty; returns its JSON. */
+function fresh(code: string): Record<string, unknown> {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: process.env.HOME } });
+  expect(result.stderr).toBe('');
+  expect(result.status).toBe(0);
+  return JSON.parse(result.stdout) as Record<string, unknown>;
+}
+
+const LOADED = `
+import { createRequire } from 'node:module';
+const cache = createRequire(import.meta.url).cache;
+const loaded = (name) => Object.keys(cache).some((path) => path.includes('/node_modules/' + name + '/'));
+`;
+
+/**
+ * dockerode loads BuildKit's gRPC session and docker-modem loads ssh2 at require time (~120 ms per CLI command); deckhand
+ * defers both until first called. The real engine still answers, and calling the deferred function loads the real module.
+ */
+describe.skipIf(!(await haveDocker()))('dockerode without its unused eager modules', () => {
+  it('does not load grpc, protobufjs or ssh2 until they are called, and still talks to the engine', () => {
+    const out = fresh(`${LOADED}
+const { Dockerode } = await import('./src/adapters/docker/dockerode.ts');
+const ping = String(await new Dockerode().ping());
+const before = { grpc: loaded('@grpc/grpc-js'), protobuf: loaded('protobufjs'), ssh2: loaded('ssh2') };
+const modemDir = createRequire(createRequire(import.meta.url).resolve('dockerode')).resolve('docker-modem').replace(/modem\\.js$/, '');
+const agent = createRequire(import.meta.url)(modemDir + 'ssh.js')({ host: '127.0.0.1' });
+console.log(JSON.stringify({ ping, before, sshAfterCall: loaded('ssh2'), agent: typeof agent.createConnection }));
+`);
+    expect(out.ping).toBe('OK');
+    expect(out.before).toEqual({ grpc: false, protobuf: false, ssh2: false });
+    // The stand-in delegates to the real module on its first call: an ssh:// DOCKER_HOST still gets its agent.
+    expect(out.sshAfterCall).toBe(true);
+    expect(out.agent).toBe('function');
+  });
+
+  it('without the stand-ins dockerode would load them at require time (the test above can fail)', () => {
+    const out = fresh(`${LOADED}
+createRequire(import.meta.url)('dockerode');
+console.log(JSON.stringify({ grpc: loaded('@grpc/grpc-js'), ssh2: loaded('ssh2') }));
+`);
+    expect(out).toEqual({ grpc: true, ssh2: true });
+  });
+});
