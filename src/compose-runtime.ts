@@ -26,6 +26,7 @@ export async function createRuntime(env: Env, apps: AppCatalog, credentials: Cre
       return app ? swarmTarget(app) : undefined;
     },
     timeoutMs: env.DECKHAND_DOCKER_TIMEOUT,
+    nodeEngines: env.DECKHAND_SWARM_NODE_ENGINES,
   });
 }
 

@@ -5,6 +5,7 @@ import type { Deployment } from '../deployment.js';
 import { DeckhandError, asDeckhandError } from '../errors.js';
 import type { LeaseManager } from '../locks/lease.js';
 import type { AuditStore, ContainerState, DeploymentStore, PinStore, RegistryClient, Runtime, SourceRepo } from '../ports.js';
+import type { NodeImageRemoval } from '../placement/placement.js';
 import { type LayeredImage, diskBytes, freedBytes } from './layers.js';
 import { DEFAULT_RETENTION, type ImageDecision, type RetentionPolicy, planRetention } from './policy.js';
 
@@ -24,6 +25,8 @@ export interface AppPruneReport {
   removedImages: number;
   removedContainers: number;
   registryDeleted: string[];
+  /** On a cluster runtime: each pruned image on the other nodes (removed, or left where deckhand has no engine). */
+  nodeImages?: Array<{ imageId: string } & NodeImageRemoval>;
   window: Array<{ deploymentId: number; path: WindowPath }>;
   failures: string[];
   /** Set when the app was not looked at (a deploy held its lock). */
@@ -243,6 +246,11 @@ export class PruneService {
         if (await runtime.removeImage(decision.imageId)) {
           report.removedImages += 1;
           removed.push(decision.imageId);
+        }
+        if (runtime.removeNodeImages) {
+          const nodes = await runtime.removeNodeImages(decision.imageId);
+          (report.nodeImages ??= []).push({ imageId: decision.imageId, ...nodes });
+          report.failures.push(...nodes.failures.map((f) => `${decision.imageId.slice(7, 19)} on ${f}`));
         }
         if (app.registry) {
           for (const d of decision.deploymentIds.map((id) => byId.get(id)).filter((x): x is Deployment => x?.registryRef != null)) {
