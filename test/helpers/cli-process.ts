@@ -13,9 +13,15 @@ export interface CliProcess {
   exited: Promise<number | null>;
 }
 
-/** The real `deckhand` CLI as a child process (through tsx, no build needed), with the given environment. */
-export function startCli(args: string[], env: Record<string, string>): CliProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], { cwd: ROOT, env: { ...process.env, DECKHAND_PROXY: 'none', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * The real `deckhand` CLI as a child process (through tsx, no build needed), with the given environment. `netns`: a
+ * network namespace the test created (/var/run/netns/<name>): the CLI runs inside it (`nsenter --net=`), so what it
+ * reaches over the network is what that namespace reaches (Unix sockets, files and Postgres's socket still work).
+ */
+export function startCli(args: string[], env: Record<string, string>, options: { netns?: string } = {}): CliProcess {
+  const argv = [process.execPath, '--import', 'tsx', ENTRY, ...args];
+  const [command, ...rest] = options.netns ? ['nsenter', `--net=${options.netns}`, ...argv] : argv;
+  const child = spawn(command!, rest, { cwd: ROOT, env: { ...process.env, DECKHAND_PROXY: 'none', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
   const listeners = new Set<() => void>();
   const onData = (chunk: Buffer) => {
@@ -50,8 +56,8 @@ export function startCli(args: string[], env: Record<string, string>): CliProces
 }
 
 /** Runs the CLI to completion; resolves its exit code and output. */
-export async function runCliProcess(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  const cli = startCli(args, env);
+export async function runCliProcess(args: string[], env: Record<string, string>, options: { netns?: string } = {}): Promise<{ code: number | null; output: string }> {
+  const cli = startCli(args, env, options);
   const code = await cli.exited;
   return { code, output: cli.output() };
 }
