@@ -33,7 +33,6 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
 const stillStopping = (t: SwarmTask) => t.desiredState !== 'running' && ['running', 'starting'].includes(t.state) && t.nodeState === 'ready';
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-
 /**
  * Docker Swarm behind the Runtime port, driven through the MANAGER's API. Each deployment (and each process of it)
  * is its own service `deckhand-<app>-<id>` on the host network (no routing mesh), one task per node, pulled by
