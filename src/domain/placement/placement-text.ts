@@ -6,7 +6,8 @@ export function taskText(task: PlacedTask): string {
   const node = task.nodeState && task.nodeState !== 'ready' ? ` (node ${task.nodeState})` : '';
   const desired = task.desired && task.desired !== 'running' ? `, desired ${task.desired}` : '';
   const restarts = task.restarts > 0 ? `, ${task.restarts} failed before` : '';
-  const message = task.message && task.message !== task.state ? `: ${task.message}` : '';
+  // A serving task's message is Swarm's "started": said only for the others (an error, "no suitable node", …).
+  const message = !task.serving && task.message && task.message !== task.state ? `: ${task.message}` : '';
   return `${state}${node}${desired}${restarts}${message}`;
 }
 
