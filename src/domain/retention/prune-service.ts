@@ -247,15 +247,16 @@ export class PruneService {
           report.removedImages += 1;
           removed.push(decision.imageId);
         }
-        if (runtime.removeNodeImages) {
-          const nodes = await runtime.removeNodeImages(decision.imageId);
-          (report.nodeImages ??= []).push({ imageId: decision.imageId, ...nodes });
-          report.failures.push(...nodes.failures.map((f) => `${decision.imageId.slice(7, 19)} on ${f}`));
-        }
         if (app.registry) {
           for (const d of decision.deploymentIds.map((id) => byId.get(id)).filter((x): x is Deployment => x?.registryRef != null)) {
             if (await registry.delete(d.registryRef!)) report.registryDeleted.push(d.registryRef!);
           }
+        }
+        // Last, after the tag: with the manager's copy gone a later run would not plan this image again.
+        if (runtime.removeNodeImages) {
+          const nodes = await runtime.removeNodeImages(decision.imageId);
+          (report.nodeImages ??= []).push({ imageId: decision.imageId, ...nodes });
+          report.failures.push(...nodes.failures.map((f) => `${decision.imageId.slice(7, 19)} on ${f}`));
         }
       } catch (error) {
         report.failures.push(`${decision.imageId.slice(7, 19)}: ${asDeckhandError(error).message}`);
