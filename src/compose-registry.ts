@@ -42,5 +42,5 @@ export async function createRegistryAccess(env: Env, apps: AppSpec[]): Promise<R
   await Promise.all(hosts.map((host) => resolver.resolve(host, { helpers: false }).catch(() => undefined)));
   const credentials = (host: string) => resolver.resolve(host);
   const ca = env.DECKHAND_REGISTRY_CA ? readFileSync(env.DECKHAND_REGISTRY_CA, 'utf8') : undefined;
-  return { credentials, client: new HttpRegistryClient({ credentials, ca, onSecrets }) };
+  return { credentials, client: new HttpRegistryClient({ credentials, ca, onSecrets, insecure: env.DECKHAND_REGISTRY_INSECURE }) };
 }

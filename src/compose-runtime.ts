@@ -37,6 +37,7 @@ export async function createRuntime(env: Env, apps: AppCatalog, credentials: Cre
       return app ? swarmTarget(app) : undefined;
     },
     timeoutMs: env.DECKHAND_DOCKER_TIMEOUT,
+    nodeEngines: env.DECKHAND_SWARM_NODE_ENGINES,
   });
   if (!used.has('docker')) return swarm;
   return new RuntimeRouter({

@@ -1,3 +1,4 @@
+import type { NodeImageRemoval, Placement } from '../domain/placement/placement.js';
 import { DeckhandError } from '../domain/errors.js';
 import type { BuildRequest, ContainerState, ImageInfo, RunOnceRequest, Runtime, RuntimeHealth, RuntimeHealthWait, StartRequest } from '../domain/ports.js';
 import type { Layer } from '../domain/retention/layers.js';
@@ -169,6 +170,16 @@ export class RuntimeRouter implements Runtime {
   async freePort(app?: string): Promise<number> {
     if (app === undefined) throw new DeckhandError('internal', 'runtime router: freePort needs the app (each runtime hands out its own ports)');
     return this.of(app).freePort(app);
+  }
+
+  /** The version's tasks node by node, from the runtime that runs it (none on the Docker host). */
+  async placement(id: string): Promise<Placement | undefined> {
+    return (await this.owner(id))?.placement?.(id);
+  }
+
+  /** Removes a pruned image of the app from the other nodes, when its runtime is a cluster (nothing for a host app). */
+  async removeNodeImages(imageId: string, app: string): Promise<NodeImageRemoval | undefined> {
+    return this.of(app).removeNodeImages?.(imageId, app);
   }
 
   async waitHealthy(id: string, wait: RuntimeHealthWait): Promise<RuntimeHealth> {

@@ -42,7 +42,7 @@ export function formatEvent(event: DeployEvent): string {
     case 'switch':
       return `${tag} [switch] traffic -> #${event.to}${event.from ? ` (was #${event.from})` : ''} via ${event.mode}`;
     case 'result':
-      return `${tag} [result] ${event.status} in ${formatDuration(event.durationMs)}${event.error ? `: ${event.error}` : ''}`;
+      return `${tag} [result] ${event.status} in ${formatDuration(event.durationMs)}${event.error ? `: ${event.error}` : ''}${event.note ? ` (${event.note})` : ''}`;
   }
 }
 

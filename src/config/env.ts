@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parseDuration } from '../domain/duration.js';
 import { DeckhandError } from '../domain/errors.js';
+import { nodeEnginesField } from './node-engines.js';
 import { registryAuthField } from './registry-auth.js';
 
 const duration = (fallback: string) =>
@@ -71,12 +72,16 @@ const EnvSchema = z.object({
    */
   DECKHAND_RUNTIME: z.enum(['docker', 'swarm']).default('docker'),
   DOCKER_SOCKET: z.string().optional(),
+  /** Swarm: the other nodes' own engines, for retention to remove pruned images there (see config/node-engines.ts). */
+  DECKHAND_SWARM_NODE_ENGINES: nodeEnginesField,
   /** Bound on every Docker call, and on how long a silent build or pull goes on while Docker does not answer. */
   DECKHAND_DOCKER_TIMEOUT: duration('10s'),
   /** Registry credentials by host, JSON (see config/registry-auth.ts); else the operator's Docker config.json. */
   DECKHAND_REGISTRY_AUTH: registryAuthField,
   /** A CA certificate (PEM) the registry HTTP API client trusts, for a registry behind a private or self-signed CA. */
   DECKHAND_REGISTRY_CA: caFile,
+  /** Registry hosts (host:port, comma-separated) whose HTTP API is plain HTTP, as Docker's `insecure-registries`. */
+  DECKHAND_REGISTRY_INSECURE: z.string().default('').transform((text) => text.split(',').map((h) => h.trim()).filter(Boolean)),
   /** Docker's own: the directory of the operator's config.json (default ~/.docker). */
   DOCKER_CONFIG: z.string().optional(),
   SLACK_BOT_TOKEN: z.string().startsWith('xoxb-', 'a bot token starts with xoxb-').optional(),

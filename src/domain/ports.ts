@@ -2,6 +2,7 @@ import type { AppSpec, ContainerSettings, SecretRef } from './apps.js';
 import type { Deployment, DeploymentPatch, NewDeployment } from './deployment.js';
 import type { DeployEvent } from './deploy/events.js';
 import type { Layer } from './retention/layers.js';
+import type { NodeImageRemoval, Placement } from './placement/placement.js';
 
 /** Git, seen from the domain: a mirror per app. */
 export interface SourceRepo {
@@ -142,9 +143,12 @@ export interface RuntimeHealthWait {
   timeoutMs: number;
   signal?: AbortSignal;
   onAttempt: (attempt: number, ok: boolean, detail: string) => void;
+  /** What changed on the cluster while waiting: a node went away or came back, a task failed or moved. */
+  onNotice?: (message: string) => void;
 }
 
-export type RuntimeHealth = { ok: true; endpoints: Endpoint[] } | { ok: false; reason: string };
+/** `note`: a healthy version serving on fewer nodes than asked, and why ("node n3 went away: completed on n1, n2"). */
+export type RuntimeHealth = { ok: true; endpoints: Endpoint[]; note?: string } | { ok: false; reason: string };
 
 export interface ContainerState {
   id: string;
@@ -210,6 +214,10 @@ export interface Runtime {
    * runtime does). Absent: it does whenever `waitHealthy` exists. Ask through `healthJudge` (domain/runtime-health.ts).
    */
   judgesHealth?(app: string): boolean;
+  /** Cluster runtimes: the version's tasks node by node, for `status`. Absent on one Docker host. */
+  placement?(id: string): Promise<Placement | undefined>;
+  /** Cluster runtimes: removes a pruned image from the other nodes' engines (those deckhand was given). */
+  removeNodeImages?(imageId: string, app: string): Promise<NodeImageRemoval | undefined>;
 }
 
 /** Reads a secret env value at deploy time. Throws an Error whose message says why, never quoting a value. */

@@ -234,6 +234,13 @@ describe.skipIf(!enabled)('one deckhand, apps on the Docker host and on a three-
     // deckhand probes the host app's upstream on 127.0.0.1; the Swarm app's health is Swarm's (no upstream probe).
     expect(byApp[API]!.health.probes.map((p) => p.where)).toEqual(['public', 'upstream']);
     expect(byApp[WEB]!.health.probes.map((p) => p.where)).toEqual(['public']);
+    // The router asks the runtime that runs each version for its placement: the Swarm app's tasks node by node, none
+    // for the host app.
+    const placed = statuses as unknown as Array<{ app: string; placement?: { serving: number; tasks: Array<{ addr: string }> } }>;
+    expect(placed.find((s) => s.app === API)!.placement).toBeUndefined();
+    const web = placed.find((s) => s.app === WEB)!.placement!;
+    expect(web.serving).toBe(3);
+    expect(new Set(web.tasks.map((t) => t.addr)).size).toBe(3);
   }, 120_000);
 
   it('a rollback of each to v1 takes its own runtime’s path under the loops: a container again, the retained service scaled back up', async () => {

@@ -245,7 +245,9 @@ describe.skipIf(!enabled)('swarm runtime', () => {
     ids.v5 = (await runtime.start({ app: APP, deploymentId: 7, image: v5Image, port: ports.v5, env: {} })).id;
     await node3.stop();
     const { health, attempts } = await waitHealthy(runtime, ids.v5, 120_000);
-    expect(health).toEqual({ ok: true, endpoints: survivors.map((host) => ({ host, port: ports.v5 })) });
+    // The note says why it serves from two: node 3 seen going away during the wait (or already down at its start).
+    const note = new RegExp(`^Node ${node3.addr.replaceAll('.', '\\.')} (went away during the deploy|is down): completed on ${survivors.join(', ').replaceAll('.', '\\.')}; 1 task\\(s\\) wait for a node$`);
+    expect(health).toEqual({ ok: true, endpoints: survivors.map((host) => ({ host, port: ports.v5 })), note: expect.stringMatching(note) });
     expect(attempts.at(-1)?.[1]).toMatch(/2 of 3 tasks running and healthy.*wait for a node.*serving from 2 node/);
     for (const url of urls(ports.v5, survivors)) expect(await cluster.httpGet(url)).toEqual({ status: 200, body: 'v5' });
 

@@ -16,7 +16,7 @@ function describe(event: DeployEvent): { kind: string; message: string; data: un
     case 'switch':
       return { kind: 'switch', message: `traffic moved from ${event.from ?? 'nothing'} to #${event.to} (${event.mode})`, data: { from: event.from, to: event.to, mode: event.mode } };
     case 'result':
-      return { kind: 'result', message: event.status, data: { status: event.status, error: event.error, durationMs: event.durationMs, logTail: event.logTail } };
+      return { kind: 'result', message: event.note ? `${event.status}: ${event.note}` : event.status, data: { status: event.status, error: event.error, durationMs: event.durationMs, logTail: event.logTail, ...(event.note ? { note: event.note } : {}) } };
   }
 }
 

@@ -12,10 +12,13 @@ const MANIFEST_TYPES = [
   'application/vnd.docker.distribution.manifest.v2+json',
 ].join(', ');
 
-/** Loopback registries speak plain HTTP (as Docker assumes for 127.0.0.0/8 and localhost); others HTTPS. */
-export function registryBaseUrl(domain: string): string {
+/**
+ * Loopback registries speak plain HTTP (as Docker assumes for 127.0.0.0/8 and localhost), and so do the hosts the
+ * operator lists as insecure (DECKHAND_REGISTRY_INSECURE, Docker's `insecure-registries`); others HTTPS.
+ */
+export function registryBaseUrl(domain: string, insecure: readonly string[] = []): string {
   const host = domain.replace(/:\d+$/, '');
-  const plain = host === 'localhost' || /^127\./.test(host) || host === '[::1]';
+  const plain = host === 'localhost' || /^127\./.test(host) || host === '[::1]' || insecure.includes(domain);
   return `${plain ? 'http' : 'https'}://${domain}`;
 }
 
@@ -27,6 +30,8 @@ export interface HttpRegistryClientOptions {
   /** Told every bearer token obtained, so redaction hides it. */
   onSecrets?: (host: string, values: string[]) => void;
   timeoutMs?: number;
+  /** Registry hosts (host:port as in image references) spoken to over plain HTTP. */
+  insecure?: readonly string[];
 }
 
 /** The Docker Registry HTTP API v2: anonymous, HTTP Basic, or the Bearer token flow, as the registry asks. */
@@ -36,7 +41,7 @@ export class HttpRegistryClient implements RegistryClient {
   private manifestUrl(ref: string): { url: string; domain: string } {
     const { domain, path, tag, digest } = parseImageRef(ref);
     if (!domain) throw new DeckhandError('invalid_image_ref', `${ref} names no registry host.`);
-    return { domain, url: `${registryBaseUrl(domain)}/v2/${path}/manifests/${digest ?? tag ?? 'latest'}` };
+    return { domain, url: `${registryBaseUrl(domain, this.options.insecure)}/v2/${path}/manifests/${digest ?? tag ?? 'latest'}` };
   }
 
   async has(ref: string): Promise<boolean> {

@@ -18,6 +18,7 @@ export const PHASE_EMOJI: Partial<Record<Phase, string>> = {
   processes: ':gear:',
   watch: ':eyes:',
   cleanup: ':broom:',
+  nodes: ':satellite_antenna:',
 };
 
 /** Lines of the build log the coalesced reply shows. */
@@ -38,9 +39,10 @@ export function logMessage(log: LogRing): Message {
 
 /** "Deployed web #12 (`abc1234`) in 4.0 s" or "web rolled back to #9 in 1.2 s (as #13, reuse_image)". */
 /** The result line of a success, with both moments: when the new version started serving and when all was done. */
-export function successSummary(d: Deployment, kind: 'deploy' | 'rollback', rollbackTarget: number | undefined, switchedAt?: Date): { text: string; blocks?: Block[] } {
+export function successSummary(d: Deployment, kind: 'deploy' | 'rollback', rollbackTarget: number | undefined, switchedAt?: Date, note?: string): { text: string; blocks?: Block[] } {
   const took = d.startedAt && d.finishedAt ? formatDuration(d.finishedAt.getTime() - d.startedAt.getTime()) : '?';
-  const both = momentsText(d, switchedAt);
+  // A success on fewer cluster nodes than asked says so ("node n3 went away: completed on n1, n2").
+  const both = `${momentsText(d, switchedAt)}${note ? `. ${esc(note)}` : ''}`;
   if (kind === 'rollback') return { text: `${esc(d.app)} rolled back to #${rollbackTarget ?? d.rollbackOf} in ${took} (as #${d.id}, ${d.rollbackSource}): ${both}` };
   return { text: `Deployed ${esc(d.app)} #${d.id} (${d.commitSha ? `\`${shortSha(d.commitSha)}\`` : esc(d.imageRef ?? '')}) in ${took}: ${both}` };
 }

@@ -76,6 +76,7 @@ export class ProgressStreamer {
   private sawContainer = false;
   /** When traffic moved to the deployment (its `switch` event): the result says both moments. */
   private switchedAt: Date | undefined;
+  private resultNote: string | undefined;
   private channelDown = false;
   private chain: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
@@ -191,6 +192,7 @@ export class ProgressStreamer {
         if (this.channelDown) void this.replies.send({ text: `:twisted_rightwards_arrows: ${this.options.title}: traffic now goes to #${event.to}.` }, 'progress');
         return;
       case 'result':
+        this.resultNote = event.note;
         return;
     }
   }
@@ -223,7 +225,7 @@ export class ProgressStreamer {
     this.logDirty = this.logDirty || (this.log.length > 0 && this.logTs !== undefined);
     this.flush();
     const ok = deployment.status === 'succeeded';
-    const summary = ok ? successSummary(deployment, this.options.kind, this.options.rollbackTarget, this.switchedAt) : await this.failureSummary(deployment);
+    const summary = ok ? successSummary(deployment, this.options.kind, this.options.rollbackTarget, this.switchedAt, this.resultNote) : await this.failureSummary(deployment);
     const final = this.parentMessage(STATUS_EMOJI[deployment.status], summary.text, summary.blocks);
     const threadLine = `${STATUS_EMOJI[deployment.status]} ${summary.text}`;
     this.enqueue(() => this.slack.post(this.options.channel, { text: threadLine }, this.parentTs));

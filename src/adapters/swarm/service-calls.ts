@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import type { DockerCalls } from '../docker/docker-calls.js';
-import { type SwarmTask, desiredReplicas, nodesById, taskView } from './service-state.js';
+import { type NodeInfo, type SwarmTask, desiredReplicas, nodesById, taskView } from './service-state.js';
 import { type RegistryAuth, listNodes, listTasks, updateService } from './swarm-api.js';
 
 const statusOf = (error: unknown) => (error as { statusCode?: number }).statusCode;
@@ -26,12 +26,17 @@ export class ServiceCalls {
   /** The tasks of these services, each with its node's name, address and state. */
   async taskViews(serviceIds: string[]): Promise<SwarmTask[]> {
     if (serviceIds.length === 0) return [];
+    return (await this.tasksAndNodes(serviceIds)).tasks;
+  }
+
+  /** The tasks of these services and every node of the cluster (a node with no task of theirs too). */
+  async tasksAndNodes(serviceIds: string[]): Promise<{ tasks: SwarmTask[]; nodes: NodeInfo[] }> {
     const [tasks, nodes] = await Promise.all([
-      this.calls.call('list tasks', (abortSignal) => listTasks(this.docker, { service: serviceIds }, abortSignal)),
+      serviceIds.length ? this.calls.call('list tasks', (abortSignal) => listTasks(this.docker, { service: serviceIds }, abortSignal)) : [],
       this.calls.call('list nodes', (abortSignal) => listNodes(this.docker, abortSignal)),
     ]);
     const byId = nodesById(nodes);
-    return tasks.map((t) => ({ ...taskView(t, byId), serviceId: t.ServiceID ?? '' }));
+    return { tasks: tasks.map((t) => ({ ...taskView(t, byId), serviceId: t.ServiceID ?? '' })), nodes: [...byId.values()] };
   }
 
   /** Sets the replica count (with the registry auth, so nodes that pull can). Swarm's version check: retried on conflict. */

@@ -31,7 +31,7 @@ export interface HealthWaitDeps {
 const UNPLACEABLE = /no suitable node/i;
 const REGISTRY_TROUBLE = /no such image|no basic auth credentials|unauthorized|authentication required|pull access denied/i;
 
-const where = (t: SwarmTask) => (t.node ? `${t.node}${t.addr ? ` (${t.addr})` : ''}` : 'no node yet');
+const where = (t: SwarmTask) => (t.node ? `${t.node}${t.addr && t.addr !== t.node ? ` (${t.addr})` : ''}` : 'no node yet');
 
 /** "2 of 3 healthy; n3 (10.0.0.3): starting" */
 function describe(desired: number, serving: SwarmTask[], others: SwarmTask[]): string {

@@ -7,7 +7,7 @@ import type { RawNode, RawTask } from './swarm-api.js';
 /** One task of a service as `status` shows it: where it is, what Swarm says of it. */
 export interface SwarmTask {
   id: string;
-  /** The node's hostname (its id when Swarm no longer knows the node). */
+  /** The node's name (nodesById; its id when Swarm no longer knows the node). */
   node: string;
   nodeId: string;
   /** The node's address: where a web task answers (host networking). */
@@ -21,6 +21,8 @@ export interface SwarmTask {
   message: string;
   exitCode: number | null;
   createdAt: string;
+  /** The replica slot the task fills (a replacement keeps its slot). */
+  slot?: number;
 }
 
 export interface NodeInfo {
@@ -29,13 +31,20 @@ export interface NodeInfo {
   state: string;
 }
 
-/** Nodes by id: hostname, address (the manager's own may read 0.0.0.0: its advertise address then) and state. */
+/**
+ * Nodes by id: name, address (the manager's own may read 0.0.0.0: its advertise address then) and state. The name is
+ * the hostname, or the address when several nodes share a hostname (nodes started on one machine, cloned VMs).
+ */
 export function nodesById(nodes: RawNode[]): Map<string, NodeInfo> {
   const out = new Map<string, NodeInfo>();
+  const hostnames = nodes.map((n) => n.Description?.Hostname ?? '');
+  const shared = new Set(hostnames.filter((h, i) => h && hostnames.indexOf(h) !== i));
   for (const node of nodes) {
     let addr = node.Status?.Addr ?? '';
     if ((addr === '' || addr === '0.0.0.0') && node.ManagerStatus?.Addr) addr = node.ManagerStatus.Addr.replace(/:\d+$/, '');
-    out.set(node.ID ?? '', { hostname: node.Description?.Hostname ?? node.ID ?? '', addr, state: node.Status?.State ?? 'unknown' });
+    const hostname = node.Description?.Hostname ?? '';
+    const name = hostname && !shared.has(hostname) ? hostname : addr || node.ID || '';
+    out.set(node.ID ?? '', { hostname: name, addr, state: node.Status?.State ?? 'unknown' });
   }
   return out;
 }
@@ -54,6 +63,7 @@ export function taskView(task: RawTask, nodes: Map<string, NodeInfo>): SwarmTask
     message: status.Err || status.Message || '',
     exitCode: typeof status.ContainerStatus?.ExitCode === 'number' ? status.ContainerStatus.ExitCode : null,
     createdAt: task.CreatedAt ?? '',
+    ...(typeof task.Slot === 'number' ? { slot: task.Slot } : {}),
   };
 }
 

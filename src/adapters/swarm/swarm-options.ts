@@ -1,3 +1,4 @@
+import type { NodeEngineEndpoint } from '../../config/node-engines.js';
 import type { NodeLossPolicy } from './service-health.js';
 import type { HealthArgv, HealthTiming, SwarmTarget } from './service-spec.js';
 import type { RegistryAuth } from './swarm-api.js';
@@ -27,6 +28,8 @@ export interface SwarmRuntimeOptions {
   nodeLoss?: NodeLossPolicy;
   /** Env of every app task from Swarm templates, e.g. `{ DECKHAND_NODE: '{{.Node.Hostname}}' }` (app env stays literal). */
   templateEnv?: Record<string, string>;
+  /** The other nodes' own engines (DECKHAND_SWARM_NODE_ENGINES), for retention to remove pruned images there. */
+  nodeEngines?: Map<string, NodeEngineEndpoint>;
   /** Ports handed out by freePort (default 20000–29999). */
   portRange?: { from: number; to: number };
 }

@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import { WEB_PROCESS } from '../../domain/apps.js';
 import { DeckhandError } from '../../domain/errors.js';
+import type { NodeImageRemoval, Placement } from '../../domain/placement/placement.js';
 import type { BuildRequest, ContainerState, ImageInfo, RegistryClient, RunOnceRequest, Runtime, RuntimeHealth, RuntimeHealthWait, StartRequest } from '../../domain/ports.js';
 import type { Layer } from '../../domain/retention/layers.js';
 import { LABEL_APP } from '../docker/container-state.js';
@@ -11,6 +12,9 @@ import { pushWithAuth } from './registry-push.js';
 import { adoptedSpec, findRetained } from './retained-service.js';
 import { ServiceCalls } from './service-calls.js';
 import { freeServicePort } from './service-ports.js';
+import { NodeImages } from './node-images.js';
+import { placementOf } from './placement.js';
+import { PlacementWatch } from './placement-watch.js';
 import { explainExits } from './task-output.js';
 import { type ServiceSnapshot, waitServiceHealthy } from './service-health.js';
 import { DEFAULT_HEALTH, type SwarmRuntimeOptions } from './swarm-options.js';
@@ -29,7 +33,6 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
 const stillStopping = (t: SwarmTask) => t.desiredState !== 'running' && ['running', 'starting'].includes(t.state) && t.nodeState === 'ready';
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-
 /**
  * Docker Swarm behind the Runtime port, driven through the MANAGER's API. Each deployment (and each process of it)
  * is its own service `deckhand-<app>-<id>` on the host network (no routing mesh), one task per node, pulled by
@@ -44,6 +47,7 @@ export class SwarmRuntime implements Runtime {
   private readonly pollMs: number;
   private readonly recentPorts = new Map<number, number>();
   private hostNetwork: string | undefined;
+  private nodeImages: NodeImages | undefined;
 
   constructor(
     readonly docker: Docker,
@@ -254,18 +258,41 @@ export class SwarmRuntime implements Runtime {
     return freeServicePort(this.calls, this.recentPorts, this.options.portRange ?? { from: 20000, to: 29999 });
   }
 
-  /** Waits for the service's tasks (see service-health.ts); a task that exited is explained from its last output. */
+  /** The service's tasks node by node (see placement.ts); undefined when the service is gone. */
+  async placement(id: string): Promise<Placement | undefined> {
+    const service = await this.services.inspect(id);
+    if (!service) return undefined;
+    const { tasks, nodes } = await this.services.tasksAndNodes([service.ID]);
+    return placementOf(service, tasks, nodes);
+  }
+
+  /** A pruned image on the other nodes, through the engines the operator gave (see node-images.ts). */
+  removeNodeImages(imageId: string): Promise<NodeImageRemoval> {
+    this.nodeImages ??= new NodeImages(this.docker, this.options.nodeEngines ?? new Map(), this.options.timeoutMs ?? 15_000);
+    return this.nodeImages.remove(imageId);
+  }
+
+  /**
+   * Waits for the service's tasks (see service-health.ts); a task that exited is explained from its last output. What
+   * changes on the cluster meanwhile (a node lost or back, a task failed or moved) goes to `onNotice`, and a version
+   * serving on fewer nodes than asked says so in its `note` (see placement-watch.ts).
+   */
   async waitHealthy(id: string, wait: RuntimeHealthWait): Promise<RuntimeHealth> {
     let port: number | null = null;
+    const watch = new PlacementWatch((message) => wait.onNotice?.(message));
     const read = async (): Promise<ServiceSnapshot> => {
       const service = await this.services.inspect(id);
       if (!service) return { desired: undefined, port: null, tasks: [] };
       port = portLabel(service);
-      return { desired: desiredReplicas(service), port, tasks: await this.services.taskViews([service.ID]) };
+      const { tasks, nodes } = await this.services.tasksAndNodes([service.ID]);
+      watch.see(tasks, nodes);
+      return { desired: desiredReplicas(service), port, tasks };
     };
     const replicas = (await this.services.inspect(id).then((s) => (s ? desiredReplicas(s) : 0))) || 1;
     const policy = { maxFailures: this.options.maxTaskFailures ?? Math.max(3, replicas), nodeLoss: this.options.nodeLoss ?? 'complete-on-remaining' } as const;
     const explain = (failed: SwarmTask[]) => explainExits(this.calls, failed, port);
-    return waitServiceHealthy({ read, now: () => Date.now(), sleep, pollMs: this.pollMs, explain, ...policy }, wait);
+    const result = await waitServiceHealthy({ read, now: () => Date.now(), sleep, pollMs: this.pollMs, explain, ...policy }, wait);
+    const note = result.ok ? watch.summary(replicas) : undefined;
+    return note && result.ok ? { ...result, note } : result;
   }
 }

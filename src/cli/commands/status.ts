@@ -3,6 +3,7 @@ import type { Deployment } from '../../domain/deployment.js';
 import { formatDuration } from '../../domain/duration.js';
 import { DeckhandError } from '../../domain/errors.js';
 import { shortSha } from '../../domain/refs/git-ref.js';
+import { placementLines, placementSummary } from '../../domain/placement/placement-text.js';
 import { windowText } from '../../domain/retention/report-text.js';
 import type { AppStatus } from '../../domain/status/status-service.js';
 import type { CommandContext } from '../context.js';
@@ -27,6 +28,8 @@ export function statusJson(s: AppStatus) {
     serving: s.serving ? deploymentJson(s.serving) : null,
     health: s.health,
     processes: s.processes,
+    // Only on a cluster runtime: the serving version's tasks node by node.
+    ...(s.placement ? { placement: s.placement } : {}),
     lock: s.lock ? { reason: s.lock.reason, lockedBy: s.lock.lockedBy, lockedAt: s.lock.lockedAt.toISOString() } : null,
     inProgress: s.inProgress.map(deploymentJson),
     pendingApprovals: s.pendingApprovals.map(approvalJson),
@@ -44,6 +47,7 @@ export function formatAppStatus(s: AppStatus): string {
   lines.push(s.serving ? `  serving:     #${s.serving.id} ${ran(s.serving)} (by ${s.serving.actor}, since ${utc(s.serving.finishedAt)}, ${ago(s.serving.finishedAt, now)})` : '  serving:     nothing (never deployed)');
   for (const p of h.probes) lines.push(`  health:      ${p.where === 'public' ? 'public port' : 'container port'} ${p.url}: ${p.detail}`);
   if (h.container) lines.push(`  container:   ${h.container.name} ${h.container.status ?? (h.container.running ? 'running' : 'stopped')}${h.container.restartCount ? `, restarted ${h.container.restartCount} time(s)` : ''}`);
+  if (s.placement) lines.push(`  tasks:       ${placementSummary(s.placement)}`, ...placementLines(s.placement).map((line) => `    ${line}`));
   for (const p of s.processes) lines.push(`  ${`${p.name}:`.padEnd(12)} ${p.running}/${p.replicas} running${p.containers.length ? ` (${p.containers.map((c) => `${c.name} ${c.status ?? (c.running ? 'running' : 'stopped')}${c.restartCount ? `, restarted ${c.restartCount}x` : ''}`).join('; ')})` : ''}`);
   if (h.note) lines.push(`  note:        ${h.note}`);
   lines.push(s.lock ? `  lock:        locked by ${s.lock.lockedBy} since ${utc(s.lock.lockedAt)}: ${s.lock.reason} ("deckhand unlock ${s.app}" when ready)` : '  lock:        not locked');

@@ -1,7 +1,7 @@
 import { asDeckhandError } from '../errors.js';
 import type { DeploymentStatus } from '../deployment.js';
 
-export type Phase = 'queued' | 'resolve' | 'artifact' | 'build' | 'release' | 'start' | 'health' | 'processes' | 'switch' | 'watch' | 'cleanup' | 'done';
+export type Phase = 'queued' | 'resolve' | 'artifact' | 'build' | 'release' | 'start' | 'health' | 'processes' | 'switch' | 'watch' | 'cleanup' | 'done' | 'nodes';
 
 interface Base {
   deploymentId: number;
@@ -15,7 +15,8 @@ export type DeployEvent = Base &
     | { type: 'log'; line: string }
     | { type: 'health'; attempt: number; ok: boolean; detail: string }
     | { type: 'switch'; from: number | null; to: number; mode: 'proxy' | 'recreate' }
-    | { type: 'result'; status: DeploymentStatus; error: string | null; durationMs: number; logTail: string[] }
+    // `note`: a success that is less than everywhere (a cluster node went away: "completed on n1, n2").
+    | { type: 'result'; status: DeploymentStatus; error: string | null; durationMs: number; logTail: string[]; note?: string }
   );
 
 export type DeployEventListener = (event: DeployEvent) => void;

@@ -79,6 +79,8 @@ class PipelineRun {
   /** The release's process containers, each pushed as it is created. */
   private readonly processIds: string[] = [];
   private stoppedForRecreate: string[] = [];
+  /** A success on fewer cluster nodes than asked, and why: said in the result. */
+  private note: string | undefined;
 
   constructor(
     private readonly deps: PipelineDeps,
@@ -228,7 +230,7 @@ class PipelineRun {
 
   private async health(containerId: string, port: number): Promise<void> {
     const report = throttledAttempts(this.deps.clock, (attempt, ok, detail) => this.signal.aborted || this.emit({ type: 'health', attempt, ok, detail: this.redact(detail) }));
-    this.endpoints = await waitWebHealthy(this.stepContext(), containerId, port, report);
+    this.endpoints = await waitWebHealthy(this.stepContext(), containerId, port, report, (note) => (this.note = note));
   }
 
   private async switchTraffic(port: number): Promise<Deployment | undefined> {
@@ -267,13 +269,15 @@ class PipelineRun {
     if (mustLand) await retrying(() => this.update({ ...patch, finishedAt }), this.deps.clock, this.deps.settings.recordRetryMs);
     else await this.update({ ...patch, finishedAt });
     const durationMs = finishedAt.getTime() - this.started;
-    this.phase('done', patch.status === 'succeeded' ? `Deployed #${this.deployment.id}` : patch.status === 'failed' ? `Failed: ${patch.error}` : `${patch.error}`);
+    const note = patch.status === 'succeeded' ? this.note : undefined;
+    this.phase('done', patch.status === 'succeeded' ? `Deployed #${this.deployment.id}${note ? ` (${note})` : ''}` : patch.status === 'failed' ? `Failed: ${patch.error}` : `${patch.error}`);
     this.emit({
       type: 'result',
       status: this.deployment.status,
       error: this.deployment.error,
       durationMs,
       logTail: this.deployment.logTail ?? [],
+      ...(note ? { note } : {}),
     });
     await this.pending;
     return this.deployment;

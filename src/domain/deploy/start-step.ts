@@ -35,14 +35,20 @@ export async function makeRoom(ctx: StepContext, stopped: string[]): Promise<num
  * Resolves where it answers. A cluster runtime judges its tasks' health itself (`Runtime.waitHealthy`); on one
  * Docker host deckhand probes 127.0.0.1.
  */
-export async function waitWebHealthy(ctx: StepContext, containerId: string, port: number, onAttempt: (attempt: number, ok: boolean, detail: string) => void): Promise<Endpoint[]> {
+export async function waitWebHealthy(ctx: StepContext, containerId: string, port: number, onAttempt: (attempt: number, ok: boolean, detail: string) => void, onNote?: (note: string) => void): Promise<Endpoint[]> {
   const { runtime, health, clock } = ctx.deps;
   const { app, signal } = ctx;
   ctx.phase('health', `Waiting for ${app.run.health} to answer 2xx (timeout ${app.run.healthTimeoutMs / 1000}s)`);
   const judge = healthJudge(runtime, app.name);
   if (judge) {
-    const judged = await judge(containerId, { timeoutMs: app.run.healthTimeoutMs, signal, onAttempt });
+    // Node loss, task failures and moves seen while waiting go to the thread as they happen.
+    const onNotice = (message: string) => ctx.phase('nodes', message);
+    const judged = await judge(containerId, { timeoutMs: app.run.healthTimeoutMs, signal, onAttempt, onNotice });
     if (!judged.ok) throw new DeckhandError('health_check_failed', judged.reason);
+    if (judged.note) {
+      ctx.phase('nodes', judged.note);
+      onNote?.(judged.note);
+    }
     return judged.endpoints;
   }
   const outcome = await waitForHealthy({

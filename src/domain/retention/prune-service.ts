@@ -5,6 +5,7 @@ import type { Deployment } from '../deployment.js';
 import { DeckhandError, asDeckhandError } from '../errors.js';
 import type { LeaseManager } from '../locks/lease.js';
 import type { AuditStore, ContainerState, DeploymentStore, PinStore, RegistryClient, Runtime, SourceRepo } from '../ports.js';
+import type { NodeImageRemoval } from '../placement/placement.js';
 import { type LayeredImage, diskBytes, freedBytes } from './layers.js';
 import { DEFAULT_RETENTION, type ImageDecision, type RetentionPolicy, planRetention } from './policy.js';
 
@@ -24,6 +25,8 @@ export interface AppPruneReport {
   removedImages: number;
   removedContainers: number;
   registryDeleted: string[];
+  /** On a cluster runtime: each pruned image on the other nodes (removed, or left where deckhand has no engine). */
+  nodeImages?: Array<{ imageId: string } & NodeImageRemoval>;
   window: Array<{ deploymentId: number; path: WindowPath }>;
   failures: string[];
   /** Set when the app was not looked at (a deploy held its lock). */
@@ -248,6 +251,12 @@ export class PruneService {
           for (const d of decision.deploymentIds.map((id) => byId.get(id)).filter((x): x is Deployment => x?.registryRef != null)) {
             if (await registry.delete(d.registryRef!)) report.registryDeleted.push(d.registryRef!);
           }
+        }
+        // Last, after the tag: with the manager's copy gone a later run would not plan this image again.
+        const nodes = await runtime.removeNodeImages?.(decision.imageId, app.name);
+        if (nodes) {
+          (report.nodeImages ??= []).push({ imageId: decision.imageId, ...nodes });
+          report.failures.push(...nodes.failures.map((f) => `${decision.imageId.slice(7, 19)} on ${f}`));
         }
       } catch (error) {
         report.failures.push(`${decision.imageId.slice(7, 19)}: ${asDeckhandError(error).message}`);

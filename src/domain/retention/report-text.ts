@@ -26,6 +26,21 @@ export function windowText(report: Pick<AppPruneReport, 'window'>): string {
     .join('; ') || 'no successful deploys';
 }
 
+/** Pruned images on a cluster's other nodes: where they went, and where they may still be. */
+export function nodeImageLines(app: AppPruneReport): string[] {
+  const count = (pick: (n: NonNullable<AppPruneReport['nodeImages']>[number]) => string[]) => {
+    const byNode = new Map<string, number>();
+    for (const image of app.nodeImages ?? []) for (const node of pick(image)) byNode.set(node, (byNode.get(node) ?? 0) + 1);
+    return [...byNode].sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }));
+  };
+  const removed = count((n) => n.removedOn);
+  const left = count((n) => n.leftOn);
+  return [
+    ...(removed.length ? [`  node images removed on: ${removed.map(([node, n]) => `${node} (${n})`).join(', ')}`] : []),
+    ...left.map(([node, n]) => `  images left on ${node}: ${n} (no engine for it in DECKHAND_SWARM_NODE_ENGINES)`),
+  ];
+}
+
 export function formatPruneReport(report: PruneReport): string {
   const lines = [`Prune ${report.dryRun ? '(dry run: nothing removed) ' : ''}at ${report.finishedAt.toISOString()}`];
   for (const app of report.apps) {
@@ -36,6 +51,7 @@ export function formatPruneReport(report: PruneReport): string {
     lines.push(`  kept ${kept.length} image(s): ${reasonCounts(app, 'keep')}`);
     lines.push(`  ${report.dryRun ? 'would prune' : 'pruned'} ${pruned.length} image(s): ${reasonCounts(app, 'prune')}; ${report.dryRun ? 'would free' : 'freed'} ${formatBytes(report.dryRun ? app.bytesToFree : app.bytesFreed)}`);
     if (app.registryDeleted.length) lines.push(`  deleted from the registry: ${app.registryDeleted.join(', ')}`);
+    lines.push(...nodeImageLines(app));
     lines.push(`  rollback window: ${windowText(app)}`);
     for (const failure of app.failures) lines.push(`  FAILED: ${failure}`);
   }

@@ -5,6 +5,8 @@ import { type Serving, isWeb, whatServes } from '../deploy/serving.js';
 import { type Deployment, isTerminal } from '../deployment.js';
 import { asDeckhandError } from '../errors.js';
 import type { AppLock, AppLockStore, ContainerState, DeploymentStore, HealthProbe, Runtime, TrafficSwitch } from '../ports.js';
+import type { Placement } from '../placement/placement.js';
+import { placementSummary } from '../placement/placement-text.js';
 import type { AppPruneReport } from '../retention/prune-service.js';
 import { healthJudge } from '../runtime-health.js';
 
@@ -36,6 +38,8 @@ export interface AppStatus {
   /** The deploy serving now, with when it started serving (its finish). */
   serving: Deployment | null;
   health: HealthNow;
+  /** On a cluster runtime, the serving version's tasks node by node; null on one Docker host (its container is `health.container`). */
+  placement?: Placement | null;
   /** Each process of the app (`processes.<name>`) in the serving release; empty for a web-only app. */
   processes: ProcessStatus[];
   lock: AppLock | null;
@@ -103,9 +107,11 @@ export class StatusService {
     return Promise.all(this.deps.apps.names().map((name) => this.app(this.deps.apps.get(name)!, { window: false })));
   }
 
-  private async healthAndProcesses(app: AppSpec, serving: Deployment | undefined): Promise<{ health: HealthNow; processes: ProcessStatus[] }> {
+  private async healthAndProcesses(app: AppSpec, serving: Deployment | undefined): Promise<{ health: HealthNow; processes: ProcessStatus[]; placement: Placement | null }> {
     const containers: ContainerState[] = [];
-    const health = await this.health(app, serving, containers);
+    const placed: { placement: Placement | null } = { placement: null };
+    const health = await this.health(app, serving, containers, placed);
+    const { placement } = placed;
     const processes = (app.processes ?? []).map((p): ProcessStatus => {
       const mine = containers.filter((c) => serving && c.deploymentId === serving.id && c.process === p.name).sort((a, b) => (a.replica ?? 0) - (b.replica ?? 0));
       return { name: p.name, replicas: p.replicas, running: mine.filter((c) => c.running).length, containers: mine.map((c) => ({ name: c.name, running: c.running, status: c.status, restartCount: c.restartCount })) };
@@ -113,13 +119,13 @@ export class StatusService {
     const short = processes.filter((p) => p.running < p.replicas);
     if (serving && short.length > 0 && health.state === 'healthy') {
       const words = short.map((p) => `${p.name} has ${p.running} of ${p.replicas} running`).join('; ');
-      return { health: { ...health, state: 'unhealthy', note: health.note ? `${health.note} ${words}.` : `${words.charAt(0).toUpperCase()}${words.slice(1)}.` }, processes };
+      return { health: { ...health, state: 'unhealthy', note: health.note ? `${health.note} ${words}.` : `${words.charAt(0).toUpperCase()}${words.slice(1)}.` }, processes, placement };
     }
-    return { health, processes };
+    return { health, processes, placement };
   }
 
-  /** `seen` receives the app's containers as Docker listed them. */
-  private async health(app: AppSpec, serving: Deployment | undefined, seen: ContainerState[]): Promise<HealthNow> {
+  /** `seen` receives the app's containers as Docker listed them; `placed` the serving version's tasks on a cluster. */
+  private async health(app: AppSpec, serving: Deployment | undefined, seen: ContainerState[], placed: { placement: Placement | null }): Promise<HealthNow> {
     const { runtime, probe } = this.deps;
     let container: HealthNow['container'] = null;
     let note: string | undefined;
@@ -131,6 +137,10 @@ export class StatusService {
       const mine = serving ? containers.find((c) => c.deploymentId === serving.id && isWeb(c)) : undefined;
       const state = mine ? ((await runtime.inspectContainer(mine.id)) ?? mine) : undefined;
       if (state) container = { name: state.name, running: state.running, status: state.status, restartCount: state.restartCount, exitCode: state.exitCode };
+      if (mine && runtime.placement) placed.placement = (await runtime.placement(mine.id)) ?? null;
+      // A node down or a task missing is said even when the public port answers (traffic goes to the others).
+      const p = placed.placement;
+      if (p && (p.serving < p.wanted || p.downNodes.length > 0)) note = `${placementSummary(p).replace(/^./, (c) => c.toUpperCase())}.`;
     } catch (error) {
       note = `Docker did not answer: ${asDeckhandError(error).message}`;
     }

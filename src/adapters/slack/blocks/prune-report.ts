@@ -1,6 +1,6 @@
 import { formatBytes } from '../../../domain/duration.js';
 import type { AppPruneReport, PruneReport } from '../../../domain/retention/prune-service.js';
-import { reasonCounts, windowText } from '../../../domain/retention/report-text.js';
+import { nodeImageLines, reasonCounts, windowText } from '../../../domain/retention/report-text.js';
 import { type Block, context, esc, header, section, slackDate, who } from './common.js';
 import { LIMITS, capList, clipLines } from './limits.js';
 
@@ -16,6 +16,7 @@ function appSection(app: AppPruneReport, dryRun: boolean): Block {
     `Kept ${kept.length}: ${reasonCounts(app, 'keep')}`,
     `${dryRun ? 'Would prune' : 'Pruned'} ${pruned.length}: ${reasonCounts(app, 'prune')} · ${dryRun ? 'would free' : 'freed'} *${formatBytes(freedBy(app, dryRun))}*`,
     ...(app.registryDeleted.length ? [`Deleted from the registry: ${app.registryDeleted.length} tag(s)`] : []),
+    ...nodeImageLines(app).map((line) => esc(line.trim().replace(/^./, (c) => c.toUpperCase()))),
     `Rollback window: ${windowText(app)}`,
     ...app.failures.map((f) => `:x: ${esc(f)}`),
   ];

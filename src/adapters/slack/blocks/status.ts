@@ -1,6 +1,7 @@
 import type { Approval } from '../../../domain/approvals/approval.js';
 import type { Deployment } from '../../../domain/deployment.js';
 import type { AppStatus, HealthNow, HealthState } from '../../../domain/status/status-service.js';
+import { placementLines, placementSummary } from '../../../domain/placement/placement-text.js';
 import { windowText } from '../../../domain/retention/report-text.js';
 import { formatDuration } from '../../../domain/duration.js';
 import { type Block, STATUS_EMOJI, context, esc, header, lockedBy, section, slackDate, who } from './common.js';
@@ -21,6 +22,12 @@ function processText(p: AppStatus['processes'][number]): string {
   const restarted = p.containers.filter((c) => c.restartCount).map((c) => `${esc(c.name)} restarted ${c.restartCount}x`);
   const emoji = p.running >= p.replicas ? ':large_green_circle:' : ':red_circle:';
   return `${emoji} ${esc(p.name)} ${p.running}/${p.replicas} running${restarted.length ? ` (${restarted.join(', ')})` : ''}`;
+}
+
+/** A cluster version's tasks: the summary, then one line per node (node names and messages come from the cluster: escaped). */
+function placementText(p: NonNullable<AppStatus['placement']>): string {
+  const emoji = p.serving >= p.wanted && p.downNodes.length === 0 ? ':large_green_circle:' : ':large_orange_circle:';
+  return [`*Tasks:* ${emoji} ${esc(placementSummary(p))}`, ...placementLines(p).map((line) => `• ${esc(line)}`)].join('\n');
 }
 
 /** "for 3 min" up to `now`, in words. */
@@ -44,6 +51,7 @@ function approvalLine(a: Approval): string {
 /** `/deckhand status <app>`: everything on-call needs before touching the app. */
 export function renderAppStatus(s: AppStatus): { text: string; blocks: Block[] } {
   const lines: string[] = [`*Serving:* ${servingLine(s.app, s.serving, s.checkedAt)}`, `*Health now:* ${healthLine(s.health)}`];
+  if (s.placement) lines.push(placementText(s.placement));
   if (s.processes.length > 0) lines.push(`*Processes:* ${s.processes.map(processText).join(' · ')}`);
   lines.push(s.lock ? `*Lock:* :lock: ${lockedBy(s.app, s.lock)} — \`/deckhand unlock ${esc(s.app)}\` when ready` : '*Lock:* not locked');
   const more: string[] = [];
