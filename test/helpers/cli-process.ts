@@ -13,9 +13,23 @@ export interface CliProcess {
   exited: Promise<number | null>;
 }
 
+export interface CliOptions {
+  /** Arguments for node before the entry (e.g. another --import). */
+  nodeArgs?: string[];
+  /** Keep stdin as a pipe the test writes to (default: none). */
+  stdin?: boolean;
+  /** Run this instead of node (terminal.ts: on a pseudo-terminal); `argv` is what node would have been given. */
+  wrap?: (argv: string[]) => { command: string; args: string[]; env: Record<string, string> };
+}
+
+/** The node arguments that run the real CLI from source (through tsx). */
+export const cliNodeArgs = (args: string[], nodeArgs: string[] = []) => ['--import', 'tsx', ...nodeArgs, ENTRY, ...args];
+
 /** The real `deckhand` CLI as a child process (through tsx, no build needed), with the given environment. */
-export function startCli(args: string[], env: Record<string, string>): CliProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], { cwd: ROOT, env: { ...process.env, DECKHAND_PROXY: 'none', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startCli(args: string[], env: Record<string, string>, options: CliOptions = {}): CliProcess {
+  const argv = cliNodeArgs(args, options.nodeArgs);
+  const wrapped = options.wrap?.(argv) ?? { command: process.execPath, args: argv, env: {} };
+  const child = spawn(wrapped.command, wrapped.args, { cwd: ROOT, env: { ...process.env, DECKHAND_PROXY: 'none', ...env, ...wrapped.env }, stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
   let text = '';
   const listeners = new Set<() => void>();
   const onData = (chunk: Buffer) => {
@@ -50,8 +64,8 @@ export function startCli(args: string[], env: Record<string, string>): CliProces
 }
 
 /** Runs the CLI to completion; resolves its exit code and output. */
-export async function runCliProcess(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  const cli = startCli(args, env);
+export async function runCliProcess(args: string[], env: Record<string, string>, options: CliOptions = {}): Promise<{ code: number | null; output: string }> {
+  const cli = startCli(args, env, options);
   const code = await cli.exited;
   return { code, output: cli.output() };
 }
