@@ -20,7 +20,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { unixSocketPath } from '../adapters/socket-path.js';
+import { unixSocketPath } from '../socket-path.js';
 
 export const CONTROL_VERSION = 1;
 

@@ -3,9 +3,9 @@ import { type Server, type Socket, createServer } from 'node:net';
 import { basename, dirname } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketHandler, type PGLiteSocketHandlerOptions } from '@electric-sql/pglite-socket';
-import { unixSocketPath } from '../socket-path.js';
+import { unixSocketPath } from '../../socket-path.js';
 
-export { MAX_SOCKET_PATH } from '../socket-path.js';
+export { MAX_SOCKET_PATH } from '../../socket-path.js';
 
 /**
  * Where the owner of the store at `dbDir` serves it: beside the store, or, when that path is too long for a Unix
