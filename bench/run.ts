@@ -4,7 +4,7 @@
  * --quick takes few samples (and seeds 20k deployment rows instead of 100k) to finish in about two minutes. It
  * prints, never asserts: the exit code is non-zero only when a figure crashed. Everything started (containers,
  * bot, databases, temp dirs) is torn down at the end, also on error or Ctrl-C. `--only=<words>` runs the figures
- * whose title contains one of the comma-separated words (after the floors).
+ * whose title contains one of the comma-separated words, in any case (after the floors).
  */
 import { cpus, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -56,7 +56,7 @@ try {
     rows.push(...measured.rows);
     ctx = createContext(quick, measured.floors);
     for (const figure of FIGURES) {
-      if (only && !only.some((o) => figure.title.includes(o))) continue;
+      if (only && !only.some((o) => figure.title.toLowerCase().includes(o.toLowerCase()))) continue;
       console.log(`\n## ${figure.title}`);
       const t = performance.now();
       try {
