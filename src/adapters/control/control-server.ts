@@ -84,16 +84,15 @@ export async function startControlServer(options: ControlOptions): Promise<Contr
     return undefined;
   }
   if (found === 'stale') unlinkSync(path);
-  const sessions = new Set<Promise<void>>();
+  const runs = new Set<Promise<void>>();
   const sockets = new Set<Socket>();
+  const running = (run: Promise<void>) => {
+    runs.add(run);
+    void run.finally(() => runs.delete(run));
+  };
   const server = createServer((socket) => {
     sockets.add(socket);
-    const session = serveSession(socket, { services: options.services, identity: options.identity, log });
-    sessions.add(session);
-    void session.finally(() => {
-      sessions.delete(session);
-      sockets.delete(socket);
-    });
+    void serveSession(socket, { services: options.services, identity: options.identity, log, running }).finally(() => sockets.delete(socket));
   });
   try {
     await listenPrivately(server, path);
@@ -116,7 +115,7 @@ export async function startControlServer(options: ControlOptions): Promise<Contr
   return {
     path,
     idle: async () => {
-      while (sessions.size > 0) await Promise.all([...sessions]);
+      while (runs.size > 0) await Promise.all([...runs]);
     },
     stop,
     close: async () => {

@@ -10,6 +10,8 @@ import { type Decision, decide, parseRequest } from './control-request.js';
 
 /** A line longer than this from the CLI is refused (the real client's request is a few hundred bytes). */
 const MAX_LINE = 64 * 1024;
+/** How long a connection may take to send its request and its go; a silent one is closed, nothing run. */
+const HANDSHAKE_MS = 10_000;
 
 /** Which delegated command an event was emitted for: events carry no caller, their async context does. */
 const caller = new AsyncLocalStorage<symbol>();
@@ -59,6 +61,8 @@ export interface SessionDeps {
   services: Services;
   identity: ControlIdentity;
   log(line: string): void;
+  /** Called with each command's run (settles when its exit code was sent): the bot's shutdown waits for these only. */
+  running(run: Promise<void>): void;
 }
 
 /**
@@ -100,7 +104,9 @@ export function serveSession(socket: Socket, deps: SessionDeps): Promise<void> {
     if (state === 'accepted') {
       if (message?.type !== 'go' || Object.keys(message).length !== 1) return refuse({ type: 'error', message: 'deckhand control: expected {"type":"go"}; nothing was run.' });
       state = 'running';
+      clearTimeout(handshake);
       run = startRun(request!, accepted!, deps, send);
+      deps.running(run.done);
       void run.done.then(() => {
         state = 'done';
         socket.end();
@@ -128,9 +134,11 @@ export function serveSession(socket: Socket, deps: SessionDeps): Promise<void> {
     }
   });
   socket.on('error', () => undefined);
+  const handshake = setTimeout(() => socket.destroy(), HANDSHAKE_MS);
   send({ type: 'hello', version: CONTROL_VERSION, pid: process.pid });
   return new Promise((resolve) => {
     socket.once('close', () => {
+      clearTimeout(handshake);
       // A CLI that went away (closed terminal, kill) does not stop its command: it finishes as the bot's work.
       run?.gone();
       void (run?.done ?? Promise.resolve()).then(() => resolve());
