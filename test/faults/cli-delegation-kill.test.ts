@@ -88,5 +88,11 @@ describe.skipIf(!enabled)('a delegated command when the CLI is interrupted or th
     expect(recovered.code, recovered.output).toBe(0);
     const after = (await deploys()).find((d) => d.id === running.id)!;
     expect(['succeeded', 'interrupted']).toContain(after.status);
+
+    // A new bot replaces the dead one's socket and takes the CLI's commands again.
+    bot = await startBotProcess(env);
+    const listed = await runCliProcess(['deploys', app], env);
+    expect(listed.code, listed.output).toBe(0);
+    expect(bot.child.lines.some((line) => String(line.text ?? '').includes(`runs "deploys ${app}" through the bot`))).toBe(true);
   });
 });

@@ -20,10 +20,13 @@ const enabled = await haveDocker();
 const HOOK = fileURLToPath(new URL('../helpers/import-log/register.mjs', import.meta.url));
 /** What a CLI that runs a command itself loads; a delegated one loads none of it. */
 const ENGINE = ['@electric-sql/pglite', 'postgres', 'drizzle-orm', 'dockerode', 'simple-git', 'yaml', 'zod'];
+const SECRET = 'dlg-s3cret-token-value';
 
 describe.skipIf(!enabled)('the CLI hands its command to a running bot (embedded store, real bot and CLI processes)', () => {
   const app = `f-dlg-${process.pid}`;
+  const broken = `f-dlgb-${process.pid}`;
   let repo: TestRepo;
+  let brokenRepo: TestRepo;
   let work: string;
   let port: number;
   let bot: BotProcess;
@@ -33,8 +36,10 @@ describe.skipIf(!enabled)('the CLI hands its command to a running bot (embedded 
   beforeAll(async () => {
     repo = createTestRepo([{ body: 'dlg v1' }, { body: 'dlg v2' }]);
     work = mkdtempSync(join(tmpdir(), 'f-dlg-'));
+    brokenRepo = createTestRepo([{ body: 'never healthy', healthy: false }]);
     port = await freePort();
-    writeFileSync(join(work, 'deckhand.yml'), `apps:\n  ${app}:\n    source: { git: ${repo.url}, branch: main }\n    run: { port: ${port}, health: /healthz, healthTimeout: 30s, watch: 0 }\n`);
+    const brokenApp = `  ${broken}:\n    source: { git: ${brokenRepo.url}, branch: main }\n    run: { port: ${await freePort()}, health: /healthz, healthTimeout: 3s, watch: 0, env: { API_TOKEN: "${SECRET}" } }\n`;
+    writeFileSync(join(work, 'deckhand.yml'), `apps:\n  ${app}:\n    source: { git: ${repo.url}, branch: main }\n    run: { port: ${port}, health: /healthz, healthTimeout: 30s, watch: 0 }\n${brokenApp}`);
     env = {
       PATH: process.env.PATH!,
       HOME: work,
@@ -57,8 +62,9 @@ describe.skipIf(!enabled)('the CLI hands its command to a running bot (embedded 
   afterAll(async () => {
     await bot?.stop();
     await killAllChildren();
-    if (enabled) await removeAppArtifacts([app]);
+    if (enabled) await removeAppArtifacts([app, broken]);
     repo?.cleanup();
+    brokenRepo?.cleanup();
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
@@ -118,6 +124,20 @@ describe.skipIf(!enabled)('the CLI hands its command to a running bot (embedded 
     expect(refusedHere.ranHere).toBe(true);
     expect([refusedThere.code, refusedThere.output]).toEqual([refusedHere.code, refusedHere.output]);
     expect(refusedThere.output).toMatch(/already_current/);
+  });
+
+  it("a failing deploy streams back the app's log with its env values starred, as a local run prints it", { timeout: 120_000 }, async () => {
+    const there = await cli(['deploy', broken]);
+    const here = await cli(['deploy', broken, '--local']);
+    expect([there.ranHere, here.ranHere]).toEqual([false, true]);
+    for (const run of [there, here]) {
+      expect(run.code, run.output).toBe(1);
+      expect(run.output).toContain('using token ***');
+      expect(run.output).not.toContain(SECRET);
+    }
+    const last = (output: string) => shape(output).at(-1);
+    expect(last(there.output)).toMatch(/^deckhand: health_check_failed: deploy #N failed/);
+    expect(last(there.output)).toBe(last(here.output));
   });
 
   it('another apps file, or another engine setting, runs locally; help never asks the bot', { timeout: 120_000 }, async () => {
