@@ -172,7 +172,10 @@ describe.skipIf(!enabled)('the CLI hands its command to a running bot (embedded 
         expect((await get(port)).body).toBe('dlg v2');
       } else {
         expect(code, run.output()).toBe(0);
-        expect(run.output()).toMatch(new RegExp(`Rolled ${app} back to #1 as #${before[0]!.id + 1} \\(reuse_image\\)`));
+        expect(run.output()).toMatch(new RegExp(`Rolled ${app} back to #1 as #\\d+ \\(reuse_image\\)`));
+        const [newest] = await deploys();
+        expect(newest).toMatchObject({ status: 'succeeded', rollbackOf: 1 });
+        expect(newest!.id).toBeGreaterThan(before[0]!.id);
         expect((await get(port)).body).toBe('dlg v1');
       }
     }
