@@ -4,7 +4,8 @@
  * --quick takes few samples (and seeds 20k deployment rows instead of 100k) to finish in about two minutes. It
  * prints, never asserts: the exit code is non-zero only when a figure crashed. Everything started (containers,
  * bot, databases, temp dirs) is torn down at the end, also on error or Ctrl-C. `--only=<words>` runs the figures
- * whose title contains one of the comma-separated words (after the floors).
+ * whose title has one of the comma-separated words as a whole word, in any case (after the floors): `--only=cli`
+ * runs the CLI figures, not the bot's Confirm click.
  */
 import { cpus, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -29,6 +30,7 @@ const FIGURES: Figure[] = [cliRollback, botConfirm, cliWallTime, slackAcks, rete
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const titled = (title: string, word: string) => new RegExp(`(^|[^a-z0-9])${word.toLowerCase().replace(/[^a-z0-9]/g, '\\$&')}($|[^a-z0-9])`).test(title.toLowerCase());
 const started = performance.now();
 console.log(`deckhand bench${quick ? ' --quick' : ''}: ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}`);
 
@@ -56,7 +58,7 @@ try {
     rows.push(...measured.rows);
     ctx = createContext(quick, measured.floors);
     for (const figure of FIGURES) {
-      if (only && !only.some((o) => figure.title.includes(o))) continue;
+      if (only && !only.some((word) => titled(figure.title, word))) continue;
       console.log(`\n## ${figure.title}`);
       const t = performance.now();
       try {

@@ -1,6 +1,7 @@
-import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { checkArguments } from './cli/arguments.js';
+import { osUser } from './cli/control-protocol.js';
+import { terminalConfirm } from './cli/terminal.js';
 import type { CommandContext, ParsedOptions } from './cli/context.js';
 import type { Io } from './cli/output.js';
 import type { Services } from './compose.js';
@@ -39,6 +40,9 @@ Options:
   --config FILE   apps file (default: $DECKHAND_CONFIG or ./deckhand.yml)
   --json          machine-readable output on stdout (progress goes to stderr)
   --actor NAME    who is acting, for the audit trail (default: cli:<os user>)
+  --local         run in this process even when a bot runs (break-glass when the bot is wedged; also
+                  DECKHAND_CLI_LOCAL=1). Otherwise a running bot with the same apps file and settings runs the
+                  command for the CLI over <data dir>/control.sock (README: CLI).
 `;
 
 export interface CliContext {
@@ -46,8 +50,10 @@ export interface CliContext {
   env?: NodeJS.ProcessEnv;
   /** Pre-built services (tests); otherwise built from the environment. */
   services?: Services;
-  /** Answers confirmations (tests); otherwise asks on the terminal, or nobody when there is none. */
+  /** Answers confirmations (tests, the bot for a delegated CLI); otherwise asks on the terminal, or nobody when there is none. */
   confirm?: CommandContext['confirm'];
+  /** The actor when argv has no --actor (a delegated CLI's `cli:<its os user>`); default `cli:<os user>`. */
+  actor?: string;
 }
 
 const OPTIONS = {
@@ -63,6 +69,8 @@ const OPTIONS = {
   app: { type: 'string' },
   'dry-run': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
+  // Read by the thin client (main-cli.ts): run here even when a bot serves the control socket.
+  local: { type: 'boolean', default: false },
 } as const;
 
 /** A command takes the services its entry builds: CommandContext<StoreServices> or CommandContext<Services>. */
@@ -103,6 +111,17 @@ async function servicesFor(needs: CommandEntry['needs'], env: NodeJS.ProcessEnv,
 /** Every CLI command (USAGE lists each, tests check it). */
 export const COMMAND_NAMES = Object.keys(COMMANDS);
 
+/** The command, its arguments and --actor, as runCli reads them; undefined when argv does not parse (a usage error). */
+export function parseInvocation(argv: string[]): { name?: string; args: string[]; actor?: string; help: boolean } | undefined {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    const [name, ...args] = positionals;
+    return { name, args, actor: values.actor, help: values.help };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Runs one CLI command; returns the exit code. Errors print one line: `deckhand: <code>: <message>`. */
 export async function runCli(argv: string[], context: CliContext): Promise<number> {
   const { io } = context;
@@ -121,7 +140,7 @@ export async function runCli(argv: string[], context: CliContext): Promise<numbe
     checkArguments(name, args);
     const command = await entry.load();
     services ??= await servicesFor(entry.needs, context.env ?? process.env, values.config);
-    return await command({ io, services, json, actor: values.actor ?? `cli:${safeUser()}`, confirm: context.confirm ?? terminalConfirm }, args, { ...values, dryRun: values['dry-run'] });
+    return await command({ io, services, json, actor: values.actor ?? context.actor ?? `cli:${osUser()}`, confirm: context.confirm ?? terminalConfirm }, args, { ...values, dryRun: values['dry-run'] });
   } catch (thrown) {
     const error = thrown instanceof TypeError && (thrown as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? new DeckhandError('invalid_argument', thrown.message) : asDeckhandError(thrown);
     if (json) io.out(JSON.stringify({ error: { code: error.code, message: error.message } }, null, 2));
@@ -131,24 +150,5 @@ export async function runCli(argv: string[], context: CliContext): Promise<numbe
     return error.code === 'invalid_argument' ? 2 : 1;
   } finally {
     if (!context.services) await services?.close().catch(() => undefined);
-  }
-}
-
-async function terminalConfirm(question: string): Promise<boolean | undefined> {
-  if (!process.stdin.isTTY) return undefined;
-  const { createInterface } = await import('node:readline/promises');
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
-  try {
-    return /^y(es)?$/i.test((await rl.question(question)).trim());
-  } finally {
-    rl.close();
-  }
-}
-
-function safeUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return 'unknown';
   }
 }

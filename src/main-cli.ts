@@ -1,6 +1,23 @@
-import { runCli } from './cli.js';
+// Thin client first: a running bot may run the command (cli/control-client.ts, Node built-ins only); the CLI's own
+// engine, with Docker, git and the store, is imported only when it runs here.
+import { delegateToBot } from './cli/control-client.js';
+import { terminalConfirm } from './cli/terminal.js';
 
-const code = await runCli(process.argv.slice(2), {
-  io: { out: (text) => process.stdout.write(`${text}\n`), err: (text) => process.stderr.write(`${text}\n`) },
-});
-process.exitCode = code;
+const argv = process.argv.slice(2);
+const out = (text: string) => process.stdout.write(`${text}\n`);
+const err = (text: string) => process.stderr.write(`${text}\n`);
+const delegated = await delegateToBot(argv, process.env, {
+  out,
+  err,
+  confirm: terminalConfirm,
+  onInterrupt: (handler) => {
+    process.on('SIGINT', handler);
+    return () => process.off('SIGINT', handler);
+  },
+}, process.stdin.isTTY === true);
+
+if (delegated !== undefined) process.exitCode = delegated;
+else {
+  const { runCli } = await import('./cli.js');
+  process.exitCode = await runCli(argv, { io: { out, err } });
+}

@@ -1,5 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { startControlServer } from './adapters/control/control-server.js';
 import { createSlackBot } from './adapters/slack/app.js';
+import { buildOf, controlSocketPath, engineOf, sha256 } from './cli/control-protocol.js';
 import { createServices } from './compose.js';
+import { parseAppsFile } from './config/apps-file.js';
 import { loadEnv } from './config/env.js';
 import { asDeckhandError } from './domain/errors.js';
 import { createJobs } from './jobs/schedules.js';
@@ -20,13 +25,25 @@ async function main(): Promise<number> {
     process.stderr.write(`${MISSING}\n`);
     return 1;
   }
-  const services = await createServices({ env });
+  // The apps file is read once: the control socket runs the CLI's commands only for exactly these bytes.
+  const configPath = resolve(env.DECKHAND_CONFIG);
+  const configBytes = readOrUndefined(configPath);
+  const services = await createServices({ env, apps: configBytes && parseAppsFile(configBytes.toString('utf8'), configPath) });
   // deckhand's own Caddy: adopted when it outlived the last bot process, else started with every app's route.
   if (services.managedProxy) {
     const outcome = await services.managedProxy.ready().catch((error) => `not running (${asDeckhandError(error).message})`);
     process.stdout.write(`deckhand: Caddy ${outcome}\n`);
   }
   for (const note of await services.deploys.reconcile()) process.stdout.write(`deckhand: reconcile: ${note}\n`);
+  const control = configBytes
+    ? await startControlServer({
+        services,
+        path: controlSocketPath(env.DECKHAND_DATA_DIR),
+        identity: { configPath, configHash: sha256(configBytes), engine: engineOf(process.env), build: buildOf() },
+        log: (line) => process.stdout.write(`deckhand: ${line}\n`),
+      })
+    : undefined;
+  if (control) process.stdout.write(`deckhand: the CLI's commands run here, through ${control.path} ("deckhand --local" runs one in the CLI)\n`);
   const bot = createSlackBot(services, {
     botToken: env.SLACK_BOT_TOKEN,
     signingSecret: env.SLACK_SIGNING_SECRET,
@@ -54,20 +71,30 @@ async function main(): Promise<number> {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
   });
   process.stdout.write(`deckhand: stopping; waiting up to ${SHUTDOWN_MS / 1000} s for running deploys to finish\n`);
+  control?.stop();
   jobs.stop();
   watchdog.stop();
   sweeper.stop();
   await bot.app.stop();
   // Bounded shutdown (DESIGN): a Slack that rate-limits or refuses must not hold the process. After the bound, the
   // outbox gives every message one last try; a deploy still running is left to recovery at the next start.
-  if (!(await within(bot.idle(), SHUTDOWN_MS))) process.stdout.write('deckhand: work still running at the shutdown bound; recovery will close it at the next start\n');
+  if (!(await within(Promise.all([bot.idle(), control?.idle()]), SHUTDOWN_MS))) process.stdout.write('deckhand: work still running at the shutdown bound; recovery will close it at the next start\n');
   bot.context.gateway.outbox.close();
+  await control?.close();
   await within(bot.idle(), 5_000);
   await within(services.close(), 5_000);
   return 0;
 }
 
 const SHUTDOWN_MS = 20_000;
+
+function readOrUndefined(path: string): Buffer | undefined {
+  try {
+    return readFileSync(path);
+  } catch {
+    return undefined; // createServices says what is wrong with it
+  }
+}
 
 /** Resolves true when `work` settled within `ms`, false when the bound came first. */
 function within(work: Promise<unknown>, ms: number): Promise<boolean> {

@@ -20,13 +20,23 @@ export interface CliProcess {
 export interface CliOptions {
   /** Run it inside this network namespace (`nsenter --net=`): its 127.0.0.1, its routes, its listeners. */
   netns?: { path: string };
+  /** Arguments for node before the entry (e.g. another --import). */
+  nodeArgs?: string[];
+  /** Keep stdin as a pipe the test writes to (default: none). */
+  stdin?: boolean;
+  /** Run this instead of node (terminal.ts: on a pseudo-terminal); `argv` is what node would have been given. */
+  wrap?: (argv: string[]) => { command: string; args: string[]; env: Record<string, string> };
 }
+
+/** The node arguments that run the real CLI from source (through tsx). */
+export const cliNodeArgs = (args: string[], nodeArgs: string[] = []) => ['--import', 'tsx', ...nodeArgs, ENTRY, ...args];
 
 /** The real `deckhand` CLI as a child process (through tsx, no build needed), with the given environment. */
 export function startCli(args: string[], env: Record<string, string>, options: CliOptions = {}): CliProcess {
-  const argv = [process.execPath, '--import', 'tsx', ENTRY, ...args];
-  const [command, ...rest] = options.netns ? nsenterArgsFor(options.netns, argv) : argv;
-  const child = spawn(command!, rest, { cwd: ROOT, env: { ...process.env, DECKHAND_PROXY: 'none', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const argv = cliNodeArgs(args, options.nodeArgs);
+  const [nsCommand, ...nsArgs] = options.netns ? nsenterArgsFor(options.netns, [process.execPath, ...argv]) : [];
+  const wrapped = nsCommand ? { command: nsCommand, args: nsArgs, env: {} } : (options.wrap?.(argv) ?? { command: process.execPath, args: argv, env: {} });
+  const child = spawn(wrapped.command, wrapped.args, { cwd: ROOT, env: { ...process.env, DECKHAND_PROXY: 'none', ...env, ...wrapped.env }, stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
   let text = '';
   let stdout = '';
   const listeners = new Set<() => void>();

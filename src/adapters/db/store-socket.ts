@@ -1,22 +1,18 @@
-import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, rmSync, rmdirSync } from 'node:fs';
 import { type Server, type Socket, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketHandler, type PGLiteSocketHandlerOptions } from '@electric-sql/pglite-socket';
+import { unixSocketPath } from '../../socket-path.js';
 
-/** Unix socket paths longer than this do not fit in sockaddr_un (108 bytes with the NUL, less on macOS). */
-export const MAX_SOCKET_PATH = 100;
+export { MAX_SOCKET_PATH } from '../../socket-path.js';
 
 /**
  * Where the owner of the store at `dbDir` serves it: beside the store, or, when that path is too long for a Unix
  * socket, in a private directory under the system temp dir named by a hash of the store's path.
  */
 export function socketPathFor(dbDir: string): string {
-  const beside = `${dbDir}.sock`;
-  if (Buffer.byteLength(beside) <= MAX_SOCKET_PATH) return beside;
-  return join(tmpdir(), `deckhand-${createHash('sha256').update(dbDir).digest('hex').slice(0, 16)}`, 'db.sock');
+  return unixSocketPath(`${dbDir}.sock`, dbDir, 'db.sock');
 }
 
 const BYTE = (c: string) => c.charCodeAt(0);

@@ -85,10 +85,11 @@ export interface AbortDeps {
 
 /**
  * Asks the app's running deploy to stop: records who asked (the audit row the running pipeline polls), and aborts
- * it at once when it runs in this process. Refuses with `not_found` when nothing runs for the app.
+ * it at once when it runs in this process. Refuses with `not_found` when nothing runs for the app, or, with `only`,
+ * when that deploy is not the one running (a delegated CLI's Ctrl-C must never stop someone else's deploy).
  */
-export async function requestAbort(deps: AbortDeps, app: string, actor: string): Promise<{ deployment: Deployment; here: boolean }> {
-  const running = (await deps.store.inFlight(app)).filter((d) => d.status !== 'queued');
+export async function requestAbort(deps: AbortDeps, app: string, actor: string, only?: number): Promise<{ deployment: Deployment; here: boolean }> {
+  const running = (await deps.store.inFlight(app)).filter((d) => d.status !== 'queued' && (only === undefined || d.id === only));
   const deployment = running.sort((a, b) => b.id - a.id)[0];
   if (!deployment) {
     await deps.audit.record({ actor, action: ABORT_ACTION, app, result: 'refused', details: { code: 'not_found' } });

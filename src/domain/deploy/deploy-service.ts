@@ -93,10 +93,11 @@ export class DeployService {
   /**
    * Asks the app's running deploy or rollback to stop (`/deckhand abort`, the Abort button, `deckhand abort`): it
    * ends `cancelled`, the previous deploy serving. Works across processes (the running one polls the audit row).
+   * `only`: stop that deploy and no other (`not_found` when it is not the one running).
    */
-  async abort(appName: string, actor: string): Promise<Deployment> {
+  async abort(appName: string, actor: string, only?: number): Promise<Deployment> {
     const app = this.requireApp(appName);
-    return (await requestAbort({ store: this.deps.store, audit: this.deps.audit, aborts: this.aborts }, app.name, actor)).deployment;
+    return (await requestAbort({ store: this.deps.store, audit: this.deps.audit, aborts: this.aborts }, app.name, actor, only)).deployment;
   }
 
   /** Records a deploy to run later (e.g. after approval). Nothing is built yet. */
