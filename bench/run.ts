@@ -29,6 +29,8 @@ const FIGURES: Figure[] = [cliRollback, botConfirm, cliWallTime, slackAcks, rete
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+/** `--only` matches regardless of case and of `-` for a space (`--only=confirm,in-process`). */
+const words = (text: string) => text.toLowerCase().replace(/-/g, ' ');
 const started = performance.now();
 console.log(`deckhand bench${quick ? ' --quick' : ''}: ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}`);
 
@@ -56,7 +58,7 @@ try {
     rows.push(...measured.rows);
     ctx = createContext(quick, measured.floors);
     for (const figure of FIGURES) {
-      if (only && !only.some((o) => figure.title.includes(o))) continue;
+      if (only && !only.some((o) => words(figure.title).includes(words(o)))) continue;
       console.log(`\n## ${figure.title}`);
       const t = performance.now();
       try {
