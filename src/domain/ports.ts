@@ -130,6 +130,11 @@ export interface StartRequest {
   /** 1-based replica number of a process container; labelled `deckhand.replica`. */
   replica?: number;
   settings?: ContainerSettings;
+  /**
+   * Start only once this settles (recreate: the old container stopping, which frees the port); the container may be
+   * created meanwhile. When it rejects, nothing is left behind and its error is thrown.
+   */
+  ready?: Promise<unknown>;
 }
 
 /** Where a started version answers: one per task on a cluster; on one Docker host, 127.0.0.1 and its port. */

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type Docker from 'dockerode';
 import { type Services, createServices } from '../../src/compose.js';
 import { loadEnv } from '../../src/config/env.js';
 import type { AppSpec } from '../../src/domain/apps.js';
@@ -15,7 +16,8 @@ export interface TestServices extends Services {
 }
 
 /** Real services over a fresh database (Postgres when reachable, else PGlite) and a temporary data dir. */
-export async function createTestServices(options: { apps: AppSpec[]; caddyAdminUrl?: string; clock?: Clock; env?: Record<string, string>; envLookup?: (name: string) => string | undefined }): Promise<TestServices> {
+/** `docker`: the client deckhand's runtime uses (e.g. through a call log); the default engine without it. */
+export async function createTestServices(options: { apps: AppSpec[]; caddyAdminUrl?: string; clock?: Clock; env?: Record<string, string>; envLookup?: (name: string) => string | undefined; docker?: Docker }): Promise<TestServices> {
   const dataDir = mkdtempSync(join(tmpdir(), 'deckhand-data-'));
   const testDb = await createTestDatabase((await havePostgres()) ? 'postgres' : 'pglite');
   const env = loadEnv({
@@ -29,7 +31,7 @@ export async function createTestServices(options: { apps: AppSpec[]; caddyAdminU
     ...options.env,
   });
   // PGlite is in-memory per test database: reuse the helper's connection instead of opening a second one.
-  const services = await createServices({ env, apps: options.apps, clock: options.clock, envLookup: options.envLookup, database: testDb.url ? undefined : testDb });
+  const services = await createServices({ env, apps: options.apps, clock: options.clock, envLookup: options.envLookup, database: testDb.url ? undefined : testDb, docker: options.docker });
   return {
     ...services,
     dataDir,

@@ -25,6 +25,19 @@ export function createSlackMock(options: { groups?: Record<string, string[]> } =
   const limitedUntil = new Map<string, number>();
   const failing = new Map<string, { left: number; status: number }>();
   const refusing = new Map<string, string>();
+  let answerDelayMs = 0;
+  const steps: Array<(step: { kind: 'asked' | 'answered'; method: string }) => void> = [];
+  // Every handler goes through this: the call is seen, its answer waits `answerDelayMs` (a slow Slack), then leaves.
+  const slow =
+    <A extends { request: Request }>(method: (args: A) => string, handler: (args: A) => Promise<Response>) =>
+    async (args: A) => {
+      const name = method(args);
+      for (const step of steps) step({ kind: 'asked', method: name });
+      const response = await handler(args);
+      if (answerDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, answerDelayMs));
+      for (const step of steps) step({ kind: 'answered', method: name });
+      return response;
+    };
   const record = (method: string, args: Record<string, any>) => {
     calls.push({ method, at: Date.now(), args });
     if ('blocks' in args || 'text' in args) violations.push(...blockKitViolations(args).map((v) => `${method}: ${v}`));
@@ -37,7 +50,7 @@ export function createSlackMock(options: { groups?: Record<string, string[]> } =
     return args;
   };
   const api = (method: string, answer: (args: Record<string, any>) => Record<string, unknown>) =>
-    http.post(`${SLACK_API}${method}`, async ({ request }) => {
+    http.post(`${SLACK_API}${method}`, slow(() => method, async ({ request }) => {
       const args = await parse(request);
       if (rateLimitNext > 0 && method !== 'auth.test') {
         rateLimitNext -= 1;
@@ -64,7 +77,7 @@ export function createSlackMock(options: { groups?: Record<string, string[]> } =
       const result = { ok: true, ...answer(args) };
       calls.at(-1)!.result = result;
       return HttpResponse.json(result);
-    });
+    }));
   const server = setupServer(
     api('auth.test', () => ({ user_id: 'UDECKHAND', bot_id: 'BDECKHAND', team_id: 'T1', url: 'https://t.slack.test/' })),
     api('chat.postMessage', (args) => ({ channel: args.channel, ts: `${(ts += 1)}.000100`, message: { text: args.text } })),
@@ -77,18 +90,26 @@ export function createSlackMock(options: { groups?: Record<string, string[]> } =
       calls.push({ method: 'upload', at: Date.now(), args: { name: params.name, content: await request.text() } });
       return new HttpResponse('OK - 1');
     }),
-    http.post(`${HOOKS}/*`, async ({ request }) => {
+    http.post(`${HOOKS}/*`, slow(() => 'response_url', async ({ request }) => {
       const body = await request.json();
       responses.push({ url: request.url, at: Date.now(), body });
       violations.push(...blockKitViolations(body as object).map((v) => `response_url: ${v}`));
       return new HttpResponse('ok');
-    }),
+    })),
   );
   return {
     server,
     calls,
     responses,
     violations,
+    /** Every Web API and response_url answer waits `ms` before it is sent (0: at once again). */
+    slowAnswers(ms: number) {
+      answerDelayMs = ms;
+    },
+    /** Called when a Web API or response_url call arrives (`asked`) and when its answer leaves (`answered`). */
+    onStep(listener: (step: { kind: 'asked' | 'answered'; method: string }) => void) {
+      steps.push(listener);
+    },
     /** Answer the next `n` Web API calls with HTTP 429, Retry-After: 1. */
     rateLimit(n: number) {
       rateLimitNext = n;
@@ -112,13 +133,14 @@ export function createSlackMock(options: { groups?: Record<string, string[]> } =
     thread: (parent: SlackCall) => calls.filter((c) => c.method === 'chat.postMessage' && c.args.thread_ts && c.args.thread_ts === parent.result?.ts),
     /** The last text `parent` was updated to. */
     finalText: (parent: SlackCall) => calls.filter((c) => c.method === 'chat.update' && c.args.ts === parent.result?.ts).at(-1)?.args.text as string | undefined,
-    /** Forgets the calls, and the faults set with rateLimitFor, failNext and refuseChannel. */
+    /** Forgets the calls, and the faults set with rateLimitFor, failNext, refuseChannel and slowAnswers. */
     reset() {
       calls.length = 0;
       responses.length = 0;
       limitedUntil.clear();
       failing.clear();
       refusing.clear();
+      answerDelayMs = 0;
     },
   };
 }

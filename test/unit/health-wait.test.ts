@@ -18,27 +18,44 @@ const scripted = (answers: Array<{ ok: boolean; detail: string }>) => ({
 });
 
 describe('waitForHealthy', () => {
-  it('polls every 25 ms for the first 2 s, then every 50 ms', async () => {
+  it('polls every 5 ms for the first 2 s, then backs off to every 50 ms', async () => {
     const clock = manualClock();
-    const failures = 80 + 7;
+    const failures = 400 + 7;
     const probe = scripted([...Array(failures).fill({ ok: false, detail: 'ECONNREFUSED' }), { ok: true, detail: 'HTTP 200' }]);
     const attempts: string[] = [];
     const result = await waitForHealthy({ url: 'http://127.0.0.1:1/h', timeoutMs: 30_000, probe, clock, containerProblem: async () => undefined, onAttempt: (n, ok, d) => attempts.push(`${n}:${ok}:${d}`) });
     expect(result).toEqual({ ok: true, attempts: failures + 1 });
-    expect(clock.slept).toEqual([...Array(80).fill(25), ...Array(7).fill(50)]);
+    expect(clock.slept).toEqual([...Array(400).fill(5), 10, 20, 40, ...Array(4).fill(50)]);
     expect(attempts.at(-1)).toBe(`${failures + 1}:true:HTTP 200`);
   });
 
-  it('an app that first answers 2xx at any moment of its first 2 s is seen within 25 ms; later within 50 ms', async () => {
-    for (const readyAt of [1, 24, 25, 26, 333, 1000, 1999, 2000, 2001, 2600, 4100, 9999]) {
+  it('an app that first answers 2xx at any moment of its first 2 s is seen within 5 ms; later within 50 ms', async () => {
+    for (const readyAt of [1, 4, 5, 6, 24, 25, 26, 333, 1000, 1999, 2000, 2001, 2600, 4100, 9999]) {
       const clock = manualClock();
       const probe = { probe: async () => (clock.now().getTime() >= readyAt ? { ok: true, detail: 'HTTP 200' } : { ok: false, detail: 'ECONNREFUSED' }) };
       const result = await waitForHealthy({ url: 'http://127.0.0.1:1/h', timeoutMs: 30_000, probe, clock, containerProblem: async () => undefined, onAttempt: () => undefined });
       expect(result.ok).toBe(true);
       const late = clock.now().getTime() - readyAt;
       expect(late, `ready at ${readyAt} ms`).toBeGreaterThanOrEqual(0);
-      expect(late, `ready at ${readyAt} ms`).toBeLessThan(readyAt < 2000 ? 25 : 50);
+      expect(late, `ready at ${readyAt} ms`).toBeLessThan(readyAt < 2000 ? 5 : 50);
     }
+  });
+
+  it('asks the container state at the first attempt, every 25 ms while failing (not at every probe), and after the 2xx', async () => {
+    const clock = manualClock();
+    const asked: number[] = [];
+    const probe = { probe: async () => (clock.now().getTime() >= 100 ? { ok: true, detail: 'HTTP 200' } : { ok: false, detail: 'ECONNREFUSED' }) };
+    const result = await waitForHealthy({ url: 'http://127.0.0.1:1/h', timeoutMs: 30_000, probe, clock, containerProblem: async () => void asked.push(clock.now().getTime()), onAttempt: () => undefined });
+    expect(result).toEqual({ ok: true, attempts: 21 });
+    expect(asked).toEqual([0, 25, 50, 75, 100]);
+  });
+
+  it('a container that exits between two state checks is caught at the next one, not at the timeout', async () => {
+    const clock = manualClock();
+    const probe = scripted([{ ok: false, detail: 'ECONNREFUSED' }]);
+    const result = await waitForHealthy({ url: 'http://127.0.0.1:1/h', timeoutMs: 60_000, probe, clock, containerProblem: async () => (clock.now().getTime() >= 7 ? 'the container exited with code 1' : undefined), onAttempt: () => undefined });
+    expect(result).toMatchObject({ ok: false, reason: expect.stringContaining('exited with code 1 before') });
+    expect(clock.now().getTime()).toBe(25);
   });
 
   it('a slow probe does not stretch the interval: the next attempt starts one interval after the last one started', async () => {
@@ -46,7 +63,7 @@ describe('waitForHealthy', () => {
     let calls = 0;
     // Each attempt takes 10 ms of the clock (a connect that takes time); the interval still starts at the attempt.
     const probe = { probe: async () => (await clock.sleep(10), { ok: ++calls > 3, detail: calls > 3 ? 'HTTP 200' : 'ECONNREFUSED' }) };
-    await waitForHealthy({ url: 'http://127.0.0.1:1/h', timeoutMs: 30_000, probe, clock, containerProblem: async () => undefined, onAttempt: () => undefined });
+    await waitForHealthy({ url: 'http://127.0.0.1:1/h', timeoutMs: 30_000, probe, clock, containerProblem: async () => undefined, onAttempt: () => undefined, fastIntervalMs: 25 });
     expect(clock.slept).toEqual([10, 15, 10, 15, 10, 15, 10]);
   });
 

@@ -68,8 +68,10 @@ async function removeByName(calls: DockerCalls, app: string, name: string): Prom
 
 /**
  * Creates and starts the container of a web or process: host networking, a tiny init as PID 1, restarted unless
- * stopped; the app's volumes (named ones created first), user, limits and command. Returns its id; a container that
- * could not start is removed. Failures other than Docker going away are `start_failed`.
+ * stopped; the app's volumes (named ones created first), user, limits and command. Created first, then started once
+ * `request.ready` settled (when it rejects, the container is removed and that error thrown). A leftover container of
+ * the same name (this app's only) is removed when the name is taken, then created again. Returns its id; a container
+ * that could not start is removed. Failures other than Docker going away are `start_failed`.
  */
 export async function createAndStart(calls: DockerCalls, request: StartRequest): Promise<string> {
   const process = request.process ?? WEB_PROCESS;
@@ -86,11 +88,8 @@ export async function createAndStart(calls: DockerCalls, request: StartRequest):
     ...(request.port !== null ? { [LABEL_PORT]: String(request.port) } : {}),
   };
   const { User, HostConfig } = settingsOptions(request.settings);
-  let container: Docker.Container | undefined;
-  try {
-    await removeByName(calls, request.app, name);
-    await ensureVolumes(calls, request.app, request.settings?.volumes);
-    container = await calls.call(`create container ${name}`, (abortSignal) =>
+  const create = () =>
+    calls.call(`create container ${name}`, (abortSignal) =>
       calls.docker.createContainer({
         name,
         Image: request.image,
@@ -103,11 +102,34 @@ export async function createAndStart(calls: DockerCalls, request: StartRequest):
         abortSignal,
       } as Docker.ContainerCreateOptions),
     );
+  let container: Docker.Container | undefined;
+  const removeCreated = () => calls.call(`remove container ${name}`, (abortSignal) => container!.remove({ force: true, abortSignal })).catch(() => undefined);
+  try {
+    await ensureVolumes(calls, request.app, request.settings?.volumes);
+    try {
+      container = await create();
+    } catch (error) {
+      // 409: the name is taken (a leftover of this deployment): this app's is removed, a stranger's never.
+      if (statusOf(error) !== 409) throw error;
+      await removeByName(calls, request.app, name);
+      container = await create();
+    }
+  } catch (error) {
+    if (isConnectionError(error)) throw error;
+    throw new DeckhandError('start_failed', `Could not start the container: ${messageOf(error)}`, {}, { cause: error });
+  }
+  try {
+    await request.ready;
+  } catch (error) {
+    await removeCreated();
+    throw error;
+  }
+  try {
     const created = container;
     await calls.call(`start container ${name}`, (abortSignal) => created.start({ abortSignal }));
     return created.id;
   } catch (error) {
-    if (container) await calls.call(`remove container ${name}`, (abortSignal) => container!.remove({ force: true, abortSignal })).catch(() => undefined);
+    await removeCreated();
     if (isConnectionError(error)) throw error;
     throw new DeckhandError('start_failed', `Could not start the container: ${messageOf(error)}`, {}, { cause: error });
   }

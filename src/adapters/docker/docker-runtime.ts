@@ -6,7 +6,8 @@ import { cleanLogLines } from '../../domain/log-text.js';
 import type { BuildRequest, ContainerState, ImageInfo, RunOnceRequest, Runtime, StartRequest } from '../../domain/ports.js';
 import type { Layer } from '../../domain/retention/layers.js';
 import { BuildSteps } from './build-steps.js';
-import { createAndStart } from './container-create.js';
+import { containerName, createAndStart } from './container-create.js';
+import { WEB_PROCESS } from '../../domain/apps.js';
 import { LABEL_APP, LABEL_REVISION, fromInspect, fromList } from './container-state.js';
 import { DockerCalls } from './docker-calls.js';
 import { readImageLayers } from './image-layers.js';
@@ -186,11 +187,25 @@ export class DockerRuntime implements Runtime {
     }
   }
 
+  /**
+   * What was just started, as deckhand made it (no inspect: the health check asks the container's state at its first
+   * attempt, and a container that is gone or exited fails it there).
+   */
   async start(request: StartRequest): Promise<ContainerState> {
     const id = await createAndStart(this.calls, request);
-    const state = await this.inspectContainer(id);
-    if (!state) throw new DeckhandError('start_failed', 'The container disappeared right after it started.');
-    return state;
+    const process = request.process ?? WEB_PROCESS;
+    return {
+      id,
+      name: containerName(request.app, request.deploymentId, process, request.replica ?? 1),
+      running: true,
+      exitCode: null,
+      deploymentId: request.deploymentId,
+      port: request.port,
+      process,
+      ...(process !== WEB_PROCESS ? { replica: request.replica ?? 1 } : {}),
+      status: 'running',
+      restartCount: 0,
+    };
   }
 
   runOnce(request: RunOnceRequest): Promise<{ exitCode: number }> {

@@ -26,3 +26,8 @@ export function takeCardPlan(owner: object, nonce: string): RollbackPlan | undef
   plans?.delete(nonce);
   return entry?.plan;
 }
+
+/** The card's kept plan, left in place (see takeCardPlan); undefined when this process has none. */
+export function peekCardPlan(owner: object, nonce: string): RollbackPlan | undefined {
+  return kept.get(owner)?.get(nonce)?.plan;
+}

@@ -8,7 +8,8 @@ import type { PipelineDeps } from './pipeline.js';
 export type Artifact =
   | { kind: 'build'; commit: string }
   | { kind: 'image'; ref: string; pull: 'missing' | 'always' }
-  | { kind: 'local-image'; imageId: string; imageRef: string | null };
+  /** `checked`: the image was found on the host under this deploy's lease a moment ago (a rollback's re-check). */
+  | { kind: 'local-image'; imageId: string; imageRef: string | null; checked?: boolean };
 
 export const imageRefFor = (app: string, deploymentId: number) => `deckhand/${app}:${deploymentId}`;
 
@@ -24,7 +25,10 @@ export interface StepContext {
   signal?: AbortSignal;
 }
 
-/** Makes the image a deploy runs available on the host: builds it from git, pulls or finds it. Returns its id. */
+/**
+ * Makes the image a deploy runs available on the host: builds it from git, pulls or finds it. Returns its id. An
+ * image already on the host is not recorded here: the pipeline records it with the start (one write, see start()).
+ */
 export async function prepareArtifact(ctx: StepContext, artifact: Artifact): Promise<string> {
   const { runtime, source } = ctx.deps;
   const { app } = ctx;
@@ -46,9 +50,8 @@ export async function prepareArtifact(ctx: StepContext, artifact: Artifact): Pro
     return imageId;
   }
   ctx.phase('artifact', `Reusing image ${artifact.imageRef ?? artifact.imageId} (${artifact.imageId.slice(7, 19)})`);
-  const present = await runtime.inspectImage(artifact.imageId);
-  if (!present) throw new DeckhandError('image_unavailable', `Image ${artifact.imageId} is no longer on this host.`);
-  await ctx.update({ imageRef: artifact.imageRef, imageId: artifact.imageId });
+  // A rollback's re-check asked the host for this image under the same lease a moment ago: not asked twice.
+  if (!artifact.checked && !(await runtime.inspectImage(artifact.imageId))) throw new DeckhandError('image_unavailable', `Image ${artifact.imageId} is no longer on this host.`);
   return artifact.imageId;
 }
 

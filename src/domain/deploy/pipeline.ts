@@ -1,9 +1,9 @@
 import type { AppSpec } from '../apps.js';
-import type { Clock } from '../clock.js';
-import type { Deployment } from '../deployment.js';
+import type { Deployment, DeploymentPatch } from '../deployment.js';
+import type { PipelineDeps, PipelineOptions } from './pipeline-types.js';
 import { DeckhandError, asDeckhandError } from '../errors.js';
-import type { AppLockStore, DeploymentEventStore, Endpoint, DeploymentStore, HealthProbe, Runtime, SecretReader, SourceRepo, TrafficSwitch } from '../ports.js';
-import { type DeployEvent, type DeployEventBus, LogTail, type Phase } from './events.js';
+import type { Endpoint, Runtime, SecretReader } from '../ports.js';
+import { type DeployEvent, LogTail, type Phase } from './events.js';
 import { cleanLogLine, headAndTail } from '../log-text.js';
 
 /** How many of a failed container's last lines are read, to keep its first and last ones. */
@@ -22,35 +22,7 @@ import { abortable, cancelledBy } from './abort.js';
 import { runRelease } from './release-step.js';
 import { makeRoom, moveTraffic, throttledAttempts, waitWebHealthy } from './start-step.js';
 
-export interface PipelineSettings {
-  /** How long the old container keeps running after traffic moved, for in-flight requests. */
-  drainMs: number;
-  logTailLines: number;
-  /** Waits between attempts to record a deploy that already serves (default RECORD_RETRY_MS). */
-  recordRetryMs?: readonly number[];
-}
-
-export interface PipelineDeps {
-  runtime: Runtime;
-  source: SourceRepo;
-  traffic: TrafficSwitch;
-  health: HealthProbe;
-  clock: Clock;
-  store: DeploymentStore;
-  events: DeploymentEventStore;
-  bus: DeployEventBus;
-  settings: PipelineSettings;
-  /** Where a deploy that the watch window reverted locks the app. */
-  locks?: AppLockStore;
-  /** Reads `fromEnv`/`fromFile` env values at deploy time; an app that uses them cannot deploy without it. */
-  secrets?: SecretReader;
-}
-
-export interface PipelineOptions {
-  /** Aborts the deploy; during the watch window traffic goes back and the deploy ends `cancelled`. */
-  signal?: AbortSignal;
-  runRelease?: boolean;
-}
+export type { PipelineDeps, PipelineOptions, PipelineSettings } from './pipeline-types.js';
 
 type Ending = 'failed' | 'reverted' | 'cancelled';
 
@@ -81,6 +53,9 @@ class PipelineRun {
   private stoppedForRecreate: string[] = [];
   /** A success on fewer cluster nodes than asked, and why: said in the result. */
   private note: string | undefined;
+  private writes: Promise<unknown> = Promise.resolve();
+  /** The write recording the new container (see start()). */
+  private recorded: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly deps: PipelineDeps,
@@ -101,15 +76,24 @@ class PipelineRun {
       const env = this.resolveEnv();
       const step = this.stepContext();
       const image = await this.guarded(() => prepareArtifact(step, artifact));
+      // An image found on the host is recorded with the start (one write before it), unless a release runs first.
+      let carried: DeploymentPatch = artifact.kind === 'local-image' ? { imageRef: artifact.imageRef, imageId: image } : {};
       if (artifact.kind !== 'local-image') await pushToRegistry(step, image);
+      else if (this.runsRelease) {
+        await this.update(carried);
+        carried = {};
+      }
       if (this.runsRelease) await this.guarded(() => runRelease(step, image, this.signal, env.web));
-      started = await this.guarded(() => this.start(image, env.web));
+      started = await this.guarded(() => this.start(image, env.web, carried));
+      // What served until now, asked while the new container starts up (the app's lease keeps it from changing).
+      const serving = this.deps.store.current(this.app.name);
+      serving.catch(() => undefined);
       await this.guarded(() => this.health(started.containerId, started.port));
       // The processes start once the web is healthy (a broken web never starts them), and must be healthy before traffic moves.
       const processes = await this.guarded(() => startProcesses(step, image, (name) => env.processes.get(name)!, this.processIds));
       await this.guarded(() => waitProcessesHealthy(step, processes, this.signal));
       this.signal.throwIfAborted(); // the switch itself is never cut short: traffic is never left half-moved
-      previous = await this.switchTraffic(started.port);
+      previous = await this.switchTraffic(started.port, serving);
     } catch (thrown) {
       return this.signal.aborted ? this.fail(cancelledBy(this.signal), 'cancelled') : this.fail(asDeckhandError(thrown));
     }
@@ -211,31 +195,49 @@ class PipelineRun {
     this.emit({ type: 'log', line });
   };
 
-  private async update(patch: Parameters<DeploymentStore['update']>[1]): Promise<void> {
-    this.deployment = await this.deps.store.update(this.deployment.id, patch);
+  /** Writes to the deployment row land in the order they were asked for, even when one runs beside other work. */
+  private update(patch: DeploymentPatch): Promise<void> {
+    const write = this.writes.then(async () => {
+      this.deployment = await this.deps.store.update(this.deployment.id, patch);
+    });
+    this.writes = write.catch(() => undefined);
+    return write;
   }
 
-  private async start(imageId: string, env: Record<string, string>): Promise<{ containerId: string; port: number }> {
-    await this.update({ status: 'starting', envSnapshot: snapshotEnv(env) });
-    const port = await makeRoom(this.stepContext(), this.stoppedForRecreate);
+  /**
+   * One write before the container starts (status, env snapshot, a reused image's id: what recovery and later plans
+   * need); the container id is recorded while the health check runs (recovery finds it by its label meanwhile).
+   */
+  private async start(imageId: string, env: Record<string, string>, carried: DeploymentPatch): Promise<{ containerId: string; port: number }> {
+    await this.update({ ...carried, status: 'starting', envSnapshot: snapshotEnv(env) });
+    const { port, ready } = await makeRoom(this.stepContext(), this.stoppedForRecreate);
     this.phase('start', `Starting container on port ${port}`);
-    const container = await this.deps.runtime.start({ app: this.app.name, deploymentId: this.deployment.id, image: imageId, port, env, settings: this.app.run.container });
+    let container: Awaited<ReturnType<Runtime['start']>>;
+    try {
+      container = await this.deps.runtime.start({ app: this.app.name, deploymentId: this.deployment.id, image: imageId, port, env, settings: this.app.run.container, ready });
+    } finally {
+      await ready?.catch(() => undefined); // the failure path restarts what was stopped: only once the stop is over
+    }
     this.newContainerId = container.id;
     // A cluster runtime may bring back a retained service of this version, listening on its own port.
     const listening = container.port ?? port;
     if (listening !== port) this.phase('start', `Scaled the retained ${container.name} back up (port ${listening})`);
-    await this.update({ containerId: container.id, upstreamPort: listening });
+    this.recorded = this.update({ containerId: container.id, upstreamPort: listening });
+    this.recorded.catch(() => undefined);
     return { containerId: container.id, port: listening };
   }
 
   private async health(containerId: string, port: number): Promise<void> {
     const report = throttledAttempts(this.deps.clock, (attempt, ok, detail) => this.signal.aborted || this.emit({ type: 'health', attempt, ok, detail: this.redact(detail) }));
     this.endpoints = await waitWebHealthy(this.stepContext(), containerId, port, report, (note) => (this.note = note));
+    await this.recorded;
   }
 
-  private async switchTraffic(port: number): Promise<Deployment | undefined> {
-    await this.update({ status: 'switching' });
-    const previous = await moveTraffic(this.stepContext(), port, this.endpoints);
+  /** The switch. The `switching` status is written beside it: recovery judges a deploy by what the proxy serves. */
+  private async switchTraffic(port: number, serving: Promise<Deployment | undefined>): Promise<Deployment | undefined> {
+    const switching = this.update({ status: 'switching' }).catch(() => undefined); // the result's write is retried after the switch
+    const previous = await moveTraffic(this.stepContext(), port, this.endpoints, serving);
+    await switching;
     this.emit({ type: 'switch', from: previous?.id ?? null, to: this.deployment.id, mode: this.deps.traffic.mode });
     this.phase('switch', `Traffic on port ${this.app.run.port} now goes to #${this.deployment.id}`);
     return previous;
@@ -247,7 +249,7 @@ class PipelineRun {
     // The log of what failed: a process container that died says more than a web that was fine.
     const quoted = (await failedProcess(this.deps.runtime, this.processIds)) ?? this.newContainerId;
     if (quoted) {
-      // Its first lines and its last: health probes every 25 ms fill an access log, and the start-up lines matter.
+      // Its first lines and its last: health probes every 5 ms fill an access log, and the start-up lines matter.
       const lines = await runtime.logsTail(quoted, CONTAINER_LOG_READ).catch(() => undefined);
       if (lines) logTail = headAndTail(lines, this.deps.settings.logTailLines).map((line) => this.redact(cleanLogLine(line)));
     }
@@ -264,7 +266,7 @@ class PipelineRun {
     return this.finish({ status, errorCode: error.code, error: this.redact(error.message), logTail: [...evidence.map(this.redact), ...logTail], containerId: null, upstreamPort: null }, status !== 'failed');
   }
 
-  private async finish(patch: Parameters<DeploymentStore['update']>[1], mustLand = false): Promise<Deployment> {
+  private async finish(patch: DeploymentPatch, mustLand = false): Promise<Deployment> {
     const finishedAt = this.deps.clock.now();
     if (mustLand) await retrying(() => this.update({ ...patch, finishedAt }), this.deps.clock, this.deps.settings.recordRetryMs);
     else await this.update({ ...patch, finishedAt });

@@ -10,24 +10,27 @@ import { healthJudge } from '../runtime-health.js';
 
 /**
  * Makes room for the new container and says where it listens. Proxy: a free port beside the old container, which
- * keeps serving. Recreate: the public port, after stopping what runs; each stopped id is pushed to `stopped` at
- * once, so a failure (or an abort) at any point starts exactly those again.
+ * keeps serving. Recreate: the public port, once what runs there stopped (`ready`; the new container may be created
+ * meanwhile, but starts only after it). Each stopped id is pushed to `stopped` at once, so a failure (or an abort) at
+ * any point starts exactly those again; callers let `ready` settle before such a failure path runs.
  */
-export async function makeRoom(ctx: StepContext, stopped: string[]): Promise<number> {
+export async function makeRoom(ctx: StepContext, stopped: string[]): Promise<{ port: number; ready?: Promise<void> }> {
   const { runtime, traffic } = ctx.deps;
-  if (traffic.mode === 'proxy') return runtime.freePort(ctx.app.name);
+  if (traffic.mode === 'proxy') return { port: await runtime.freePort(ctx.app.name) };
   // Recreate drops requests: every deploy says so once, plainly, with how to avoid it.
   for (const warning of (await traffic.warnings?.()) ?? []) ctx.phase('start', `Warning: ${warning}`);
   // Only the web holds the public port: the old release's processes keep running until the new release serves.
   const running = (await runtime.listContainers(ctx.app.name)).filter((c) => c.running && isWeb(c));
-  if (running.length > 0) {
-    ctx.phase('start', `Stopping ${running.map((c) => c.name).join(', ')} (recreate strategy: the app is down until the new container is healthy)`);
+  if (running.length === 0) return { port: ctx.app.run.port };
+  ctx.phase('start', `Stopping ${running.map((c) => c.name).join(', ')} (recreate strategy: the app is down until the new container is healthy)`);
+  const ready = (async () => {
     for (const container of running) {
       await runtime.stop(container.id);
       stopped.push(container.id);
     }
-  }
-  return ctx.app.run.port;
+  })();
+  ready.catch(() => undefined); // handled by whoever awaits it; never an unhandled rejection
+  return { port: ctx.app.run.port, ready };
 }
 
 /**
@@ -63,21 +66,27 @@ export async function waitWebHealthy(ctx: StepContext, containerId: string, port
   return [{ host: '127.0.0.1', port }];
 }
 
-/** Points the proxy at the new version (proxy mode); resolves the deploy that served until now. */
-export async function moveTraffic(ctx: StepContext, port: number, endpoints: Endpoint[]): Promise<Deployment | undefined> {
-  const { traffic, store } = ctx.deps;
-  const previous = await store.current(ctx.app.name);
-  if (traffic.mode !== 'proxy') return previous;
-  for (const warning of (await traffic.warnings?.()) ?? []) ctx.phase('switch', `Warning: ${warning}`);
+/**
+ * Points the proxy at the new version (proxy mode). `previous`: the deploy that served until now, asked while the
+ * new container started (under the app's lease it cannot change meanwhile); resolved back to the caller.
+ */
+export async function moveTraffic(ctx: StepContext, port: number, endpoints: Endpoint[], previous: Promise<Deployment | undefined>): Promise<Deployment | undefined> {
+  const { traffic } = ctx.deps;
+  const before = await previous; // a database that cannot say must fail the deploy before traffic moves
+  if (traffic.mode !== 'proxy') return before;
+  // The host's settings are read beside the switch (a file read), and said before the switch is reported.
+  const warnings = Promise.resolve(traffic.warnings?.()).catch(() => undefined);
   try {
     await traffic.point(ctx.app.name, ctx.app.run.port, port, hostsOf(endpoints));
   } catch (error) {
     throw new DeckhandError('traffic_switch_failed', `Could not move traffic: ${asDeckhandError(error).message}`, {}, { cause: error });
+  } finally {
+    for (const warning of (await warnings) ?? []) ctx.phase('switch', `Warning: ${warning}`);
   }
-  return previous;
+  return before;
 }
 
-/** Health attempts come every 25 ms at first: the first, any change, the success and one a second are passed on. */
+/** Health attempts come every 5 ms at first: the first, any change, the success and one a second are passed on. */
 export function throttledAttempts(clock: Clock, report: (attempt: number, ok: boolean, detail: string) => void): (attempt: number, ok: boolean, detail: string) => void {
   let last: { at: number; detail: string } | undefined;
   return (attempt, ok, detail) => {

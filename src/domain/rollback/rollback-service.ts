@@ -97,9 +97,10 @@ export class RollbackService {
         startedAt: clock.now(),
       });
       onStarted?.(deployment);
+      // A reused image was just found on the host under this lease (by the plan, or by the re-check of a given one).
       const artifact: Artifact =
         plan.artifact.source === 'reuse_image'
-          ? { kind: 'local-image', imageId: target.imageId!, imageRef: target.imageRef }
+          ? { kind: 'local-image', imageId: target.imageId!, imageRef: target.imageRef, checked: true }
           : plan.artifact.source === 'pull_image'
             ? { kind: 'image', ref: target.registryRef!, pull: 'always' }
             : { kind: 'build', commit: target.commitSha! };

@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isTerminal } from '../../src/domain/deployment.js';
+import { docker } from '../helpers/docker.js';
+import { get } from '../helpers/http.js';
+import { haveDocker, havePostgres } from '../helpers/infra.js';
+import { useSlackHarness } from '../helpers/slack-harness.js';
+import { buttonClick, buttonsOf, postToBolt, slashCommand } from '../helpers/slack-requests.js';
+
+const enabled = (await haveDocker()) && (await havePostgres());
+const CHANNEL = 'C1DEPLOYS';
+const SLACK_DELAY_MS = 3000;
+
+async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, limitMs = 30_000): Promise<T> {
+  const deadline = Date.now() + limitMs;
+  for (;;) {
+    const found = await check();
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/**
+ * Work never waits for Slack, measured where it matters: with every Slack answer (Web API and response_url) held
+ * back for 3 s, a Confirm click starts the new container, and the new version answers on the app's port, before
+ * Slack has answered anything since the click, although deckhand already asked it (the progress thread, the
+ * confirmation). The order is read off the real engine's event stream, the app's port and the Slack stand-in.
+ */
+describe.skipIf(!enabled)('Confirm click: nothing waits for Slack before the new version serves', () => {
+  const app = `e-confirm-${process.pid}`;
+  const h = useSlackHarness({ app, versions: [{ body: 'v1' }, { body: 'v2' }] });
+  let d1: Awaited<ReturnType<typeof h.services.deploys.deploy>>;
+
+  beforeAll(async () => {
+    d1 = await h.services.deploys.deploy({ app, ref: h.repo.commits[0]!, actor: 'U1ALICE', trigger: 'cli' });
+    const d2 = await h.services.deploys.deploy({ app, ref: h.repo.commits[1]!, actor: 'U1ALICE', trigger: 'cli' });
+    expect([d1.status, d2.status], `${d1.error} / ${d2.error}`).toEqual(['succeeded', 'succeeded']);
+  });
+
+  afterAll(async () => {
+    h.slack?.slowAnswers(0);
+  });
+
+  it(`the container starts and the new version serves before any Slack answer (all ${SLACK_DELAY_MS / 1000} s late)`, async () => {
+    const before = h.slack.responses.length;
+    await postToBolt(h.bot.url, slashCommand('/rollback', `${app} ${d1.id}`, 'U1ALICE', CHANNEL));
+    const confirm = await until('the rollback card', () =>
+      h.slack.responses.slice(before).flatMap((r) => buttonsOf(r.body)).find((b) => b.action_id === 'rollback_confirm'),
+    );
+
+    const order: string[] = [];
+    h.slack.onStep((step) => order.push(`slack ${step.kind} ${step.method}`));
+    // The engine's own event stream: a container of this app started.
+    const events = (await docker().getEvents({ filters: { label: [`deckhand.app=${app}`], event: ['start'] } })) as NodeJS.ReadableStream & { destroy(): void };
+    events.on('data', () => order.push('docker started'));
+    h.slack.slowAnswers(SLACK_DELAY_MS);
+    let served = false;
+    const serving = until('v1 on the app port', async () => {
+      const answer = await get(h.port, '/', 1000).catch(() => undefined);
+      if (answer?.status === 200 && answer.body === 'v1') return (served = true);
+      return undefined;
+    });
+    const ack = await postToBolt(h.bot.url, buttonClick(confirm, 'U1ALICE', CHANNEL));
+    expect(ack.status).toBe(200);
+    await serving;
+    order.push('v1 serves');
+    await until('a Slack answer', () => order.some((e) => e.startsWith('slack answered')));
+
+    const first = (prefix: string) => order.findIndex((e) => e.startsWith(prefix));
+    expect(served).toBe(true);
+    // deckhand asked Slack before the container started (the thread, the confirmation) but waited for none of it.
+    expect(first('slack asked')).toBeGreaterThanOrEqual(0);
+    expect(first('slack asked')).toBeLessThan(first('docker started'));
+    expect(first('docker started')).toBeLessThan(first('v1 serves'));
+    expect(first('v1 serves')).toBeLessThan(first('slack answered'));
+
+    h.slack.slowAnswers(0);
+    const [row] = await until('the rollback to finish', async () => {
+      const rows = await h.services.store.list(app, 1);
+      return rows[0] && rows[0].rollbackOf === d1.id && isTerminal(rows[0].status) ? rows : undefined;
+    });
+    expect(row).toMatchObject({ status: 'succeeded', rollbackSource: 'reuse_image' });
+    events.destroy();
+    await h.bot.idle();
+  });
+});
