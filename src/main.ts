@@ -7,6 +7,8 @@ import { createWatchdog } from './jobs/watchdog.js';
 import { createCardSweeper } from './jobs/card-sweeper.js';
 import { renderRecoveryReport } from './adapters/slack/blocks/recovery-report.js';
 import type { Message } from './adapters/slack/slack-gateway.js';
+import { type StoreEvent, startStoreProcess } from './adapters/db/store-process.js';
+import { resolve as resolvePath } from 'node:path';
 
 const MISSING = `deckhand: the Slack bot needs credentials.
   Set SLACK_BOT_TOKEN (xoxb-..., from "OAuth & Permissions") and either
@@ -20,7 +22,14 @@ async function main(): Promise<number> {
     process.stderr.write(`${MISSING}\n`);
     return 1;
   }
-  const services = await createServices({ env });
+  // Without DATABASE_URL the embedded store runs in a child process of its own (PGlite's memory and query work stay
+  // out of the bot); the bot reaches it through its socket, and restarts it if it dies.
+  let reportStore = (text: string) => void process.stdout.write(`deckhand: ${text}\n`);
+  const database = env.DATABASE_URL ? undefined : await startStoreProcess({ dbDir: resolvePath(env.DECKHAND_DATA_DIR, 'db'), onEvent: (event) => reportStore(storeEventText(event)) });
+  const services = await createServices({ env, database }).catch(async (error) => {
+    await database?.close();
+    throw error;
+  });
   // deckhand's own Caddy: adopted when it outlived the last bot process, else started with every app's route.
   if (services.managedProxy) {
     const outcome = await services.managedProxy.ready().catch((error) => `not running (${asDeckhandError(error).message})`);
@@ -36,6 +45,10 @@ async function main(): Promise<number> {
   const report = async (message: Message) => {
     if (env.DECKHAND_REPORT_CHANNEL) await bot.context.gateway.post(env.DECKHAND_REPORT_CHANNEL, message);
     else process.stdout.write(`deckhand: ${message.text} (set DECKHAND_REPORT_CHANNEL to post reports to Slack)\n`);
+  };
+  reportStore = (text) => {
+    process.stdout.write(`deckhand: ${text}\n`);
+    if (env.DECKHAND_REPORT_CHANNEL) void bot.context.gateway.post(env.DECKHAND_REPORT_CHANNEL, { text }).catch(() => undefined);
   };
   const jobs = createJobs(services, report);
   jobs.start();
@@ -68,6 +81,12 @@ async function main(): Promise<number> {
 }
 
 const SHUTDOWN_MS = 20_000;
+
+function storeEventText(event: StoreEvent): string {
+  if (event.type === 'serving') return `embedded store ${event.restarted ? 'restarted and ' : ''}serving (store process pid ${event.pid})`;
+  if (event.type === 'standby') return `embedded store owned by deckhand pid ${event.ownerPid}: going through it; store process pid ${event.pid} takes over when it stops`;
+  return `the embedded store process (pid ${event.pid}) stopped (${event.how}); queries in flight failed as database_unavailable; starting it again in ${event.restartInMs} ms`;
+}
 
 /** Resolves true when `work` settled within `ms`, false when the bound came first. */
 function within(work: Promise<unknown>, ms: number): Promise<boolean> {
