@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,7 @@ import { type TestRepo, createTestRepo } from '../helpers/git-repo.js';
 import { get, requestLoop } from '../helpers/http.js';
 import { dockerSocket, haveDocker } from '../helpers/infra.js';
 import { freePort } from '../helpers/ports.js';
+import { childProcess, running } from '../helpers/proc.js';
 import { postToBolt, sign, slashCommand } from '../helpers/slack-requests.js';
 import { startSlackStandIn } from '../helpers/slack-standin.js';
 
@@ -26,29 +27,7 @@ const SLOW_START = 'echo "starting v2"\n/bin/busybox sleep 3\nexec /bin/busybox 
 
 type Row = { id: number; status: string };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-/** Runs, and is not a zombie waiting for a reaper. */
-const alive = (pid: number) => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-};
-
-/** The bot's store process: its child whose command line runs store-main. */
-function storePid(botPid: number): number | undefined {
-  for (const entry of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === botPid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('store-main')) return Number(entry);
-    } catch {
-      /* gone meanwhile */
-    }
-  }
-  return undefined;
-}
+const storePid = (botPid: number) => childProcess(botPid, 'store-main');
 
 async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 60_000): Promise<T> {
   const deadline = Date.now() + ms;
@@ -194,7 +173,7 @@ describe.skipIf(!enabled)('the bot runs the embedded store in a child process it
     bot.kill('SIGKILL');
     await bot.exited;
     // The store process sees its IPC channel close and stops (no client is connected, so it does not linger).
-    await until('the store process to stop', () => (alive(store!) ? undefined : true), 15_000);
+    await until('the store process to stop', () => (running(store!) ? undefined : true), 15_000);
     expect(existsSync(`${dataDir}/db.lock`)).toBe(false);
     const rows = await history();
     expect(rows.map((row) => row.id)).toEqual([2, 1]);
