@@ -12,6 +12,7 @@ import { createWatchdog } from './jobs/watchdog.js';
 import { createCardSweeper } from './jobs/card-sweeper.js';
 import { renderRecoveryReport } from './adapters/slack/blocks/recovery-report.js';
 import type { Message } from './adapters/slack/slack-gateway.js';
+import { type StoreEvent, startStoreProcess } from './adapters/db/store-process.js';
 
 const MISSING = `deckhand: the Slack bot needs credentials.
   Set SLACK_BOT_TOKEN (xoxb-..., from "OAuth & Permissions") and either
@@ -28,7 +29,14 @@ async function main(): Promise<number> {
   // The apps file is read once: the control socket runs the CLI's commands only for exactly these bytes.
   const configPath = resolve(env.DECKHAND_CONFIG);
   const configBytes = readOrUndefined(configPath);
-  const services = await createServices({ env, apps: configBytes && parseAppsFile(configBytes.toString('utf8'), configPath) });
+  // Without DATABASE_URL the embedded store runs in a child process of its own (PGlite's memory and query work stay
+  // out of the bot); the bot reaches it through its socket, and restarts it if it dies.
+  let reportStore = (text: string) => void process.stdout.write(`deckhand: ${text}\n`);
+  const database = env.DATABASE_URL ? undefined : await startStoreProcess({ dbDir: resolve(env.DECKHAND_DATA_DIR, 'db'), onEvent: (event) => reportStore(storeEventText(event)) });
+  const services = await createServices({ env, database, apps: configBytes && parseAppsFile(configBytes.toString('utf8'), configPath) }).catch(async (error) => {
+    await database?.close();
+    throw error;
+  });
   // deckhand's own Caddy: adopted when it outlived the last bot process, else started with every app's route.
   if (services.managedProxy) {
     const outcome = await services.managedProxy.ready().catch((error) => `not running (${asDeckhandError(error).message})`);
@@ -53,6 +61,10 @@ async function main(): Promise<number> {
   const report = async (message: Message) => {
     if (env.DECKHAND_REPORT_CHANNEL) await bot.context.gateway.post(env.DECKHAND_REPORT_CHANNEL, message);
     else process.stdout.write(`deckhand: ${message.text} (set DECKHAND_REPORT_CHANNEL to post reports to Slack)\n`);
+  };
+  reportStore = (text) => {
+    process.stdout.write(`deckhand: ${text}\n`);
+    if (env.DECKHAND_REPORT_CHANNEL) void bot.context.gateway.post(env.DECKHAND_REPORT_CHANNEL, { text }).catch(() => undefined);
   };
   const jobs = createJobs(services, report);
   jobs.start();
@@ -94,6 +106,12 @@ function readOrUndefined(path: string): Buffer | undefined {
   } catch {
     return undefined; // createServices says what is wrong with it
   }
+}
+
+function storeEventText(event: StoreEvent): string {
+  if (event.type === 'serving') return `embedded store ${event.restarted ? 'restarted and ' : ''}serving (store process pid ${event.pid})`;
+  if (event.type === 'standby') return `embedded store owned by deckhand pid ${event.ownerPid}: going through it; store process pid ${event.pid} takes over when it stops`;
+  return `the embedded store process (pid ${event.pid}) stopped (${event.how}); queries in flight failed as database_unavailable; starting it again in ${event.restartInMs} ms`;
 }
 
 /** Resolves true when `work` settled within `ms`, false when the bound came first. */

@@ -75,10 +75,12 @@ export function asDeckhandError(error: unknown, fallback: ErrorCode = 'internal'
 /**
  * Driver codes (postgres.js and Node sockets) and SQLSTATEs meaning "the database is not there right now": a
  * refused or reset connection, a timeout, a server shutting down (57P01-03), any connection exception (08xxx),
- * too many clients (53300), a server that cannot accept connections yet (57P03).
+ * too many clients (53300), a server that cannot accept connections yet (57P03), and a Unix socket that is not
+ * there (ENOENT: the embedded store's process is restarting).
  */
 const UNREACHABLE_CODES = new Set([
   'ECONNREFUSED',
+  'ENOENT',
   'ECONNRESET',
   'ETIMEDOUT',
   'EPIPE',

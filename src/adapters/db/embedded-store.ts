@@ -42,22 +42,9 @@ export function probeSocket(path: string, timeoutMs = 2_000): Promise<SocketStat
 export async function openEmbeddedStore(options: EmbeddedOptions): Promise<Database> {
   const { dbDir } = options;
   const lockPath = `${dbDir}.lock`;
-  mkdirSync(dirname(dbDir), { recursive: true });
   for (let attempt = 0; ; attempt++) {
-    const acquired = await acquireOwnerLock(lockPath, socketPathFor(dbDir), {
-      // A lock from another pid namespace (another container on this kernel): gone if its socket has no listener.
-      foreignIsGone: async (record) => record.bootId === ownRecord('').bootId && (await probeSocket(record.socket)) === 'refused',
-    });
-    if (acquired.owned) {
-      try {
-        // A socket file left by a dead owner would read as "refuses" while we start; gone, it reads as "starting".
-        rmSync(acquired.record.socket, { force: true });
-        return await openAsOwner(options, acquired.record.socket, acquired.release);
-      } catch (error) {
-        acquired.release();
-        throw error;
-      }
-    }
+    const acquired = await ownEmbeddedStore(options);
+    if ('database' in acquired) return acquired.database;
     const waitMs = options.ownerStartMs ?? 20_000;
     const reached = await waitForOwner(acquired.record, lockPath, waitMs);
     if (reached === 'answers') {
@@ -71,6 +58,28 @@ export async function openEmbeddedStore(options: EmbeddedOptions): Promise<Datab
     }
     if (reached === 'changed' && attempt < 3) continue;
     throw unreachable(acquired.record, lockPath, reached);
+  }
+}
+
+/**
+ * Takes the store's owner lock and opens it as its owner (PGlite, migrated, served on the socket), or, when a live
+ * process holds the lock, says who: the caller decides whether to go through that owner or wait for it to go.
+ */
+export async function ownEmbeddedStore(options: EmbeddedOptions): Promise<{ database: Database; socket: string } | { record: OwnerRecord }> {
+  const { dbDir } = options;
+  mkdirSync(dirname(dbDir), { recursive: true });
+  const acquired = await acquireOwnerLock(`${dbDir}.lock`, socketPathFor(dbDir), {
+    // A lock from another pid namespace (another container on this kernel): gone if its socket has no listener.
+    foreignIsGone: async (record) => record.bootId === ownRecord('').bootId && (await probeSocket(record.socket)) === 'refused',
+  });
+  if (!acquired.owned) return { record: acquired.record };
+  try {
+    // A socket file left by a dead owner would read as "refuses" while we start; gone, it reads as "starting".
+    rmSync(acquired.record.socket, { force: true });
+    return { database: await openAsOwner(options, acquired.record.socket, acquired.release), socket: acquired.record.socket };
+  } catch (error) {
+    acquired.release();
+    throw error;
   }
 }
 

@@ -29,6 +29,7 @@ import { OUTBOX_CLIENT_OPTIONS } from './outbox.js';
 import { RETRY_DEPLOY, SHOW_LOG } from './failure-story.js';
 import { ABORT_DEPLOY } from './blocks/abort.js';
 import { abortDeployAction } from './actions/abort-deploy.js';
+import { AckFirst } from './ack-first.js';
 import { retryDeployAction, showLogAction } from './failure-actions.js';
 
 export interface SlackSettings {
@@ -115,16 +116,21 @@ export function createSlackBot(services: Services, settings: SlackSettings): Sla
   };
 }
 
+type TrackedArgs = { ack: (...args: never[]) => Promise<void>; respond?: RespondFn; context: Record<string, unknown> };
+
 /**
  * Keeps each handler's run in ctx.background: the work after the ack is awaited on shutdown (and by tests). A
  * handler that throws (the database is away, say) still answers the person, ephemerally, with errorText.
  */
-function tracked<A extends { ack: (...args: never[]) => Promise<void>; respond?: RespondFn }>(ctx: SlackContext, handler: (args: A) => Promise<void>): (args: A) => Promise<void> {
+function tracked<A extends TrackedArgs>(ctx: SlackContext, gate: AckFirst, handler: (args: A) => Promise<void>): (args: A) => Promise<void> {
   return (args) => {
     let acked = false;
-    const ack = ((...rest: never[]) => {
+    // The ack goes out at once; the handler's work after it waits for the other requests' acks (ack-first.ts).
+    const ack = (async (...rest: never[]) => {
       acked = true;
-      return args.ack(...rest);
+      await args.ack(...rest);
+      gate.acked(args.context);
+      await gate.quiet();
     }) as A['ack'];
     const run = handler({ ...args, ack }).catch((error: unknown) => answerFailure(args, acked, error));
     ctx.background.add(run);
@@ -145,20 +151,23 @@ async function answerFailure(args: { ack: () => Promise<void>; respond?: Respond
 }
 
 export function registerListeners(app: App, ctx: SlackContext): void {
+  const gate = new AckFirst();
+  const track = <A extends TrackedArgs>(handler: (args: A) => Promise<void>) => tracked(ctx, gate, handler);
+  app.use(gate.middleware);
   // First, before any listener: a replayed signed request is acked and goes no further.
   app.use(replayGuard(new DrizzleSlackRequestLog(ctx.services.database.acks ?? ctx.services.database.db)));
-  app.command('/deploys', tracked(ctx, deploysCommand(ctx)));
-  app.command('/deploy', tracked(ctx, deployCommand(ctx)));
-  app.command('/rollback', tracked(ctx, rollbackCommand(ctx)));
-  app.command('/deckhand', tracked(ctx, deckhandCommand(ctx)));
-  app.action(ROLLBACK_OPEN, tracked(ctx, rollbackOpenAction(ctx)));
-  app.action(ROLLBACK_CONFIRM, tracked(ctx, rollbackConfirmAction(ctx)));
-  app.action(ROLLBACK_CANCEL, tracked(ctx, rollbackCancelAction(ctx)));
-  app.action(APPROVE, tracked(ctx, approvalDecisionAction(ctx, 'approved')));
-  app.action(DENY, tracked(ctx, approvalDecisionAction(ctx, 'denied')));
-  app.action(SHOW_LOG, tracked(ctx, showLogAction(ctx)));
-  app.action(RETRY_DEPLOY, tracked(ctx, retryDeployAction(ctx)));
-  app.action(ABORT_DEPLOY, tracked(ctx, abortDeployAction(ctx)));
+  app.command('/deploys', track(deploysCommand(ctx)));
+  app.command('/deploy', track(deployCommand(ctx)));
+  app.command('/rollback', track(rollbackCommand(ctx)));
+  app.command('/deckhand', track(deckhandCommand(ctx)));
+  app.action(ROLLBACK_OPEN, track(rollbackOpenAction(ctx)));
+  app.action(ROLLBACK_CONFIRM, track(rollbackConfirmAction(ctx)));
+  app.action(ROLLBACK_CANCEL, track(rollbackCancelAction(ctx)));
+  app.action(APPROVE, track(approvalDecisionAction(ctx, 'approved')));
+  app.action(DENY, track(approvalDecisionAction(ctx, 'denied')));
+  app.action(SHOW_LOG, track(showLogAction(ctx)));
+  app.action(RETRY_DEPLOY, track(retryDeployAction(ctx)));
+  app.action(ABORT_DEPLOY, track(abortDeployAction(ctx)));
   // Any successful deploy makes older pending requests of that app stale: edit them to "superseded".
   ctx.services.bus.subscribe((event) => {
     if (event.type !== 'result' || event.status !== 'succeeded') return;

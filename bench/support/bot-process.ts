@@ -1,0 +1,69 @@
+/**
+ * The bot as `npm start` runs it: `node dist/main.js` in a process of its own (HTTP mode, the Slack Web API and the
+ * response URLs on a real HTTP stand-in), so a figure measures the bot and not a client sharing its event loop.
+ * Without DATABASE_URL it runs the embedded store in its own child process, as in production.
+ */
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { AppSpec } from '../../src/domain/apps.js';
+import { freePort } from '../../test/helpers/ports.js';
+import { childProcess } from '../../test/helpers/proc.js';
+import { postToBolt, sign, slashCommand } from '../../test/helpers/slack-requests.js';
+import { startSlackStandIn } from '../../test/helpers/slack-standin.js';
+import { ROOT, ensureBuilt, tempDir, writeAppsFile } from './apps.js';
+import type { BenchContext } from './context.js';
+import { sleep, spawnTimed } from './measure.js';
+
+const SECRET = 'bench-signing-secret';
+
+export type BotProcess = Awaited<ReturnType<typeof startBotProcess>>;
+
+export async function startBotProcess(ctx: BenchContext, apps: AppSpec[], options: { databaseUrl?: string; dataDir?: string; env?: Record<string, string>; nodeArgs?: string[] } = {}) {
+  ensureBuilt();
+  const dir = tempDir(ctx, 'bot');
+  const standin = await startSlackStandIn();
+  ctx.defer(() => standin.stop());
+  const port = await freePort();
+  const { SLACK_APP_TOKEN: _socketMode, ...inherited } = process.env;
+  const dataDir = options.dataDir ?? join(dir, 'data');
+  const env: NodeJS.ProcessEnv = {
+    ...inherited,
+    DATABASE_URL: options.databaseUrl ?? '',
+    DECKHAND_CONFIG: writeAppsFile(dir, apps),
+    DECKHAND_DATA_DIR: dataDir,
+    DECKHAND_PROXY: 'none',
+    SLACK_BOT_TOKEN: 'xoxb-bench',
+    SLACK_SIGNING_SECRET: SECRET,
+    SLACK_API_URL: standin.apiUrl,
+    PORT: String(port),
+    ...options.env,
+  };
+  const bot = spawnTimed(process.execPath, [...(options.nodeArgs ?? []), join(ROOT, 'dist', 'main.js')], { env, cwd: dir });
+  ctx.defer(() => bot.child.kill('SIGKILL'));
+  const deadline = Date.now() + 120_000;
+  while (!/listening on/.test(bot.output())) {
+    if (bot.child.exitCode !== null || Date.now() > deadline) throw new Error(`the bot did not start:\n${bot.output()}`);
+    await sleep(50);
+  }
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    pid: bot.child.pid!,
+    /** The embedded store's process (undefined on Postgres). */
+    storePid: childProcess(bot.child.pid!, 'store-main'),
+    dbDir: join(dataDir, 'db'),
+    standin,
+    /** A signed slash command; resolves when the bot answered it over HTTP (the ack), with the time that took. */
+    async command(name: string, text: string) {
+      const body = slashCommand(name, text, 'U1BENCH', 'C1BENCH').replace(encodeURIComponent('https://hooks.slack.test'), encodeURIComponent(standin.hooksUrl));
+      const t = performance.now();
+      const answer = await postToBolt(url, body, sign(body, undefined, SECRET));
+      if (answer.status !== 200) throw new Error(`bot answered ${answer.status}: ${answer.text}`);
+      return { ...answer, ms: performance.now() - t };
+    },
+    /** SIGTERM, and the bot's exit (code and output). */
+    async stop() {
+      bot.child.kill('SIGTERM');
+      return bot.exited;
+    },
+  };
+}
