@@ -35,6 +35,18 @@ const turnsUnhealthy = (seconds: number) =>
     'wait',
   ].join('\n') + '\n';
 
+/** On the node with address `addr` only: serves for `seconds`, then exits 0 (the other nodes' tasks keep serving). */
+const oneNodeExits = (addr: string, seconds: number) =>
+  [
+    `if /bin/busybox ip -4 addr | /bin/busybox grep -q " ${addr}/"; then`,
+    '  /bin/busybox httpd -f -p $PORT -h /www &',
+    `  /bin/busybox sleep ${seconds}`,
+    `  echo "v4 on ${addr} stops"`,
+    '  exit 0',
+    'fi',
+    'exec /bin/busybox httpd -f -p $PORT -h /www',
+  ].join('\n') + '\n';
+
 /**
  * Issue 13's watch window on a real three-node Swarm (harness as in swarm-deploy.test.ts: Caddy and every request in
  * the hub namespace, deckhand judging health by Swarm's state only). The previous service keeps its replicas through
@@ -86,6 +98,7 @@ describe.skipIf(!enabled)('the watch window on a three-node Swarm', () => {
       { body: 'v1', files: { 'start.sh': serves('v1') } },
       { body: 'v2', files: { 'start.sh': serves('v2') } },
       { body: 'v3', files: { 'start.sh': turnsUnhealthy(UNHEALTHY_AFTER_S) } },
+      { body: 'v4', files: { 'start.sh': oneNodeExits(cluster.nodes[0]!.addr, UNHEALTHY_AFTER_S) } },
     ]);
     const registry = cluster.registry!;
     const app: AppSpec = {
@@ -133,7 +146,12 @@ describe.skipIf(!enabled)('the watch window on a three-node Swarm', () => {
     expect(seen.ok).toBeGreaterThan(20);
     // After the window: v1 is scaled to 0 (kept), v2 serves on every node.
     expect(await replicasOf(d.v1.containerId!)).toBe(0);
-    expect(await (services.runtime as SwarmRuntime).inspectContainer(d.v1.containerId!)).toMatchObject({ running: false, deploymentId: d.v1.id });
+    // Its tasks end `shutdown` (Swarm stopped them), never `complete`: the retained service shows no failure, so a
+    // rollback that scales it back up starts with a clean record (a task that exits 0 by itself counts as failed).
+    const v1Tasks = () => (services.runtime as SwarmRuntime).tasks(d.v1!.containerId!);
+    for (let i = 0; i < 100 && (await v1Tasks()).some((t) => t.state === 'running'); i++) await sleep(200);
+    expect(new Set((await v1Tasks()).map((t) => t.state))).toEqual(new Set(['shutdown']));
+    expect(await services.runtime.inspectContainer(d.v1.containerId!)).toMatchObject({ running: false, deploymentId: d.v1.id, restartCount: 0 });
     await answersOn(d.v2.upstreamPort!, 'v2');
     expect(await cluster.httpGet(publicUrl)).toEqual({ status: 200, body: 'v2' });
     expect((await services.store.current(APP))?.id).toBe(d.v2.id);
@@ -163,7 +181,7 @@ describe.skipIf(!enabled)('the watch window on a three-node Swarm', () => {
     await sampler;
 
     expect(d.v3).toMatchObject({ status: 'reverted', errorCode: 'watch_failed' });
-    expect(d.v3.error).toMatch(new RegExp(`^Reverted #${d.v3.id}: .*during the watch window; traffic went back to #${d.v2!.id}\\.$`));
+    expect(d.v3.error).toMatch(new RegExp(`^Reverted #${d.v3.id}: the container is crash-looping .*during the watch window; traffic went back to #${d.v2!.id}\\.$`));
     // As on one host (test/faults/watch-window.test.ts): users never saw a failure, before or after the revert.
     expect(seen.failures).toEqual([]);
     expect(seen.ok).toBeGreaterThan(20);
@@ -180,5 +198,22 @@ describe.skipIf(!enabled)('the watch window on a three-node Swarm', () => {
     expect((await services.runtime.listContainers(APP)).filter((c) => c.deploymentId === d.v3!.id)).toEqual([]);
     expect((await services.store.current(APP))?.id).toBe(d.v2!.id);
     expect((await services.locks.get(APP))?.reason).toMatch(new RegExp(`^reverted #${d.v3.id}: `));
+  }, 400_000);
+
+  it('a v4 whose task on one node exits 0 inside its window is reverted as on one host (an exit is a failure); 0 failed requests', async () => {
+    await services.locks.clear(APP);
+    const loop = loopFromHub([publicUrl]);
+    const v4 = deployWatched(repo.commits[3]!);
+    await v4.watching;
+    d.v4 = await v4.done;
+    await sleep(300);
+    const seen = await loop.stop();
+    expect(d.v4).toMatchObject({ status: 'reverted', errorCode: 'watch_failed' });
+    expect(d.v4.error).toMatch(new RegExp(`^Reverted #${d.v4.id}: .*exited.* during the watch window; traffic went back to #${d.v2!.id}\\.$`));
+    expect(seen.failures).toEqual([]);
+    expect(seen.ok).toBeGreaterThan(20);
+    expect(await upstreams()).toEqual(addrs().map((a) => `${a}:${d.v2!.upstreamPort}`).sort());
+    await answersOn(d.v2!.upstreamPort!, 'v2');
+    expect((await services.store.current(APP))?.id).toBe(d.v2!.id);
   }, 400_000);
 });
