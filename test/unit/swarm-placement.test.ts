@@ -2,7 +2,7 @@ import type Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import { placementOf } from '../../src/adapters/swarm/placement.js';
 import { PlacementWatch } from '../../src/adapters/swarm/placement-watch.js';
-import type { NodeInfo, SwarmTask } from '../../src/adapters/swarm/service-state.js';
+import { type NodeInfo, type SwarmTask, serviceState } from '../../src/adapters/swarm/service-state.js';
 import { parseNodeEngines } from '../../src/config/node-engines.js';
 import { placementLines, placementSummary } from '../../src/domain/placement/placement-text.js';
 
@@ -89,5 +89,19 @@ describe('DECKHAND_SWARM_NODE_ENGINES', () => {
     expect(() => parseNodeEngines('n2')).toThrow(/is not node=endpoint/);
     expect(() => parseNodeEngines('n2=https://x:2376')).toThrow(/unix:\/\/\/path, \/path or tcp:\/\/host:port/);
     expect(() => parseNodeEngines('n2=/a,n2=/b')).toThrow(/given twice/);
+  });
+});
+
+describe('the state of a Swarm service, as the watch window reads it', () => {
+  const web = { ID: 'w1', Spec: { Name: 'deckhand-a-7', Labels: { 'deckhand.deployment': '7', 'deckhand.port': '20001' }, Mode: { Replicated: { Replicas: 3 } } } } as unknown as Docker.Service;
+
+  it('a task that exited 0 by itself counts like a failed one (Swarm does not replace it), while the others serve', () => {
+    const state = serviceState(web, [task('a', 1, 'running'), task('b', 2, 'running'), task('c', 3, 'complete', { desiredState: 'shutdown', exitCode: 0 })]);
+    expect(state).toMatchObject({ running: true, status: 'running', restartCount: 1 });
+  });
+
+  it('tasks Swarm stopped itself (scaled down: `shutdown`) are not failures', () => {
+    const state = serviceState(web, [task('a', 1, 'running'), task('b', 2, 'shutdown', { desiredState: 'shutdown' })]);
+    expect(state).toMatchObject({ running: true, restartCount: 0 });
   });
 });

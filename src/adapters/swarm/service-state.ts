@@ -70,8 +70,13 @@ export function taskView(task: RawTask, nodes: Map<string, NodeInfo>): SwarmTask
 /** Serving: Swarm wants it running, it runs (healthy, when it has a healthcheck), and its node is up. */
 export const isServing = (task: SwarmTask) => task.desiredState === 'running' && task.state === 'running' && task.nodeState === 'ready';
 
-/** Ended badly: exited non-zero, turned unhealthy, or could not be started on its node (no image, no port, ...). */
-export const isFailed = (task: SwarmTask) => task.state === 'failed' || task.state === 'rejected';
+/**
+ * Ended badly: exited non-zero, turned unhealthy, could not be started on its node (no image, no port, ...), or
+ * exited 0 by itself (`complete`): a web or process task never ends on its own (a task Swarm stops ends `shutdown`),
+ * and with the `on-failure` restart policy Swarm does not replace it, so its slot would stay empty unseen. One-off
+ * tasks (service-run-once.ts) read `complete` as success and do not use this.
+ */
+export const isFailed = (task: SwarmTask) => task.state === 'failed' || task.state === 'rejected' || task.state === 'complete';
 
 const number = (value: string | undefined) => (value && /^\d+$/.test(value) ? Number(value) : null);
 
