@@ -24,7 +24,7 @@ describe.skipIf(!enabled)('Docker down or restarting', () => {
 
   beforeAll(async () => {
     engine = await startOwnDockerd();
-    repo = createTestRepo([{ body: 'v1' }]);
+    repo = createTestRepo([{ body: 'v1' }, { body: 'v1b' }]);
     slowCommit = repo.commit({ body: 'slow', files: { Dockerfile: dockerfileWithStep('echo slow-step-$((40+2)); /bin/busybox sleep 120') } });
     port = await freePort();
     services = await createTestServices({
@@ -56,7 +56,7 @@ describe.skipIf(!enabled)('Docker down or restarting', () => {
 
   it('rollback plans and prune answer docker_unavailable too, and change nothing', async () => {
     const v1 = await services.deploys.deploy({ app, ref: repo.commits[0]!, actor: 'U-ops', trigger: 'cli' });
-    const v2 = await services.deploys.deploy({ app, ref: repo.commits[0]!, actor: 'U-ops', trigger: 'cli' });
+    const v2 = await services.deploys.deploy({ app, ref: repo.commits[1]!, actor: 'U-ops', trigger: 'cli' });
     expect([v1.status, v2.status]).toEqual(['succeeded', 'succeeded']);
     const before = await services.store.list(app, 50);
     await engine.stop();
