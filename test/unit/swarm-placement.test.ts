@@ -100,6 +100,13 @@ describe('the state of a Swarm service, as the watch window reads it', () => {
     expect(state).toMatchObject({ running: true, status: 'running', restartCount: 1 });
   });
 
+  it('a version just scaled to 0 has stopped and has no endpoints, even before Swarm marks its tasks for shutdown', () => {
+    const scaledDown = { ...web, Spec: { ...web.Spec, Mode: { Replicated: { Replicas: 0 } } } } as unknown as Docker.Service;
+    const tasks = [task('a', 1, 'running'), task('b', 2, 'running')];
+    expect(serviceState(web, tasks).endpoints).toHaveLength(2);
+    expect(serviceState(scaledDown, tasks)).toMatchObject({ running: false, status: 'exited', endpoints: [] });
+  });
+
   it('tasks Swarm stopped itself (scaled down: `shutdown`) are not failures', () => {
     const state = serviceState(web, [task('a', 1, 'running'), task('b', 2, 'shutdown', { desiredState: 'shutdown' })]);
     expect(state).toMatchObject({ running: true, restartCount: 0 });

@@ -121,6 +121,7 @@ export function serviceState(service: Docker.Service, tasks: SwarmTask[]): Conta
     ...(process ? { process } : {}),
     status,
     restartCount: failed.length,
-    endpoints: endpointsOf(tasks, port),
+    // Scaled to 0, a version takes no traffic, even while Swarm has not yet marked its tasks for shutdown.
+    endpoints: desired > 0 ? endpointsOf(tasks, port) : [],
   };
 }
