@@ -9,7 +9,7 @@
  */
 import { lstatSync } from 'node:fs';
 import { type Socket, connect } from 'node:net';
-import { CONTROL_VERSION, type ControlRequest, DELEGABLE, buildOf, configHashOf, configPathOf, controlSocketPath, engineOf, osUser, scanArgv } from './control-protocol.js';
+import { CONTROL_VERSION, type ControlRequest, DELEGABLE, buildOf, configHashOf, configPathOf, controlSocketPath, engineOf, osUser, readLines, scanArgv } from './control-protocol.js';
 
 /** How long the CLI waits for the bot's hello, and then for its decision, before it runs the command itself. */
 const DEFAULT_WAIT_MS = 300;
@@ -116,7 +116,6 @@ interface LineReader {
 function lineReader(socket: Socket): LineReader {
   const queue: Array<Message | undefined> = [];
   let waiting: ((message: Message | undefined) => void) | undefined;
-  let buffered = '';
   let ended = false;
   const push = (message: Message | undefined) => {
     if (waiting) {
@@ -125,19 +124,12 @@ function lineReader(socket: Socket): LineReader {
       resolve(message);
     } else queue.push(message);
   };
-  socket.setEncoding('utf8');
-  socket.on('data', (chunk: string) => {
-    buffered += chunk;
-    let at: number;
-    while ((at = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, at);
-      buffered = buffered.slice(at + 1);
-      try {
-        const value: unknown = JSON.parse(line);
-        push(value && typeof value === 'object' ? (value as Message) : undefined);
-      } catch {
-        push(undefined);
-      }
+  readLines(socket, (line) => {
+    try {
+      const value: unknown = JSON.parse(line);
+      push(value && typeof value === 'object' ? (value as Message) : undefined);
+    } catch {
+      push(undefined);
     }
   });
   const end = () => {

@@ -18,6 +18,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import type { Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { unixSocketPath } from '../socket-path.js';
@@ -146,4 +147,26 @@ export function osUser(): string {
   } catch {
     return 'unknown';
   }
+}
+
+/**
+ * Calls `onLine` for every newline-ended line the socket sends (both sides speak JSON lines). An unfinished line
+ * longer than `tooLong.max` is dropped and reported.
+ */
+export function readLines(socket: Socket, onLine: (line: string) => void, tooLong?: { max: number; then: () => void }): void {
+  let buffered = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => {
+    buffered += chunk;
+    let at: number;
+    while ((at = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, at);
+      buffered = buffered.slice(at + 1);
+      onLine(line);
+    }
+    if (tooLong && buffered.length > tooLong.max) {
+      buffered = '';
+      tooLong.then();
+    }
+  });
 }

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Socket } from 'node:net';
 import { runCli } from '../../cli.js';
 import type { ControlIdentity, ControlRequest } from '../../cli/control-protocol.js';
-import { CONTROL_VERSION } from '../../cli/control-protocol.js';
+import { CONTROL_VERSION, readLines } from '../../cli/control-protocol.js';
 import type { Services } from '../../compose.js';
 import { type DeployEvent, DeployEventBus, type DeployEventListener } from '../../domain/deploy/events.js';
 import { asDeckhandError } from '../../domain/errors.js';
@@ -83,7 +83,6 @@ export function serveSession(socket: Socket, deps: SessionDeps): Promise<void> {
   let request: ControlRequest | undefined;
   let accepted: Extract<Decision, { command: string }> | undefined;
   let run: ReturnType<typeof startRun> | undefined;
-  let buffered = '';
 
   const onLine = (line: string) => {
     if (state === 'request') {
@@ -118,20 +117,12 @@ export function serveSession(socket: Socket, deps: SessionDeps): Promise<void> {
     send({ type: 'error', message: 'deckhand control: unexpected message ignored.' });
   };
 
-  socket.setEncoding('utf8');
-  socket.on('data', (chunk: string) => {
-    buffered += chunk;
-    let at: number;
-    while ((at = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, at);
-      buffered = buffered.slice(at + 1);
-      onLine(line);
-    }
-    if (buffered.length > MAX_LINE) {
-      buffered = '';
+  readLines(socket, onLine, {
+    max: MAX_LINE,
+    then: () => {
       if (state === 'running') send({ type: 'error', message: 'deckhand control: line too long, ignored.' });
       else refuse({ type: 'error', message: 'deckhand control: bad request: line too long; nothing was run.' });
-    }
+    },
   });
   socket.on('error', () => undefined);
   const handshake = setTimeout(() => socket.destroy(), HANDSHAKE_MS);
