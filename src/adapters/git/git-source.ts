@@ -8,6 +8,8 @@ import { DeckhandError } from '../../domain/errors.js';
 import type { CommitFetch, CommitSummary, SourceRepo } from '../../domain/ports.js';
 import { validateGitRef } from '../../domain/refs/git-ref.js';
 import { commitsStatusIn } from './commit-status.js';
+import { MirrorLock } from './mirror-lock.js';
+import { ReadMemo } from './read-memo.js';
 
 const PASSED_THROUGH = ['PATH', 'HOME', 'USER', 'TMPDIR', 'SSH_AUTH_SOCK', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'];
 
@@ -62,10 +64,12 @@ const UNKNOWN_REF = /Needed a single revision|unknown revision|bad revision|not 
 
 /**
  * A bare mirror per app under `<dataDir>/mirrors`, fetched before each resolve. Git runs as argv arrays through
- * simple-git (no shell, none of its allowUnsafe options); operations on one mirror are serialised in-process.
+ * simple-git (no shell, none of its allowUnsafe options). Per mirror in-process, reads run side by side and what
+ * changes the mirror (clone, fetch) runs alone (MirrorLock); answers fixed by full SHAs are remembered (ReadMemo).
  */
 export class GitSource implements SourceRepo {
-  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly lock = new MirrorLock();
+  private readonly memo = new ReadMemo();
 
   constructor(
     private readonly dataDir: string,
@@ -80,11 +84,11 @@ export class GitSource implements SourceRepo {
     return simpleGit({ baseDir: dir, timeout: { block: this.timeoutMs }, allowEnvironment: ['GIT_TERMINAL_PROMPT'] }).env(gitEnv());
   }
 
-  private serial<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.queues.get(key) ?? Promise.resolve();
-    const next = previous.then(task, task);
-    this.queues.set(key, next.catch(() => undefined));
-    return next;
+  /** A read of the mirror's objects that full SHAs fix for good: asked of git once, beside other reads. */
+  private fixedRead<T>(app: AppSpec, what: string, read: () => Promise<T>, fixed = true): Promise<T> {
+    const dir = this.mirrorPath(app);
+    // Each caller gets its own copy: one that sorts or trims its answer never changes the next caller's.
+    return fixed ? this.memo.get(`${dir}\0${what}`, () => this.lock.shared(dir, read)).then((answer) => structuredClone(answer)) : this.lock.shared(dir, read);
   }
 
   /** Clones the mirror if needed, else fetches; keeps the remote URL in step with the config. */
@@ -109,7 +113,7 @@ export class GitSource implements SourceRepo {
 
   resolve(app: AppSpec, ref: string): Promise<{ sha: string; subject: string }> {
     validateGitRef(ref);
-    return this.serial(this.mirrorPath(app), async () => {
+    return this.lock.exclusive(this.mirrorPath(app), async () => {
       const dir = await this.sync(app);
       const git = this.git(dir);
       let sha: string;
@@ -126,7 +130,7 @@ export class GitSource implements SourceRepo {
 
   async isStrictAncestor(app: AppSpec, ancestor: string, descendant: string): Promise<boolean> {
     if (ancestor === descendant) return false;
-    return this.serial(this.mirrorPath(app), async () => {
+    return this.lock.shared(this.mirrorPath(app), async () => {
       try {
         const base = (await this.git(this.mirrorPath(app)).raw(['merge-base', ancestor, descendant])).trim();
         return base === ancestor;
@@ -140,26 +144,29 @@ export class GitSource implements SourceRepo {
     return (await this.commitsStatus(app, [sha], options)).get(sha)!;
   }
 
-  /** At most one fetch (per `fetch`), then two git processes for all the commits (see commitsStatusIn), not one or two per commit. */
+  /**
+   * At most one fetch (per `fetch`), then two git processes for all the commits (see commitsStatusIn), not one or two
+   * per commit. What the mirror can answer alone is read beside other reads; a fetch runs alone.
+   */
   async commitsStatus(app: AppSpec, shas: string[], options: { fetch?: CommitFetch } = {}): Promise<Map<string, { present: boolean; reachable: boolean }>> {
-    return this.serial(this.mirrorPath(app), async () => {
-      let dir = this.mirrorPath(app);
-      const mirrored = existsSync(join(dir, 'HEAD'));
-      if (options.fetch === 'never') return mirrored ? this.statusOf(dir, shas) : new Map(shas.map((sha) => [sha, { present: false, reachable: false }]));
+    const dir = this.mirrorPath(app);
+    const absent = () => new Map(shas.map((sha) => [sha, { present: false, reachable: false }]));
+    if (options.fetch === 'never' || options.fetch === 'if-missing') {
+      const known = await this.lock.shared(dir, async () => (existsSync(join(dir, 'HEAD')) ? this.statusOf(dir, shas) : undefined));
+      if (options.fetch === 'never') return known ?? absent();
       // The mirror answers alone when it holds every commit asked about: no network on a rollback that needs none.
-      if (options.fetch === 'if-missing' && mirrored && (await this.allPresent(dir, shas))) return this.statusOf(dir, shas);
+      if (known && [...known.values()].every((status) => status.present)) return known;
+    }
+    return this.lock.exclusive(dir, async () => {
+      const mirrored = existsSync(join(dir, 'HEAD'));
       try {
-        dir = await this.sync(app);
+        await this.sync(app);
       } catch {
         // Cannot reach the remote: say what the mirror knows, and that the remote could not confirm it.
-        if (!mirrored) return new Map(shas.map((sha) => [sha, { present: false, reachable: false }]));
+        if (!mirrored) return absent();
       }
       return this.statusOf(dir, shas);
     });
-  }
-
-  private async allPresent(dir: string, shas: string[]): Promise<boolean> {
-    return [...(await this.statusOf(dir, shas)).values()].every((status) => status.present);
   }
 
   private statusOf(dir: string, shas: string[]): Promise<Map<string, { present: boolean; reachable: boolean }>> {
@@ -168,17 +175,18 @@ export class GitSource implements SourceRepo {
 
   async changedPaths(app: AppSpec, from: string, to: string, paths: string[]): Promise<string[]> {
     if (paths.length === 0) return [];
-    return this.serial(this.mirrorPath(app), async () => {
+    const fixed = FULL_SHA.test(from) && FULL_SHA.test(to);
+    return this.fixedRead(app, `diff ${from} ${to} ${paths.join('\0')}`, async () => {
       const output = await this.git(this.mirrorPath(app))
         .raw(['diff', '--name-only', '--diff-filter=AMR', '--no-renames', from, to, '--', ...paths.map((p) => `:(top)${p}`)])
         .catch((error: unknown) => Promise.reject(this.failed(app, 'diff', `${from.slice(0, 7)}..${to.slice(0, 7)}`, error)));
       return output.split('\n').map((line) => line.trim()).filter(Boolean).sort();
-    });
+    }, fixed);
   }
 
   async commitSummary(app: AppSpec, sha: string): Promise<CommitSummary> {
     if (!FULL_SHA.test(sha)) throw new DeckhandError('invalid_ref', `Not a full commit SHA: ${sha}`);
-    return this.serial(this.mirrorPath(app), async () => {
+    return this.fixedRead(app, `summary ${sha}`, async () => {
       const output = await this.git(this.mirrorPath(app))
         .raw(['log', '-1', `--format=${LOG_FORMAT}`, sha, '--'])
         .catch((error: unknown) => Promise.reject(this.failed(app, 'read', sha.slice(0, 7), error)));
@@ -190,12 +198,15 @@ export class GitSource implements SourceRepo {
 
   async commitsBetween(app: AppSpec, from: string, to: string, limit: number): Promise<{ commits: CommitSummary[]; total: number }> {
     if (!FULL_SHA.test(from) || !FULL_SHA.test(to)) throw new DeckhandError('invalid_ref', 'Commits can only be listed between full commit SHAs.');
-    return this.serial(this.mirrorPath(app), async () => {
+    return this.fixedRead(app, `between ${from} ${to} ${Math.floor(limit)}`, async () => {
       const git = this.git(this.mirrorPath(app));
       const range = `${from}..${to}`;
       const fail = (error: unknown) => Promise.reject(this.failed(app, 'list commits', `${from.slice(0, 7)}..${to.slice(0, 7)}`, error));
-      const total = Number((await git.raw(['rev-list', '--count', range, '--']).catch(fail)).trim());
-      const output = limit > 0 ? await git.raw(['log', `--max-count=${Math.floor(limit)}`, `--format=${LOG_FORMAT}`, range, '--']).catch(fail) : '';
+      const [count, output] = await Promise.all([
+        git.raw(['rev-list', '--count', range, '--']).catch(fail),
+        limit > 0 ? git.raw(['log', `--max-count=${Math.floor(limit)}`, `--format=${LOG_FORMAT}`, range, '--']).catch(fail) : '',
+      ]);
+      const total = Number(count.trim());
       return { commits: parseLog(output), total: Number.isFinite(total) ? total : 0 };
     });
   }

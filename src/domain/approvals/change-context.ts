@@ -32,16 +32,26 @@ export async function changeContext(source: SourceRepo, app: AppSpec, currentSha
   if (app.source.kind !== 'git') return result;
   const remote = app.source.url;
   const summary = (sha: string) => source.commitSummary(app, sha).catch(() => ({ sha, subject: '', author: '' }));
-  result.target = await summary(targetSha);
-  if (!currentSha) return result;
-  result.current = await summary(currentSha);
+  if (!currentSha) {
+    result.target = await summary(targetSha);
+    return result;
+  }
   if (currentSha === targetSha) {
+    result.target = await summary(targetSha);
+    result.current = { ...result.target };
     result.direction = 'same';
     return result;
   }
+  // Both directions are asked at once with the two summaries (git reads run side by side): one round, not four.
+  const between = (from: string, to: string) => source.commitsBetween(app, from, to, limit).then((list) => ({ list }), (error: unknown) => ({ error }));
+  const [target, current, aheadRead, behindRead] = await Promise.all([summary(targetSha), summary(currentSha), between(currentSha, targetSha), between(targetSha, currentSha)]);
+  result.target = target;
+  result.current = current;
   try {
-    const ahead = await source.commitsBetween(app, currentSha, targetSha, limit);
-    const behind = ahead.total === 0 ? await source.commitsBetween(app, targetSha, currentSha, limit) : { commits: [], total: 0 };
+    if ('error' in aheadRead) throw aheadRead.error;
+    const ahead = aheadRead.list;
+    if (ahead.total === 0 && 'error' in behindRead) throw behindRead.error;
+    const behind = ahead.total === 0 && 'list' in behindRead ? behindRead.list : { commits: [], total: 0 };
     const [list, direction] = ahead.total > 0 ? [ahead, 'forward' as const] : behind.total > 0 ? [behind, 'back' as const] : [ahead, 'same' as const];
     result.direction = direction;
     result.commits = list.commits.slice(0, limit);
