@@ -206,17 +206,28 @@ class PipelineRun {
 
   /**
    * One write before the container starts (status, env snapshot, a reused image's id: what recovery and later plans
-   * need); the container id is recorded while the health check runs (recovery finds it by its label meanwhile).
+   * need). It lands before the container starts and before recreate stops the old one, but the new container is
+   * created meanwhile (a created container serves nothing; a failed write removes it). The container id is recorded
+   * while the health check runs (recovery finds it by its label meanwhile).
    */
   private async start(imageId: string, env: Record<string, string>, carried: DeploymentPatch): Promise<{ containerId: string; port: number }> {
-    await this.update({ ...carried, status: 'starting', envSnapshot: snapshotEnv(env) });
-    const { port, ready } = await makeRoom(this.stepContext(), this.stoppedForRecreate);
+    const written = this.update({ ...carried, status: 'starting', envSnapshot: snapshotEnv(env) });
+    written.catch(() => undefined); // awaited below on every path
+    let room: Awaited<ReturnType<typeof makeRoom>>;
+    try {
+      room = await makeRoom(this.stepContext(), this.stoppedForRecreate, written);
+    } catch (error) {
+      await written.catch(() => undefined);
+      throw error;
+    }
+    const { port } = room;
+    const ready = room.ready ?? written;
     this.phase('start', `Starting container on port ${port}`);
     let container: Awaited<ReturnType<Runtime['start']>>;
     try {
       container = await this.deps.runtime.start({ app: this.app.name, deploymentId: this.deployment.id, image: imageId, port, env, settings: this.app.run.container, ready });
     } finally {
-      await ready?.catch(() => undefined); // the failure path restarts what was stopped: only once the stop is over
+      await ready.catch(() => undefined); // the failure path restarts what was stopped: only once the stop is over
     }
     this.newContainerId = container.id;
     // A cluster runtime may bring back a retained service of this version, listening on its own port.

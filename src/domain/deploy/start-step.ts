@@ -14,7 +14,7 @@ import { healthJudge } from '../runtime-health.js';
  * meanwhile, but starts only after it). Each stopped id is pushed to `stopped` at once, so a failure (or an abort) at
  * any point starts exactly those again; callers let `ready` settle before such a failure path runs.
  */
-export async function makeRoom(ctx: StepContext, stopped: string[]): Promise<{ port: number; ready?: Promise<void> }> {
+export async function makeRoom(ctx: StepContext, stopped: string[], recorded: Promise<void> = Promise.resolve()): Promise<{ port: number; ready?: Promise<void> }> {
   const { runtime, traffic } = ctx.deps;
   if (traffic.mode === 'proxy') return { port: await runtime.freePort(ctx.app.name) };
   // Recreate drops requests: every deploy says so once, plainly, with how to avoid it.
@@ -24,6 +24,7 @@ export async function makeRoom(ctx: StepContext, stopped: string[]): Promise<{ p
   if (running.length === 0) return { port: ctx.app.run.port };
   ctx.phase('start', `Stopping ${running.map((c) => c.name).join(', ')} (recreate strategy: the app is down until the new container is healthy)`);
   const ready = (async () => {
+    await recorded; // the old container is stopped only once the new deploy's row says it starts: a failed write stops nothing
     for (const container of running) {
       await runtime.stop(container.id);
       stopped.push(container.id);
