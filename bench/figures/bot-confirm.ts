@@ -1,6 +1,6 @@
 /**
  * The bot (warm, in process, Slack stand-in over real HTTP): a Confirm click on a rollback card until the NEW
- * version answers on the app's public port (tight poll), reuse path, Postgres when reachable, once per strategy:
+ * version answers on the app's public port (a probe every 5 ms), reuse path, Postgres when reachable, once per strategy:
  * - Caddy (what deckhand recommends): the new container starts beside the old one, traffic moves, the old one is
  *   stopped after the new version serves (after the 2 s drain, outside the figure);
  * - recreate: the old container is stopped first (SIGTERM, as in production), so that stop is inside the figure.

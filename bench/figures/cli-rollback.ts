@@ -3,7 +3,7 @@
  * deckhand`), on the embedded store and on Postgres, each two ways: with no bot running (the break-glass path: the
  * CLI loads the engine and, on the embedded store, opens PGlite itself) and with the bot running (a real
  * `dist/main.js` process: the CLI hands the command over its control socket). From the command's start to the NEW
- * version answering on the app's public port (polled in a tight loop; each version serves its own body), and when
+ * version answering on the app's public port (a probe every 5 ms; each version serves its own body), and when
  * the process exited. Recreate strategy (DECKHAND_PROXY=none, no Caddy), default drain: what a user without Caddy gets.
  */
 import { join } from 'node:path';

@@ -40,7 +40,7 @@ export const healthLateness: Figure = {
     for (let round = 0; round < ctx.samples(2, 1); round += 1) {
       for (const [i, ms] of delays.entries()) {
         detectedAt = undefined;
-        const answered = firstAnswer(spec.run.port, `late-${ms}`, 60_000);
+        const answered = firstAnswer(spec.run.port, `late-${ms}`, 60_000, 0);
         const d = await services.deploys.deploy({ app, ref: String(i + 2), actor: 'bench', trigger: 'cli', force: true });
         if (d.status !== 'succeeded') throw new Error(`deploy of the ${ms} ms version ended ${d.status}: ${d.error}`);
         const at = await answered;
