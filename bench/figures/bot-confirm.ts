@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { startCaddy } from '../../test/helpers/caddy.js';
 import { createTestServices } from '../../test/helpers/services.js';
-import type { Row } from '../report.js';
+import { type Row, stats } from '../report.js';
 import { benchGitApp, benchRepo } from '../support/apps.js';
 import { startBenchBot } from '../support/bot.js';
 import type { Figure } from '../support/context.js';
@@ -57,7 +57,9 @@ export const botConfirm: Figure = {
         }
         samples.push(at - t);
       }
-      rows.push({ figure: `bot: Confirm click → new version serving (warm, ${MODES[mode].label})`, samples, floor: ctx.floors.bare, goal: '≤ 1.3× floor', note: MODES[mode].note });
+      const loaded = ctx.floors.loaded.value;
+      const underLoad = `${(stats(samples).p50 / loaded).toFixed(2)}× the floor under the same probe load (${loaded.toFixed(0)} ms)`;
+      rows.push({ figure: `bot: Confirm click → new version serving (warm, ${MODES[mode].label})`, samples, floor: ctx.floors.bare, goal: '≤ 1.3× floor', note: `${MODES[mode].note}; ${underLoad}` });
     }
     return rows;
   },

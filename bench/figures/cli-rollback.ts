@@ -50,10 +50,11 @@ export const cliRollback: Figure = {
       await cli.run(['deploy', app.name, repo.commits[0]!]);
       await cli.run(['deploy', app.name, repo.commits[1]!]);
       const store = kind === 'embedded' ? 'embedded store' : 'Postgres';
+      const loadedCli = ctx.floors.loaded.value + ctx.floors.node.value;
       const goal = kind === 'embedded' ? '≤ 3× CLI floor' : '≤ 2× CLI floor';
       const row = (how: string, m: Measured, note: string): Row => {
         const e = stats(m.exited);
-        return { figure: `reuse rollback, CLI on ${store}, ${how}, command → new version serving`, samples: m.serving, floor: ctx.floors.cli, goal, note: `${note}; CLI process exited after p50 ${e.p50.toFixed(0)} ms / max ${e.max.toFixed(0)} ms (recreate strategy, no Caddy)` };
+        return { figure: `reuse rollback, CLI on ${store}, ${how}, command → new version serving`, samples: m.serving, floor: ctx.floors.cli, goal, note: `${note}; CLI process exited after p50 ${e.p50.toFixed(0)} ms / max ${e.max.toFixed(0)} ms (recreate strategy, no Caddy); ${(stats(m.serving).p50 / loadedCli).toFixed(2)}× the CLI floor under the same probe load (${loadedCli.toFixed(0)} ms)` };
       };
 
       const local = await rollbacks(ctx, cli, app, () => 0);

@@ -23,6 +23,11 @@ export interface Floors {
   node: Floor;
   /** `docker stop old && docker run new` (through dockerode) until the new version answers. */
   naive: Floor;
+  /**
+   * The bare floor while the figures' probe load runs: a probe every 5 ms through Caddy to an old version (busybox
+   * httpd forks a process per request), as when a figure waits for the new version on a public port.
+   */
+  loaded: Floor;
 }
 
 export interface Figure {

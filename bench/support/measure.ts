@@ -41,6 +41,25 @@ export async function firstAnswer(port: number, body?: string, timeoutMs = 60_00
   }
 }
 
+/** Probes `port` every PROBE_EVERY_MS in the background (answers ignored) until stopped: a figure's probe load. */
+export function probeLoad(port: number): { stop(): Promise<void> } {
+  let running = true;
+  const done = (async () => {
+    while (running) {
+      const sent = performance.now();
+      await probe(port);
+      const wait = sent + PROBE_EVERY_MS - performance.now();
+      if (wait > 0) await sleep(wait);
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await done;
+    },
+  };
+}
+
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A child process: when it exited (performance.now()), its exit code and output. */
