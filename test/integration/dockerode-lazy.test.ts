@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { haveDocker } from '../helpers/infra.js';
@@ -38,6 +41,27 @@ console.log(JSON.stringify({ ping, before, sshAfterCall: loaded('ssh2'), agent: 
     // The stand-in delegates to the real module on its first call: an ssh:// DOCKER_HOST still gets its agent.
     expect(out.sshAfterCall).toBe(true);
     expect(out.agent).toBe('function');
+  });
+
+  it('the whole CLI as shipped (the bundle) loads neither either: no module imports dockerode itself', () => {
+    // `deckhand status` builds every service (Docker, Swarm node engines, git, the store) and asks the engine.
+    const dir = mkdtempSync(join(tmpdir(), 'deckhand-lazy-'));
+    writeFileSync(join(dir, 'deckhand.yml'), 'apps:\n  web:\n    source:\n      image: 127.0.0.1:5000/web:latest\n    run:\n      port: 38011\n      health: /\n');
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', `
+const { createRequire } = await import('node:module');
+const cache = createRequire(import.meta.url).cache;
+process.on('exit', () => {
+  const loaded = (name) => Object.keys(cache).some((path) => path.includes('/node_modules/' + name + '/'));
+  console.error(JSON.stringify({ dockerode: loaded('dockerode'), grpc: loaded('@grpc/grpc-js'), ssh2: loaded('ssh2') }));
+});
+process.argv.splice(1, Infinity, 'deckhand', 'status', '--json');
+await import('./bin/deckhand.js');
+`], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, DECKHAND_PROXY: 'none', DECKHAND_CLI_LOCAL: '1', DECKHAND_CONFIG: join(dir, 'deckhand.yml'), DECKHAND_DATA_DIR: join(dir, 'data'), DATABASE_URL: process.env.DATABASE_URL ?? '' } });
+    rmSync(dir, { recursive: true, force: true });
+    expect([0, 1], result.stdout + result.stderr).toContain(result.status); // 1: the app has never been deployed, so not healthy
+    expect(JSON.parse(result.stdout)).toBeTruthy();
+    const seen = JSON.parse(result.stderr.trim().split('\n').at(-1)!) as Record<string, boolean>;
+    expect(seen).toEqual({ dockerode: true, grpc: false, ssh2: false });
   });
 
   it('without the stand-ins dockerode would load them at require time (the test above can fail)', () => {

@@ -1,7 +1,8 @@
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import type { NodeEngineEndpoint } from '../../config/node-engines.js';
 import type { NodeImageRemoval } from '../../domain/placement/placement.js';
 import { DockerCalls } from '../docker/docker-calls.js';
+import { Dockerode } from '../docker/dockerode.js';
 import { listNodes } from './swarm-api.js';
 import { nodesById } from './service-state.js';
 
@@ -26,7 +27,7 @@ export class NodeImages {
   private client(endpoint: NodeEngineEndpoint, key: string): Docker {
     let client = this.clients.get(key);
     if (!client) {
-      client = new Docker('socketPath' in endpoint ? { socketPath: endpoint.socketPath } : { host: endpoint.host, port: endpoint.port, protocol: 'http' });
+      client = new Dockerode('socketPath' in endpoint ? { socketPath: endpoint.socketPath } : { host: endpoint.host, port: endpoint.port, protocol: 'http' });
       this.clients.set(key, client);
     }
     return client;
