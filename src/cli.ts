@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkArguments } from './cli/arguments.js';
 import { osUser } from './cli/control-protocol.js';
@@ -101,11 +102,28 @@ const COMMANDS: Record<string, CommandEntry> = {
   abort: { needs: 'all', load: async () => (await import('./cli/commands/abort.js')).abortCommand },
 };
 
-/** Builds what a command needs from the environment: the store alone, or everything. */
+/**
+ * Builds what a command needs from the environment: the store alone, or everything. For everything, the apps file is
+ * read and checked first (a bad config touches nothing), then the database opens (connect, migration check) while
+ * the engine's modules load: one waits on the network, the other on the CPU, so neither waits for the other.
+ */
 async function servicesFor(needs: CommandEntry['needs'], env: NodeJS.ProcessEnv, configFile: string | undefined): Promise<StoreServices | Services> {
   const { loadEnv } = await import('./config/env.js');
   const options = { env: loadEnv(env), configFile };
-  return needs === 'store' ? (await import('./compose-store.js')).createStoreServices(options) : (await import('./compose.js')).createServices(options);
+  if (needs === 'store') return (await import('./compose-store.js')).createStoreServices(options);
+  const [{ loadAppsFile }, { checkRuntimeTargets }] = await Promise.all([import('./config/apps-file.js'), import('./config/runtime-target.js')]);
+  const apps = loadAppsFile(resolve(configFile ?? options.env.DECKHAND_CONFIG));
+  checkRuntimeTargets(options.env, apps);
+  const opening = import('./compose-store.js').then((store) => store.createStoreServices({ ...options, apps }));
+  opening.catch(() => undefined); // awaited below on every path
+  let compose: typeof import('./compose.js');
+  try {
+    compose = await import('./compose.js');
+  } catch (error) {
+    await opening.then((base) => base.close(), () => undefined);
+    throw error;
+  }
+  return compose.createServices({ ...options, apps, base: await opening });
 }
 
 /** Every CLI command (USAGE lists each, tests check it). */

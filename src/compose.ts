@@ -45,6 +45,8 @@ export interface Services extends StoreServices {
 
 export interface ComposeOptions extends StoreOptions {
   docker?: Docker;
+  /** The store services, already opened for these apps (the CLI opens them while this module loads). */
+  base?: StoreServices;
   /** Reads deckhand's environment for per-app secrets such as read-only database URLs (default: process.env). */
   envLookup?: (name: string) => string | undefined;
 }
@@ -54,50 +56,57 @@ export async function createServices(options: ComposeOptions): Promise<Services>
   const appSpecs = options.apps ?? loadAppsFile(resolve(options.configFile ?? options.env.DECKHAND_CONFIG));
   // The apps against the runtime (a swarm target, registry, proxy): refused before the database is opened.
   checkRuntimeTargets(options.env, appSpecs);
-  const base = await createStoreServices({ ...options, apps: appSpecs });
-  const { env, apps, clock, database, store, events, audit, locks, pins } = base;
-  const bus = new DeployEventBus();
-  const registry = await createRegistryAccess(env, apps.names().map((name) => apps.get(name)!));
-  const runtime = await createRuntime(env, apps, registry.credentials, options.docker);
-  const managedProxy = chooseManagedProxy(env, apps, store, runtime);
-  const traffic: TrafficSwitch = env.DECKHAND_CADDY_ADMIN_URL
-    ? new CaddyProxy(env.DECKHAND_CADDY_ADMIN_URL, env.DECKHAND_PUBLIC_HOST)
-    : managedProxy ?? new RecreateTraffic(env.DECKHAND_PROXY === 'none' ? 'chosen' : 'no-caddy');
-  const onSwarm = swarmApps(env, appSpecs).map((app) => `"${app.name}"`);
-  if (onSwarm.length > 0 && traffic.mode !== 'proxy') {
-    throw new DeckhandError('config_invalid', `Apps on Swarm (${onSwarm.join(', ')}) need Caddy: set DECKHAND_CADDY_ADMIN_URL, or install caddy so deckhand runs its own (the recreate strategy cannot switch between services on every node).`);
+  const base = options.base ?? (await createStoreServices({ ...options, apps: appSpecs }));
+  // A failure past this point (the engine refuses, a registry check) closes the database opened for it (never one a
+  // caller handed in): a CLI then exits instead of waiting on an open connection.
+  try {
+    const { env, apps, clock, database, store, events, audit, locks, pins } = base;
+    const bus = new DeployEventBus();
+    const registry = await createRegistryAccess(env, apps.names().map((name) => apps.get(name)!));
+    const runtime = await createRuntime(env, apps, registry.credentials, options.docker);
+    const managedProxy = chooseManagedProxy(env, apps, store, runtime);
+    const traffic: TrafficSwitch = env.DECKHAND_CADDY_ADMIN_URL
+      ? new CaddyProxy(env.DECKHAND_CADDY_ADMIN_URL, env.DECKHAND_PUBLIC_HOST)
+      : managedProxy ?? new RecreateTraffic(env.DECKHAND_PROXY === 'none' ? 'chosen' : 'no-caddy');
+    const onSwarm = swarmApps(env, appSpecs).map((app) => `"${app.name}"`);
+    if (onSwarm.length > 0 && traffic.mode !== 'proxy') {
+      throw new DeckhandError('config_invalid', `Apps on Swarm (${onSwarm.join(', ')}) need Caddy: set DECKHAND_CADDY_ADMIN_URL, or install caddy so deckhand runs its own (the recreate strategy cannot switch between services on every node).`);
+    }
+    const envLookup = options.envLookup ?? ((name: string) => process.env[name]);
+    const secrets = createSecretReader(envLookup);
+    // Redaction knows every secret value it can read now, before any deploy of this process reads them.
+    primeSecrets(apps.names().map((name) => apps.get(name)!), secrets);
+    const leases = new LeaseManager(new DrizzleLeaseStore(database.db), clock, env.DECKHAND_LOCK_LEASE);
+    const deps = {
+      apps,
+      locks,
+      store,
+      events,
+      audit,
+      bus,
+      runtime,
+      traffic,
+      clock,
+      leases,
+      source: new GitSource(resolve(env.DECKHAND_DATA_DIR)),
+      health: new HttpHealthProbe(),
+      settings: { drainMs: env.DECKHAND_DRAIN, logTailLines: env.DECKHAND_LOG_TAIL_LINES },
+      // On Swarm the registry is asked through the manager's engine, never over HTTP from deckhand's own network.
+      registry: registryClientFor(runtime, registry.client, env, appSpecs),
+      migrations: new PostgresMigrationHistory(),
+      envLookup,
+      secrets,
+    };
+    const deploys = new DeployService(deps);
+    const { controls } = base;
+    const rollbacks = new RollbackService(deps, deploys, controls);
+    const prune = new PruneService({ ...deps, pins }, deploys);
+    const status = new StatusService({ ...deps, approvals: new DrizzleApprovalStore(database.db), probe: new HttpHealthProbe(1500), window: (app) => prune.rollbackWindow(app) });
+    return { ...base, bus, runtime, traffic, managedProxy, deploys, rollbacks, prune, status, registry: deps.registry };
+  } catch (error) {
+    if (!options.database) await base.close().catch(() => undefined);
+    throw error;
   }
-  const envLookup = options.envLookup ?? ((name: string) => process.env[name]);
-  const secrets = createSecretReader(envLookup);
-  // Redaction knows every secret value it can read now, before any deploy of this process reads them.
-  primeSecrets(apps.names().map((name) => apps.get(name)!), secrets);
-  const leases = new LeaseManager(new DrizzleLeaseStore(database.db), clock, env.DECKHAND_LOCK_LEASE);
-  const deps = {
-    apps,
-    locks,
-    store,
-    events,
-    audit,
-    bus,
-    runtime,
-    traffic,
-    clock,
-    leases,
-    source: new GitSource(resolve(env.DECKHAND_DATA_DIR)),
-    health: new HttpHealthProbe(),
-    settings: { drainMs: env.DECKHAND_DRAIN, logTailLines: env.DECKHAND_LOG_TAIL_LINES },
-    // On Swarm the registry is asked through the manager's engine, never over HTTP from deckhand's own network.
-    registry: registryClientFor(runtime, registry.client, env, appSpecs),
-    migrations: new PostgresMigrationHistory(),
-    envLookup,
-    secrets,
-  };
-  const deploys = new DeployService(deps);
-  const { controls } = base;
-  const rollbacks = new RollbackService(deps, deploys, controls);
-  const prune = new PruneService({ ...deps, pins }, deploys);
-  const status = new StatusService({ ...deps, approvals: new DrizzleApprovalStore(database.db), probe: new HttpHealthProbe(1500), window: (app) => prune.rollbackWindow(app) });
-  return { ...base, bus, runtime, traffic, managedProxy, deploys, rollbacks, prune, status, registry: deps.registry };
 }
 
 /** deckhand's own Caddy under `<data dir>/caddy`, restoring each app's route from its current deploy. */
