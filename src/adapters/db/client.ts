@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { DATABASE_ERROR, DeckhandError, databaseFailure, databaseUnavailable, isDeckhandError, unreachableDatabaseCode } from '../../domain/errors.js';
+import { migrationsApplied } from './migration-check.js';
 import { boundedSocketFactory } from './postgres-socket.js';
 import * as schema from './schema.js';
 
@@ -99,6 +100,7 @@ async function openPostgres(url: string, silenceMs: number): Promise<Database & 
     // connection of its own serializes them; the second finds every migration applied. Ending that connection
     // releases the lock whatever happened.
     migrate: async () => {
+      if (await migrationsApplied(client, migrationsFolder)) return;
       const lock = postgres(url, { ...settings, max: 1 });
       try {
         await lock`select set_config('lock_timeout', ${MIGRATION_LOCK_WAIT}, false)`;
