@@ -4,10 +4,7 @@ import type { PipelineDeps, PipelineOptions } from './pipeline-types.js';
 import { DeckhandError, asDeckhandError } from '../errors.js';
 import type { Endpoint, Runtime, SecretReader } from '../ports.js';
 import { type DeployEvent, LogTail, type Phase } from './events.js';
-import { cleanLogLine, headAndTail } from '../log-text.js';
-
-/** How many of a failed container's last lines are read, to keep its first and last ones. */
-const CONTAINER_LOG_READ = 5000;
+import { cleanLogLine } from '../log-text.js';
 import { snapshotEnv } from '../rollback/env-snapshot.js';
 import { appRedactor } from '../redact.js';
 import { retrying } from '../retry.js';
@@ -16,8 +13,9 @@ import { type Artifact, type StepContext, prepareArtifact, pushToRegistry } from
 
 export { type Artifact, imageRefFor } from './artifact-step.js';
 import { type ResolvedEnv, resolveEnv } from '../secret-env.js';
-import { failedProcess, startProcesses, waitProcessesHealthy } from './process-step.js';
-import { removeStarted, retirePrevious } from './retire-step.js';
+import { startProcesses, waitProcessesHealthy } from './process-step.js';
+import { retirePrevious } from './retire-step.js';
+import { undoRelease } from './undo-step.js';
 import { abortable, cancelledBy } from './abort.js';
 import { runRelease } from './release-step.js';
 import { makeRoom, moveTraffic, throttledAttempts, waitWebHealthy } from './start-step.js';
@@ -255,24 +253,8 @@ class PipelineRun {
   }
 
   private async fail(error: DeckhandError, status: Ending = 'failed', evidence: string[] = []): Promise<Deployment> {
-    const { runtime } = this.deps;
-    let logTail = this.buildLog.get();
-    // The log of what failed: a process container that died says more than a web that was fine.
-    const quoted = (await failedProcess(this.deps.runtime, this.processIds)) ?? this.newContainerId;
-    if (quoted) {
-      // Its first lines and its last: health probes every 5 ms fill an access log, and the start-up lines matter.
-      const lines = await runtime.logsTail(quoted, CONTAINER_LOG_READ).catch(() => undefined);
-      if (lines) logTail = headAndTail(lines, this.deps.settings.logTailLines).map((line) => this.redact(cleanLogLine(line)));
-    }
-    await removeStarted(this.deps, this.app, this.newContainerId, this.processIds, (message) => this.phase('cleanup', message));
-    for (const id of this.stoppedForRecreate) {
-      try {
-        await runtime.restart(id);
-        this.phase('cleanup', 'Restarted the previous container');
-      } catch (restartError) {
-        this.phase('cleanup', `Could not restart the previous container: ${asDeckhandError(restartError).message}`);
-      }
-    }
+    const started = { web: this.newContainerId, processes: this.processIds, stoppedForRecreate: this.stoppedForRecreate };
+    const logTail = await undoRelease(this.deps, this.app, started, this.buildLog.get(), this.redact, (message) => this.phase('cleanup', message));
     // After the switch the result must land (the retrying write), as for a success.
     return this.finish({ status, errorCode: error.code, error: this.redact(error.message), logTail: [...evidence.map(this.redact), ...logTail], containerId: null, upstreamPort: null }, status !== 'failed');
   }

@@ -1,0 +1,42 @@
+import type { AppSpec } from '../apps.js';
+import { asDeckhandError } from '../errors.js';
+import { cleanLogLine, headAndTail } from '../log-text.js';
+import type { PipelineDeps } from './pipeline-types.js';
+import { failedProcess } from './process-step.js';
+import { removeStarted } from './retire-step.js';
+
+/** How many of a failed container's last lines are read, to keep its first and last ones. */
+const CONTAINER_LOG_READ = 5000;
+
+/** What a release started before it failed: its web, its process containers, and what recreate stopped for it. */
+export interface StartedRelease {
+  web: string | null;
+  processes: readonly string[];
+  stoppedForRecreate: readonly string[];
+}
+
+/**
+ * Undoes a failed release. The evidence is read first (the log of what failed: a process container that died says
+ * more than a web that was fine), then everything the release started is removed and what recreate stopped for it is
+ * started again. Returns the log lines to record (the build's log when no container has one), redacted.
+ */
+export async function undoRelease(deps: PipelineDeps, app: AppSpec, started: StartedRelease, buildLog: string[], redact: (text: string) => string, say: (message: string) => void): Promise<string[]> {
+  const { runtime } = deps;
+  let logTail = buildLog;
+  const quoted = (await failedProcess(runtime, [...started.processes])) ?? started.web;
+  if (quoted) {
+    // Its first lines and its last: health probes every 5 ms fill an access log, and the start-up lines matter.
+    const lines = await runtime.logsTail(quoted, CONTAINER_LOG_READ).catch(() => undefined);
+    if (lines) logTail = headAndTail(lines, deps.settings.logTailLines).map((line) => redact(cleanLogLine(line)));
+  }
+  await removeStarted(deps, app, started.web, [...started.processes], say);
+  for (const id of started.stoppedForRecreate) {
+    try {
+      await runtime.restart(id);
+      say('Restarted the previous container');
+    } catch (restartError) {
+      say(`Could not restart the previous container: ${asDeckhandError(restartError).message}`);
+    }
+  }
+  return logTail;
+}
