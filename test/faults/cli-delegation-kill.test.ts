@@ -76,11 +76,20 @@ describe.skipIf(!enabled)('a delegated command when the CLI is interrupted or th
     expect(await cli.exited).toBe(1);
     expect(cli.output()).toContain(`deckhand: the bot stopped answering; the command may still be running: see deckhand status ${app}`);
 
+    // The container the bot had asked Docker to start may still be coming up after the kill (Docker goes on without
+    // the bot): status and the probe below must see the same world, so wait until what answers on the port settles.
+    const answering = () => get(port).then((r) => r.status >= 200 && r.status < 300, () => false);
+    for (let last = await answering(), i = 0; i < 20; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const now = await answering();
+      if (now === last) break;
+      last = now;
+    }
     // No bot now (its socket file is left behind, nobody listens): the CLI runs status itself, on the store the dead bot owned.
     const status = await runCliProcess(['status', app, '--json'], env);
     const shown = JSON.parse(status.output.slice(status.output.indexOf('{'))) as { health: { state: string }; inProgress: Array<{ id: number }> };
     expect(shown.inProgress.map((d) => d.id)).toEqual([running.id]);
-    const answers = await get(port).then((r) => r.status >= 200 && r.status < 300, () => false);
+    const answers = await answering();
     expect(shown.health.state === 'healthy').toBe(answers);
     expect(status.code).toBe(answers ? 0 : 1);
 

@@ -85,6 +85,9 @@ async function openPostgres(url: string, silenceMs: number): Promise<Database & 
   // meanwhile); at most 2 s here, so a missing database is reported quickly and a returning one is used at once.
   const settings = {
     onnotice: () => undefined,
+    // postgres.js asks for the array types on every new connection, in a promise nobody awaits: a database that goes
+    // away in that moment became an unhandled rejection, which ends the bot. deckhand's schema has no array columns.
+    fetch_types: false,
     connect_timeout: CONNECT_TIMEOUT_S,
     backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 2),
     socket: boundedSocketFactory(silenceMs),

@@ -125,7 +125,7 @@ async function connectToOwner(owner: OwnerRecord, lockPath: string): Promise<Dat
   // One session serves everyone in PGlite: unnamed statements only, so nothing a client prepared outlives it there.
   // (Named ones do work through the scheduler, but stay in the owner's session after the client quits, and a CLI
   // runs each statement about once: test/integration/prepared-queries.test.ts checks the session stays clean.)
-  const client = postgres({ path: owner.socket, max: 4, prepare: false, onnotice: () => undefined, connect_timeout: 10, user: 'postgres', database: 'postgres' });
+  const client = postgres({ path: owner.socket, max: 4, prepare: false, fetch_types: false, onnotice: () => undefined, connect_timeout: 10, user: 'postgres', database: 'postgres' });
   try {
     await client`select 1`;
   } catch (error) {

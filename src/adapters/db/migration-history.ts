@@ -30,13 +30,16 @@ export class PostgresMigrationHistory implements MigrationHistory {
     const [schema, bare] = database.table.includes('.') ? database.table.split('.', 2) : [undefined, database.table];
     const shape = isSupportedMigrationTable(bare!) ? KNOWN[bare] : undefined;
     if (!shape) throw new DeckhandError('config_invalid', `Unknown migrations table "${database.table}"; supported: ${SUPPORTED_MIGRATION_TABLES.join(', ')}.`);
-    const sql = postgres(database.url, { max: 1, connect_timeout: 5, idle_timeout: 1, onnotice: () => undefined, connection: { default_transaction_read_only: true, statement_timeout: 5000 } });
+    const sql = postgres(database.url, { max: 1, connect_timeout: 5, idle_timeout: 1, fetch_types: false, onnotice: () => undefined, connection: { default_transaction_read_only: true, statement_timeout: 5000 } });
     try {
       const schemas = schema ? [schema] : shape.schemas;
+      // The schemas go as one JSON text (no array parameter: this client asks Postgres for no array types on connect).
       const [found] = await sql<{ schema: string }[]>`
-        select table_schema as schema from information_schema.tables
-        where table_name = ${shape.name} and table_schema = any(${schemas})
-        order by array_position(${schemas}::text[], table_schema::text) limit 1`;
+        select t.table_schema as schema
+        from information_schema.tables t
+        join jsonb_array_elements_text(${sql.json(schemas)}::jsonb) with ordinality as wanted(name, position) on wanted.name = t.table_schema
+        where t.table_name = ${shape.name}
+        order by wanted.position limit 1`;
       if (!found) return [];
       const rows = await sql.unsafe<{ label: string; applied_at: Date }[]>(
         `select ${shape.label} as label, ${shape.appliedAt} as applied_at from "${found.schema.replace(/"/g, '""')}"."${shape.name}"

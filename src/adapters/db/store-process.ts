@@ -94,6 +94,9 @@ export async function startStoreProcess(options: StoreProcessOptions): Promise<S
   const settings = {
     path: ready.socket,
     prepare: false,
+    // No array types asked on connect: a store process killed in that moment must not become an unhandled rejection
+    // in the bot (client.ts says more).
+    fetch_types: false,
     onnotice: () => undefined,
     connect_timeout: 5,
     backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 2),
