@@ -21,37 +21,42 @@ export function probe(port: number, path = '/', timeoutMs = 2000): Promise<{ sta
 /** Probes start this often (one at a time), for every floor and figure alike. */
 export const PROBE_EVERY_MS = 5;
 
-/**
- * Polls the port until it answers 2xx (with `body` when given), a probe every PROBE_EVERY_MS (the next right away
- * when one took longer). Not a tight loop: through Caddy every probe also costs the old version a process (busybox
- * httpd forks per request), and a loop of thousands a second took a core from the engine starting the new container,
- * so the probe's own load was part of the figure but not of the floor (whose probes are refused at once).
- * Resolves `performance.now()` at that answer (so detection is at most `everyMs` late); rejects after `timeoutMs`.
- * `everyMs` 0 is a tight loop, for a figure that measures lateness itself (health detection).
- */
-export async function firstAnswer(port: number, body?: string, timeoutMs = 60_000, everyMs = PROBE_EVERY_MS): Promise<number> {
-  const deadline = performance.now() + timeoutMs;
+/** Probes `port` one at a time, a probe starting every `everyMs` (the next at once when one took longer), until `done` says so. */
+async function probeEvery(port: number, everyMs: number, done: (answer: { status: number; body: string }) => boolean): Promise<void> {
   for (;;) {
     const sent = performance.now();
-    const answer = await probe(port);
-    if (answer.status >= 200 && answer.status < 300 && (body === undefined || answer.body.trim() === body)) return performance.now();
-    if (performance.now() > deadline) throw new Error(`127.0.0.1:${port} did not answer ${body ? `"${body}"` : '2xx'} within ${timeoutMs} ms (last: ${answer.status} ${answer.body.slice(0, 60)})`);
+    if (done(await probe(port))) return;
     const wait = sent + everyMs - performance.now();
     if (wait > 0) await sleep(wait);
   }
 }
 
+/**
+ * Polls the port until it answers 2xx (with `body` when given), a probe every PROBE_EVERY_MS. Not a tight loop:
+ * through Caddy every probe also costs the old version a process (busybox httpd forks per request), and a loop of
+ * thousands a second took a core from the engine starting the new container, so the probe's own load was part of the
+ * figure but not of the floor (whose probes are refused at once). Resolves `performance.now()` at that answer (so
+ * detection is at most `everyMs` late); rejects after `timeoutMs`. `everyMs` 0 is a tight loop, for a figure that
+ * measures lateness itself (health detection).
+ */
+export async function firstAnswer(port: number, body?: string, timeoutMs = 60_000, everyMs = PROBE_EVERY_MS): Promise<number> {
+  const deadline = performance.now() + timeoutMs;
+  let at = 0;
+  await probeEvery(port, everyMs, (answer) => {
+    if (answer.status >= 200 && answer.status < 300 && (body === undefined || answer.body.trim() === body)) {
+      at = performance.now();
+      return true;
+    }
+    if (performance.now() > deadline) throw new Error(`127.0.0.1:${port} did not answer ${body ? `"${body}"` : '2xx'} within ${timeoutMs} ms (last: ${answer.status} ${answer.body.slice(0, 60)})`);
+    return false;
+  });
+  return at;
+}
+
 /** Probes `port` every PROBE_EVERY_MS in the background (answers ignored) until stopped: a figure's probe load. */
 export function probeLoad(port: number): { stop(): Promise<void> } {
   let running = true;
-  const done = (async () => {
-    while (running) {
-      const sent = performance.now();
-      await probe(port);
-      const wait = sent + PROBE_EVERY_MS - performance.now();
-      if (wait > 0) await sleep(wait);
-    }
-  })();
+  const done = probeEvery(port, PROBE_EVERY_MS, () => !running);
   return {
     stop: async () => {
       running = false;
