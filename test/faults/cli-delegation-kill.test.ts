@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BotProcess, startBotProcess } from '../helpers/bot-process.js';
 import { killAllChildren } from '../helpers/child-lines.js';
-import { runCliProcess, startCli } from '../helpers/cli-process.js';
+import { delegationEnv, runCliProcess, startCli } from '../helpers/cli-process.js';
 import { removeAppArtifacts } from '../helpers/docker.js';
 import { type TestRepo, createTestRepo } from '../helpers/git-repo.js';
 import { get } from '../helpers/http.js';
-import { dockerSocket, haveDocker } from '../helpers/infra.js';
+import { haveDocker } from '../helpers/infra.js';
 import { freePort } from '../helpers/ports.js';
 
 const enabled = await haveDocker();
@@ -28,17 +28,7 @@ describe.skipIf(!enabled)('a delegated command when the CLI is interrupted or th
     work = mkdtempSync(join(tmpdir(), 'f-dlgk-'));
     port = await freePort();
     writeFileSync(join(work, 'deckhand.yml'), `apps:\n  ${app}:\n    source: { git: ${repo.url}, branch: main }\n    run: { port: ${port}, health: /healthz, healthTimeout: 60s, watch: 0 }\n`);
-    env = {
-      PATH: process.env.PATH!,
-      HOME: work,
-      DATABASE_URL: '',
-      DECKHAND_DATA_DIR: join(work, 'data'),
-      DECKHAND_CONFIG: join(work, 'deckhand.yml'),
-      DOCKER_SOCKET: dockerSocket,
-      DECKHAND_DRAIN: '200ms',
-      DECKHAND_PROXY: 'none',
-      DECKHAND_CLI_BOT_WAIT_MS: '10000',
-    };
+    env = delegationEnv(work);
     bot = await startBotProcess(env);
     const first = await runCliProcess(['deploy', app, repo.commits[0]!], env);
     expect(first.code, first.output).toBe(0);

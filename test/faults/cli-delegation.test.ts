@@ -7,12 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOf, controlSocketPath, engineOf, sha256 } from '../../src/cli/control-protocol.js';
 import { type BotProcess, startBotProcess } from '../helpers/bot-process.js';
 import { killAllChildren } from '../helpers/child-lines.js';
-import { runCliProcess, startCli } from '../helpers/cli-process.js';
+import { delegationEnv, runCliProcess, startCli } from '../helpers/cli-process.js';
 import { type ControlLine, controlConnection } from '../helpers/control-socket.js';
 import { removeAppArtifacts } from '../helpers/docker.js';
 import { type TestRepo, createTestRepo } from '../helpers/git-repo.js';
 import { get } from '../helpers/http.js';
-import { dockerSocket, haveDocker } from '../helpers/infra.js';
+import { haveDocker } from '../helpers/infra.js';
 import { freePort } from '../helpers/ports.js';
 import { inTerminal } from '../helpers/terminal.js';
 
@@ -40,18 +40,7 @@ describe.skipIf(!enabled)('the CLI hands its command to a running bot (embedded 
     port = await freePort();
     const brokenApp = `  ${broken}:\n    source: { git: ${brokenRepo.url}, branch: main }\n    run: { port: ${await freePort()}, health: /healthz, healthTimeout: 3s, watch: 0, env: { API_TOKEN: "${SECRET}" } }\n`;
     writeFileSync(join(work, 'deckhand.yml'), `apps:\n  ${app}:\n    source: { git: ${repo.url}, branch: main }\n    run: { port: ${port}, health: /healthz, healthTimeout: 30s, watch: 0 }\n${brokenApp}`);
-    env = {
-      PATH: process.env.PATH!,
-      HOME: work,
-      DATABASE_URL: '',
-      DECKHAND_DATA_DIR: join(work, 'data'),
-      DECKHAND_CONFIG: join(work, 'deckhand.yml'),
-      DOCKER_SOCKET: dockerSocket,
-      DECKHAND_DRAIN: '200ms',
-      DECKHAND_PROXY: 'none',
-      // Other suites load the machine: the bot's hello may be slow, and a CLI that gave up would run locally.
-      DECKHAND_CLI_BOT_WAIT_MS: '10000',
-    };
+    env = delegationEnv(work);
     bot = await startBotProcess(env);
     for (const commit of repo.commits) {
       const deployed = await runCliProcess(['deploy', app, commit], env);

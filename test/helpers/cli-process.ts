@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { dockerSocket } from './infra.js';
 import { nsenterArgs } from './netns.js';
 
 const ENTRY = fileURLToPath(new URL('../../src/main-cli.ts', import.meta.url));
@@ -78,4 +80,23 @@ export async function runCliProcess(args: string[], env: Record<string, string>,
   const cli = startCli(args, env, options);
   const code = await cli.exited;
   return { code, output: cli.output(), stdout: cli.stdout() };
+}
+
+/**
+ * The environment of a bot and its CLIs on one embedded store in `work` (apps file `work/deckhand.yml`, data dir
+ * `work/data`), recreate strategy, a short drain, and a CLI that waits up to 10 s for the bot's hello: other suites
+ * load the machine, and a CLI that gave up waiting would run locally.
+ */
+export function delegationEnv(work: string): Record<string, string> {
+  return {
+    PATH: process.env.PATH!,
+    HOME: work,
+    DATABASE_URL: '',
+    DECKHAND_DATA_DIR: join(work, 'data'),
+    DECKHAND_CONFIG: join(work, 'deckhand.yml'),
+    DOCKER_SOCKET: dockerSocket,
+    DECKHAND_DRAIN: '200ms',
+    DECKHAND_PROXY: 'none',
+    DECKHAND_CLI_BOT_WAIT_MS: '10000',
+  };
 }
