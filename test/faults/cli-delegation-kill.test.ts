@@ -66,15 +66,11 @@ describe.skipIf(!enabled)('a delegated command when the CLI is interrupted or th
     expect(await cli.exited).toBe(1);
     expect(cli.output()).toContain(`deckhand: the bot stopped answering; the command may still be running: see deckhand status ${app}`);
 
-    // The container the bot had asked Docker to start may still be coming up after the kill (Docker goes on without
-    // the bot): status and the probe below must see the same world, so wait until what answers on the port settles.
+    // The container the bot had asked Docker to start (if the kill came after that call) goes on without the bot and
+    // answers once its start script's 6 s sleep is over: wait for that (at most 15 s), so that status and the probe
+    // below see the same world.
     const answering = () => get(port).then((r) => r.status >= 200 && r.status < 300, () => false);
-    for (let last = await answering(), i = 0; i < 20; i += 1) {
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      const now = await answering();
-      if (now === last) break;
-      last = now;
-    }
+    for (const until = Date.now() + 15_000; Date.now() < until && !(await answering()); ) await new Promise((resolve) => setTimeout(resolve, 250));
     // No bot now (its socket file is left behind, nobody listens): the CLI runs status itself, on the store the dead bot owned.
     const status = await runCliProcess(['status', app, '--json'], env);
     const shown = JSON.parse(status.output.slice(status.output.indexOf('{'))) as { health: { state: string }; inProgress: Array<{ id: number }> };
