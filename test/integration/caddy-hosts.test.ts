@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CaddyAdmin } from '../../src/adapters/proxy/caddy-admin.js';
 import { CaddyProxy } from '../../src/adapters/proxy/caddy-proxy.js';
 import { hostsOf } from '../../src/domain/deploy/endpoints.js';
 import { type CaddyProcess, startCaddy } from '../helpers/caddy.js';
@@ -24,6 +25,10 @@ describe('proxy upstreams on several hosts', () => {
 
   it('one host per node, the port shared; one Docker host keeps 127.0.0.1; the upstream port reads back either way', async () => {
     const proxy = new CaddyProxy(caddy.adminUrl, '127.0.0.1');
+    // Read as deckhand reads it (a fresh connection per call): Caddy restarts its admin endpoint on every config
+    // change, so fetch's pooled keep-alive connection can meet a closed socket right after a point().
+    const admin = new CaddyAdmin(caddy.adminUrl);
+    const read = async (path: string) => JSON.parse((await admin.call('GET', path)).body);
     const app = `hosts-${process.pid}`;
     const publicPort = await freePort();
     const server = await startHttpServer('local');
@@ -32,22 +37,22 @@ describe('proxy upstreams on several hosts', () => {
 
     // Configuration only: no request is sent while the route names other hosts.
     await proxy.point(app, publicPort, 24001, ['10.213.0.1', '10.213.0.2', 'fd00::3']);
-    const upstreams = JSON.parse((await (await fetch(`${caddy.adminUrl}/id/deckhand-${app}-proxy/upstreams`)).text()));
+    const upstreams = await read(`/id/deckhand-${app}-proxy/upstreams`);
     expect(upstreams).toEqual([{ dial: '10.213.0.1:24001' }, { dial: '10.213.0.2:24001' }, { dial: '[fd00::3]:24001' }]);
     expect(await proxy.upstream(app)).toBe(24001);
     // Nodes get passive health checks (a node that went away is left out after one failed request); one host does not.
-    const handler = async () => JSON.parse(await (await fetch(`${caddy.adminUrl}/id/deckhand-${app}-proxy`)).text()) as { health_checks?: unknown; load_balancing?: unknown };
+    const handler = async () => (await read(`/id/deckhand-${app}-proxy`)) as { health_checks?: unknown; load_balancing?: unknown };
     expect(await handler()).toMatchObject({ health_checks: { passive: { fail_duration: '10s', max_fails: 1 } }, load_balancing: { try_duration: '5s' } });
     const other = `hosts2-${process.pid}`;
     await proxy.point(other, await freePort(), 24002, ['10.213.0.1', '10.213.0.2']);
-    expect(JSON.parse(await (await fetch(`${caddy.adminUrl}/id/deckhand-${other}-proxy`)).text())).toMatchObject({ upstreams: [{ dial: '10.213.0.1:24002' }, { dial: '10.213.0.2:24002' }], health_checks: { passive: { max_fails: 1 } } });
+    expect(await read(`/id/deckhand-${other}-proxy`)).toMatchObject({ upstreams: [{ dial: '10.213.0.1:24002' }, { dial: '10.213.0.2:24002' }], health_checks: { passive: { max_fails: 1 } } });
 
     await proxy.point(app, publicPort, server.port);
     expect((await get(publicPort)).body).toBe('local');
     await server.close();
     const single = `hosts3-${process.pid}`;
     await proxy.point(single, await freePort(), 24003);
-    expect(JSON.parse(await (await fetch(`${caddy.adminUrl}/id/deckhand-${single}-proxy`)).text())).not.toHaveProperty('health_checks');
+    expect(await read(`/id/deckhand-${single}-proxy`)).not.toHaveProperty('health_checks');
   });
 
   it('hostsOf: several nodes are named, one Docker host is left to the default', () => {
