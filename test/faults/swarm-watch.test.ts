@@ -102,7 +102,10 @@ describe.skipIf(!enabled)('the watch window on a three-node Swarm', () => {
     ]);
     const registry = cluster.registry!;
     const app: AppSpec = {
-      ...gitApp(APP, repo.url, PUBLIC_PORT, { healthTimeoutMs: 150_000, watchMs: WATCH_MS, stopTimeoutMs: 2000 }),
+      // Swarm stops an unhealthy task after its stop grace (it keeps serving until then): deckhand's revert has to land
+      // inside it. 5 s is half Swarm's default and leaves room for a loaded CI machine, where the manager's answers
+      // and Caddy's reload take a while; with 2 s, CI once saw v3's tasks stopped a moment before traffic went back.
+      ...gitApp(APP, repo.url, PUBLIC_PORT, { healthTimeoutMs: 150_000, watchMs: WATCH_MS, stopTimeoutMs: 5000 }),
       registry: `${registry.host}/${APP}`,
       target: { swarm: { replicas: 3, constraints: [], healthcheck: ['/bin/busybox', 'wget', '-q', '-O', '-', '{url}'] } },
     };

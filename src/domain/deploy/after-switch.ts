@@ -55,6 +55,9 @@ async function revertTo(ctx: AfterSwitchContext, previous: Deployment | undefine
   }
 }
 
+/** How often the watch window asks the state of a runtime that judges health itself (one probe a second otherwise). */
+export const STATE_WATCH_INTERVAL_MS = 250;
+
 export interface WatchHooks {
   signal: AbortSignal;
   countdown: (message: string) => void;
@@ -72,7 +75,9 @@ export async function watchNewContainer(ctx: AfterSwitchContext, containerIds: s
   return watchWindow({
     // A runtime that judges health itself (a cluster's task healthchecks) is not probed on 127.0.0.1: its tasks run
     // on other nodes, and their health is in the state asked below (an unhealthy task is replaced and reported).
-    ...(healthJudge(runtime, ctx.app.name) ? {} : { url: `http://127.0.0.1:${port}${ctx.app.run.health}`, probe: health }),
+    // Such a runtime stops an unhealthy task once its stop grace period ends, so its state is asked four times as
+    // often as a probe runs: the revert has to land inside that grace, not a second later.
+    ...(healthJudge(runtime, ctx.app.name) ? { intervalMs: STATE_WATCH_INTERVAL_MS } : { url: `http://127.0.0.1:${port}${ctx.app.run.health}`, probe: health }),
     windowMs,
     clock: ctx.clock,
     // Docker not answering is not the container failing: only a state Docker reports counts.
