@@ -6,6 +6,20 @@
 import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
+// zod's `z.locales` namespace re-exports its messages in some 60 languages (360 kB, a quarter of what a store command
+// parses). deckhand never selects a language: zod uses English unless told otherwise, so the namespace keeps English.
+const englishOnlyZod = {
+  name: 'english-only-zod',
+  setup(b) {
+    b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
+      /node_modules\/zod\/v4\/(classic|core)$/.test(args.resolveDir) ? { path: 'zod-locales', namespace: 'english-only-zod' } : undefined);
+    b.onLoad({ filter: /.*/, namespace: 'english-only-zod' }, () => ({
+      contents: "export { default as en } from 'zod/v4/locales/en.js';",
+      resolveDir: process.cwd(),
+    }));
+  },
+};
+
 // Chunk names carry content hashes: without this, every build would leave the previous chunks behind.
 rmSync('dist/bundle', { recursive: true, force: true });
 await build({
@@ -18,6 +32,7 @@ await build({
   target: 'node20',
   sourcemap: true,
   logLevel: 'warning',
+  plugins: [englishOnlyZod],
   // Loaded by path or natively, or deferred until first called (src/adapters/docker/dockerode.ts requires dockerode
   // through createRequire, so it is resolved from node_modules at run time and never bundled).
   external: ['@electric-sql/*', 'dockerode', 'ssh2', 'cpu-features'],
