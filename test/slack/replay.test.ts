@@ -60,6 +60,27 @@ describe.skipIf(!withPostgres)('a signed Slack request acts once, on every repli
     await services.controls.unlock(app, 'test');
   });
 
+  it('the ack does not wait for the ledger; what the command does waits for it, and a replay sent meanwhile does nothing', async () => {
+    slack.reset();
+    const before = (await locks()).length;
+    const body = slashCommand('/deckhand', `lock ${app} held-ledger`);
+    const headers = sign(body);
+    // The ledger's table is locked by another transaction: every write to it waits until that one ends.
+    await services.database.db.transaction(async (tx) => {
+      await tx.execute('lock table slack_requests in access exclusive mode');
+      const answers = await Promise.all([postToBolt(bot.url, body, headers), postToBolt(bot.url, body, headers)]);
+      expect(answers.map((a) => a.status)).toEqual([200, 200]);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await services.locks.get(app)).toBeUndefined();
+      expect(await locks()).toHaveLength(before);
+      expect(slack.responses).toEqual([]);
+    });
+    await settle();
+    expect(await locks()).toHaveLength(before + 1);
+    expect(slack.responses).toHaveLength(1);
+    await services.controls.unlock(app, 'test');
+  });
+
   it('the same request sent to another replica does nothing there: the database decides, not a process', async () => {
     slack.reset();
     const before = (await locks()).length;
@@ -132,16 +153,23 @@ describe.skipIf(!withPostgres)('a signed Slack request acts once, on every repli
     slack.reset();
     await services.database.db.execute('alter table slack_requests rename to slack_requests_away');
     try {
+      // The ack does not wait for the ledger (it acts on nothing); the answer comes through the response URL.
       const answer = await postToBolt(bot.url, slashCommand('/deckhand', `lock ${app} while-broken`));
       await settle();
       expect(answer.status).toBe(200);
-      expect(answer.json).toEqual({ response_type: 'ephemeral', text: expect.stringContaining('deckhand cannot reach its database, nothing was changed') });
       expect(answer.text).not.toMatch(/slack_requests|insert|relation/i);
+      expect(slack.responses.map((r) => r.body)).toEqual([{ response_type: 'ephemeral', text: expect.stringContaining('deckhand cannot reach its database, nothing was changed') }]);
+      expect(JSON.stringify(slack.responses)).not.toMatch(/slack_requests|insert|relation/i);
+      // A usage error is answered in the ack; the work it would not have done is not done either way.
+      slack.reset();
+      const usage = await postToBolt(bot.url, slashCommand('/deckhand', 'lock'));
+      await settle();
+      expect(usage.json?.text).toMatch(/^Usage/);
+      expect(slack.responses.map((r) => r.body.text)).toEqual([expect.stringContaining('deckhand cannot reach its database, nothing was changed')]);
     } finally {
       await services.database.db.execute('alter table slack_requests_away rename to slack_requests');
     }
     expect(await services.locks.get(app)).toBeUndefined();
-    expect(slack.responses).toEqual([]);
   });
 });
 

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AckFirst } from '../../src/adapters/slack/ack-first.js';
 
@@ -21,7 +22,7 @@ describe('acks first: work after an ack waits for the other requests of a burst 
   afterEach(() => vi.useRealTimers());
 
   it('holds the work after an ack while another request waits for its ack, and lets it go at that ack', async () => {
-    const gate = new AckFirst(60_000);
+    const gate = new AckFirst(60_000, 0);
     const a = request(gate);
     const b = request(gate);
     gate.acked(a.context);
@@ -34,7 +35,7 @@ describe('acks first: work after an ack waits for the other requests of a burst 
   });
 
   it('counts a request that ends without its handler acking (a replay, a refused request) as answered', async () => {
-    const gate = new AckFirst(60_000);
+    const gate = new AckFirst(60_000, 0);
     const a = request(gate);
     const replay = request(gate);
     gate.acked(a.context);
@@ -49,9 +50,43 @@ describe('acks first: work after an ack waits for the other requests of a burst 
     await c.finish();
   });
 
+  it('holds the work until no request has arrived for a moment: a burst with a gap of none waiting inside it', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const gate = new AckFirst(60_000, 10);
+    const a = request(gate);
+    gate.acked(a.context);
+    const afterA = gate.quiet();
+    await vi.advanceTimersByTimeAsync(6);
+    expect(await settled(afterA)).toBe(false);
+    // The next request of the burst comes 6 ms later and is acked: the work waits 10 ms from its arrival.
+    const b = request(gate);
+    gate.acked(b.context);
+    await vi.advanceTimersByTimeAsync(9);
+    expect(await settled(afterA)).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await settled(afterA)).toBe(true);
+    await Promise.all([a.finish(), b.finish()]);
+  });
+
+  it('an HTTP request counts from its arrival until its response is finished; other than POST it does not count', async () => {
+    const gate = new AckFirst(60_000, 0);
+    const response = new EventEmitter();
+    let listened = 0;
+    const listener = gate.httpListener(() => void (listened += 1));
+    listener({ method: 'POST' } as never, response as never);
+    const work = gate.quiet();
+    expect(await settled(work)).toBe(false);
+    listener({ method: 'GET' } as never, new EventEmitter() as never);
+    expect(await settled(gate.quiet())).toBe(false);
+    response.emit('finish');
+    response.emit('close');
+    expect(await settled(work)).toBe(true);
+    expect(listened).toBe(2);
+  });
+
   it('never holds the work longer than its bound while requests keep arriving', async () => {
     vi.useFakeTimers();
-    const gate = new AckFirst(200);
+    const gate = new AckFirst(200, 0);
     const slow = request(gate);
     const afterOther = gate.quiet();
     expect(await settled(afterOther)).toBe(false);

@@ -1,4 +1,5 @@
 import type { AnyMiddlewareArgs, Middleware } from '@slack/bolt';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** Where a request's "I was acked" callback travels from the global middleware to its listener (Bolt's context). */
 const ACKED = 'deckhandAcked';
@@ -7,13 +8,19 @@ const ACKED = 'deckhandAcked';
  * Acks first. Slack waits for every ack (3 s at most) and the person sees nothing until it comes; the work a handler
  * does after its ack (queries, rendering, the response_url post) runs on the same event loop, so in a burst of
  * commands it would delay the acks still queued behind it. Here that work waits while any other request still
- * waits for its ack, and never longer than `maxWaitMs`: a steady stream of requests cannot starve it.
+ * waits for its ack, and never longer than `maxWaitMs`: a steady stream of requests cannot starve it. Over HTTP a
+ * request counts from its arrival (`httpListener`), before Bolt has read and verified it: a burst's later requests are
+ * still being parsed when the first ones are acked, and would otherwise wait behind the first ones' work. The work
+ * also waits until no request has arrived for `settleMs`: the requests of a burst come over some milliseconds, and
+ * a moment with none waiting inside it is not its end.
  */
 export class AckFirst {
   private waiting = 0;
+  private lastArrival = 0;
+  private settling: NodeJS.Timeout | undefined;
   private readonly waiters = new Set<() => void>();
 
-  constructor(private readonly maxWaitMs = 200) {}
+  constructor(private readonly maxWaitMs = 200, private readonly settleMs = 10) {}
 
   /** The first global middleware: counts the request until it is acked (or its processing ends without an ack). */
   readonly middleware: Middleware<AnyMiddlewareArgs> = async (args) => {
@@ -26,14 +33,28 @@ export class AckFirst {
     }
   };
 
+  /**
+   * Wraps an HTTP request listener: each POST (what Slack sends) counts as waiting until its response is finished or
+   * its socket closed. Other requests (the health route) are not waited for.
+   */
+  httpListener(listener: (request: IncomingMessage, response: ServerResponse) => void): (request: IncomingMessage, response: ServerResponse) => void {
+    return (request, response) => {
+      if (request.method !== 'POST') return listener(request, response);
+      const done = this.enter();
+      response.once('finish', done);
+      response.once('close', done);
+      listener(request, response);
+    };
+  }
+
   /** Says that the request of `context` was acked (its handler's own ack). */
   acked(context: Record<string, unknown>): void {
     (context[ACKED] as (() => void) | undefined)?.();
   }
 
-  /** Resolves once no request waits for its ack, or after `maxWaitMs`. */
+  /** Resolves once no request waits for its ack and none arrived for `settleMs`, or after `maxWaitMs`. */
   quiet(): Promise<void> {
-    if (this.waiting === 0) return Promise.resolve();
+    if (this.waiting === 0 && performance.now() - this.lastArrival >= this.settleMs) return Promise.resolve();
     return new Promise((resolve) => {
       const go = () => {
         clearTimeout(timer);
@@ -42,17 +63,33 @@ export class AckFirst {
       };
       const timer = setTimeout(go, this.maxWaitMs);
       this.waiters.add(go);
+      this.settle();
     });
   }
 
   private enter(): () => void {
     this.waiting += 1;
+    this.lastArrival = performance.now();
     let left = false;
     return () => {
       if (left) return;
       left = true;
       this.waiting -= 1;
-      if (this.waiting === 0) for (const go of [...this.waiters]) go();
+      this.settle();
     };
+  }
+
+  /** Lets the waiting work go once nothing waits and the last arrival is `settleMs` old (checked again until then). */
+  private settle(): void {
+    if (this.waiting > 0 || this.waiters.size === 0 || this.settling) return;
+    const left = this.settleMs - (performance.now() - this.lastArrival);
+    if (left <= 0) {
+      for (const go of [...this.waiters]) go();
+      return;
+    }
+    this.settling = setTimeout(() => {
+      this.settling = undefined;
+      this.settle();
+    }, Math.ceil(left));
   }
 }

@@ -20,7 +20,7 @@ import { deployCommand } from './commands/deploy.js';
 import { deploysCommand } from './commands/deploys.js';
 import { rollbackCommand } from './commands/rollback.js';
 import { type SlackContext, inBackground } from './context.js';
-import { ephemeral, errorText } from './handler-kit.js';
+import { errorText } from './handler-kit.js';
 import { asDeckhandError } from '../../domain/errors.js';
 import { SlackGroupDirectory } from './group-directory.js';
 import { replayGuard, withSignedRequestGuard } from './replay-guard.js';
@@ -30,6 +30,7 @@ import { RETRY_DEPLOY, SHOW_LOG } from './failure-story.js';
 import { ABORT_DEPLOY } from './blocks/abort.js';
 import { abortDeployAction } from './actions/abort-deploy.js';
 import { AckFirst } from './ack-first.js';
+import { HALTED, actOnce, failureAnswer } from './act-once.js';
 import { retryDeployAction, showLogAction } from './failure-actions.js';
 
 export interface SlackSettings {
@@ -66,6 +67,7 @@ export interface SlackBot {
  */
 export function createSlackBot(services: Services, settings: SlackSettings): SlackBot {
   const socketMode = Boolean(settings.appToken);
+  const gate = new AckFirst();
   const app = new App(withSignedRequestGuard({
     token: settings.botToken,
     signingSecret: settings.signingSecret,
@@ -87,7 +89,7 @@ export function createSlackBot(services: Services, settings: SlackSettings): Sla
         },
       },
     ],
-  }));
+  }, gate));
   const clock = settings.clock ?? systemClock;
   const authorizer = new Authorizer(new SlackGroupDirectory(app.client), clock);
   const context: SlackContext = {
@@ -106,7 +108,7 @@ export function createSlackBot(services: Services, settings: SlackSettings): Sla
     streamIntervalMs: settings.streamIntervalMs ?? 3000,
     background: new Set(),
   };
-  registerListeners(app, context);
+  registerListeners(app, context, gate);
   return {
     app,
     context,
@@ -119,42 +121,44 @@ export function createSlackBot(services: Services, settings: SlackSettings): Sla
 type TrackedArgs = { ack: (...args: never[]) => Promise<void>; respond?: RespondFn; context: Record<string, unknown> };
 
 /**
- * Keeps each handler's run in ctx.background: the work after the ack is awaited on shutdown (and by tests). A
- * handler that throws (the database is away, say) still answers the person, ephemerally, with errorText.
+ * Keeps each handler's run in ctx.background: the work after the ack is awaited on shutdown (and by tests). The ack
+ * goes out at once; what the handler does after it waits for the ledger's verdict (a replay or an unrecorded request
+ * goes no further: act-once.ts) and for the other requests' acks (ack-first.ts). Every listener is registered
+ * through here, and each acks before it acts. A handler that throws (the database is away, say) still answers the
+ * person, ephemerally, with errorText.
  */
 function tracked<A extends TrackedArgs>(ctx: SlackContext, gate: AckFirst, handler: (args: A) => Promise<void>): (args: A) => Promise<void> {
   return (args) => {
     let acked = false;
-    // The ack goes out at once; the handler's work after it waits for the other requests' acks (ack-first.ts).
     const ack = (async (...rest: never[]) => {
       acked = true;
       await args.ack(...rest);
       gate.acked(args.context);
+      await actOnce(args.context, args.respond);
       await gate.quiet();
     }) as A['ack'];
-    const run = handler({ ...args, ack }).catch((error: unknown) => answerFailure(args, acked, error));
+    const run = handler({ ...args, ack }).catch((error: unknown) => (error === HALTED ? undefined : answerFailure(args, acked, error)));
     ctx.background.add(run);
     void run.finally(() => ctx.background.delete(run)).catch(() => undefined);
     return run;
   };
 }
 
-async function answerFailure(args: { ack: () => Promise<void>; respond?: RespondFn }, acked: boolean, error: unknown): Promise<void> {
+async function answerFailure(args: TrackedArgs, acked: boolean, error: unknown): Promise<void> {
   const text = errorText(error);
   console.error(`deckhand: Slack handler failed: ${text}`);
   try {
     if (!acked) await args.ack();
-    await args.respond?.(ephemeral(text));
   } catch (answerError) {
     console.error(`deckhand: could not answer a failed Slack request: ${asDeckhandError(answerError).message}`);
   }
+  await failureAnswer(args.context, args.respond, text);
 }
 
-export function registerListeners(app: App, ctx: SlackContext): void {
-  const gate = new AckFirst();
+export function registerListeners(app: App, ctx: SlackContext, gate = new AckFirst()): void {
   const track = <A extends TrackedArgs>(handler: (args: A) => Promise<void>) => tracked(ctx, gate, handler);
   app.use(gate.middleware);
-  // First, before any listener: a replayed signed request is acked and goes no further.
+  // First, before any listener: a signed request is recorded, and a replay goes no further than its ack.
   app.use(replayGuard(new DrizzleSlackRequestLog(ctx.services.database.acks ?? ctx.services.database.db)));
   app.command('/deploys', track(deploysCommand(ctx)));
   app.command('/deploy', track(deployCommand(ctx)));

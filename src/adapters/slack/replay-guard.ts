@@ -1,4 +1,5 @@
 import { asDeckhandError } from '../../domain/errors.js';
+import type { AckFirst } from './ack-first.js';
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type AnyMiddlewareArgs, type AppOptions, type BufferedIncomingMessage, HTTPReceiver, type Middleware } from '@slack/bolt';
@@ -44,9 +45,10 @@ export function fromTheFuture(request: IncomingMessage, nowMs: number): boolean 
 /**
  * App options for HTTP mode with Bolt's HTTPReceiver built here: it passes each verified request's digest to
  * the middleware, and answers 401 to a timestamp more than a minute ahead (Bolt itself only refuses old ones).
+ * With `gate`, each request counts for acks-first from its arrival (see AckFirst.httpListener).
  * Socket Mode options are returned unchanged: its events come over an authenticated socket, not signed HTTP.
  */
-export function withSignedRequestGuard(options: AppOptions, now: () => number = Date.now): AppOptions {
+export function withSignedRequestGuard(options: AppOptions, gate?: AckFirst, now: () => number = Date.now): AppOptions {
   if (options.socketMode || options.receiver) return options;
   const receiver = new HTTPReceiver({
     signingSecret: options.signingSecret ?? '',
@@ -56,7 +58,7 @@ export function withSignedRequestGuard(options: AppOptions, now: () => number = 
     processBeforeResponse: options.processBeforeResponse,
     customPropertiesExtractor: signedRequestOf,
   });
-  const listener = receiver.requestListener;
+  const listener = gate ? gate.httpListener(receiver.requestListener) : receiver.requestListener;
   receiver.requestListener = (request: IncomingMessage, response: ServerResponse) => {
     if (!fromTheFuture(request, now())) return listener(request, response);
     response.writeHead(401);
@@ -65,10 +67,23 @@ export function withSignedRequestGuard(options: AppOptions, now: () => number = 
   return { ...options, receiver };
 }
 
+/** What the ledger said of a request: new, a replay, or nothing (it could not be written). */
+export type Verdict = 'first' | 'replay' | 'unrecorded';
+
+const VERDICT_KEY = 'deckhandRequestVerdict';
+
+/** The ledger's verdict on the request of `context` (replayGuard); 'first' for one that is not signed HTTP (Socket Mode). */
+export function verdictOf(context: Record<string, unknown>): Promise<Verdict> {
+  return (context[VERDICT_KEY] as Promise<Verdict> | undefined) ?? Promise.resolve('first');
+}
+
 /**
- * The first global middleware: a signed request is acted on once. Its digest is recorded in the ledger before
- * any listener runs; a replay (same timestamp and body, which is all a signature covers) is acked, logged and
- * goes no further. If the ledger cannot be written nothing runs either: acting without it could act twice.
+ * The first global middleware: a signed request is acted on once. Its digest goes to the ledger, and the listener
+ * runs meanwhile up to its ack, which acts on nothing: an empty ack, or a usage text computed from the request
+ * alone. What the listener does after its ack waits for the ledger's verdict (app.ts, `tracked`): a replay (same
+ * timestamp and body, which is all a signature covers) goes no further, and if the ledger cannot be written
+ * nothing runs either (acting without it could act twice) and the person is told so. The ack, which Slack and the
+ * person wait for, does not wait for a database round trip.
  */
 export function replayGuard(ledger: RequestLedger, now: () => number = Date.now): Middleware<AnyMiddlewareArgs> {
   let lastPrune = 0;
@@ -76,24 +91,20 @@ export function replayGuard(ledger: RequestLedger, now: () => number = Date.now)
     const signed = args.context[CONTEXT_KEY] as SignedRequest | undefined;
     if (!signed) return args.next();
     const nowMs = now();
-    const ack = 'ack' in args && typeof args.ack === 'function' ? (args.ack as (response?: unknown) => Promise<void>) : undefined;
-    let first: boolean;
-    try {
-      first = await ledger.record(signed.digest, new Date(signed.timestamp * 1000), new Date(nowMs));
-    } catch (error) {
-      args.logger.error(`deckhand: cannot record a Slack request, so it was not acted on: ${asDeckhandError(error).message}`);
-      const isCommand = 'command' in args && args.command !== undefined;
-      await ack?.(isCommand ? { response_type: 'ephemeral', text: ':warning: deckhand cannot reach its database, nothing was changed. Try again in a moment.' } : undefined);
-      return;
-    }
+    const verdict: Promise<Verdict> = ledger.record(signed.digest, new Date(signed.timestamp * 1000), new Date(nowMs)).then(
+      (first) => {
+        if (!first) args.logger.warn(`deckhand: ignored a replayed Slack request (timestamp ${signed.timestamp}, digest ${signed.digest.slice(0, 12)})`);
+        return first ? 'first' : 'replay';
+      },
+      (error: unknown) => {
+        args.logger.error(`deckhand: cannot record a Slack request, so it was not acted on: ${asDeckhandError(error).message}`);
+        return 'unrecorded';
+      },
+    );
+    args.context[VERDICT_KEY] = verdict;
     if (nowMs - lastPrune >= PRUNE_EVERY_MS) {
       lastPrune = nowMs;
       ledger.prune(new Date(nowMs - (SIGNATURE_WINDOW_S + MAX_FUTURE_S + PRUNE_MARGIN_S) * 1000)).catch((error) => args.logger.warn(`deckhand: pruning old Slack requests failed: ${asDeckhandError(error).message}`));
-    }
-    if (!first) {
-      args.logger.warn(`deckhand: ignored a replayed Slack request (timestamp ${signed.timestamp}, digest ${signed.digest.slice(0, 12)})`);
-      await ack?.();
-      return;
     }
     await args.next();
   };
