@@ -1,7 +1,9 @@
 /**
  * The bot as `npm start` runs it: `node dist/main.js` in a process of its own (HTTP mode, the Slack Web API and the
  * response URLs on a real HTTP stand-in), so a figure measures the bot and not a client sharing its event loop.
- * Without DATABASE_URL it runs the embedded store in its own child process, as in production.
+ * Without DATABASE_URL it runs the embedded store in its own child process, as in production. The stand-in runs in a
+ * process of its own as well: the bot's response-URL posts after each ack must not land on the event loop that times
+ * the acks (Slack's ack timer and its response URLs are not one process either).
  */
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -9,7 +11,7 @@ import type { AppSpec } from '../../src/domain/apps.js';
 import { freePort } from '../../test/helpers/ports.js';
 import { childProcess } from '../../test/helpers/proc.js';
 import { postToBolt, sign, slashCommand } from '../../test/helpers/slack-requests.js';
-import { startSlackStandIn } from '../../test/helpers/slack-standin.js';
+import { startNode } from '../../test/helpers/child-lines.js';
 import { ROOT, ensureBuilt, tempDir, writeAppsFile } from './apps.js';
 import type { BenchContext } from './context.js';
 import { sleep, spawnTimed } from './measure.js';
@@ -21,8 +23,12 @@ export type BotProcess = Awaited<ReturnType<typeof startBotProcess>>;
 export async function startBotProcess(ctx: BenchContext, apps: AppSpec[], options: { databaseUrl?: string; dataDir?: string; env?: Record<string, string>; nodeArgs?: string[] } = {}) {
   ensureBuilt();
   const dir = tempDir(ctx, 'bot');
-  const standin = await startSlackStandIn();
-  ctx.defer(() => standin.stop());
+  const standinProcess = startNode('test/helpers/slack-standin-main.ts', []);
+  ctx.defer(async () => {
+    standinProcess.kill();
+    await standinProcess.exited;
+  });
+  const standin = (await standinProcess.waitFor((line) => typeof line.apiUrl === 'string')) as { apiUrl: string; hooksUrl: string };
   const port = await freePort();
   const { SLACK_APP_TOKEN: _socketMode, ...inherited } = process.env;
   const dataDir = options.dataDir ?? join(dir, 'data');
@@ -52,6 +58,8 @@ export async function startBotProcess(ctx: BenchContext, apps: AppSpec[], option
     storePid: childProcess(bot.child.pid!, 'store-main'),
     dbDir: join(dataDir, 'db'),
     standin,
+    /** How many response-URL posts the stand-in has answered so far (the work each command does after its ack). */
+    hooks: () => standinProcess.lines.filter((line) => typeof line.hook === 'string').length,
     /** A signed slash command; resolves when the bot answered it over HTTP (the ack), with the time that took. */
     async command(name: string, text: string) {
       const body = slashCommand(name, text, 'U1BENCH', 'C1BENCH').replace(encodeURIComponent('https://hooks.slack.test'), encodeURIComponent(standin.hooksUrl));

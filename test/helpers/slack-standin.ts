@@ -4,16 +4,19 @@ import type { AddressInfo } from 'node:net';
 /**
  * A real HTTP stand-in for the Slack Web API and response URLs, for a bot running in ANOTHER process (msw only
  * intercepts in-process). Answers every API method `{ ok: true }` (auth.test with a bot identity) and records
- * what is posted to /hooks/*.
+ * what is posted to /hooks/* (and tells `onHook`).
  */
-export async function startSlackStandIn(): Promise<{ apiUrl: string; hooksUrl: string; posts: Array<{ path: string; body: string }>; stop(): Promise<void> }> {
+export async function startSlackStandIn(options: { onHook?: (path: string) => void } = {}): Promise<{ apiUrl: string; hooksUrl: string; posts: Array<{ path: string; body: string }>; stop(): Promise<void> }> {
   const posts: Array<{ path: string; body: string }> = [];
   const server: Server = createServer((request, response) => {
     let body = '';
     request.on('data', (chunk: Buffer) => (body += chunk.toString()));
     request.on('end', () => {
       const path = request.url ?? '/';
-      if (path.startsWith('/hooks/')) posts.push({ path, body });
+      if (path.startsWith('/hooks/')) {
+        posts.push({ path, body });
+        options.onHook?.(path);
+      }
       const answer = path.startsWith('/api/auth.test') ? { ok: true, url: 'https://test.slack.com/', team: 'test', user: 'deckhand', team_id: 'T1', user_id: 'UBOT', bot_id: 'BBOT' } : { ok: true, ts: '1700000000.000100', channel: 'C1' };
       response.writeHead(200, { 'content-type': 'application/json' });
       response.end(JSON.stringify(answer));
