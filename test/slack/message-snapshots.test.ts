@@ -152,7 +152,7 @@ describe('every message deckhand renders from this slice, as a person reads it',
       "[notification] Prune report: freed 3.3 MiB
       # Prune report: freed 3.3 MiB
       *web* (keep last 2 or 7 days)
-      Kept 2: running 1, keep_last 2, previous 1
+      Kept 2: running 1, previous 1, keep_last 2
       Pruned 2: outside_policy 1, failed_deploy 1 · freed *3.3 MiB*
       Rollback window: #42 running; #41 instant (image on host); #40 needs a rebuild
       *api* (keep last 2 or 7 days)
@@ -166,7 +166,7 @@ describe('every message deckhand renders from this slice, as a person reads it',
       "[notification] Prune dry run: would free 3.3 MiB
       # Prune dry run: would free 3.3 MiB
       *web* (keep last 2 or 7 days)
-      Kept 2: running 1, keep_last 2, previous 1
+      Kept 2: running 1, previous 1, keep_last 2
       Would prune 2: outside_policy 1, failed_deploy 1 · would free *3.3 MiB*
       Rollback window: #42 running; #41 instant (image on host); #40 needs a rebuild
       *api* (keep last 2 or 7 days)

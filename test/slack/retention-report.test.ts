@@ -42,7 +42,7 @@ describe.skipIf(!enabled)('prune reports and retention summaries posted to Slack
     expect(report.args.text).toMatch(/^Prune report: freed \d+(\.\d)? (B|KiB|MiB)$/);
     const text = JSON.stringify(report.args.blocks);
     expect(text).toContain(`*${app}* (keep last 1 or 0 days)`);
-    expect(text).toContain('Kept 2: running 1, keep_last 1, previous 1');
+    expect(text).toContain('Kept 2: running 1, previous 1, keep_last 1');
     expect(text).toMatch(/Pruned 2: outside_policy 2 · freed \*\d/);
     expect(text).toContain(`Rollback window: #${ids[3]} running; #${ids[2]} instant (image on host); #${ids[1]}, #${ids[0]} needs a rebuild`);
     expect(h.slack.violations).toEqual([]);

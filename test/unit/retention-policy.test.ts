@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Deployment, DeploymentStatus } from '../../src/domain/deployment.js';
 import { PROTECTED_REASONS, type RetentionInput, planRetention } from '../../src/domain/retention/policy.js';
+import type { AppPruneReport } from '../../src/domain/retention/prune-service.js';
+import { reasonCounts } from '../../src/domain/retention/report-text.js';
 
 const NOW = new Date('2026-11-21T12:00:00Z');
 const DAY = 86_400_000;
@@ -94,5 +96,19 @@ describe('retention plan (property test over random deploy histories)', () => {
       '7': 'prune:failed_deploy',
       '99': 'prune:unreferenced',
     });
+  });
+});
+
+describe('reason counts in reports', () => {
+  it('list the reasons in one order whatever order the images came in (Docker lists them as it likes)', () => {
+    const decision = (action: 'keep' | 'prune', reasons: string[]) => ({ imageId: `sha256:${reasons.join('-')}`, action, reasons, deploymentIds: [] });
+    const decisions = [decision('keep', ['keep_last']), decision('keep', ['previous', 'keep_last']), decision('keep', ['running', 'keep_last']), decision('prune', ['unreferenced']), decision('prune', ['outside_policy'])];
+    const texts = [decisions, [...decisions].reverse()].map((ds) => {
+      const report = { decisions: ds } as unknown as AppPruneReport;
+      return [reasonCounts(report, 'keep'), reasonCounts(report, 'prune')];
+    });
+    expect(texts[0]).toEqual(['running 1, previous 1, keep_last 3', 'outside_policy 1, unreferenced 1']);
+    expect(texts[1]).toEqual(texts[0]);
+    expect(reasonCounts({ decisions: [] } as unknown as AppPruneReport, 'keep')).toBe('none');
   });
 });

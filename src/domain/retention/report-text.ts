@@ -1,4 +1,5 @@
 import { formatBytes } from '../duration.js';
+import type { KeepReason, PruneReason } from './policy.js';
 import type { AppPruneReport, PruneReport, WindowPath } from './prune-service.js';
 
 const PATH_WORDS: Record<WindowPath, string> = {
@@ -9,11 +10,18 @@ const PATH_WORDS: Record<WindowPath, string> = {
   impossible: 'no longer possible',
 };
 
-/** Counts of decisions by reason, e.g. "keep_last 2, previous 1". */
+/** The order reasons are listed in: the strongest first, the same in every report whatever order images came in. */
+const REASON_ORDER: Array<KeepReason | PruneReason> = ['running', 'in_progress', 'previous', 'pinned', 'only_copy', 'keep_last', 'keep_days', 'outside_policy', 'failed_deploy', 'unreferenced'];
+
+/** Counts of decisions by reason, in REASON_ORDER, e.g. "previous 1, keep_last 2". */
 export function reasonCounts(report: AppPruneReport, action: 'keep' | 'prune'): string {
   const counts = new Map<string, number>();
   for (const d of report.decisions.filter((x) => x.action === action)) for (const r of d.reasons) counts.set(r, (counts.get(r) ?? 0) + 1);
-  return [...counts].map(([r, n]) => `${r} ${n}`).join(', ') || 'none';
+  const rank = (reason: string) => {
+    const at = (REASON_ORDER as string[]).indexOf(reason);
+    return at < 0 ? REASON_ORDER.length : at;
+  };
+  return [...counts].sort(([a], [b]) => rank(a) - rank(b)).map(([r, n]) => `${r} ${n}`).join(', ') || 'none';
 }
 
 /** "#12, #11 instant; #9 needs a rebuild; #3 no longer possible" */
