@@ -31,6 +31,7 @@ import { ABORT_DEPLOY } from './blocks/abort.js';
 import { abortDeployAction } from './actions/abort-deploy.js';
 import { AckFirst } from './ack-first.js';
 import { HALTED, actOnce, failureAnswer } from './act-once.js';
+import { boundedRespond, responseUrlOf } from './respond.js';
 import { retryDeployAction, showLogAction } from './failure-actions.js';
 
 export interface SlackSettings {
@@ -118,17 +119,19 @@ export function createSlackBot(services: Services, settings: SlackSettings): Sla
   };
 }
 
-type TrackedArgs = { ack: (...args: never[]) => Promise<void>; respond?: RespondFn; context: Record<string, unknown> };
+type TrackedArgs = { ack: (...args: never[]) => Promise<void>; respond?: RespondFn; context: Record<string, unknown>; body?: unknown };
 
 /**
  * Keeps each handler's run in ctx.background: the work after the ack is awaited on shutdown (and by tests). The ack
  * goes out at once; what the handler does after it waits for the ledger's verdict (a replay or an unrecorded request
  * goes no further: act-once.ts) and for the other requests' acks (ack-first.ts). Every listener is registered
- * through here, and each acks before it acts. A handler that throws (the database is away, say) still answers the
- * person, ephemerally, with errorText.
+ * through here, and each acks before it acts. Its `respond` is bounded in time (respond.ts). A handler that throws
+ * (the database is away, say) still answers the person, ephemerally, with errorText.
  */
 function tracked<A extends TrackedArgs>(ctx: SlackContext, gate: AckFirst, handler: (args: A) => Promise<void>): (args: A) => Promise<void> {
-  return (args) => {
+  return (incoming) => {
+    const url = responseUrlOf(incoming.body);
+    const args = url ? { ...incoming, respond: boundedRespond(url) } : incoming;
     let acked = false;
     const ack = (async (...rest: never[]) => {
       acked = true;
