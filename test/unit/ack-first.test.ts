@@ -50,22 +50,32 @@ describe('acks first: work after an ack waits for the other requests of a burst 
     await c.finish();
   });
 
-  it('holds the work until no request has arrived for a moment: a burst with a gap of none waiting inside it', async () => {
+  it('in a burst, holds the work until no request has arrived for a moment; a lone request is never held', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
     const gate = new AckFirst(60_000, 10);
+    await vi.advanceTimersByTimeAsync(100);
+    const lone = request(gate);
+    gate.acked(lone.context);
+    expect(await settled(gate.quiet())).toBe(true);
+    await lone.finish();
+    await vi.advanceTimersByTimeAsync(100);
+    // A burst: b comes 1 ms after a, both acked; the work waits 10 ms from b's arrival.
     const a = request(gate);
-    gate.acked(a.context);
-    const afterA = gate.quiet();
-    await vi.advanceTimersByTimeAsync(6);
-    expect(await settled(afterA)).toBe(false);
-    // The next request of the burst comes 6 ms later and is acked: the work waits 10 ms from its arrival.
-    const b = request(gate);
-    gate.acked(b.context);
-    await vi.advanceTimersByTimeAsync(9);
-    expect(await settled(afterA)).toBe(false);
     await vi.advanceTimersByTimeAsync(1);
-    expect(await settled(afterA)).toBe(true);
-    await Promise.all([a.finish(), b.finish()]);
+    const b = request(gate);
+    gate.acked(a.context);
+    gate.acked(b.context);
+    const afterB = gate.quiet();
+    await vi.advanceTimersByTimeAsync(6);
+    expect(await settled(afterB)).toBe(false);
+    // The next request of the burst comes 6 ms later and is acked: the work now waits 10 ms from its arrival.
+    const c = request(gate);
+    gate.acked(c.context);
+    await vi.advanceTimersByTimeAsync(9);
+    expect(await settled(afterB)).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await settled(afterB)).toBe(true);
+    await Promise.all([a.finish(), b.finish(), c.finish()]);
   });
 
   it('an HTTP request counts from its arrival until its response is finished; other than POST it does not count', async () => {

@@ -10,13 +10,15 @@ const ACKED = 'deckhandAcked';
  * commands it would delay the acks still queued behind it. Here that work waits while any other request still
  * waits for its ack, and never longer than `maxWaitMs`: a steady stream of requests cannot starve it. Over HTTP a
  * request counts from its arrival (`httpListener`), before Bolt has read and verified it: a burst's later requests are
- * still being parsed when the first ones are acked, and would otherwise wait behind the first ones' work. The work
- * also waits until no request has arrived for `settleMs`: the requests of a burst come over some milliseconds, and
- * a moment with none waiting inside it is not its end.
+ * still being parsed when the first ones are acked, and would otherwise wait behind the first ones' work. Inside a
+ * burst (the last two requests came less than `settleMs` apart) the work also waits until none has arrived for
+ * `settleMs`: a burst's requests come over some milliseconds, and a moment with none waiting is not its end. A lone
+ * request (a Confirm click) never waits for that.
  */
 export class AckFirst {
   private waiting = 0;
-  private lastArrival = 0;
+  private lastArrival = Number.NEGATIVE_INFINITY;
+  private previousArrival = Number.NEGATIVE_INFINITY;
   private settling: NodeJS.Timeout | undefined;
   private readonly waiters = new Set<() => void>();
 
@@ -52,9 +54,9 @@ export class AckFirst {
     (context[ACKED] as (() => void) | undefined)?.();
   }
 
-  /** Resolves once no request waits for its ack and none arrived for `settleMs`, or after `maxWaitMs`. */
+  /** Resolves once no request waits for its ack and a burst has settled, or after `maxWaitMs`. */
   quiet(): Promise<void> {
-    if (this.waiting === 0 && performance.now() - this.lastArrival >= this.settleMs) return Promise.resolve();
+    if (this.waiting === 0 && this.settleLeft() <= 0) return Promise.resolve();
     return new Promise((resolve) => {
       const go = () => {
         clearTimeout(timer);
@@ -69,6 +71,7 @@ export class AckFirst {
 
   private enter(): () => void {
     this.waiting += 1;
+    this.previousArrival = this.lastArrival;
     this.lastArrival = performance.now();
     let left = false;
     return () => {
@@ -79,10 +82,16 @@ export class AckFirst {
     };
   }
 
-  /** Lets the waiting work go once nothing waits and the last arrival is `settleMs` old (checked again until then). */
+  /** How long a burst still has to be quiet before its work goes (0 or less: now; never positive outside a burst). */
+  private settleLeft(): number {
+    if (this.lastArrival - this.previousArrival >= this.settleMs) return 0;
+    return this.settleMs - (performance.now() - this.lastArrival);
+  }
+
+  /** Lets the waiting work go once nothing waits and a burst has settled (checked again until then). */
   private settle(): void {
     if (this.waiting > 0 || this.waiters.size === 0 || this.settling) return;
-    const left = this.settleMs - (performance.now() - this.lastArrival);
+    const left = this.settleLeft();
     if (left <= 0) {
       for (const go of [...this.waiters]) go();
       return;
