@@ -94,6 +94,35 @@ describe('acks first: work after an ack waits for the other requests of a burst 
     expect(listened).toBe(2);
   });
 
+  it('over HTTP a lone request arrives once: reaching the middleware a few ms after its arrival does not make it a burst', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const gate = new AckFirst(60_000, 10);
+    const listener = gate.httpListener(() => undefined);
+    await vi.advanceTimersByTimeAsync(100);
+    // A Confirm click: its HTTP arrival, then Bolt's middleware 2 ms later (body read, signature checked).
+    const response = new EventEmitter();
+    listener({ method: 'POST' } as never, response as never);
+    await vi.advanceTimersByTimeAsync(2);
+    const click = request(gate);
+    gate.acked(click.context);
+    response.emit('finish');
+    expect(await settled(gate.quiet())).toBe(true);
+    await click.finish();
+    // Two HTTP requests 1 ms apart are still a burst: the work waits until none has arrived for 10 ms.
+    await vi.advanceTimersByTimeAsync(100);
+    const [ra, rb] = [new EventEmitter(), new EventEmitter()];
+    listener({ method: 'POST' } as never, ra as never);
+    await vi.advanceTimersByTimeAsync(1);
+    listener({ method: 'POST' } as never, rb as never);
+    ra.emit('finish');
+    rb.emit('finish');
+    const afterBurst = gate.quiet();
+    await vi.advanceTimersByTimeAsync(8);
+    expect(await settled(afterBurst)).toBe(false);
+    await vi.advanceTimersByTimeAsync(2);
+    expect(await settled(afterBurst)).toBe(true);
+  });
+
   it('never holds the work longer than its bound while requests keep arriving', async () => {
     vi.useFakeTimers();
     const gate = new AckFirst(200, 0);

@@ -21,12 +21,16 @@ export class AckFirst {
   private previousArrival = Number.NEGATIVE_INFINITY;
   private settling: NodeJS.Timeout | undefined;
   private readonly waiters = new Set<() => void>();
+  /** Set once requests are counted at their HTTP arrival: Bolt's middleware then only counts, it does not arrive again. */
+  private arrivesOverHttp = false;
 
   constructor(private readonly maxWaitMs = 200, private readonly settleMs = 10) {}
 
   /** The first global middleware: counts the request until it is acked (or its processing ends without an ack). */
   readonly middleware: Middleware<AnyMiddlewareArgs> = async (args) => {
-    const done = this.enter();
+    // Over HTTP the request arrived already (httpListener): a second arrival a few ms after the first would make
+    // every lone request look like a burst of two, and hold its work for `settleMs`.
+    const done = this.enter(!this.arrivesOverHttp);
     args.context[ACKED] = done;
     try {
       await args.next();
@@ -40,9 +44,10 @@ export class AckFirst {
    * its socket closed. Other requests (the health route) are not waited for.
    */
   httpListener(listener: (request: IncomingMessage, response: ServerResponse) => void): (request: IncomingMessage, response: ServerResponse) => void {
+    this.arrivesOverHttp = true;
     return (request, response) => {
       if (request.method !== 'POST') return listener(request, response);
-      const done = this.enter();
+      const done = this.enter(true);
       response.once('finish', done);
       response.once('close', done);
       listener(request, response);
@@ -69,10 +74,12 @@ export class AckFirst {
     });
   }
 
-  private enter(): () => void {
+  private enter(arrives: boolean): () => void {
     this.waiting += 1;
-    this.previousArrival = this.lastArrival;
-    this.lastArrival = performance.now();
+    if (arrives) {
+      this.previousArrival = this.lastArrival;
+      this.lastArrival = performance.now();
+    }
     let left = false;
     return () => {
       if (left) return;
