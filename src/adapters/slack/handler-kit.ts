@@ -24,9 +24,9 @@ export function findApp(ctx: SlackContext, name: string): AppSpec | string {
   return `Unknown app ${code(name)}. Known apps: ${known.length ? known.map(code).join(', ') : '(none configured)'}.`;
 }
 
-/** Checks access; on denial answers ephemerally, audits, and returns false. */
-export async function authorize(ctx: SlackContext, respond: RespondFn, user: string, app: AppSpec, capability: Capability): Promise<boolean> {
-  if (await ctx.authorizer.can(user, app, capability)) return true;
+/** Checks access (or takes the answer of `asked`, a check already under way); on denial answers ephemerally, audits, and returns false. */
+export async function authorize(ctx: SlackContext, respond: RespondFn, user: string, app: AppSpec, capability: Capability, asked?: Promise<boolean>): Promise<boolean> {
+  if (await (asked ?? ctx.authorizer.can(user, app, capability))) return true;
   await ctx.services.audit.record({ actor: user, action: 'access.denied', app: app.name, result: 'refused', details: { capability } });
   await respond(ephemeral(`:no_entry: You are not allowed to ${capability === 'deploy' ? 'deploy' : 'roll back'} ${code(app.name)}. ${whoMay(app, capability)}`));
   return false;

@@ -41,18 +41,12 @@ async function answerClosed(ctx: SlackContext, respond: RespondFn, nonce: string
  */
 export function rollbackConfirmAction(ctx: SlackContext) {
   return async (args: ButtonArgs & AllMiddlewareArgs) => {
+    const ahead = readAhead(ctx, args);
     const click = await openClick<ConfirmValue>(ctx, args, ['app', 'target', 'nonce']);
-    if (!click) return;
+    if (!click || !ahead) return;
     const { app } = click;
-    const nonce = String(click.value.nonce);
-    // Access, the card and the re-check of its kept plan are asked together (each only reads; nothing acts before
-    // all three answered): one round trip to the database before the rollback starts, not three.
-    const kept = peekCardPlan(ctx, nonce);
-    const [allowed, card, rechecked] = await Promise.all([
-      authorize(ctx, args.respond, click.user, app, 'rollback'),
-      ctx.cards.get(nonce),
-      kept ? ctx.services.rollbacks.recheck(kept).then((facts) => ({ facts }), (error: unknown) => ({ error })) : undefined,
-    ]);
+    const { nonce, kept } = ahead;
+    const [allowed, card, rechecked] = await Promise.all([authorize(ctx, args.respond, click.user, app, 'rollback', ahead.allowed), ahead.card, ahead.rechecked]);
     if (!allowed) return;
     if (!card || card.app !== app.name || card.targetId !== click.value.target) {
       await args.respond(ephemeral(`That card is not one deckhand knows; nothing was rolled back. ${fresh({ app: app.name, targetId: Number(click.value.target) })}`));
@@ -92,6 +86,29 @@ export function rollbackConfirmAction(ctx: SlackContext) {
     }
     if (!(await ctx.cards.close(nonce, 'confirmed', click.user, now))) return answerClosed(ctx, args.respond, nonce);
     await startRollback(ctx, args.respond, click.user, click.channel, app, card.targetId, card.reason, card.facts, plan);
+  };
+}
+
+/**
+ * What Confirm reads before it decides: access, the card, and the re-check of the card's kept plan (one round trip
+ * to the database, not three). Asked at once, while the click is acked and recorded in the replay ledger: each only
+ * reads, and nothing acts on what they say before the ledger's verdict (a replay goes no further than its ack and
+ * leaves them unread, act-once.ts). Undefined for a button that is not a valid Confirm (openClick answers it).
+ */
+function readAhead(ctx: SlackContext, args: ButtonArgs) {
+  const click = readButton<ConfirmValue>(args, ['app', 'target', 'nonce']);
+  const app = click && ctx.services.apps.get(click.value.app);
+  if (!click || !app) return undefined;
+  const nonce = String(click.value.nonce);
+  const kept = peekCardPlan(ctx, nonce);
+  // Each is awaited by the handler once acked; until then (or when a replay ends it) a failure is not unhandled.
+  const unawaited = <T>(read: Promise<T>) => (read.catch(() => undefined), read);
+  return {
+    nonce,
+    kept,
+    allowed: unawaited(ctx.authorizer.can(click.user, app, 'rollback')),
+    card: unawaited(ctx.cards.get(nonce)),
+    rechecked: kept ? ctx.services.rollbacks.recheck(kept).then((facts) => ({ facts }), (error: unknown) => ({ error })) : undefined,
   };
 }
 
