@@ -19,9 +19,12 @@ export const ARTIFACT_GONE = 'image_gone_from_host';
  */
 export async function recheckFacts(deps: RecheckDeps, plan: RollbackPlan): Promise<PlanFacts> {
   const planned = plan.facts!;
+  // The host is asked beside the database, not after it: this runs on Confirm's critical path, twice.
+  const image = plan.artifact.source === 'reuse_image' ? deps.runtime.inspectImage(plan.target.imageId!) : undefined;
+  image?.catch(() => undefined); // awaited below, after the database's answers
   const [target, current, lock, inFlight] = await Promise.all([deps.store.get(plan.target.id), deps.store.current(plan.app), deps.locks.get(plan.app), deps.store.inFlight(plan.app)]);
   const sameTarget = target && target.app === plan.app && target.status === 'succeeded' && target.imageId === plan.target.imageId;
-  const imageGone = plan.artifact.source === 'reuse_image' && !(await deps.runtime.inspectImage(plan.target.imageId!));
+  const imageGone = image !== undefined && !(await image);
   return {
     current: current?.id ?? null,
     target: sameTarget ? planned.target : null,
