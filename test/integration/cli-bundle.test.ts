@@ -34,7 +34,7 @@ describe.skipIf(!((await haveDocker()) && (await havePostgres())))('the shipped 
     await buildImageFromRepo(repo.dir, repo.commits[0]!, `${image}:one`, app);
     await buildImageFromRepo(repo.dir, repo.commits[1]!, `${image}:two`, app);
     port = await freePort();
-    writeFileSync(join(dir, 'deckhand.yml'), `apps:\n  ${app}:\n    source: { image: "${image}:one" }\n    run: { port: ${port} }\n`);
+    writeFileSync(join(dir, 'deckhand.yml'), `apps:\n  ${app}:\n    source: { image: "${image}:one" }\n    run: { port: ${port}, watch: 0 }\n`);
     db = await createScratchDatabase('e_cli_bundle');
   });
   afterAll(async () => {
