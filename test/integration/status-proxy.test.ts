@@ -27,7 +27,7 @@ describe.skipIf(!enabled)('deckhand status behind a real Caddy: the public port 
     caddy = await startCaddy();
     services = await createTestServices({ apps: [gitApp(app, repo.url, await freePort())], caddyAdminUrl: caddy.adminUrl });
     const d = await services.deploys.deploy({ app, ref: repo.commits[0]!, actor: 'U1ANA', trigger: 'cli' });
-    expect(d.status).toBe('succeeded');
+    expect(d.status, `${d.errorCode}: ${d.error}`).toBe('succeeded');
     upstream = d.upstreamPort!;
   }, 120_000);
 

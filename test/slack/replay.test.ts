@@ -185,7 +185,8 @@ describe.skipIf(!withDocker)('a replayed signed /deploy runs one deploy', () => 
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
     await h.bot.idle();
     expect(await rows()).toBe(1);
-    expect((await h.services.store.list(app, 1))[0]!.status).toBe('succeeded');
+    const [deployed] = await h.services.store.list(app, 1);
+    expect(deployed!.status, `${deployed!.errorCode}: ${deployed!.error}`).toBe('succeeded');
     expect((await postToBolt(h.bot.url, body, headers)).status).toBe(200);
     await h.bot.idle();
     expect(await rows()).toBe(1);
