@@ -19,7 +19,7 @@ import { inTerminal } from '../helpers/terminal.js';
 const enabled = await haveDocker();
 const HOOK = fileURLToPath(new URL('../helpers/import-log/register.mjs', import.meta.url));
 /** What a CLI that runs a command itself loads; a delegated one loads none of it. */
-const ENGINE = ['@electric-sql/pglite', 'postgres', 'drizzle-orm', 'dockerode', 'simple-git', 'yaml', 'zod'];
+const ENGINE = ['@electric-sql/pglite', 'postgres', 'drizzle-orm', 'dockerode', 'yaml', 'zod'];
 const SECRET = 'dlg-s3cret-token-value';
 
 describe.skipIf(!enabled)('the CLI hands its command to a running bot (embedded store, real bot and CLI processes)', () => {

@@ -13,7 +13,7 @@ import { type TestServices, createTestServices, gitApp } from '../helpers/servic
 
 const enabled = await haveDocker();
 const git = (dir: string, ...args: string[]) => execFileSync('git', args, { cwd: dir, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@x.invalid', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@x.invalid' } }).trim();
-/** The git subcommand of each logged invocation (simple-git may put `-c` options first). */
+/** The git subcommand of each logged invocation (a `-c` option may come first). */
 const subcommands = (calls: string[]) => calls.map((c) => c.split(' ').find((word, i, all) => !word.startsWith('-') && all[i - 1] !== '-c')!);
 
 describe('commit status of an app: one fetch and one query, whatever the number of commits', () => {

@@ -2,12 +2,12 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { join } from 'node:path';
-import { type SimpleGit, simpleGit } from 'simple-git';
 import type { AppSpec } from '../../domain/apps.js';
 import { DeckhandError } from '../../domain/errors.js';
 import type { CommitFetch, CommitSummary, SourceRepo } from '../../domain/ports.js';
 import { validateGitRef } from '../../domain/refs/git-ref.js';
 import { commitsStatusIn } from './commit-status.js';
+import { type GitRun, gitText } from './git-process.js';
 import { MirrorLock } from './mirror-lock.js';
 import { ReadMemo } from './read-memo.js';
 
@@ -63,9 +63,10 @@ function parseLog(output: string): CommitSummary[] {
 const UNKNOWN_REF = /Needed a single revision|unknown revision|bad revision|not a valid object name|ambiguous argument/i;
 
 /**
- * A bare mirror per app under `<dataDir>/mirrors`, fetched before each resolve. Git runs as argv arrays through
- * simple-git (no shell, none of its allowUnsafe options). Per mirror in-process, reads run side by side and what
- * changes the mirror (clone, fetch) runs alone (MirrorLock); answers fixed by full SHAs are remembered (ReadMemo).
+ * A bare mirror per app under `<dataDir>/mirrors`, fetched before each resolve. Git runs as argv arrays (no shell)
+ * in an allow-listed environment, each process awaited only until it is gone (git-process.ts). Per mirror
+ * in-process, reads run side by side and what changes the mirror (clone, fetch) runs alone (MirrorLock); answers
+ * fixed by full SHAs are remembered (ReadMemo).
  */
 export class GitSource implements SourceRepo {
   private readonly lock = new MirrorLock();
@@ -80,8 +81,13 @@ export class GitSource implements SourceRepo {
     return join(this.dataDir, 'mirrors', `${app.name}.git`);
   }
 
-  private git(dir?: string): SimpleGit {
-    return simpleGit({ baseDir: dir, timeout: { block: this.timeoutMs }, allowEnvironment: ['GIT_TERMINAL_PROMPT'] }).env(gitEnv());
+  /** Reads and local changes: a deadline from git's start. The network (clone, fetch): from its last output. */
+  private run(dir: string | undefined, network = false): GitRun {
+    return { cwd: dir, env: gitEnv(), timeoutMs: this.timeoutMs, idle: network };
+  }
+
+  private git(dir: string, args: string[]): Promise<string> {
+    return gitText(this.run(dir), args);
   }
 
   /** A read of the mirror's objects that full SHAs fix for good: asked of git once, beside other reads. */
@@ -98,12 +104,11 @@ export class GitSource implements SourceRepo {
     try {
       if (!existsSync(join(dir, 'HEAD'))) {
         mkdirSync(join(this.dataDir, 'mirrors'), { recursive: true });
-        await this.git().mirror(url, dir);
+        await gitText(this.run(undefined, true), ['clone', '--mirror', '--', url, dir]);
       } else {
-        const git = this.git(dir);
-        const remote = (await git.remote(['get-url', 'origin']))?.trim();
-        if (remote !== url) await git.remote(['set-url', 'origin', url]);
-        await git.fetch(['--prune', '--force', 'origin']);
+        const remote = (await this.git(dir, ['remote', 'get-url', 'origin'])).trim();
+        if (remote !== url) await this.git(dir, ['remote', 'set-url', 'origin', '--', url]);
+        await gitText(this.run(dir, true), ['fetch', '--prune', '--force', 'origin']);
       }
     } catch (error) {
       throw new DeckhandError('source_unavailable', `Cannot fetch ${redactUrl(url)}: ${gitMessage(error)}`, { app: app.name }, { cause: error });
@@ -115,15 +120,14 @@ export class GitSource implements SourceRepo {
     validateGitRef(ref);
     return this.lock.exclusive(this.mirrorPath(app), async () => {
       const dir = await this.sync(app);
-      const git = this.git(dir);
       let sha: string;
       try {
-        sha = (await git.raw(['rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`])).trim();
+        sha = (await this.git(dir, ['rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`])).trim();
       } catch (error) {
         if (!UNKNOWN_REF.test(String((error as Error).message))) throw this.failed(app, 'resolve', ref, error);
         throw new DeckhandError('ref_not_found', `No branch, tag or commit named "${ref}" in ${redactUrl(gitUrl(app))}.`, { app: app.name, ref });
       }
-      const subject = (await git.raw(['log', '-1', '--format=%s', sha, '--']).catch((error: unknown) => Promise.reject(this.failed(app, 'read', sha, error)))).trim();
+      const subject = (await this.git(dir, ['log', '-1', '--format=%s', sha, '--']).catch((error: unknown) => Promise.reject(this.failed(app, 'read', sha, error)))).trim();
       return { sha, subject };
     });
   }
@@ -132,7 +136,7 @@ export class GitSource implements SourceRepo {
     if (ancestor === descendant) return false;
     return this.lock.shared(this.mirrorPath(app), async () => {
       try {
-        const base = (await this.git(this.mirrorPath(app)).raw(['merge-base', ancestor, descendant])).trim();
+        const base = (await this.git(this.mirrorPath(app), ['merge-base', ancestor, descendant])).trim();
         return base === ancestor;
       } catch {
         return false; // unrelated histories or a commit no longer present: not an ancestor
@@ -170,15 +174,15 @@ export class GitSource implements SourceRepo {
   }
 
   private statusOf(dir: string, shas: string[]): Promise<Map<string, { present: boolean; reachable: boolean }>> {
-    return commitsStatusIn({ cwd: dir, env: gitEnv(), timeoutMs: this.timeoutMs }, shas);
+    return commitsStatusIn(this.run(dir), shas);
   }
 
   async changedPaths(app: AppSpec, from: string, to: string, paths: string[]): Promise<string[]> {
     if (paths.length === 0) return [];
     const fixed = FULL_SHA.test(from) && FULL_SHA.test(to);
     return this.fixedRead(app, `diff ${from} ${to} ${paths.join('\0')}`, async () => {
-      const output = await this.git(this.mirrorPath(app))
-        .raw(['diff', '--name-only', '--diff-filter=AMR', '--no-renames', from, to, '--', ...paths.map((p) => `:(top)${p}`)])
+      const output = await this
+        .git(this.mirrorPath(app), ['diff', '--name-only', '--diff-filter=AMR', '--no-renames', from, to, '--', ...paths.map((p) => `:(top)${p}`)])
         .catch((error: unknown) => Promise.reject(this.failed(app, 'diff', `${from.slice(0, 7)}..${to.slice(0, 7)}`, error)));
       return output.split('\n').map((line) => line.trim()).filter(Boolean).sort();
     }, fixed);
@@ -187,8 +191,8 @@ export class GitSource implements SourceRepo {
   async commitSummary(app: AppSpec, sha: string): Promise<CommitSummary> {
     if (!FULL_SHA.test(sha)) throw new DeckhandError('invalid_ref', `Not a full commit SHA: ${sha}`);
     return this.fixedRead(app, `summary ${sha}`, async () => {
-      const output = await this.git(this.mirrorPath(app))
-        .raw(['log', '-1', `--format=${LOG_FORMAT}`, sha, '--'])
+      const output = await this
+        .git(this.mirrorPath(app), ['log', '-1', `--format=${LOG_FORMAT}`, sha, '--'])
         .catch((error: unknown) => Promise.reject(this.failed(app, 'read', sha.slice(0, 7), error)));
       const [commit] = parseLog(output);
       if (!commit) throw this.failed(app, 'read', sha.slice(0, 7), 'no such commit');
@@ -199,12 +203,12 @@ export class GitSource implements SourceRepo {
   async commitsBetween(app: AppSpec, from: string, to: string, limit: number): Promise<{ commits: CommitSummary[]; total: number }> {
     if (!FULL_SHA.test(from) || !FULL_SHA.test(to)) throw new DeckhandError('invalid_ref', 'Commits can only be listed between full commit SHAs.');
     return this.fixedRead(app, `between ${from} ${to} ${Math.floor(limit)}`, async () => {
-      const git = this.git(this.mirrorPath(app));
+      const dir = this.mirrorPath(app);
       const range = `${from}..${to}`;
       const fail = (error: unknown) => Promise.reject(this.failed(app, 'list commits', `${from.slice(0, 7)}..${to.slice(0, 7)}`, error));
       const [count, output] = await Promise.all([
-        git.raw(['rev-list', '--count', range, '--']).catch(fail),
-        limit > 0 ? git.raw(['log', `--max-count=${Math.floor(limit)}`, `--format=${LOG_FORMAT}`, range, '--']).catch(fail) : '',
+        this.git(dir, ['rev-list', '--count', range, '--']).catch(fail),
+        limit > 0 ? this.git(dir, ['log', `--max-count=${Math.floor(limit)}`, `--format=${LOG_FORMAT}`, range, '--']).catch(fail) : '',
       ]);
       const total = Number(count.trim());
       return { commits: parseLog(output), total: Number.isFinite(total) ? total : 0 };
