@@ -43,7 +43,8 @@ console.log(JSON.stringify({ ping, before, sshAfterCall: loaded('ssh2'), agent: 
     expect(out.agent).toBe('function');
   });
 
-  it('the whole CLI as shipped (the bundle) loads neither either: no module imports dockerode itself', () => {
+  /** `deckhand status --json` as shipped (bin/deckhand.js: the bundle), run here; what it loaded from node_modules. */
+  function shippedStatus(extraEnv: Record<string, string>) {
     // `deckhand status` builds every service (Docker, Swarm node engines, git, the store) and asks the engine.
     const dir = mkdtempSync(join(tmpdir(), 'deckhand-lazy-'));
     writeFileSync(join(dir, 'deckhand.yml'), 'apps:\n  web:\n    source:\n      image: 127.0.0.1:5000/web:latest\n    run:\n      port: 38011\n      health: /\n');
@@ -52,16 +53,30 @@ const { createRequire } = await import('node:module');
 const cache = createRequire(import.meta.url).cache;
 process.on('exit', () => {
   const loaded = (name) => Object.keys(cache).some((path) => path.includes('/node_modules/' + name + '/'));
-  console.error(JSON.stringify({ dockerode: loaded('dockerode'), grpc: loaded('@grpc/grpc-js'), ssh2: loaded('ssh2') }));
+  console.error(JSON.stringify({ dockerode: loaded('dockerode'), modem: loaded('docker-modem'), grpc: loaded('@grpc/grpc-js'), ssh2: loaded('ssh2') }));
 });
 process.argv.splice(1, Infinity, 'deckhand', 'status', '--json');
 await import('./bin/deckhand.js');
-`], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, DECKHAND_PROXY: 'none', DECKHAND_CLI_LOCAL: '1', DECKHAND_CONFIG: join(dir, 'deckhand.yml'), DECKHAND_DATA_DIR: join(dir, 'data'), DATABASE_URL: process.env.DATABASE_URL ?? '' } });
+`], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, DECKHAND_PROXY: 'none', DECKHAND_CLI_LOCAL: '1', DECKHAND_CONFIG: join(dir, 'deckhand.yml'), DECKHAND_DATA_DIR: join(dir, 'data'), DATABASE_URL: process.env.DATABASE_URL ?? '', ...extraEnv } });
     rmSync(dir, { recursive: true, force: true });
+    const lines = result.stderr.trim().split('\n');
+    return { result, seen: JSON.parse(lines.at(-1)!) as Record<string, boolean>, stderr: lines.slice(0, -1).join('\n') };
+  }
+
+  it('the whole CLI as shipped (the bundle) holds dockerode itself and loads neither grpc nor ssh2', () => {
+    const { result, seen } = shippedStatus({});
     expect([0, 1], result.stdout + result.stderr).toContain(result.status); // 1: the app has never been deployed, so not healthy
     expect(JSON.parse(result.stdout)).toBeTruthy();
-    const seen = JSON.parse(result.stderr.trim().split('\n').at(-1)!) as Record<string, boolean>;
-    expect(seen).toEqual({ dockerode: true, grpc: false, ssh2: false });
+    // dockerode and docker-modem are in the bundle (compiled through the CLI's code cache), not read from node_modules.
+    expect(seen).toEqual({ dockerode: false, modem: false, grpc: false, ssh2: false });
+  });
+
+  it('in the bundle, an ssh:// DOCKER_HOST still reaches docker-modem\'s ssh support, loaded when first used', () => {
+    // Port 1 on 127.0.0.1 refuses: the command fails on the connection, which it can only try with the real ssh.js.
+    const { result, seen, stderr } = shippedStatus({ DOCKER_HOST: 'ssh://deckhand@127.0.0.1:1', DOCKER_SOCKET: '' });
+    expect(seen.ssh2, stderr).toBe(true);
+    expect(seen.grpc).toBe(false);
+    expect(`${result.stdout}${stderr}`).not.toMatch(/Cannot find module|is not a function/);
   });
 
   it('without the stand-ins dockerode would load them at require time (the test above can fail)', () => {
