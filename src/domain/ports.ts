@@ -24,8 +24,18 @@ export interface SourceRepo {
   changedPaths(app: AppSpec, from: string, to: string, paths: string[]): Promise<string[]>;
   /** Subject and author of one commit in the mirror (no fetch). */
   commitSummary(app: AppSpec, sha: string): Promise<CommitSummary>;
-  /** Commits reachable from `to` and not from `from` (`git log from..to`), newest first: the first `limit`, and how many in all. */
-  commitsBetween(app: AppSpec, from: string, to: string, limit: number): Promise<{ commits: CommitSummary[]; total: number }>;
+  /**
+   * Where two commits of the mirror stand (no fetch): both summaries, and on each side the commits the other lacks,
+   * newest first (the first `limit`, and how many in all). `ahead`: `git log from..to`; `behind`: `git log to..from`.
+   */
+  compareCommits(app: AppSpec, from: string, to: string, limit: number): Promise<CommitComparison>;
+}
+
+export interface CommitComparison {
+  from: CommitSummary;
+  to: CommitSummary;
+  ahead: { commits: CommitSummary[]; total: number };
+  behind: { commits: CommitSummary[]; total: number };
 }
 
 /** When a commit-status question may reach the network: `if-missing` keeps a mirror that has the commits off it. */

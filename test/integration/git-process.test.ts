@@ -39,17 +39,15 @@ describe('git processes: settled when git is gone, stopped at their deadline', (
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('answers with no output settle while the clock is stopped: an empty range, no changed path, a fetch with nothing new', async () => {
+  it('answers with no output settle while the clock is stopped: no changed path, a fetch with nothing new', async () => {
     const [v1, v2] = repo.commits as [string, string];
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
-    // v1 is v2's parent: v2..v1 lists nothing; v2 changed no migration.
-    const back = await settlesWithin(source.commitsBetween(app, v2, v1, 10), 20_000, 'an empty commit range');
-    expect(back).toEqual({ commits: [], total: 0 });
+    // v2 changed no migration: the diff prints nothing.
     expect(await settlesWithin(source.changedPaths(app, v1, v2, ['migrations/']), 20_000, 'a diff with no path')).toEqual([]);
     const status = await settlesWithin(source.commitsStatus(app, [v1], { fetch: 'always' }), 20_000, 'a fetch with nothing new');
     expect(status.get(v1)).toEqual({ present: true, reachable: true });
     // And an answer with output still reads whole.
-    expect(await settlesWithin(source.commitsBetween(app, v1, v2, 10), 20_000, 'a range of one')).toMatchObject({ total: 1, commits: [{ sha: v2, subject: 'release v2' }] });
+    expect(await settlesWithin(source.compareCommits(app, v1, v2, 10), 20_000, 'a comparison')).toMatchObject({ ahead: { total: 1, commits: [{ sha: v2, subject: 'release v2' }] } });
   });
 
   it('what git says on failure is the error; its output is read whole and by line', async () => {

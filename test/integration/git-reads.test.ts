@@ -39,22 +39,36 @@ describe('git reads of the mirror: side by side, and asked once', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('a diff, a commit list and a summary between full SHAs run git once; each caller gets its own copy', async () => {
+  it('a diff, a comparison and a summary between full SHAs run git once; each caller gets its own copy', async () => {
     const [v1, v2] = repo.commits as [string, string];
     const before = { diff: calls('diff').length, log: calls('log').length, revList: calls('rev-list').length };
-    const first = await Promise.all([source.changedPaths(app, v1, v2, ['migrations/']), source.commitsBetween(app, v1, v2, 10), source.commitSummary(app, v2)]);
+    const ask = () => Promise.all([source.changedPaths(app, v1, v2, ['migrations/']), source.compareCommits(app, v1, v2, 10), source.commitSummary(app, v2)]);
+    const first = await ask();
     expect(first[0]).toEqual(['migrations/0002.sql']);
-    expect(first[1].total).toBe(1);
+    expect(first[1].ahead.total).toBe(1);
     first[0].push('changed by a caller');
-    first[1].commits.length = 0;
-    const again = await Promise.all([source.changedPaths(app, v1, v2, ['migrations/']), source.commitsBetween(app, v1, v2, 10), source.commitSummary(app, v2)]);
+    first[1].ahead.commits.length = 0;
+    const again = await ask();
     expect(again[0]).toEqual(['migrations/0002.sql']);
-    expect(again[1].commits.map((c) => c.sha)).toEqual([v2]);
+    expect(again[1].ahead.commits.map((c) => c.sha)).toEqual([v2]);
     expect(again[2]).toEqual(first[2]);
-    // One diff, one count and two logs (the list, the summary) for both rounds.
+    // One diff and two logs (the comparison, the summary) for both rounds.
     expect(calls('diff').length - before.diff).toBe(1);
-    expect(calls('rev-list').length - before.revList).toBe(1);
+    expect(calls('rev-list').length - before.revList).toBe(0);
     expect(calls('log').length - before.log).toBe(2);
+  });
+
+  it('a comparison is one git process: both commits, and each side\'s commits with their count', async () => {
+    const [v1, v2] = repo.commits as [string, string];
+    const before = spy.calls().length;
+    const forward = await source.compareCommits(app, v1, v2, 3); // not the limit asked above: not remembered yet
+    expect(spy.calls().length - before).toBe(1);
+    expect(forward.from).toMatchObject({ sha: v1, subject: 'release v1' });
+    expect(forward.to).toMatchObject({ sha: v2, subject: 'release v2' });
+    expect(forward.ahead).toEqual({ commits: [forward.to], total: 1 });
+    expect(forward.behind).toEqual({ commits: [], total: 0 });
+    const back = await source.compareCommits(app, v2, v1, 3);
+    expect(back).toEqual({ from: forward.to, to: forward.from, ahead: { commits: [], total: 0 }, behind: { commits: [forward.to], total: 1 } });
   });
 
   it('a read that failed is asked again (a missing commit is never remembered as an answer)', async () => {

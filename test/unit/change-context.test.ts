@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +36,20 @@ describe('change context from a real git mirror', () => {
     expect(ctx.direction).toBe('back');
     expect(ctx.commits.map((x) => x.subject)).toEqual(['release v6', 'release v5', 'release v4']);
     expect(ctx.more).toBe(0);
+    expect(ctx.migrations).toEqual(['migrations/0004.sql']);
+  });
+
+  it('diverged (what runs was force-pushed away): the commits the target brings, both ends named', async () => {
+    execFileSync('git', ['checkout', '-q', '-b', 'hotfix', c[2]!], { cwd: repo.dir });
+    const hotfix = repo.commit({ body: 'hotfix' }, 'hotfix on v3');
+    execFileSync('git', ['checkout', '-q', 'main'], { cwd: repo.dir });
+    repo.commits.pop(); // the list above is main's history
+    await source.resolve(app, 'hotfix');
+    const ctx = await changeContext(source, app, hotfix, c[5]!);
+    expect(ctx.direction).toBe('forward');
+    expect(ctx.current).toEqual({ sha: hotfix, subject: 'hotfix on v3', author: 'T' });
+    expect(ctx.target).toMatchObject({ sha: c[5], subject: 'release v6' });
+    expect(ctx.commits.map((x) => x.subject)).toEqual(['release v6', 'release v5', 'release v4']);
     expect(ctx.migrations).toEqual(['migrations/0004.sql']);
   });
 

@@ -4,10 +4,10 @@ import { PassThrough } from 'node:stream';
 import { join } from 'node:path';
 import type { AppSpec } from '../../domain/apps.js';
 import { DeckhandError } from '../../domain/errors.js';
-import type { CommitFetch, CommitSummary, SourceRepo } from '../../domain/ports.js';
+import type { CommitComparison, CommitFetch, CommitSummary, SourceRepo } from '../../domain/ports.js';
 import { validateGitRef } from '../../domain/refs/git-ref.js';
 import { commitsStatusIn } from './commit-status.js';
-import { type GitRun, gitText } from './git-process.js';
+import { type GitRun, gitLines, gitText } from './git-process.js';
 import { MirrorLock } from './mirror-lock.js';
 import { ReadMemo } from './read-memo.js';
 
@@ -200,18 +200,30 @@ export class GitSource implements SourceRepo {
     });
   }
 
-  async commitsBetween(app: AppSpec, from: string, to: string, limit: number): Promise<{ commits: CommitSummary[]; total: number }> {
-    if (!FULL_SHA.test(from) || !FULL_SHA.test(to)) throw new DeckhandError('invalid_ref', 'Commits can only be listed between full commit SHAs.');
-    return this.fixedRead(app, `between ${from} ${to} ${Math.floor(limit)}`, async () => {
-      const dir = this.mirrorPath(app);
-      const range = `${from}..${to}`;
-      const fail = (error: unknown) => Promise.reject(this.failed(app, 'list commits', `${from.slice(0, 7)}..${to.slice(0, 7)}`, error));
-      const [count, output] = await Promise.all([
-        this.git(dir, ['rev-list', '--count', range, '--']).catch(fail),
-        limit > 0 ? this.git(dir, ['log', `--max-count=${Math.floor(limit)}`, `--format=${LOG_FORMAT}`, range, '--']).catch(fail) : '',
-      ]);
-      const total = Number(count.trim());
-      return { commits: parseLog(output), total: Number.isFinite(total) ? total : 0 };
+  /**
+   * One walk of the symmetric difference (`git log --left-right --boundary from...to`): each side's commits marked,
+   * and both commits themselves (each is a side's tip or a boundary). The list is read line by line: only `limit`
+   * commits of each side are kept, the rest counted.
+   */
+  async compareCommits(app: AppSpec, from: string, to: string, limit: number): Promise<CommitComparison> {
+    if (!FULL_SHA.test(from) || !FULL_SHA.test(to)) throw new DeckhandError('invalid_ref', 'Commits can only be compared between full commit SHAs.');
+    const keep = Math.max(0, Math.floor(limit));
+    return this.fixedRead(app, `compare ${from} ${to} ${keep}`, async () => {
+      const ahead = { commits: [] as CommitSummary[], total: 0 };
+      const behind = { commits: [] as CommitSummary[], total: 0 };
+      const ends = new Map<string, CommitSummary>();
+      const args = ['log', '--left-right', '--boundary', `--format=%m${LOG_FORMAT}`, `${from}...${to}`, '--'];
+      await gitLines(this.run(this.mirrorPath(app)), args, undefined, (line) => {
+        const [commit] = parseLog(line.slice(1));
+        if (!commit) return;
+        if (commit.sha === from || commit.sha === to) ends.set(commit.sha, commit);
+        if (line[0] !== '<' && line[0] !== '>') return; // a boundary (`-`): on neither side
+        const side = line[0] === '>' ? ahead : behind;
+        side.total += 1;
+        if (side.commits.length < keep) side.commits.push(commit);
+      }).catch((error: unknown) => Promise.reject(this.failed(app, 'compare', `${from.slice(0, 7)}...${to.slice(0, 7)}`, error)));
+      const end = (sha: string) => ends.get(sha) ?? this.commitSummary(app, sha);
+      return { from: await end(from), to: await end(to), ahead, behind };
     });
   }
 

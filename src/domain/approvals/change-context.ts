@@ -42,23 +42,20 @@ export async function changeContext(source: SourceRepo, app: AppSpec, currentSha
     result.direction = 'same';
     return result;
   }
-  // Both directions are asked at once with the two summaries (git reads run side by side): one round, not four.
-  const between = (from: string, to: string) => source.commitsBetween(app, from, to, limit).then((list) => ({ list }), (error: unknown) => ({ error }));
-  const [target, current, aheadRead, behindRead] = await Promise.all([summary(targetSha), summary(currentSha), between(currentSha, targetSha), between(targetSha, currentSha)]);
-  result.target = target;
-  result.current = current;
-  try {
-    if ('error' in aheadRead) throw aheadRead.error;
-    const ahead = aheadRead.list;
-    if (ahead.total === 0 && 'error' in behindRead) throw behindRead.error;
-    const behind = ahead.total === 0 && 'list' in behindRead ? behindRead.list : { commits: [], total: 0 };
+  // One read for both commits and both directions (git walks their difference once).
+  const compared = await source.compareCommits(app, currentSha, targetSha, limit).then((comparison) => ({ comparison }), (error: unknown) => ({ error }));
+  if ('error' in compared) {
+    [result.target, result.current] = await Promise.all([summary(targetSha), summary(currentSha)]);
+    result.notes.push(`Could not list the commits between them: ${(compared.error as Error).message}`);
+  } else {
+    const { ahead, behind, from, to } = compared.comparison;
+    result.target = to;
+    result.current = from;
     const [list, direction] = ahead.total > 0 ? [ahead, 'forward' as const] : behind.total > 0 ? [behind, 'back' as const] : [ahead, 'same' as const];
     result.direction = direction;
     result.commits = list.commits.slice(0, limit);
     result.more = Math.max(0, list.total - result.commits.length);
     result.compareUrl = (direction === 'back' ? compareUrl(remote, targetSha, currentSha) : compareUrl(remote, currentSha, targetSha)) ?? null;
-  } catch (error) {
-    result.notes.push(`Could not list the commits between them: ${(error as Error).message}`);
   }
   if (app.migrations.paths.length > 0) {
     const [from, to] = result.direction === 'back' ? [targetSha, currentSha] : [currentSha, targetSha];

@@ -73,10 +73,13 @@ export async function planRollback(deps: PlannerDeps, app: AppSpec, targetId: nu
   const database = Promise.all([deps.locks.get(app.name), deps.store.inFlight(app.name)]);
   database.catch(() => undefined); // awaited below; a failure before that must not be an unhandled rejection
   const imagePresent = Boolean(await deps.runtime.inspectImage(target.imageId));
-  // Fetches what the mirror lacks (when needed), so the git reads below start after it.
-  const commit = await commitsNeeded(deps, app, target, current, imagePresent);
-  const [artifact, schema, changes, [lock, running]] = await Promise.all([
-    resolveArtifact(deps, app, target, commit, imagePresent),
+  // A fetch of what the mirror lacks (a rebuild, a schema diff) comes before the git reads below, so that they see it;
+  // with nothing to fetch (a reuse rollback) they all read the mirror at once.
+  const commitRead = commitsNeeded(deps, app, target, current, imagePresent);
+  if (!imagePresent || needsSchemaDiff(app, target, current)) await commitRead;
+  const [commit, artifact, schema, changes, [lock, running]] = await Promise.all([
+    commitRead,
+    commitRead.then((status) => resolveArtifact(deps, app, target, status, imagePresent)),
     schemaChanges(deps, app, target, current),
     app.source.kind === 'git' && target.commitSha ? changeContext(deps.source, app, current?.commitSha ?? null, target.commitSha) : null,
     database,
