@@ -12,6 +12,18 @@ export interface GitRun {
   idle?: boolean;
 }
 
+const PASSED_THROUGH = ['PATH', 'HOME', 'USER', 'TMPDIR', 'SSH_AUTH_SOCK', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'];
+
+/** An allow-listed environment: no editor, pager or hook variables reach git; no prompt can hang a deploy. */
+export function gitEnv(): Record<string, string> {
+  const env: Record<string, string> = { GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' };
+  for (const key of PASSED_THROUGH) {
+    const value = process.env[key];
+    if (value !== undefined) env[key] = value;
+  }
+  return env;
+}
+
 /** More than any answer deckhand reads whole (a log of a few commits, a list of paths); a larger one is an error. */
 const MAX_TEXT = 8 * 1024 * 1024;
 

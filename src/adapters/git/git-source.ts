@@ -1,26 +1,21 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
-import { PassThrough } from 'node:stream';
 import { join } from 'node:path';
 import type { AppSpec } from '../../domain/apps.js';
 import { DeckhandError } from '../../domain/errors.js';
 import type { CommitComparison, CommitFetch, CommitSummary, SourceRepo } from '../../domain/ports.js';
 import { validateGitRef } from '../../domain/refs/git-ref.js';
-import { commitsStatusIn } from './commit-status.js';
-import { type GitRun, gitLines, gitText } from './git-process.js';
+import { type CommitStatus, commitsStatusIn } from './commit-status.js';
+import { archiveStream } from './git-archive.js';
+import { type GitRun, gitEnv, gitLines, gitText } from './git-process.js';
 import { MirrorLock } from './mirror-lock.js';
 import { ReadMemo } from './read-memo.js';
+import { refsState } from './refs-state.js';
 
-const PASSED_THROUGH = ['PATH', 'HOME', 'USER', 'TMPDIR', 'SSH_AUTH_SOCK', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'];
-
-/** An allow-listed environment: no editor, pager or hook variables reach git; no prompt can hang a deploy. */
-function gitEnv(): Record<string, string> {
-  const env: Record<string, string> = { GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' };
-  for (const key of PASSED_THROUGH) {
-    const value = process.env[key];
-    if (value !== undefined) env[key] = value;
+/** A status git could not fully give (what it said is kept, not remembered). */
+class IncompleteStatus extends Error {
+  constructor(readonly statuses: Map<string, CommitStatus>) {
+    super('incomplete commit status');
   }
-  return env;
 }
 
 function gitUrl(app: AppSpec): string {
@@ -173,8 +168,24 @@ export class GitSource implements SourceRepo {
     });
   }
 
-  private statusOf(dir: string, shas: string[]): Promise<Map<string, { present: boolean; reachable: boolean }>> {
-    return commitsStatusIn(this.run(dir), shas);
+  /**
+   * Remembered while the mirror's refs stay as they were (refsState): the bot's plans of the same rollback ask git
+   * again only after a fetch. A status git could not fully give is never remembered.
+   */
+  private async statusOf(dir: string, shas: string[]): Promise<Map<string, { present: boolean; reachable: boolean }>> {
+    const read = () => commitsStatusIn(this.run(dir), shas);
+    const state = refsState(dir);
+    if (state === undefined) return (await read()).statuses;
+    const key = `${dir}\0status ${state} ${[...new Set(shas)].sort().join(' ')}`;
+    const answer = await this.memo.get(key, async () => {
+      const status = await read();
+      if (!status.complete) throw new IncompleteStatus(status.statuses);
+      return status.statuses;
+    }).catch((error: unknown) => {
+      if (error instanceof IncompleteStatus) return error.statuses;
+      throw error;
+    });
+    return structuredClone(answer);
   }
 
   async changedPaths(app: AppSpec, from: string, to: string, paths: string[]): Promise<string[]> {
@@ -231,37 +242,9 @@ export class GitSource implements SourceRepo {
     return new DeckhandError('source_unavailable', `git could not ${what} ${subject} in the mirror of ${redactUrl(gitUrl(app))}: ${gitMessage(error)}`, { app: app.name }, { cause: error });
   }
 
-  /**
-   * `git archive` streamed straight into the Docker build; argv only. The stream owns the child: it ends only once
-   * git exited 0 (else it fails with git's message, so a failed archive is never read as a short tar), and a reader
-   * that stops early and destroys it (a failed build, Docker gone) kills git instead of leaving it on a full pipe.
-   */
+  /** `git archive` of the commit, streamed into the Docker build (git-archive.ts). */
   async archive(app: AppSpec, sha: string): Promise<NodeJS.ReadableStream> {
     if (!/^[0-9a-f]{40,64}$/.test(sha)) throw new DeckhandError('invalid_ref', `Not a full commit SHA: ${sha}`);
-    const child = spawn('git', ['archive', '--format=tar', sha], {
-      cwd: this.mirrorPath(app),
-      env: gitEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const output = new PassThrough();
-    child.stdout.pipe(output, { end: false });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString()).slice(-4000);
-    });
-    let exited = false;
-    output.once('close', () => {
-      if (!exited) child.kill('SIGKILL');
-    });
-    child.once('error', (error) => {
-      exited = true;
-      output.destroy(this.failed(app, 'archive', sha.slice(0, 7), error));
-    });
-    child.once('close', (code) => {
-      exited = true;
-      if (code === 0) output.end();
-      else output.destroy(this.failed(app, 'archive', sha.slice(0, 7), stderr || `git exited with code ${code}`));
-    });
-    return output;
+    return archiveStream(this.run(this.mirrorPath(app)), sha, (error) => this.failed(app, 'archive', sha.slice(0, 7), error));
   }
 }
