@@ -101,6 +101,8 @@ export interface SecretReader {
 
 export interface HealthProbe {
   probe(url: string): Promise<{ ok: boolean; detail: string }>;
+  /** True when nothing accepts connections on 127.0.0.1:`port` (refused); false when something does, or no telling. */
+  refuses?(port: number): Promise<boolean>;
 }
 
 /** Moves user traffic. `proxy`: the public port is a proxy route swapped atomically. `recreate`: no proxy. */

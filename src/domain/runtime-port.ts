@@ -50,7 +50,7 @@ export interface StartRequest {
   replica?: number;
   settings?: ContainerSettings;
   /**
-   * Start only once this settles (recreate: the old container stopping, which frees the port); the container may be
+   * Start only once this settles (recreate: the port freed by the old container, which stops); the container may be
    * created meanwhile. When it rejects, nothing is left behind and its error is thrown.
    */
   ready?: Promise<unknown>;

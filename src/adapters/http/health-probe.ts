@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import type { HealthProbe } from '../../domain/ports.js';
 
 /**
@@ -26,6 +27,20 @@ export class HttpHealthProbe implements HealthProbe {
       const deadline = setTimeout(() => done({ ok: false, detail: `no answer within ${this.attemptTimeoutMs} ms` }), this.attemptTimeoutMs);
       req.on('error', (error: NodeJS.ErrnoException) => done({ ok: false, detail: error.code ?? error.message }));
       req.end();
+    });
+  }
+
+  refuses(port: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port });
+      const done = (refused: boolean) => {
+        clearTimeout(deadline);
+        socket.destroy();
+        resolve(refused);
+      };
+      const deadline = setTimeout(() => done(false), this.attemptTimeoutMs);
+      socket.once('connect', () => done(false));
+      socket.once('error', (error: NodeJS.ErrnoException) => done(error.code === 'ECONNREFUSED'));
     });
   }
 }

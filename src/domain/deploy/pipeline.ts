@@ -2,7 +2,7 @@ import type { AppSpec } from '../apps.js';
 import type { Deployment, DeploymentPatch } from '../deployment.js';
 import type { PipelineDeps, PipelineOptions } from './pipeline-types.js';
 import { DeckhandError, asDeckhandError } from '../errors.js';
-import type { Endpoint, Runtime, SecretReader } from '../ports.js';
+import type { Endpoint, SecretReader } from '../ports.js';
 import { type DeployEvent, LogTail, type Phase } from './events.js';
 import { cleanLogLine } from '../log-text.js';
 import { snapshotEnv } from '../rollback/env-snapshot.js';
@@ -49,6 +49,8 @@ class PipelineRun {
   /** The release's process containers, each pushed as it is created. */
   private readonly processIds: string[] = [];
   private stoppedForRecreate: string[] = [];
+  /** Recreate: the old web containers' stop, which may still run while the new one starts (see makeRoom). */
+  private stopping: Promise<void> = Promise.resolve();
   /** A success on fewer cluster nodes than asked, and why: said in the result. */
   private note: string | undefined;
   private writes: Promise<unknown> = Promise.resolve();
@@ -87,6 +89,8 @@ class PipelineRun {
       const serving = this.deps.store.current(this.app.name);
       serving.catch(() => undefined);
       await this.guarded(() => this.health(started.containerId, started.port));
+      // The new web serves: a stop of the old one that failed after it let go of the port leaves it to retirement.
+      await this.guarded(() => this.stopping.catch((error: unknown) => this.phase('start', `Could not stop the previous container cleanly: ${asDeckhandError(error).message}`)));
       // The processes start once the web is healthy (a broken web never starts them), and must be healthy before traffic moves.
       const processes = await this.guarded(() => startProcesses(step, image, (name) => env.processes.get(name)!, this.processIds));
       await this.guarded(() => waitProcessesHealthy(step, processes, this.signal));
@@ -219,14 +223,9 @@ class PipelineRun {
       throw error;
     }
     const { port } = room;
-    const ready = room.ready ?? written;
+    this.stopping = room.stopping ?? Promise.resolve(); // awaited before the failure path, which restarts what it stopped
     this.phase('start', `Starting container on port ${port}`);
-    let container: Awaited<ReturnType<Runtime['start']>>;
-    try {
-      container = await this.deps.runtime.start({ app: this.app.name, deploymentId: this.deployment.id, image: imageId, port, env, settings: this.app.run.container, ready });
-    } finally {
-      await ready.catch(() => undefined); // the failure path restarts what was stopped: only once the stop is over
-    }
+    const container = await this.deps.runtime.start({ app: this.app.name, deploymentId: this.deployment.id, image: imageId, port, env, settings: this.app.run.container, ready: room.ready ?? written });
     this.newContainerId = container.id;
     // A cluster runtime may bring back a retained service of this version, listening on its own port.
     const listening = container.port ?? port;
@@ -253,6 +252,7 @@ class PipelineRun {
   }
 
   private async fail(error: DeckhandError, status: Ending = 'failed', evidence: string[] = []): Promise<Deployment> {
+    await this.stopping.catch(() => undefined); // what recreate stopped is all known once its stop is over
     const started = { web: this.newContainerId, processes: this.processIds, stoppedForRecreate: this.stoppedForRecreate };
     const logTail = await undoRelease(this.deps, this.app, started, this.buildLog.get(), this.redact, (message) => this.phase('cleanup', message));
     // After the switch the result must land (the retrying write), as for a success.

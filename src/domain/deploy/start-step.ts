@@ -8,13 +8,18 @@ import { containerProblem, waitForHealthy } from './health-wait.js';
 import { isWeb } from './serving.js';
 import { healthJudge } from '../runtime-health.js';
 
+/** How often recreate looks whether the old container let go of the public port. */
+const RELEASE_POLL_MS = 5;
+
 /**
  * Makes room for the new container and says where it listens. Proxy: a free port beside the old container, which
- * keeps serving. Recreate: the public port, once what runs there stopped (`ready`; the new container may be created
- * meanwhile, but starts only after it). Each stopped id is pushed to `stopped` at once, so a failure (or an abort) at
- * any point starts exactly those again; callers let `ready` settle before such a failure path runs.
+ * keeps serving. Recreate: the public port, `ready` once nothing listens there any more (the old container closed
+ * it, or finished stopping), while `stopping` runs to its end (Docker's teardown of the old container takes longer
+ * than the app's exit; the new one need not wait for it). The new container may be created meanwhile, but starts
+ * only after `ready`. Each stopped id is pushed to `stopped` at once, so a failure (or an abort) at any point starts
+ * exactly those again; callers let `stopping` settle before such a failure path runs.
  */
-export async function makeRoom(ctx: StepContext, stopped: string[], recorded: Promise<void> = Promise.resolve()): Promise<{ port: number; ready?: Promise<void> }> {
+export async function makeRoom(ctx: StepContext, stopped: string[], recorded: Promise<void> = Promise.resolve()): Promise<{ port: number; ready?: Promise<void>; stopping?: Promise<void> }> {
   const { runtime, traffic } = ctx.deps;
   if (traffic.mode === 'proxy') return { port: await runtime.freePort(ctx.app.name) };
   // Recreate drops requests: every deploy says so once, plainly, with how to avoid it.
@@ -23,15 +28,32 @@ export async function makeRoom(ctx: StepContext, stopped: string[], recorded: Pr
   const running = (await runtime.listContainers(ctx.app.name)).filter((c) => c.running && isWeb(c));
   if (running.length === 0) return { port: ctx.app.run.port };
   ctx.phase('start', `Stopping ${running.map((c) => c.name).join(', ')} (recreate strategy: the app is down until the new container is healthy)`);
-  const ready = (async () => {
+  const stopping = (async () => {
     await recorded; // the old container is stopped only once the new deploy's row says it starts: a failed write stops nothing
     for (const container of running) {
       await runtime.stop(container.id);
       stopped.push(container.id);
     }
   })();
-  ready.catch(() => undefined); // handled by whoever awaits it; never an unhandled rejection
-  return { port: ctx.app.run.port, ready };
+  stopping.catch(() => undefined); // handled by whoever awaits it; never an unhandled rejection
+  const ready = recorded.then(() => portReleased(ctx, ctx.app.run.port, stopping));
+  ready.catch(() => undefined);
+  return { port: ctx.app.run.port, ready, stopping };
+}
+
+/** Resolves once a connection to the port is refused or the stop is over; rejects when the stop fails first. */
+async function portReleased(ctx: StepContext, port: number, stopping: Promise<void>): Promise<void> {
+  const { health, clock } = ctx.deps;
+  if (!health.refuses) return stopping;
+  let over = false;
+  const settled = stopping.then(
+    () => (over = true),
+    () => (over = true),
+  );
+  const refused = (async () => {
+    while (!over && !(await health.refuses!(port))) await Promise.race([clock.sleep(RELEASE_POLL_MS), settled]);
+  })();
+  await Promise.race([refused, stopping]);
 }
 
 /**
