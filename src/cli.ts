@@ -107,6 +107,9 @@ const COMMANDS: Record<string, CommandEntry> = {
  * read and checked first (a bad config touches nothing), then the database opens (connect, migration check) while
  * the engine's modules load: one waits on the network, the other on the CPU, so neither waits for the other.
  */
+/** What a CLI rollback asks of the store at once (its plan's reads, then the re-check's four). */
+const CLI_CONNECTIONS = 4;
+
 async function servicesFor(needs: CommandEntry['needs'], env: NodeJS.ProcessEnv, configFile: string | undefined): Promise<StoreServices | Services> {
   const { loadEnv } = await import('./config/env.js');
   const options = { env: loadEnv(env), configFile };
@@ -114,7 +117,9 @@ async function servicesFor(needs: CommandEntry['needs'], env: NodeJS.ProcessEnv,
   const [{ loadAppsFile }, { checkRuntimeTargets }] = await Promise.all([import('./config/apps-file.js'), import('./config/runtime-target.js')]);
   const apps = loadAppsFile(resolve(configFile ?? options.env.DECKHAND_CONFIG));
   checkRuntimeTargets(options.env, apps);
-  const opening = import('./compose-store.js').then((store) => store.createStoreServices({ ...options, apps }));
+  // A command that runs containers reads side by side (a rollback's plan, its re-check under the lease): its
+  // connections open together at the start rather than one handshake at a time mid-command.
+  const opening = import('./compose-store.js').then((store) => store.createStoreServices({ ...options, apps, connections: CLI_CONNECTIONS }));
   opening.catch(() => undefined); // awaited below on every path
   let compose: typeof import('./compose.js');
   try {

@@ -41,6 +41,8 @@ export interface StoreOptions {
   clock?: Clock;
   /** An already open database (tests with in-memory PGlite). */
   database?: Database;
+  /** Postgres: connections opened at once (OpenOptions.connections). */
+  connections?: number;
 }
 
 /** The apps file (validated before anything else is touched), then the database and its stores. */
@@ -48,7 +50,7 @@ export async function createStoreServices(options: StoreOptions): Promise<StoreS
   const { env } = options;
   const apps = catalogOf(options.apps ?? loadAppsFile(resolve(options.configFile ?? env.DECKHAND_CONFIG)));
   const clock = options.clock ?? systemClock;
-  const database = options.database ?? await openDatabase({ url: env.DATABASE_URL, dataDir: resolve(env.DECKHAND_DATA_DIR, 'db') });
+  const database = options.database ?? await openDatabase({ url: env.DATABASE_URL, dataDir: resolve(env.DECKHAND_DATA_DIR, 'db'), connections: options.connections });
   const store = new DrizzleDeploymentStore(database.db);
   const audit = new DrizzleAuditStore(database.db);
   const locks = new DrizzleAppLockStore(database.db);

@@ -40,11 +40,16 @@ export interface OpenOptions {
   dataDir: string;
   /** Postgres: a query that hears nothing back from the server for this long fails as database_unavailable (default 15 s). */
   silenceTimeoutMs?: number;
+  /**
+   * Postgres: how many of the main pool's connections open together, with the first query (default 1: the rest
+   * open as queries need them). For a short-lived command whose reads run side by side (a CLI rollback).
+   */
+  connections?: number;
 }
 
 /** Opens the database and applies pending migrations. A failed migration throws: nothing may run on a half-migrated schema. */
 export async function openDatabase(options: OpenOptions): Promise<Database> {
-  const database = options.url ? await openPostgres(options.url, options.silenceTimeoutMs ?? 15_000) : await openPglite(options.dataDir);
+  const database = options.url ? await openPostgres(options.url, options.silenceTimeoutMs ?? 15_000, options.connections ?? 1) : await openPglite(options.dataDir);
   try {
     await database.migrate();
   } catch (error) {
@@ -77,9 +82,6 @@ const MIGRATION_LOCK_KEY = 0x6465636b68616e64n;
 const MIGRATION_LOCK_WAIT = '10s';
 const MIGRATION_LOCK_ATTEMPTS = 9;
 
-/** How many of the pool's connections open at once, with the first: what a rollback's reads ask side by side. */
-const WARM_CONNECTIONS = 4;
-
 /**
  * Opens `count` more connections of the pool now, beside the first query, instead of one at a time later: a command's
  * reads that run side by side otherwise each wait for a connection's handshake, mid-command (two waits of 15-20 ms
@@ -89,7 +91,7 @@ function warmPool(client: import('postgres').Sql, count: number): void {
   for (let i = 0; i < count; i += 1) client`select 1`.catch(() => undefined);
 }
 
-async function openPostgres(url: string, silenceMs: number): Promise<Database & { migrate(): Promise<void> }> {
+async function openPostgres(url: string, silenceMs: number, connections: number): Promise<Database & { migrate(): Promise<void> }> {
   const { default: postgres } = await import('postgres');
   const { drizzle } = await import('drizzle-orm/postgres-js');
   const { migrate } = await import('drizzle-orm/postgres-js/migrator');
@@ -115,7 +117,7 @@ async function openPostgres(url: string, silenceMs: number): Promise<Database & 
     // connection of its own serializes them; the second finds every migration applied. Ending that connection
     // releases the lock whatever happened.
     migrate: async () => {
-      warmPool(client, WARM_CONNECTIONS - 1);
+      warmPool(client, connections - 1);
       if (await migrationsApplied(client, migrationsFolder)) return;
       const lock = postgres(url, { ...settings, max: 1 });
       try {
