@@ -49,6 +49,8 @@ class PipelineRun {
   /** The release's process containers, each pushed as it is created. */
   private readonly processIds: string[] = [];
   private stoppedForRecreate: string[] = [];
+  /** Traffic went to the new web (proxy switch or recreate start): a failure after that drains it before removal. */
+  private switched = false;
   /** Recreate: the old web containers' stop, which may still run while the new one starts (see makeRoom). */
   private stopping: Promise<void> = Promise.resolve();
   /** A success on fewer cluster nodes than asked, and why: said in the result. */
@@ -95,6 +97,7 @@ class PipelineRun {
       const processes = await this.guarded(() => startProcesses(step, image, (name) => env.processes.get(name)!, this.processIds));
       await this.guarded(() => waitProcessesHealthy(step, processes, this.signal));
       this.signal.throwIfAborted(); // the switch itself is never cut short: traffic is never left half-moved
+      this.switched = true; // from the switch call on, requests may reach the new web
       previous = await this.switchTraffic(started.port, serving);
     } catch (thrown) {
       return this.signal.aborted ? this.fail(cancelledBy(this.signal), 'cancelled') : this.fail(asDeckhandError(thrown));
@@ -253,7 +256,7 @@ class PipelineRun {
 
   private async fail(error: DeckhandError, status: Ending = 'failed', evidence: string[] = []): Promise<Deployment> {
     await this.stopping.catch(() => undefined); // what recreate stopped is all known once its stop is over
-    const started = { web: this.newContainerId, processes: this.processIds, stoppedForRecreate: this.stoppedForRecreate };
+    const started = { web: this.newContainerId, processes: this.processIds, stoppedForRecreate: this.stoppedForRecreate, served: this.switched };
     const logTail = await undoRelease(this.deps, this.app, started, this.buildLog.get(), this.redact, (message) => this.phase('cleanup', message));
     // After the switch the result must land (the retrying write), as for a success.
     return this.finish({ status, errorCode: error.code, error: this.redact(error.message), logTail: [...evidence.map(this.redact), ...logTail], containerId: null, upstreamPort: null }, status !== 'failed');

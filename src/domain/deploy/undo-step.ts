@@ -13,6 +13,8 @@ export interface StartedRelease {
   web: string | null;
   processes: readonly string[];
   stoppedForRecreate: readonly string[];
+  /** Traffic was switched to its web (then taken back): requests may still be in flight there. */
+  served?: boolean;
 }
 
 /**
@@ -28,6 +30,11 @@ export async function undoRelease(deps: PipelineDeps, app: AppSpec, started: Sta
     // Its first lines and its last: health probes every 5 ms fill an access log, and the start-up lines matter.
     const lines = await runtime.logsTail(quoted, CONTAINER_LOG_READ).catch(() => undefined);
     if (lines) logTail = headAndTail(lines, deps.settings.logTailLines).map((line) => redact(cleanLogLine(line)));
+  }
+  // A web that took traffic gets the drain first, as a retired one does: what it was answering finishes.
+  if (started.served && started.web && deps.settings.drainMs > 0) {
+    say(`Traffic is back on the previous version; the new one finishes its requests first (drain ${deps.settings.drainMs / 1000}s)`);
+    await deps.clock.sleep(deps.settings.drainMs);
   }
   await removeStarted(deps, app, started.web, [...started.processes], say);
   for (const id of started.stoppedForRecreate) {
