@@ -15,7 +15,7 @@ const RELEASE_POLL_MS = 5;
  * Makes room for the new container and says where it listens. Proxy: a free port beside the old container, which
  * keeps serving. Recreate: the public port, `ready` once nothing listens there any more (the old container closed
  * it, or finished stopping), while `stopping` runs to its end (Docker's teardown of the old container takes longer
- * than the app's exit; the new one need not wait for it). The new container may be created meanwhile, but starts
+ * than the app's exit; the new one need not wait for it). An app with volumes waits for the whole stop. The new container may be created meanwhile, but starts
  * only after `ready`. Each stopped id is pushed to `stopped` at once, so a failure (or an abort) at any point starts
  * exactly those again; callers let `stopping` settle before such a failure path runs.
  */
@@ -36,7 +36,9 @@ export async function makeRoom(ctx: StepContext, stopped: string[], recorded: Pr
     }
   })();
   stopping.catch(() => undefined); // handled by whoever awaits it; never an unhandled rejection
-  const ready = recorded.then(() => portReleased(ctx, ctx.app.run.port, stopping));
+  // With volumes the old container may hold more than the port (a lock file, a pidfile): its whole stop comes first.
+  const shares = (ctx.app.run.container?.volumes?.length ?? 0) > 0;
+  const ready = shares ? stopping : recorded.then(() => portReleased(ctx, ctx.app.run.port, stopping));
   ready.catch(() => undefined);
   return { port: ctx.app.run.port, ready, stopping };
 }
