@@ -49,7 +49,7 @@ class PipelineRun {
   /** The release's process containers, each pushed as it is created. */
   private readonly processIds: string[] = [];
   private stoppedForRecreate: string[] = [];
-  /** Traffic went to the new web (proxy switch or recreate start): a failure after that drains it before removal. */
+  /** The switch was asked for: requests may reach the new web, so a failure from then on drains it before removal. */
   private switched = false;
   /** Recreate: the old web containers' stop, which may still run while the new one starts (see makeRoom). */
   private stopping: Promise<void> = Promise.resolve();

@@ -15,9 +15,10 @@ const RELEASE_POLL_MS = 5;
  * Makes room for the new container and says where it listens. Proxy: a free port beside the old container, which
  * keeps serving. Recreate: the public port, `ready` once nothing listens there any more (the old container closed
  * it, or finished stopping), while `stopping` runs to its end (Docker's teardown of the old container takes longer
- * than the app's exit; the new one need not wait for it). An app with volumes waits for the whole stop. The new container may be created meanwhile, but starts
- * only after `ready`. Each stopped id is pushed to `stopped` at once, so a failure (or an abort) at any point starts
- * exactly those again; callers let `stopping` settle before such a failure path runs.
+ * than the app's exit; the new one need not wait for it); an app with volumes waits for the whole stop. The new
+ * container may be created meanwhile, but starts only after `ready`. Each stopped id is pushed to `stopped` at once,
+ * so a failure (or an abort) at any point starts exactly those again; callers let `stopping` settle before such a
+ * failure path runs.
  */
 export async function makeRoom(ctx: StepContext, stopped: string[], recorded: Promise<void> = Promise.resolve()): Promise<{ port: number; ready?: Promise<void>; stopping?: Promise<void> }> {
   const { runtime, traffic } = ctx.deps;
