@@ -219,23 +219,27 @@ export class GitSource implements SourceRepo {
   async compareCommits(app: AppSpec, from: string, to: string, limit: number): Promise<CommitComparison> {
     if (!FULL_SHA.test(from) || !FULL_SHA.test(to)) throw new DeckhandError('invalid_ref', 'Commits can only be compared between full commit SHAs.');
     const keep = Math.max(0, Math.floor(limit));
-    return this.fixedRead(app, `compare ${from} ${to} ${keep}`, async () => {
+    const walk = await this.fixedRead(app, `compare ${from} ${to} ${keep}`, async () => {
       const ahead = { commits: [] as CommitSummary[], total: 0 };
       const behind = { commits: [] as CommitSummary[], total: 0 };
-      const ends = new Map<string, CommitSummary>();
+      const ends: CommitSummary[] = [];
       const args = ['log', '--left-right', '--boundary', `--format=%m${LOG_FORMAT}`, `${from}...${to}`, '--'];
       await gitLines(this.run(this.mirrorPath(app)), args, undefined, (line) => {
         const [commit] = parseLog(line.slice(1));
         if (!commit) return;
-        if (commit.sha === from || commit.sha === to) ends.set(commit.sha, commit);
+        if (commit.sha === from || commit.sha === to) ends.push(commit);
         if (line[0] !== '<' && line[0] !== '>') return; // a boundary (`-`): on neither side
         const side = line[0] === '>' ? ahead : behind;
         side.total += 1;
         if (side.commits.length < keep) side.commits.push(commit);
       }).catch((error: unknown) => Promise.reject(this.failed(app, 'compare', `${from.slice(0, 7)}...${to.slice(0, 7)}`, error)));
-      const end = (sha: string) => ends.get(sha) ?? this.commitSummary(app, sha);
-      return { from: await end(from), to: await end(to), ahead, behind };
+      return { ahead, behind, ends };
     });
+    // An end the walk did not show is read on its own, after the walk let go of the mirror (a read asked while holding
+    // it would wait behind a fetch that waits for this one).
+    const end = (sha: string) => walk.ends.find((commit) => commit.sha === sha) ?? this.commitSummary(app, sha);
+    const [fromCommit, toCommit] = await Promise.all([end(from), end(to)]);
+    return { from: fromCommit, to: toCommit, ahead: walk.ahead, behind: walk.behind };
   }
 
   private failed(app: AppSpec, what: string, subject: string, error: unknown): DeckhandError {
@@ -244,7 +248,7 @@ export class GitSource implements SourceRepo {
 
   /** `git archive` of the commit, streamed into the Docker build (git-archive.ts). */
   async archive(app: AppSpec, sha: string): Promise<NodeJS.ReadableStream> {
-    if (!/^[0-9a-f]{40,64}$/.test(sha)) throw new DeckhandError('invalid_ref', `Not a full commit SHA: ${sha}`);
+    if (!FULL_SHA.test(sha)) throw new DeckhandError('invalid_ref', `Not a full commit SHA: ${sha}`);
     return archiveStream(this.run(this.mirrorPath(app)), sha, (error) => this.failed(app, 'archive', sha.slice(0, 7), error));
   }
 }
