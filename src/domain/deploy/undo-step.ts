@@ -33,7 +33,7 @@ export async function undoRelease(deps: PipelineDeps, app: AppSpec, started: Sta
   }
   // A web that took traffic gets the drain first, as a retired one does: what it was answering finishes.
   if (started.served && started.web && deps.settings.drainMs > 0) {
-    say(`Traffic is back on the previous version; the new one finishes its requests first (drain ${deps.settings.drainMs / 1000}s)`);
+    say(`The new version may still be answering requests: it gets the drain (${deps.settings.drainMs / 1000}s) before it is removed`);
     await deps.clock.sleep(deps.settings.drainMs);
   }
   await removeStarted(deps, app, started.web, [...started.processes], say);
