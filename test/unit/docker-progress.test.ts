@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { BuildSteps } from '../../src/adapters/docker/build-steps.js';
+import { BuildSteps, stepImageRemoved } from '../../src/adapters/docker/build-steps.js';
 import { isConnectionError } from '../../src/adapters/docker/docker-calls.js';
 import { demuxDockerLogs } from '../../src/adapters/docker/log-frames.js';
 import { readProgress } from '../../src/adapters/docker/progress-stream.js';
@@ -26,6 +26,18 @@ describe('BuildSteps', () => {
     expect(steps.newestFirst()).toEqual(['5555555555ee', '4444444444dd']);
   });
 });
+describe('stepImageRemoved', () => {
+  const id = `sha256:${'0ad4019d'.repeat(8)}`;
+  it('tells a step image removed under the build from a build that failed on its own', () => {
+    // What CI met (the step's commit) and what test/faults/build-step-image-removed.test.ts drives (the step's start).
+    expect(stepImageRemoved(`failed to export image: failed to set parent ${id}: unknown parent image ID ${id}`)).toBe(true);
+    expect(stepImageRemoved(`failed to get destination image "${id}": No such image: ${id}`)).toBe(true);
+    expect(stepImageRemoved('COPY failed: file not found in build context or excluded by .dockerignore: stat x: file does not exist')).toBe(false);
+    expect(stepImageRemoved('pull access denied for nope, repository does not exist or may require \'docker login\'')).toBe(false);
+    expect(stepImageRemoved('No such image: busybox:latest')).toBe(false);
+  });
+});
+
 
 describe('readProgress', () => {
   it('decodes characters cut between chunks, keeps a non-JSON line as text, and resolves at the end', async () => {

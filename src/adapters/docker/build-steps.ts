@@ -29,3 +29,13 @@ export class BuildSteps {
     return [...this.created].reverse();
   }
 }
+
+/**
+ * Whether a build failed because a step image it had taken from the cache was removed meanwhile: an image removal
+ * running beside the build (a prune, a cleanup, `docker rmi` of another image whose untagged parents it shared)
+ * deleted the image the next step builds on. Docker says so at the step's start ("No such image: sha256:…") or when
+ * it commits the step ("unknown parent image ID"). The same build run again finds no such cache entry and succeeds.
+ */
+export function stepImageRemoved(failure: string): boolean {
+  return /unknown parent image ID sha256:[0-9a-f]{64}|No such image: sha256:[0-9a-f]{64}/.test(failure);
+}

@@ -5,7 +5,7 @@ import { DeckhandError } from '../../domain/errors.js';
 import { cleanLogLines } from '../../domain/log-text.js';
 import type { BuildRequest, ContainerState, ImageInfo, RunOnceRequest, Runtime, StartRequest } from '../../domain/ports.js';
 import type { Layer } from '../../domain/retention/layers.js';
-import { BuildSteps } from './build-steps.js';
+import { BuildSteps, stepImageRemoved } from './build-steps.js';
 import { containerName, createAndStart } from './container-create.js';
 import { WEB_PROCESS } from '../../domain/apps.js';
 import { LABEL_APP, LABEL_REVISION, fromInspect, fromList } from './container-state.js';
@@ -69,7 +69,8 @@ export class DockerRuntime implements Runtime {
     }
     if (failure !== undefined) {
       await this.removeStepImages(steps, request.onLog);
-      throw new DeckhandError('build_failed', `The Docker build failed: ${failure}`);
+      // `transient`: the same build may succeed when run again (the pipeline runs it once more).
+      throw new DeckhandError('build_failed', `The Docker build failed: ${failure}`, stepImageRemoved(failure) ? { transient: true } : {});
     }
     const image = await this.inspectImage(builtId ?? request.imageRef);
     if (!image) throw new DeckhandError('build_failed', `The build finished but image ${request.imageRef} is not on the host.`);

@@ -37,10 +37,23 @@ export async function prepareArtifact(ctx: StepContext, artifact: Artifact): Pro
     ctx.phase('build', `Building ${app.name} at ${artifact.commit.slice(0, 7)}`);
     if (app.source.kind !== 'git') throw new DeckhandError('internal', 'a build needs a git source');
     const imageRef = imageRefFor(app.name, ctx.deploymentId);
-    const context = await source.archive(app, artifact.commit);
-    const { imageId } = await runtime.build({ app: app.name, deploymentId: ctx.deploymentId, commit: artifact.commit, imageRef, dockerfile: app.source.dockerfile, context, onLog: ctx.log, signal: ctx.signal });
-    await ctx.update({ imageRef, imageId });
-    return imageId;
+    const { dockerfile } = app.source;
+    const build = async () => {
+      const context = await source.archive(app, artifact.commit);
+      return runtime.build({ app: app.name, deploymentId: ctx.deploymentId, commit: artifact.commit, imageRef, dockerfile, context, onLog: ctx.log, signal: ctx.signal });
+    };
+    let built: { imageId: string };
+    try {
+      built = await build();
+    } catch (error) {
+      // A failure the runtime calls transient (an image removal beside the build took a step image it was using) is
+      // not the commit's fault: the same build runs once more, from a fresh archive. Any other failure stands.
+      if (!isTransient(error) || ctx.signal?.aborted) throw error;
+      ctx.phase('build', `The build failed for a reason outside the commit (${asDeckhandError(error).message}); building ${app.name} once more`);
+      built = await build();
+    }
+    await ctx.update({ imageRef, imageId: built.imageId });
+    return built.imageId;
   }
   if (artifact.kind === 'image') {
     await ctx.update({ status: 'building' });
@@ -54,6 +67,8 @@ export async function prepareArtifact(ctx: StepContext, artifact: Artifact): Pro
   if (!artifact.checked && !(await runtime.inspectImage(artifact.imageId))) throw new DeckhandError('image_unavailable', `Image ${artifact.imageId} is no longer on this host.`);
   return artifact.imageId;
 }
+
+const isTransient = (error: unknown) => error instanceof DeckhandError && error.details.transient === true;
 
 /** With a registry configured, every new image is pushed so a later rollback can pull it. A failed push warns. */
 export async function pushToRegistry(ctx: StepContext, imageId: string): Promise<void> {
