@@ -9,7 +9,7 @@ import { archiveStream } from './git-archive.js';
 import { type GitRun, gitEnv, gitLines, gitText } from './git-process.js';
 import { MirrorLock } from './mirror-lock.js';
 import { ReadMemo } from './read-memo.js';
-import { refsState } from './refs-state.js';
+import { fileState, refsState } from './refs-state.js';
 
 /** A status git could not fully give (what it said is kept, not remembered). */
 class IncompleteStatus extends Error {
@@ -66,6 +66,8 @@ const UNKNOWN_REF = /Needed a single revision|unknown revision|bad revision|not 
 export class GitSource implements SourceRepo {
   private readonly lock = new MirrorLock();
   private readonly memo = new ReadMemo();
+  /** Per mirror: its config file's state and the origin URL it held then (remoteIs). */
+  private readonly remotes = new Map<string, string>();
 
   constructor(
     private readonly dataDir: string,
@@ -101,14 +103,26 @@ export class GitSource implements SourceRepo {
         mkdirSync(join(this.dataDir, 'mirrors'), { recursive: true });
         await gitText(this.run(undefined, true), ['clone', '--mirror', '--', url, dir]);
       } else {
-        const remote = (await this.git(dir, ['remote', 'get-url', 'origin'])).trim();
-        if (remote !== url) await this.git(dir, ['remote', 'set-url', 'origin', '--', url]);
+        await this.remoteIs(dir, url);
         await gitText(this.run(dir, true), ['fetch', '--prune', '--force', 'origin']);
       }
     } catch (error) {
       throw new DeckhandError('source_unavailable', `Cannot fetch ${redactUrl(url)}: ${gitMessage(error)}`, { app: app.name }, { cause: error });
     }
     return dir;
+  }
+
+  /**
+   * Points the mirror's origin at `url` (the apps file may have changed it). Asked of git once per mirror config:
+   * while the config file is the one this process last read or wrote, its origin is what it was then.
+   */
+  private async remoteIs(dir: string, url: string): Promise<void> {
+    const config = join(dir, 'config');
+    if (this.remotes.get(dir) === `${fileState(config)}\0${url}`) return;
+    const remote = (await this.git(dir, ['remote', 'get-url', 'origin'])).trim();
+    if (remote !== url) await this.git(dir, ['remote', 'set-url', 'origin', '--', url]);
+    const state = fileState(config);
+    if (state) this.remotes.set(dir, `${state}\0${url}`);
   }
 
   resolve(app: AppSpec, ref: string): Promise<{ sha: string; subject: string }> {

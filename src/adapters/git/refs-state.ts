@@ -17,3 +17,13 @@ export function refsState(mirror: string): string | undefined {
 }
 
 const stamp = (stats: BigIntStats | undefined): string => (stats ? `${stats.ino}:${stats.size}:${stats.mtimeNs}:${stats.ctimeNs}` : '-');
+
+/** One file's identity and last change, as a key (undefined when it cannot be read): a rewrite changes it. */
+export function fileState(path: string): string | undefined {
+  try {
+    const stats = statSync(path, { bigint: true, throwIfNoEntry: false });
+    return stats ? stamp(stats) : undefined;
+  } catch {
+    return undefined;
+  }
+}
