@@ -14,6 +14,21 @@ export interface DockerStep {
   query: string;
 }
 
+const FAILED_BODY = JSON.stringify({ message: 'injected by the test: this Docker call failed' });
+const FAILED_ANSWER = `HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(FAILED_BODY)}\r\nConnection: close\r\n\r\n${FAILED_BODY}`;
+
+/** Whether `bytes` hold a whole HTTP answer: headers, then its Content-Length, its last chunk, or no body at all. */
+function answerComplete(bytes: Buffer): boolean {
+  const text = bytes.toString('latin1');
+  const end = text.indexOf('\r\n\r\n');
+  if (end < 0) return false;
+  const headers = text.slice(0, end);
+  if (/^HTTP\/1\.[01] (204|304)/.test(headers)) return true;
+  const length = /\r\ncontent-length: *(\d+)/i.exec(headers);
+  if (length) return bytes.length - (end + 4) >= Number(length[1]);
+  return /\r\ntransfer-encoding: *chunked/i.test(headers) ? text.endsWith('0\r\n\r\n') : false;
+}
+
 /**
  * A Unix socket in front of the REAL Docker engine: every byte passes through untouched, and each request's method
  * and path are recorded when it is sent and again when its answer is over. deckhand's Docker client opens one
@@ -31,11 +46,14 @@ export async function startDockerCallLog(engineSocket = dockerSocket) {
     for (const listener of listeners) listener(step);
   };
   const sockets = new Set<Socket>();
+  let failing: { call: RegExp; unseen: boolean } | undefined;
   const server: Server = createServer((client) => {
     const upstream = connect(engineSocket);
     sockets.add(client).add(upstream);
     let seen: Omit<DockerStep, 'kind'> | undefined;
     let head = '';
+    /** The engine's answer goes to the client (piped), or a failure is written instead (fails). */
+    let [piped, fails] = [false, false];
     client.on('data', (chunk: Buffer) => {
       if (!seen && head.length < 4096) {
         head += chunk.toString('latin1');
@@ -43,14 +61,37 @@ export async function startDockerCallLog(engineSocket = dockerSocket) {
         if (line) {
           const [path, query = ''] = line[2]!.split('?') as [string, string?];
           seen = { call: `${line[1]} ${decodeURIComponent(path).replace(/^\/v\d+\.\d+/, '')}`, query: decodeURIComponent(query) };
+          fails = failing?.call.test(seen.call) ?? false;
           record({ kind: 'request', ...seen });
+          if (fails && failing!.unseen) {
+            // The engine never sees it: the client is answered 500 at once.
+            close();
+            return;
+          }
         }
+      }
+      if (!piped && !fails && (seen || head.length >= 4096)) {
+        piped = true;
+        upstream.pipe(client);
       }
       upstream.write(chunk);
     });
-    upstream.pipe(client);
+    // A failed answer replaces the engine's once it is complete (the engine may keep the connection open after it).
+    let answer = Buffer.alloc(0);
+    upstream.on('data', (chunk: Buffer) => {
+      if (!fails) return;
+      answer = Buffer.concat([answer, chunk]);
+      if (answerComplete(answer)) close();
+    });
     const close = () => {
       if (seen && sockets.has(upstream)) record({ kind: 'answered', ...seen });
+      if (fails) {
+        // The engine did what was asked and answered; the client is told it failed, then the connection closes.
+        fails = false;
+        sockets.delete(upstream);
+        upstream.destroy();
+        return void client.end(FAILED_ANSWER);
+      }
       sockets.delete(client);
       sockets.delete(upstream);
       client.destroy();
@@ -67,6 +108,12 @@ export async function startDockerCallLog(engineSocket = dockerSocket) {
     steps,
     docker: new Docker({ socketPath }),
     onStep: (listener: (step: DockerStep) => void) => void listeners.push(listener),
+    /**
+     * Calls matching `call` (`METHOD /path`) still reach the engine, which does them, but once it has answered the
+     * client gets a 500 instead: a Docker call that failed after it took effect. With `unseen`, they never reach the
+     * engine and the client gets the 500 at once: a call Docker refused. `undefined` ends it.
+     */
+    failAnswers: (call: RegExp | undefined, options: { unseen?: boolean } = {}) => void (failing = call && { call, unseen: options.unseen ?? false }),
     /** The calls sent (in order), as `METHOD /path`. */
     sent: () => steps.filter((s) => s.kind === 'request').map((s) => s.call),
     clear: () => void (steps.length = 0),

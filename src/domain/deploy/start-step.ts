@@ -16,8 +16,8 @@ const RELEASE_POLL_MS = 5;
  * keeps serving. Recreate: the public port, `ready` once nothing listens there any more (the old container closed
  * it, or finished stopping), while `stopping` runs to its end (Docker's teardown of the old container takes longer
  * than the app's exit; the new one need not wait for it); an app with volumes waits for the whole stop. The new
- * container may be created meanwhile, but starts only after `ready`. Each stopped id is pushed to `stopped` at once,
- * so a failure (or an abort) at any point starts exactly those again; callers let `stopping` settle before such a
+ * container may be created meanwhile, but starts only after `ready`. Each id is pushed to `stopped` as its stop is
+ * asked, so a failure (or an abort) at any point starts exactly those again; callers let `stopping` settle before such a
  * failure path runs.
  */
 export async function makeRoom(ctx: StepContext, stopped: string[], recorded: Promise<void> = Promise.resolve()): Promise<{ port: number; ready?: Promise<void>; stopping?: Promise<void> }> {
@@ -32,8 +32,10 @@ export async function makeRoom(ctx: StepContext, stopped: string[], recorded: Pr
   const stopping = (async () => {
     await recorded; // the old container is stopped only once the new deploy's row says it starts: a failed write stops nothing
     for (const container of running) {
-      await runtime.stop(container.id);
+      // Counted before it is asked: a stop that fails may have stopped it all the same (the app exited, then Docker
+      // answered an error), and a failure path then starts it again. Starting one that still runs changes nothing.
       stopped.push(container.id);
+      await runtime.stop(container.id);
     }
   })();
   stopping.catch(() => undefined); // handled by whoever awaits it; never an unhandled rejection
@@ -44,7 +46,7 @@ export async function makeRoom(ctx: StepContext, stopped: string[], recorded: Pr
   return { port: ctx.app.run.port, ready, stopping };
 }
 
-/** Resolves once a connection to the port is refused or the stop is over; rejects when the stop fails first. */
+/** Resolves once a connection to the port is refused or the stop is over; rejects when the stop fails and the port is still taken. */
 async function portReleased(ctx: StepContext, port: number, stopping: Promise<void>): Promise<void> {
   const { health, clock } = ctx.deps;
   if (!health.refuses) return stopping;
@@ -56,7 +58,12 @@ async function portReleased(ctx: StepContext, port: number, stopping: Promise<vo
   const refused = (async () => {
     while (!over && !(await health.refuses!(port))) await Promise.race([clock.sleep(RELEASE_POLL_MS), settled]);
   })();
-  await Promise.race([refused, stopping]);
+  try {
+    await Promise.race([refused, stopping]);
+  } catch (error) {
+    // The stop failed before the port was seen free. Docker may fail a stop after the app exited: the port decides.
+    if (!(await health.refuses(port))) throw error;
+  }
 }
 
 /**

@@ -40,7 +40,7 @@ export async function undoRelease(deps: PipelineDeps, app: AppSpec, started: Sta
   for (const id of started.stoppedForRecreate) {
     try {
       await runtime.restart(id);
-      say('Restarted the previous container');
+      say('The previous container runs again');
     } catch (restartError) {
       say(`Could not restart the previous container: ${asDeckhandError(restartError).message}`);
     }
