@@ -44,6 +44,7 @@ describe('commit status of an app: one fetch and one query, whatever the number 
 
   it('50 commits cost the same git processes as 2: fetch, then cat-file and rev-list once each', async () => {
     await source.commitsStatus(app, repo.commits.slice(0, 1)); // clones the mirror
+    await source.commitsStatus(app, repo.commits.slice(0, 1)); // fetches: the origin URL is checked once, then known
     const many = await counted(repo.commits);
     const few = await counted(repo.commits.slice(0, 2));
     expect(many.calls).toEqual(few.calls);
