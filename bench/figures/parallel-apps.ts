@@ -24,7 +24,9 @@ export const parallelApps: Figure = {
     const [v1] = await prebuilt(ctx, base, repo);
     const specs: AppSpec[] = [];
     for (let i = 0; i < APPS; i += 1) {
-      const spec = gitApp(`${base}-${i}`, 'unused', await freePort());
+      // The health timeout of a real app (30 s, as in bench deckhand.yml), not the tests' 4 s: 20 starts at once on
+      // 2 cores, beside whatever else the machine runs (CI runs this right after the suites), may take longer.
+      const spec = gitApp(`${base}-${i}`, 'unused', await freePort(), { healthTimeoutMs: 30_000 });
       specs.push({ ...spec, source: { kind: 'image', image: v1!, pull: 'missing' } });
     }
     ctx.defer(() => removeAppArtifacts(specs.map((s) => s.name)));
@@ -58,9 +60,10 @@ async function deployOne(b: BenchBot, spec: AppSpec, serving: Map<string, number
   const next = serving.get(spec.name) === 1 ? 2 : 1;
   const t = performance.now();
   await b.command('/deploy', `${spec.name} ${next}`);
-  const at = await firstAnswer(spec.run.port, `par-v${next}`, 60_000).catch((error: Error) => {
-    const replies = b.standin.posts.slice(-3).map((p) => p.body.slice(0, 300));
-    throw new Error(`${spec.name}: ${error.message}; the bot's last replies: ${replies.join(' | ')}`);
+  const at = await firstAnswer(spec.run.port, `par-v${next}`, 60_000).catch(async (error: Error) => {
+    const [last] = await b.services.store.list(spec.name, 1);
+    const outcome = last ? `its last deploy #${last.id} is ${last.status}${last.error ? ` (${last.errorCode}: ${last.error})` : ''}` : 'no deploy recorded';
+    throw new Error(`${spec.name}: ${error.message}; ${outcome}`);
   });
   await b.settled(spec.name);
   serving.set(spec.name, next);
