@@ -3,7 +3,7 @@ import type { DeployEvent } from '../../src/domain/deploy/events.js';
 import { type DockerCallLog, startDockerCallLog } from '../helpers/docker-call-log.js';
 import { docker, removeAppArtifacts } from '../helpers/docker.js';
 import { type TestRepo, createTestRepo } from '../helpers/git-repo.js';
-import { get, requestLoop } from '../helpers/http.js';
+import { answered, get, requestLoop } from '../helpers/http.js';
 import { haveDocker, havePostgres } from '../helpers/infra.js';
 import { freePort } from '../helpers/ports.js';
 import { type TestServices, createTestServices, gitApp } from '../helpers/services.js';
@@ -18,17 +18,6 @@ const STOP = /^POST \/containers\/[0-9a-f]{64}\/stop$/;
  * starts once the port is free. If it then fails, what was stopped must be started again, although its stop
  * "failed"; if it succeeds, the failed stop is reported and is not made a failure. Real engine, git and Postgres.
  */
-/** The first answer on `port` within 10 s (connections refused meanwhile are retried every 50 ms). */
-async function answered(port: number): Promise<{ status: number; body: string }> {
-  for (const deadline = Date.now() + 10_000; ; await new Promise((resolve) => setTimeout(resolve, 50))) {
-    try {
-      return await get(port, '/');
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-    }
-  }
-}
-
 describe.skipIf(!enabled)('recreate: a stop that Docker answers with an error after it took effect', () => {
   const app = `f-stopfail-${process.pid}`;
   let repo: TestRepo;

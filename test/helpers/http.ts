@@ -51,3 +51,14 @@ export function requestLoop(port: number, options: { maxRequests?: number; maxMs
     },
   };
 }
+
+/** The first answer on `port` within `limitMs` (a refused or failed connection meanwhile is tried again every 50 ms). */
+export async function answered(port: number, limitMs = 10_000): Promise<{ status: number; body: string }> {
+  for (const deadline = Date.now() + limitMs; ; await new Promise((resolve) => setTimeout(resolve, 50))) {
+    try {
+      return await get(port, '/');
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+  }
+}

@@ -78,7 +78,8 @@ describe.skipIf(!enabled)('Confirm click: nothing waits for Slack before the new
     // deckhand asked Slack before the container started (the thread, the confirmation) but waited for none of it.
     expect(first('slack asked')).toBeLessThan(Number.POSITIVE_INFINITY);
     expect(first('slack asked')).toBeLessThanOrEqual(first('docker started'));
-    expect(first('docker started')).toBeLessThanOrEqual(first('v1 serves'));
+    // The engine stamps its start event once its start call is over, which may be a moment after the app answered.
+    expect(first('docker started')).toBeLessThan(first('slack answered'));
     expect(first('v1 serves')).toBeLessThan(first('slack answered'));
 
     h.slack.slowAnswers(0);
