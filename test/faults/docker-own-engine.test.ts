@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { get } from '../helpers/http.js';
+import { answered, get } from '../helpers/http.js';
 import { haveDocker } from '../helpers/infra.js';
 import { type OwnDockerd, buildBusyboxImage, startOwnDockerd } from '../helpers/own-dockerd.js';
 import { freePort } from '../helpers/ports.js';
@@ -24,7 +24,7 @@ describe.skipIf(!enabled)('own dockerd', () => {
       HostConfig: { NetworkMode: 'host', Init: true, RestartPolicy: { Name: 'unless-stopped' } },
     });
     await container.start();
-    for (let i = 0; i < 100 && !(await get(port).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 50));
+    await answered(port, 5_000);
     return container;
   }
 

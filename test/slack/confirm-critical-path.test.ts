@@ -76,7 +76,7 @@ describe.skipIf(!enabled)('Confirm click: nothing waits for Slack before the new
     const first = (prefix: string) => Math.min(...steps.filter((e) => e.what.startsWith(prefix)).map((e) => e.at));
     expect(served).toBe(true);
     // deckhand asked Slack before the container started (the thread, the confirmation) but waited for none of it.
-    expect(first('slack asked')).toBeLessThan(Number.POSITIVE_INFINITY);
+    expect(steps.some((e) => e.what.startsWith('slack asked'))).toBe(true);
     expect(first('slack asked')).toBeLessThanOrEqual(first('docker started'));
     // The engine stamps its start event once its start call is over, which may be a moment after the app answered.
     expect(first('docker started')).toBeLessThan(first('slack answered'));
