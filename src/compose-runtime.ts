@@ -25,7 +25,7 @@ export async function createRuntime(env: Env, apps: AppCatalog, credentials: Cre
   const client = docker ?? new Dockerode(env.DOCKER_SOCKET ? { socketPath: env.DOCKER_SOCKET } : undefined);
   const runtimeOf = new Map(specs.map((app) => [app.name, runtimeOfApp(app, env.DECKHAND_RUNTIME)]));
   const used = new Set<RuntimeName>(runtimeOf.size > 0 ? runtimeOf.values() : [env.DECKHAND_RUNTIME]);
-  const host = () => new DockerRuntime(client, { timeoutMs: env.DECKHAND_DOCKER_TIMEOUT, registryAuth: credentials });
+  const host = () => new DockerRuntime(client, { timeoutMs: env.DECKHAND_DOCKER_TIMEOUT, registryAuth: credentials, ...(env.DECKHAND_PORT_RANGE ? { portRange: env.DECKHAND_PORT_RANGE } : {}) });
   if (!used.has('swarm')) return host();
   const onSwarm = specs.filter((app) => runtimeOf.get(app.name) === 'swarm');
   await checkSwarmManager(client, onSwarm, env.DECKHAND_DOCKER_TIMEOUT);

@@ -34,7 +34,7 @@ export const parallelApps: Figure = {
     const serving = new Map<string, number>();
     await Promise.all(specs.map(async (s) => {
       const d = await b.services.deploys.deploy({ app: s.name, ref: '1', actor: 'bench', trigger: 'cli' });
-      if (d.status !== 'succeeded') throw new Error(`setup deploy of ${s.name} failed: ${d.error}`);
+      if (d.status !== 'succeeded') throw new Error(`setup deploy of ${s.name} failed: ${d.error} (its log ends: ${(d.logTail ?? []).slice(-3).join(' | ') || 'nothing'})`);
       serving.set(s.name, 1);
     }));
     const solo = [];

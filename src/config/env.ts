@@ -19,6 +19,21 @@ const duration = (fallback: string) =>
       return ms;
     });
 
+/** `DECKHAND_PORT_RANGE`: `from-to`, both in 1024–65535. */
+const portRange = z
+  .string()
+  .optional()
+  .transform((text, ctx) => {
+    if (text === undefined || text.trim() === '') return undefined;
+    const match = /^\s*(\d{1,5})\s*-\s*(\d{1,5})\s*$/.exec(text);
+    const [from, to] = match ? [Number(match[1]), Number(match[2])] : [Number.NaN, Number.NaN];
+    if (!(from >= 1024 && to <= 65535 && from <= to)) {
+      ctx.addIssue({ code: 'custom', message: `"${text}" is not a port range like 10000-14999 (both ends in 1024–65535, the first not above the second)` });
+      return z.NEVER;
+    }
+    return { from, to };
+  });
+
 const cronExpression = (fallback: string) =>
   z
     .string()
@@ -72,6 +87,11 @@ const EnvSchema = z.object({
    */
   DECKHAND_RUNTIME: z.enum(['docker', 'swarm']).default('docker'),
   DOCKER_SOCKET: z.string().optional(),
+  /**
+   * Ports handed to new containers on the Docker host (beside the old one, behind Caddy). Default 10000-14999: outside
+   * Linux's ephemeral range, where any outgoing connection could hold the port before the app binds it.
+   */
+  DECKHAND_PORT_RANGE: portRange,
   /** Swarm: the other nodes' own engines, for retention to remove pruned images there (see config/node-engines.ts). */
   DECKHAND_SWARM_NODE_ENGINES: nodeEnginesField,
   /** Bound on every Docker call, and on how long a silent build or pull goes on while Docker does not answer. */

@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import type Docker from 'dockerode';
 import { Dockerode } from './dockerode.js';
 import { DeckhandError } from '../../domain/errors.js';
@@ -14,6 +13,7 @@ import { readImageLayers } from './image-layers.js';
 import { type ProgressMessage, demuxDockerLogs, splitLines } from './log-frames.js';
 import { destroy } from './progress-stream.js';
 import { execIn } from './exec-in.js';
+import { HostPorts, type PortRange } from './host-ports.js';
 import { runOnce } from './run-once.js';
 import { type CredentialsFor, authConfigOf, credentialsForRef, pushPullFailure } from '../registry/docker-auth.js';
 
@@ -30,12 +30,15 @@ export interface DockerRuntimeOptions {
   timeoutMs?: number;
   /** Credentials for a registry host (push and pull); anonymous without. */
   registryAuth?: CredentialsFor;
+  /** Where freePort picks ports for new containers (default 10000–14999, see host-ports.ts). */
+  portRange?: PortRange;
 }
 
 /** The Docker engine through dockerode objects: no docker CLI, no shell strings; every call bounded in time. */
 export class DockerRuntime implements Runtime {
   private readonly calls: DockerCalls;
   private readonly registryAuth?: CredentialsFor;
+  private readonly ports: HostPorts;
 
   constructor(
     readonly docker: Docker = new Dockerode(),
@@ -43,6 +46,7 @@ export class DockerRuntime implements Runtime {
   ) {
     this.calls = new DockerCalls(docker, options.timeoutMs ?? 10_000);
     this.registryAuth = options.registryAuth;
+    this.ports = new HostPorts(options.portRange);
   }
 
   async build(request: BuildRequest): Promise<{ imageId: string }> {
@@ -265,15 +269,9 @@ export class DockerRuntime implements Runtime {
     return cleanLogLines(demuxDockerLogs(Buffer.isBuffer(buffer) ? buffer : Buffer.from(String(buffer))));
   }
 
+  /** A port for a new container: outside the ephemeral range, free now, not handed out in the last minute. */
   freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const server = createServer();
-      server.unref();
-      server.on('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-      });
-    });
+    return this.ports.next();
   }
 }
+

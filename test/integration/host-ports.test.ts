@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs';
+import { type Server, type Socket, connect, createServer } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DockerRuntime } from '../../src/adapters/docker/docker-runtime.js';
+import { HostPorts } from '../../src/adapters/docker/host-ports.js';
+import { loadEnv } from '../../src/config/env.js';
+
+const [ephemeralFrom, ephemeralTo] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number) as [number, number];
+
+const held: Array<Server | Socket> = [];
+afterEach(() => {
+  for (const h of held.splice(0)) {
+    if ('destroy' in h) h.destroy();
+    else h.close();
+  }
+});
+
+const listenOn = (port: number) =>
+  new Promise<Server>((resolve, reject) => {
+    const server = createServer((socket) => held.push(socket));
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+
+/** Two consecutive ports below the ranges the suites use, both bindable now. */
+async function twoFreePorts(): Promise<number> {
+  for (let base = 9100; base < 9900; base += 2) {
+    const servers: Server[] = [];
+    try {
+      for (let p = base; p < base + 2; p += 1) servers.push(await listenOn(p));
+      return base;
+    } catch {
+      // one is taken: try the next two
+    } finally {
+      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    }
+  }
+  throw new Error('no two free ports in 9100–9899');
+}
+
+describe('ports for new containers', () => {
+  it('come from 10000–14999, outside the kernel ephemeral range, never twice within a minute', async () => {
+    const runtime = new DockerRuntime(undefined, {});
+    const got = [];
+    for (let i = 0; i < 60; i += 1) got.push(await runtime.freePort());
+    expect(new Set(got).size).toBe(60);
+    for (const port of got) {
+      expect(port).toBeGreaterThanOrEqual(10000);
+      expect(port).toBeLessThanOrEqual(14999);
+      expect(port < ephemeralFrom || port > ephemeralTo).toBe(true);
+    }
+  });
+
+  it('skip a port a listener holds; none left is a clear error', async () => {
+    const base = await twoFreePorts();
+    held.push(await listenOn(base));
+    for (let i = 0; i < 5; i += 1) {
+      // the pick starts at a random place in the range: wherever it starts, only the second port is free
+      expect(await new HostPorts({ from: base, to: base + 1 }).next()).toBe(base + 1);
+    }
+    const ports = new HostPorts({ from: base, to: base + 1 });
+    expect(await ports.next()).toBe(base + 1);
+    await expect(ports.next()).rejects.toThrow(new RegExp(`No free port left for a new container in ${base}–${base + 1}.*DECKHAND_PORT_RANGE`));
+  });
+
+  it('skip a port an outgoing connection holds as its local port (the app could not bind it)', async () => {
+    const target = await listenOn(0);
+    held.push(target);
+    const { port } = target.address() as { port: number };
+    // a plain outgoing connection, as a health probe or a proxy's upstream connection makes: its local port comes
+    // from the ephemeral range, without SO_REUSEADDR, and an app's bind on that port fails while it lives
+    const outgoing = await new Promise<Socket>((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port }, () => resolve(socket));
+      socket.once('error', reject);
+    });
+    held.push(outgoing);
+    const local = outgoing.localPort!;
+    await expect(new HostPorts({ from: local, to: local }).next()).rejects.toThrow(/No free port left/);
+  });
+
+  it('DECKHAND_PORT_RANGE sets the range; a malformed one is named', () => {
+    expect(loadEnv({}).DECKHAND_PORT_RANGE).toBeUndefined();
+    expect(loadEnv({ DECKHAND_PORT_RANGE: '20000-20999' }).DECKHAND_PORT_RANGE).toEqual({ from: 20000, to: 20999 });
+    for (const bad of ['20000', '900-2000', '3000-2000', '10000-70000', 'a-b']) {
+      expect(() => loadEnv({ DECKHAND_PORT_RANGE: bad })).toThrow(/DECKHAND_PORT_RANGE: .* is not a port range like 10000-14999/);
+    }
+  });
+});
