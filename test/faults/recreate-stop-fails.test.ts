@@ -59,7 +59,7 @@ describe.skipIf(!enabled)('recreate: a stop that Docker answers with an error af
     const { deployment, phases } = await deployWithFailingStops(repo.commits[2]!);
     expect(deployment.status).toBe('failed');
     expect(deployment.errorCode).toBe('health_check_failed');
-    expect(phases).toContain('The previous container runs again');
+    expect(phases).toContain('The previous container runs again and answers /healthz');
     expect((await docker().getContainer(before.containerId!).inspect()).State.Running).toBe(true);
     // Started again (its app takes a moment to listen): v1 answers again. Recreate is down meanwhile, as it says.
     expect(await answered(port)).toMatchObject({ status: 200, body: 'v1' });

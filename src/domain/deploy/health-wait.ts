@@ -1,5 +1,7 @@
+import type { AppSpec } from '../apps.js';
 import type { Clock } from '../clock.js';
-import type { ContainerState, HealthProbe } from '../ports.js';
+import type { ContainerState, HealthProbe, Runtime } from '../ports.js';
+import { healthJudge } from '../runtime-health.js';
 
 export interface HealthWaitOptions {
   url: string;
@@ -97,4 +99,26 @@ export async function waitForHealthy(options: HealthWaitOptions): Promise<Health
     attempts,
     reason: `health check ${options.url} did not answer 2xx within ${Math.round(timeoutMs / 100) / 10}s (last: ${lastDetail})`,
   };
+}
+
+/**
+ * Whether a container started again (a previous release brought back by an undo or by recovery) answers its health
+ * path within the app's health timeout: judged by a cluster runtime itself, else probed on 127.0.0.1. Only whether it
+ * runs counts against it: a long-lived container that the restart policy once brought back is not crash-looping.
+ */
+export async function answersAgain(deps: { runtime: Runtime; health: HealthProbe; clock: Clock }, app: AppSpec, containerId: string, port: number): Promise<HealthOutcome> {
+  const { runtime } = deps;
+  const judge = healthJudge(runtime, app.name);
+  if (judge) {
+    const judged = await judge(containerId, { timeoutMs: app.run.healthTimeoutMs, onAttempt: () => undefined });
+    return judged.ok ? { ok: true, attempts: 1 } : { ok: false, attempts: 1, reason: judged.reason };
+  }
+  return waitForHealthy({
+    url: `http://127.0.0.1:${port}${app.run.health}`,
+    timeoutMs: app.run.healthTimeoutMs,
+    probe: deps.health,
+    clock: deps.clock,
+    containerProblem: async () => ((await runtime.inspectContainer(containerId))?.running ? undefined : 'the container is not running'),
+    onAttempt: () => undefined,
+  });
 }

@@ -2,10 +2,9 @@ import type { AppSpec } from '../apps.js';
 import type { Clock } from '../clock.js';
 import type { Deployment } from '../deployment.js';
 import type { AuditStore, ContainerState, HealthProbe } from '../ports.js';
-import { waitForHealthy } from './health-wait.js';
+import { answersAgain } from './health-wait.js';
 import { hostsOf } from './endpoints.js';
 import { type ServingDeps, isWeb, safeToTouch, whatServes } from './serving.js';
-import { healthJudge } from '../runtime-health.js';
 
 export interface RecoveryDeps extends ServingDeps {
   health: HealthProbe;
@@ -124,20 +123,7 @@ export class Recovery {
   }
 
   private async healthy(app: AppSpec, containerId: string, port: number): Promise<boolean> {
-    // A cluster runtime judges its tasks' health itself (they run on other nodes, not on 127.0.0.1).
-    const { runtime } = this.deps;
-    const judge = healthJudge(runtime, app.name);
-    if (judge) return (await judge(containerId, { timeoutMs: app.run.healthTimeoutMs, onAttempt: () => undefined })).ok;
-    const outcome = await waitForHealthy({
-      url: `http://127.0.0.1:${port}${app.run.health}`,
-      timeoutMs: app.run.healthTimeoutMs,
-      probe: this.deps.health,
-      clock: this.deps.clock,
-      // Only whether it runs: a long-lived container that the restart policy once brought back is not crash-looping.
-      containerProblem: async () => ((await this.deps.runtime.inspectContainer(containerId))?.running ? undefined : 'the container is not running'),
-      onAttempt: () => undefined,
-    });
-    return outcome.ok;
+    return (await answersAgain(this.deps, app, containerId, port)).ok;
   }
 
   /** The serving release's process containers run with it: any that is stopped is started again. */

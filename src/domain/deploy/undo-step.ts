@@ -2,6 +2,7 @@ import type { AppSpec } from '../apps.js';
 import { asDeckhandError } from '../errors.js';
 import { cleanLogLine, headAndTail } from '../log-text.js';
 import type { PipelineDeps } from './pipeline-types.js';
+import { answersAgain } from './health-wait.js';
 import { failedProcess } from './process-step.js';
 import { removeStarted } from './retire-step.js';
 
@@ -20,7 +21,7 @@ export interface StartedRelease {
 /**
  * Undoes a failed release. The evidence is read first (the log of what failed: a process container that died says
  * more than a web that was fine), then everything the release started is removed and what recreate stopped for it is
- * started again. Returns the log lines to record (the build's log when no container has one), redacted.
+ * started again and waited for (its health path, within the app's health timeout). Returns the log lines to record (the build's log when no container has one), redacted.
  */
 export async function undoRelease(deps: PipelineDeps, app: AppSpec, started: StartedRelease, buildLog: string[], redact: (text: string) => string, say: (message: string) => void): Promise<string[]> {
   const { runtime } = deps;
@@ -37,13 +38,18 @@ export async function undoRelease(deps: PipelineDeps, app: AppSpec, started: Sta
     await deps.clock.sleep(deps.settings.drainMs);
   }
   await removeStarted(deps, app, started.web, [...started.processes], say);
+  // Recreate stopped only the old web (it held the public port): it is started again, and the failure is reported
+  // once it answers its health path there, so "the previous version serves" is true when the thread says it.
   for (const id of started.stoppedForRecreate) {
     try {
       await runtime.restart(id);
-      say('The previous container runs again');
     } catch (restartError) {
       say(`Could not restart the previous container: ${asDeckhandError(restartError).message}`);
+      continue;
     }
+    const answer = await answersAgain(deps, app, id, app.run.port).catch((error: unknown) => ({ ok: false as const, reason: asDeckhandError(error).message }));
+    if (answer.ok) say(`The previous container runs again and answers ${app.run.health}`);
+    else say(`The previous container was started again, but it does not serve: ${answer.reason}. Check it with deckhand status ${app.name}.`);
   }
   return logTail;
 }
