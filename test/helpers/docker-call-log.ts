@@ -47,6 +47,8 @@ export async function startDockerCallLog(engineSocket = dockerSocket) {
   };
   const sockets = new Set<Socket>();
   let failing: { call: RegExp; unseen: boolean } | undefined;
+  let holding: RegExp | undefined;
+  const held: Array<() => void> = [];
   const server: Server = createServer((client) => {
     const upstream = connect(engineSocket);
     sockets.add(client).add(upstream);
@@ -54,7 +56,10 @@ export async function startDockerCallLog(engineSocket = dockerSocket) {
     let head = '';
     /** The engine's answer goes to the client (piped), or a failure is written instead (fails). */
     let [piped, fails] = [false, false];
+    /** Bytes of a held request, sent once the hold ends. */
+    let waiting: Buffer[] | undefined;
     client.on('data', (chunk: Buffer) => {
+      if (waiting) return void waiting.push(chunk);
       if (!seen && head.length < 4096) {
         head += chunk.toString('latin1');
         const line = /^([A-Z]+) (\S+) HTTP\/1\.[01]\r\n/.exec(head);
@@ -66,6 +71,18 @@ export async function startDockerCallLog(engineSocket = dockerSocket) {
           if (fails && failing!.unseen) {
             // The engine never sees it: the client is answered 500 at once.
             close();
+            return;
+          }
+          if (holding?.test(seen.call)) {
+            // Not sent to the engine until the hold ends: a slow answer, as long as the test wants.
+            waiting = [chunk];
+            held.push(() => {
+              const bytes = waiting ?? [];
+              waiting = undefined;
+              upstream.pipe(client);
+              piped = true;
+              for (const part of bytes) upstream.write(part);
+            });
             return;
           }
         }
@@ -114,10 +131,22 @@ export async function startDockerCallLog(engineSocket = dockerSocket) {
      * engine and the client gets the 500 at once: a call Docker refused. `undefined` ends it.
      */
     failAnswers: (call: RegExp | undefined, options: { unseen?: boolean } = {}) => void (failing = call && { call, unseen: options.unseen ?? false }),
+    /**
+     * Requests matching `call` (`METHOD /path`) wait here, unsent to the engine, until `holdRequests(undefined)` sends
+     * every one held, in order: a Docker that is slow to answer them.
+     */
+    holdRequests: (call: RegExp | undefined) => {
+      holding = call;
+      if (!call) for (const send of held.splice(0)) send();
+    },
+    /** How many requests the hold keeps back now. */
+    heldCount: () => held.length,
     /** The calls sent (in order), as `METHOD /path`. */
     sent: () => steps.filter((s) => s.kind === 'request').map((s) => s.call),
     clear: () => void (steps.length = 0),
     stop: async () => {
+      holding = undefined;
+      held.length = 0;
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       rmSync(dir, { recursive: true, force: true });

@@ -72,18 +72,24 @@ export async function planRollback(deps: PlannerDeps, app: AppSpec, targetId: nu
   const warnings: string[] = [];
   const database = Promise.all([deps.locks.get(app.name), deps.store.inFlight(app.name)]);
   database.catch(() => undefined); // awaited below; a failure before that must not be an unhandled rejection
-  const imagePresent = Boolean(await deps.runtime.inspectImage(target.imageId));
-  // A fetch of what the mirror lacks (a rebuild, a schema diff) comes before the git reads below, so that they see it;
-  // with nothing to fetch (a reuse rollback) they all read the mirror at once.
-  const commitRead = commitsNeeded(deps, app, target, current, imagePresent);
-  if (!imagePresent || needsSchemaDiff(app, target, current)) await commitRead;
-  const [commit, artifact, schema, changes, [lock, running]] = await Promise.all([
-    commitRead,
-    commitRead.then((status) => resolveArtifact(deps, app, target, status, imagePresent)),
-    schemaChanges(deps, app, target, current),
-    app.source.kind === 'git' && target.commitSha ? changeContext(deps.source, app, current?.commitSha ?? null, target.commitSha) : null,
+  const applied = appliedMigrations(deps, app, target);
+  const inspected = deps.runtime.inspectImage(target.imageId).then(Boolean);
+  inspected.catch(() => undefined);
+  // The mirror is read beside the image lookup, never fetching. Only when what the plan needs is not mirrored (the
+  // target's commit for a rebuild, both commits for the schema diff) is it fetched and read again: a reuse rollback,
+  // and any rollback whose commits deckhand already mirrors, never reaches the network.
+  const mirrored = readMirror(deps, app, target, current, 'never');
+  const imagePresent = await inspected;
+  let reads = await mirrored;
+  if (reads.lacking(imagePresent)) reads = await readMirror(deps, app, target, current, 'if-missing');
+  const { commit } = reads;
+  const [artifact, schemaApplied, changes, [lock, running]] = await Promise.all([
+    resolveArtifact(deps, app, target, commit, imagePresent),
+    applied,
+    reads.changes,
     database,
   ]);
+  const schema: RollbackPlan['schema'] = { migrationFiles: reads.files.paths, appliedMigrations: schemaApplied.names, notes: [...reads.files.notes, ...schemaApplied.notes] };
   if (commit && !commit.reachable) {
     warnings.push(commit.present
       ? `Commit ${target.commitSha!.slice(0, 7)} is no longer on any branch or tag of the repository (force-pushed away?); only deckhand's mirror still has it.`
@@ -122,16 +128,42 @@ export async function planRollback(deps: PlannerDeps, app: AppSpec, targetId: nu
   };
 }
 
+interface MirrorReads {
+  /** The target commit's status; null for image apps. */
+  commit: RollbackPlan['commit'];
+  /** Whether what the plan needs is missing from the mirror: the target's commit for a rebuild, both for a schema diff. */
+  lacking(imagePresent: boolean): boolean;
+  files: { paths: string[]; notes: string[] };
+  changes: Promise<ChangeContext | null>;
+}
+
 /**
- * The target commit's status. The network is reached only when a rebuild (image gone) or the schema diff needs a
- * commit the mirror lacks: a reuse rollback whose commits deckhand already mirrors never fetches.
+ * What the plan reads in the mirror: the commits' status, the migration files changed between them, the commits
+ * between what runs and the target. With `fetch: 'never'` all at once; with `'if-missing'` the fetch comes first, so
+ * that the reads after it see what it brought.
  */
-async function commitsNeeded(deps: PlannerDeps, app: AppSpec, target: Deployment, current: Deployment | undefined, imagePresent: boolean): Promise<RollbackPlan['commit']> {
-  if (app.source.kind !== 'git' || !target.commitSha) return null;
+async function readMirror(deps: PlannerDeps, app: AppSpec, target: Deployment, current: Deployment | undefined, fetch: 'never' | 'if-missing'): Promise<MirrorReads> {
+  if (app.source.kind !== 'git' || !target.commitSha) return { commit: null, lacking: () => false, files: { paths: [], notes: [] }, changes: Promise.resolve(null) };
   const diff = needsSchemaDiff(app, target, current);
   const shas = diff ? [target.commitSha, current!.commitSha!] : [target.commitSha];
-  const statuses = await deps.source.commitsStatus(app, shas, { fetch: !imagePresent || diff ? 'if-missing' : 'never' }).catch(() => undefined);
-  return statuses?.get(target.commitSha) ?? { present: false, reachable: false };
+  const statuses = deps.source.commitsStatus(app, shas, { fetch }).catch(() => undefined);
+  const ready = fetch === 'never' ? Promise.resolve() : statuses;
+  const files = diff
+    ? ready.then(() => deps.source.changedPaths(app, target.commitSha!, current!.commitSha!, app.migrations.paths)).then(
+        (paths) => ({ paths, notes: [] }),
+        (error: Error) => ({ paths: [], notes: [`Could not compare migration files in git: ${error.message}`] }),
+      )
+    : { paths: [], notes: [] };
+  const changes = ready.then(() => changeContext(deps.source, app, current?.commitSha ?? null, target.commitSha!));
+  changes.catch(() => undefined); // read by the plan, or dropped when the mirror is read again after a fetch
+  const [known, read] = await Promise.all([statuses, files]);
+  const present = (sha: string) => known?.get(sha)?.present ?? false;
+  return {
+    commit: known?.get(target.commitSha) ?? { present: false, reachable: false },
+    lacking: (imagePresent) => (diff || !imagePresent) && shas.some((sha) => !present(sha)),
+    files: read,
+    changes,
+  };
 }
 
 const needsSchemaDiff = (app: AppSpec, target: Deployment, current: Deployment | undefined) =>
@@ -168,30 +200,17 @@ async function estimateBuild(store: DeploymentStore, app: string): Promise<numbe
   return durations.length ? durations[Math.floor(durations.length / 2)]! : null;
 }
 
-async function schemaChanges(deps: PlannerDeps, app: AppSpec, target: Deployment, current: Deployment | undefined): Promise<RollbackPlan['schema']> {
-  const result: RollbackPlan['schema'] = { migrationFiles: [], appliedMigrations: [], notes: [] };
-  if (needsSchemaDiff(app, target, current)) {
-    try {
-      result.migrationFiles = await deps.source.changedPaths(app, target.commitSha!, current!.commitSha!, app.migrations.paths);
-    } catch (error) {
-      result.notes.push(`Could not compare migration files in git: ${(error as Error).message}`);
-    }
-  }
+/** The migrations applied in the app's database since the target deploy (its `migrations.database`), with why not. */
+async function appliedMigrations(deps: PlannerDeps, app: AppSpec, target: Deployment): Promise<{ names: string[]; notes: string[] }> {
   const database = app.migrations.database;
-  if (database) {
-    const url = deps.envLookup(database.urlEnv);
-    const since = target.finishedAt ?? target.createdAt;
-    if (!url) {
-      result.notes.push(`Could not check applied migrations: ${database.urlEnv} is not set in deckhand's environment.`);
-    } else {
-      try {
-        result.appliedMigrations = await deps.migrations.appliedSince({ url, table: database.table }, since);
-      } catch (error) {
-        result.notes.push(`Could not check applied migrations in ${database.table}: ${(error as Error).message}`);
-      }
-    }
+  if (!database) return { names: [], notes: [] };
+  const url = deps.envLookup(database.urlEnv);
+  if (!url) return { names: [], notes: [`Could not check applied migrations: ${database.urlEnv} is not set in deckhand's environment.`] };
+  try {
+    return { names: await deps.migrations.appliedSince({ url, table: database.table }, target.finishedAt ?? target.createdAt), notes: [] };
+  } catch (error) {
+    return { names: [], notes: [`Could not check applied migrations in ${database.table}: ${(error as Error).message}`] };
   }
-  return result;
 }
 
 const shortId = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
