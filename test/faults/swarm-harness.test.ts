@@ -128,7 +128,8 @@ describe.skipIf(!enabled)('swarm harness', () => {
     const loop = cluster.requestLoop(cluster.nodes.slice(0, 2).map((n) => `http://${n.addr}:${PORT}/`), 'swarm-hello');
     // the same loop against node 3 alone does see the loss (the loop can fail)
     const loop3 = cluster.requestLoop([`http://${node3.addr}:${PORT}/`], 'swarm-hello');
-    await sleep(500);
+    // Both loops are answered before the fault (a node process starting in a namespace may take a while under load)
+    await Promise.all([loop.answered(), loop3.answered()]);
     await node3.stop();
     expect(node3.running).toBe(false);
     await expect(cluster.httpGet(`http://${node3.addr}:${PORT}/`, { timeoutMs: 1000 })).rejects.toThrow(/no answer/);

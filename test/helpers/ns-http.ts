@@ -35,6 +35,9 @@ export async function nsHttpGet(ns: { path: string; name?: string }, url: string
   }
 }
 
+/** What a loop writes to stderr at its first good answer. */
+const FIRST_OK = '[first good answer]';
+
 /** Runs in a namespace: GETs the URLs round-robin until SIGTERM, then prints {ok, failed, failures} as JSON. */
 const LOOP_SCRIPT = `
 const urls = JSON.parse(process.argv[1]);
@@ -48,8 +51,9 @@ process.on('SIGTERM', () => { stopping = true; });
     try {
       const r = await fetch(url, { signal: AbortSignal.timeout(2000) });
       const body = await r.text();
-      if (r.status === 200 && (!expected || body === expected)) result.ok++;
-      else { result.failed++; result.failures.push(url + ': ' + r.status + ' ' + body.slice(0, 80)); }
+      if (r.status === 200 && (!expected || body === expected)) {
+        if (++result.ok === 1) process.stderr.write('${FIRST_OK}');
+      } else { result.failed++; result.failures.push(url + ': ' + r.status + ' ' + body.slice(0, 80)); }
     } catch (e) {
       result.failed++;
       result.failures.push(url + ': ' + String(e.cause?.code ?? e.message));
@@ -60,6 +64,12 @@ process.on('SIGTERM', () => { stopping = true; });
   process.stdout.write(JSON.stringify(result));
 })();
 `;
+
+export interface NsRequestLoop {
+  stop(): Promise<LoopResult>;
+  /** Resolves at the loop's first good answer; rejects when none came within `limitMs` (default 20 s). */
+  answered(limitMs?: number): Promise<void>;
+}
 
 export interface LoopResult {
   ok: number;
@@ -73,19 +83,31 @@ export interface LoopResult {
  * counting answers that are 200 (and equal `expectedBody` when given) and everything else. stop() ends it and
  * resolves with the counts.
  */
-export function startRequestLoop(ns: { path: string }, urls: string[], expectedBody?: string): { stop(): Promise<LoopResult> } {
+export function startRequestLoop(ns: { path: string }, urls: string[], expectedBody?: string): NsRequestLoop {
   return startLoopScript(ns, LOOP_SCRIPT, urls, expectedBody);
 }
 
 /** Runs a request-loop script (node -e) inside namespace `ns` until stop(), which resolves the counts it printed. */
-export function startLoopScript(ns: { path: string }, script: string, urls: string[], expectedBody?: string): { stop(): Promise<LoopResult> } {
+export function startLoopScript(ns: { path: string }, script: string, urls: string[], expectedBody?: string): NsRequestLoop {
   const child = spawn('nsenter', nsenterArgs(ns, [process.execPath, '-e', script, JSON.stringify(urls), expectedBody ?? '']), { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
+  let firstOk = false;
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-2000);
+    firstOk ||= stderr.includes(FIRST_OK);
+  });
   const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let exited = false;
+  void exit.then(() => (exited = true));
   return {
+    /** Resolves at the loop's first good answer (a node process starting in a namespace may take a while on a busy machine). */
+    answered: async (limitMs = 20_000) => {
+      for (const deadline = Date.now() + limitMs; !firstOk; await new Promise((resolve) => setTimeout(resolve, 20))) {
+        if (exited || Date.now() > deadline) throw new Error(`request loop had no good answer ${exited ? 'before it exited' : `within ${limitMs} ms`}: ${stderr}`);
+      }
+    },
     stop: async () => {
       child.kill('SIGTERM');
       await exit;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { type AuthRegistry, startAuthRegistry } from './auth-registry.js';
 import { NETNS_PREFIX, type NamespaceNet, type NodeNamespace, createNamespaceNet, deleteNamespaces, killAll, ourNamespaces, processesMentioning } from './netns.js';
-import { type LoopResult, type NsHttpAnswer, nsHttpGet, startRequestLoop } from './ns-http.js';
+import { type NsHttpAnswer, type NsRequestLoop, nsHttpGet, startRequestLoop } from './ns-http.js';
 import { SWARM_LOCK, holdsSwarmLock } from './swarm-lock.js';
 import { type SwarmNodeDaemon, prepareNodeDaemon, unmountUnder } from './swarm-node.js';
 
@@ -38,7 +38,7 @@ export interface SwarmCluster {
   /** GET from inside a namespace (the hub by default). */
   httpGet(url: string, options?: { from?: NodeNamespace; basicAuth?: { username: string; password: string }; timeoutMs?: number }): Promise<NsHttpAnswer>;
   /** A request loop inside a namespace (the hub by default) over `urls`; stop() gives ok/failed counts. */
-  requestLoop(urls: string[], expectedBody?: string, from?: NodeNamespace): { stop(): Promise<LoopResult> };
+  requestLoop(urls: string[], expectedBody?: string, from?: NodeNamespace): NsRequestLoop;
   /** Stops every daemon, removes namespaces, mounts and directories. Safe to call twice. */
   teardown(): Promise<void>;
 }
