@@ -25,11 +25,15 @@ const serves = (body: string) => `echo "starting ${body} on port $PORT"\nexec /b
 /**
  * Serves / and /healthz, then /healthz goes (the version "loses its database") while / keeps answering: the tasks'
  * HEALTHCHECK turns them unhealthy and Swarm replaces them, which is what deckhand's watch window sees on Swarm.
+ * The task on the node with address `first` loses it after `seconds`, the others `later` seconds after that: the
+ * revert comes at the first task's failure, while the other tasks still answer the requests Caddy retries on them.
+ * (When every task of a version dies at the same moment, a request Caddy was retrying on that version then has no
+ * upstream left in its config and fails after Caddy's 5 s: README, Running on a Docker Swarm.)
  */
-const turnsUnhealthy = (seconds: number) =>
+const turnsUnhealthy = (first: string, seconds: number, later: number) =>
   [
     '/bin/busybox httpd -f -p $PORT -h /www &',
-    `/bin/busybox sleep ${seconds}`,
+    `if /bin/busybox ip -4 addr | /bin/busybox grep -q " ${first}/"; then /bin/busybox sleep ${seconds}; else /bin/busybox sleep ${seconds + later}; fi`,
     '/bin/busybox rm -f /www/healthz',
     'echo "v3 lost its database connection"',
     'wait',
@@ -97,7 +101,7 @@ describe.skipIf(!enabled)('the watch window on a three-node Swarm', () => {
     repo = createTestRepo([
       { body: 'v1', files: { 'start.sh': serves('v1') } },
       { body: 'v2', files: { 'start.sh': serves('v2') } },
-      { body: 'v3', files: { 'start.sh': turnsUnhealthy(UNHEALTHY_AFTER_S) } },
+      { body: 'v3', files: { 'start.sh': turnsUnhealthy(cluster.nodes[0]!.addr, UNHEALTHY_AFTER_S, 30) } },
       { body: 'v4', files: { 'start.sh': oneNodeExits(cluster.nodes[0]!.addr, UNHEALTHY_AFTER_S) } },
     ]);
     const registry = cluster.registry!;
