@@ -274,4 +274,3 @@ export class DockerRuntime implements Runtime {
     return this.ports.next();
   }
 }
-

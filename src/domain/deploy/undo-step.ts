@@ -21,7 +21,8 @@ export interface StartedRelease {
 /**
  * Undoes a failed release. The evidence is read first (the log of what failed: a process container that died says
  * more than a web that was fine), then everything the release started is removed and what recreate stopped for it is
- * started again and waited for (its health path, within the app's health timeout). Returns the log lines to record (the build's log when no container has one), redacted.
+ * started again and waited for (its health path, within the app's health timeout). Returns the log lines to record
+ * (the build's log when no container has one), redacted.
  */
 export async function undoRelease(deps: PipelineDeps, app: AppSpec, started: StartedRelease, buildLog: string[], redact: (text: string) => string, say: (message: string) => void): Promise<string[]> {
   const { runtime } = deps;
