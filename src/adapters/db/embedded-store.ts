@@ -91,8 +91,10 @@ async function waitForOwner(record: OwnerRecord, lockPath: string, startMs: numb
     if (state === 'answers') return state;
     const current = parseRecord(readLock(lockPath));
     if (current?.nonce !== record.nonce || liveness(record) === 'dead') return 'changed';
-    // Only a socket that does not exist yet may still come: an owner that started long ago or refuses will not.
-    const starting = state === 'missing' && (leaving || Date.now() - Date.parse(record.startedAt) < startMs);
+    // A socket may still come while the owner is young: missing (not created yet), or refused, because an owner that
+    // took over after a kill -9 has not yet removed the dead owner's socket file. One that started long ago will not.
+    const young = Date.now() - Date.parse(record.startedAt) < startMs;
+    const starting = (state === 'missing' && (leaving || young)) || (state === 'refused' && young);
     if (!starting || Date.now() > deadline) return state;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
