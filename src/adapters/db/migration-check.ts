@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { PGlite } from '@electric-sql/pglite';
 import type { Sql } from 'postgres';
 
 /** The newest migration's time in drizzle's journal (`when`): what drizzle compares with the last one applied. */
@@ -16,9 +17,18 @@ export function newestMigrationMillis(folder: string): number {
  * reached) is thrown, to be told as opening the database would.
  */
 export async function migrationsApplied(client: Sql, folder: string): Promise<boolean> {
+  return upToDate(folder, async () => (await client<{ created_at: unknown }[]>`select created_at from drizzle.__drizzle_migrations order by created_at desc limit 1`)[0]);
+}
+
+/** The same check on the embedded store's own PGlite, when its owner opens it. */
+export async function pgliteMigrationsApplied(client: PGlite, folder: string): Promise<boolean> {
+  return upToDate(folder, async () => (await client.query<{ created_at: unknown }>('select created_at from drizzle.__drizzle_migrations order by created_at desc limit 1')).rows[0]);
+}
+
+async function upToDate(folder: string, lastApplied: () => Promise<{ created_at: unknown } | undefined>): Promise<boolean> {
   const newest = newestMigrationMillis(folder);
   try {
-    const [last] = await client`select created_at from drizzle.__drizzle_migrations order by created_at desc limit 1`;
+    const last = await lastApplied();
     return last !== undefined && Number(last.created_at) >= newest;
   } catch (error) {
     const code = (error as { code?: string }).code;
