@@ -7,7 +7,7 @@ import type { Layer } from '../../domain/retention/layers.js';
 import { BuildSteps, stepImageRemoved } from './build-steps.js';
 import { containerName, createAndStart } from './container-create.js';
 import { WEB_PROCESS } from '../../domain/apps.js';
-import { LABEL_APP, LABEL_REVISION, fromInspect, fromList } from './container-state.js';
+import { LABEL_APP, LABEL_PORT, LABEL_REVISION, fromInspect, fromList } from './container-state.js';
 import { DockerCalls } from './docker-calls.js';
 import { readImageLayers } from './image-layers.js';
 import { type ProgressMessage, demuxDockerLogs, splitLines } from './log-frames.js';
@@ -46,7 +46,7 @@ export class DockerRuntime implements Runtime {
   ) {
     this.calls = new DockerCalls(docker, options.timeoutMs ?? 10_000);
     this.registryAuth = options.registryAuth;
-    this.ports = new HostPorts(options.portRange);
+    this.ports = new HostPorts(options.portRange, () => this.labelledPorts());
   }
 
   async build(request: BuildRequest): Promise<{ imageId: string }> {
@@ -269,8 +269,14 @@ export class DockerRuntime implements Runtime {
     return cleanLogLines(demuxDockerLogs(Buffer.isBuffer(buffer) ? buffer : Buffer.from(String(buffer))));
   }
 
-  /** A port for a new container: outside the ephemeral range, free now, not handed out in the last minute. */
+  /** A port for a new container: outside the ephemeral range, free now, not handed out in the last minute, nor labelled on a container of deckhand's. */
   freePort(): Promise<number> {
     return this.ports.next();
+  }
+
+  /** The ports on deckhand's containers' labels, of every app, stopped ones included. */
+  private async labelledPorts(): Promise<Set<number>> {
+    const found = await this.calls.call('list the ports of deckhand containers', (abortSignal) => this.docker.listContainers({ all: true, filters: { label: [LABEL_PORT] }, abortSignal }));
+    return new Set(found.map((c) => Number(c.Labels?.[LABEL_PORT])).filter((port) => Number.isInteger(port)));
   }
 }

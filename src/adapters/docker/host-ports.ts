@@ -17,14 +17,27 @@ const RESERVED_MS = 60_000;
  * before): every outgoing connection on the host (Caddy to its upstreams, health probes, the database client) takes
  * its local port from that range, and one that took the port between the pick and the container's bind made the app
  * exit at start (`bind: Address in use`). Here a port is picked from `range` at a random start, skipping the live
- * ephemeral range, ports handed out in the last minute, and any port something listens on or holds now.
+ * ephemeral range, ports handed out in the last minute, any port something listens on or holds now, and any port a
+ * container of deckhand's is labelled with (`claimed`), running or not: recovery starts a stopped container on its own
+ * port, and Docker restarts a crashed one there after a backoff, while nothing listens on it.
  */
 export class HostPorts {
   private readonly recent = new Map<number, number>();
   /** The kernel's ephemeral range, avoided unless the whole range lies in it (an operator's choice, then taken as is). */
   private readonly ephemeral: PortRange | undefined;
 
-  constructor(private readonly range: PortRange = DEFAULT_HOST_PORTS) {
+  private known?: Promise<Set<number>>;
+
+  /**
+   * `claimed` lists the ports deckhand's containers are labelled with. It is asked at every pick, but a pick uses the
+   * answer of the pick before (the first waits for its own): the listing is off the deploy's critical path, and a
+   * container that stays stopped is in every answer. One made since then by this process is in the last minute's
+   * reservations; one made by another process and stopped since is seen from the next pick on.
+   */
+  constructor(
+    private readonly range: PortRange = DEFAULT_HOST_PORTS,
+    private readonly claimed?: () => Promise<Set<number>>,
+  ) {
     const kernel = ephemeralRange();
     const inside = kernel !== undefined && range.from >= kernel.from && range.to <= kernel.to;
     this.ephemeral = inside ? undefined : kernel;
@@ -33,21 +46,31 @@ export class HostPorts {
   async next(): Promise<number> {
     const now = Date.now();
     for (const [port, at] of this.recent) if (now - at > RESERVED_MS) this.recent.delete(port);
+    const claimed = await this.claimedPorts();
     const { from, to } = this.range;
     const size = to - from + 1;
     const offset = Math.floor(Math.random() * size);
     for (let i = 0; i < size; i += 1) {
       const port = from + ((offset + i) % size);
-      if (this.recent.has(port) || this.isEphemeral(port)) continue;
+      if (this.recent.has(port) || this.isEphemeral(port) || claimed.has(port)) continue;
       if (!(await bindable(port))) continue;
       this.recent.set(port, now);
       return port;
     }
     throw new DeckhandError(
       'start_failed',
-      `No free port left for a new container in ${from}–${to}${this.ephemeral ? ` outside the ephemeral range ${this.ephemeral.from}–${this.ephemeral.to}` : ''}: every one is in use or was handed out in the last minute (set DECKHAND_PORT_RANGE to a wider range).`,
+      `No free port left for a new container in ${from}–${to}${this.ephemeral ? ` outside the ephemeral range ${this.ephemeral.from}–${this.ephemeral.to}` : ''}: every one is in use, labelled on a container of deckhand's, or was handed out in the last minute (set DECKHAND_PORT_RANGE to a wider range).`,
       { from, to },
     );
+  }
+
+  /** The previous pick's listing (the first pick waits for its own) while the next one is asked; none when it fails. */
+  private claimedPorts(): Promise<Set<number>> {
+    if (!this.claimed) return Promise.resolve(new Set());
+    const fresh = this.claimed().catch(() => new Set<number>());
+    const previous = this.known;
+    this.known = fresh;
+    return previous ?? fresh;
   }
 
   private isEphemeral(port: number): boolean {
