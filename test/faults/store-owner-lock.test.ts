@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,6 +93,39 @@ describe('the embedded store has one owner: the lock', () => {
     expect(existsSync(dbDir)).toBe(false);
     // The live owner's lock is left alone.
     expect(parseRecord(readFileSync(`${dbDir}.lock`, 'utf8'))?.pid).toBe(live.pid);
+  });
+
+  it("waits for a young owner whose socket file still refuses (it took over and has not yet removed the dead owner's), instead of refusing", async () => {
+    const dbDir = freshDir();
+    mkdirSync(join(dbDir, '..'), { recursive: true });
+    const socket = join(root, `stale-${n}.sock`);
+    // The dead owner's socket file: bound by a process that was then killed -9, so it stays, and connecting is refused.
+    const dead = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(socket)}, () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise((resolve) => dead.stdout!.once('data', resolve));
+    dead.kill('SIGKILL');
+    await new Promise((resolve) => dead.once('exit', resolve));
+    expect(existsSync(socket)).toBe(true);
+    // The new owner: alive, its lock written a moment ago, its socket not served yet.
+    const young = startNode(CHILD, ['acquire', join(root, `young-${n}.lock`), join(root, `young-${n}-go`)]);
+    await young.waitFor((line) => 'waiting' in line);
+    writeLock(dbDir, { pid: young.pid, startTime: undefined, socket, startedAt: new Date().toISOString() });
+
+    let outcome: 'pending' | 'opened' | 'refused' = 'pending';
+    const opening = openDatabase({ dataDir: dbDir }).then(
+      (database) => ((outcome = 'opened'), database),
+      (error: unknown) => ((outcome = 'refused'), Promise.reject(error)),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    expect(outcome).toBe('pending');
+    // That owner dies before it serves: the waiting process takes the store over and opens it.
+    young.kill('SIGKILL');
+    const database = await opening;
+    try {
+      expect(parseRecord(readFileSync(`${dbDir}.lock`, 'utf8'))?.pid).toBe(process.pid);
+      await database.db.execute(sql`select 1`);
+    } finally {
+      await database.close();
+    }
   });
 
   it('a lock from another pid namespace on this kernel (a replaced container) is taken over when its socket has no listener', async () => {
