@@ -143,7 +143,7 @@ async function connectToOwner(owner: OwnerRecord, lockPath: string): Promise<Dat
  * zeroing them is about 0.3 s of every open (most of a break-glass CLI's start on the embedded store). deckhand's
  * store is small and its files stay in the OS page cache, so 16 MB (2,048 pages) holds every hot index at 100k rows.
  */
-export const STORE_SETTINGS = ['-c', 'shared_buffers=16MB'];
+const STORE_SETTINGS = ['-c', 'shared_buffers=16MB'];
 
 async function openAsOwner(options: EmbeddedOptions, socket: string, release: () => void): Promise<Database> {
   const { PGlite } = await import('@electric-sql/pglite');
