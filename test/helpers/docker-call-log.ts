@@ -47,7 +47,7 @@ export async function startDockerCallLog(engineSocket = dockerSocket) {
   };
   const sockets = new Set<Socket>();
   let failing: { call: RegExp; unseen: boolean } | undefined;
-  let holding: RegExp | undefined;
+  let holding: { call: RegExp; query?: RegExp } | undefined;
   const held: Array<() => void> = [];
   const server: Server = createServer((client) => {
     const upstream = connect(engineSocket);
@@ -73,7 +73,7 @@ export async function startDockerCallLog(engineSocket = dockerSocket) {
             close();
             return;
           }
-          if (holding?.test(seen.call)) {
+          if (holding && holding.call.test(seen.call) && (holding.query?.test(seen.query) ?? true)) {
             // Not sent to the engine until the hold ends: a slow answer, as long as the test wants.
             waiting = [chunk];
             held.push(() => {
@@ -132,11 +132,11 @@ export async function startDockerCallLog(engineSocket = dockerSocket) {
      */
     failAnswers: (call: RegExp | undefined, options: { unseen?: boolean } = {}) => void (failing = call && { call, unseen: options.unseen ?? false }),
     /**
-     * Requests matching `call` (`METHOD /path`) wait here, unsent to the engine, until `holdRequests(undefined)` sends
-     * every one held, in order: a Docker that is slow to answer them.
+     * Requests matching `call` (`METHOD /path`), and `query` when given, wait here, unsent to the engine, until
+     * `holdRequests(undefined)` sends every one held, in order: a Docker that is slow to answer them.
      */
-    holdRequests: (call: RegExp | undefined) => {
-      holding = call;
+    holdRequests: (call: RegExp | undefined, query?: RegExp) => {
+      holding = call && { call, query };
       if (!call) for (const send of held.splice(0)) send();
     },
     /** How many requests the hold keeps back now. */

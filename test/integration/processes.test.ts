@@ -91,9 +91,9 @@ describe.skipIf(!enabled)('real apps: secrets from env and files, a named volume
 
   it('v1 and v2 deploy web + 2 workers; each worker runs its release image with the merged env and appends to the volume', async () => {
     const d1 = await services.deploys.deploy({ app, ref: repo.commits[0], actor: 'U-ops', trigger: 'cli' });
-    expect(d1.status).toBe('succeeded');
+    expect(d1, d1.error ?? '').toMatchObject({ status: 'succeeded' });
     const d2 = await services.deploys.deploy({ app, ref: repo.commits[1], actor: 'U-ops', trigger: 'cli' });
-    expect(d2.status).toBe('succeeded');
+    expect(d2, d2.error ?? '').toMatchObject({ status: 'succeeded' });
     expect((await get(port)).body).toBe('v2');
 
     for (const [deployment, running] of [[d1, false], [d2, true]] as const) {
