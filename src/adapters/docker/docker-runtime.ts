@@ -269,7 +269,10 @@ export class DockerRuntime implements Runtime {
     return cleanLogLines(demuxDockerLogs(Buffer.isBuffer(buffer) ? buffer : Buffer.from(String(buffer))));
   }
 
-  /** A port for a new container: outside the ephemeral range, free now, not handed out in the last minute, nor labelled on a container of deckhand's. */
+  /**
+   * A port for a new container: outside the ephemeral range, free now, not handed out in the last minute, and not on
+   * the label of a deckhand container that still exists.
+   */
   freePort(): Promise<number> {
     return this.ports.next();
   }
