@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { type Server, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,22 +7,11 @@ import { DockerRuntime, LABEL_APP, LABEL_PORT } from '../../src/adapters/docker/
 import { docker, removeAppArtifacts } from '../helpers/docker.js';
 import { BUSYBOX } from '../helpers/git-repo.js';
 import { haveDocker } from '../helpers/infra.js';
+import { twoFreePorts } from '../helpers/ports.js';
 
 const enabled = await haveDocker();
 const APP = `hp-labelled-${process.pid}`;
 
-const bindable = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const server: Server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
-  });
-
-/** Two consecutive ports below the ranges the suites use, both bindable now. */
-async function twoFreePorts(): Promise<number> {
-  for (let base = 9900; base < 9990; base += 2) if ((await bindable(base)) && (await bindable(base + 1))) return base;
-  throw new Error('no two free ports in 9900–9989');
-}
 
 /**
  * A port labelled on a stopped container of deckhand's is that container's: recovery starts it there again, and
@@ -53,7 +41,7 @@ describe.skipIf(!enabled)('ports labelled on deckhand containers', () => {
   });
 
   it('are never handed out while the container exists, running or not', async () => {
-    const base = await twoFreePorts();
+    const base = await twoFreePorts(9900, 9990);
     // Created and never started: nothing listens on its port, as with one Docker is about to restart.
     const stopped = await docker().createContainer({ Image: image, Cmd: ['/bin/busybox', 'sleep', '1'], Labels: { [LABEL_APP]: APP, [LABEL_PORT]: String(base) }, HostConfig: { NetworkMode: 'host' } });
     for (let i = 0; i < 6; i += 1) {

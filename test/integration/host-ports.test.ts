@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DockerRuntime } from '../../src/adapters/docker/docker-runtime.js';
 import { HostPorts } from '../../src/adapters/docker/host-ports.js';
 import { loadEnv } from '../../src/config/env.js';
+import { twoFreePorts } from '../helpers/ports.js';
 
 const [ephemeralFrom, ephemeralTo] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number) as [number, number];
 
@@ -23,20 +24,7 @@ const listenOn = (port: number) =>
   });
 
 /** Two consecutive ports below the ranges the suites use, both bindable now. */
-async function twoFreePorts(): Promise<number> {
-  for (let base = 9100; base < 9900; base += 2) {
-    const servers: Server[] = [];
-    try {
-      for (let p = base; p < base + 2; p += 1) servers.push(await listenOn(p));
-      return base;
-    } catch {
-      // one is taken: try the next two
-    } finally {
-      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-    }
-  }
-  throw new Error('no two free ports in 9100–9899');
-}
+const twoFree = () => twoFreePorts(9100, 9900);
 
 describe('ports for new containers', () => {
   it('come from 10000–14999, outside the kernel ephemeral range, never twice within a minute', async () => {
@@ -52,7 +40,7 @@ describe('ports for new containers', () => {
   });
 
   it('skip a port a listener holds; none left is a clear error', async () => {
-    const base = await twoFreePorts();
+    const base = await twoFree();
     held.push(await listenOn(base));
     for (let i = 0; i < 5; i += 1) {
       // the pick starts at a random place in the range: wherever it starts, only the second port is free
