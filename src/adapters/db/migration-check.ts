@@ -17,13 +17,16 @@ export function newestMigrationMillis(folder: string): number {
  * reached) is thrown, to be told as opening the database would.
  */
 export async function migrationsApplied(client: Sql, folder: string): Promise<boolean> {
-  return upToDate(folder, async () => (await client<{ created_at: unknown }[]>`select created_at from drizzle.__drizzle_migrations order by created_at desc limit 1`)[0]);
+  return upToDate(folder, async () => (await client.unsafe<{ created_at: unknown }[]>(LAST_APPLIED))[0]);
 }
 
 /** The same check on the embedded store's own PGlite, when its owner opens it. */
 export async function pgliteMigrationsApplied(client: PGlite, folder: string): Promise<boolean> {
-  return upToDate(folder, async () => (await client.query<{ created_at: unknown }>('select created_at from drizzle.__drizzle_migrations order by created_at desc limit 1')).rows[0]);
+  return upToDate(folder, async () => (await client.query<{ created_at: unknown }>(LAST_APPLIED)).rows[0]);
 }
+
+/** The newest migration drizzle recorded (what it compares with the journal). */
+const LAST_APPLIED = 'select created_at from drizzle.__drizzle_migrations order by created_at desc limit 1';
 
 async function upToDate(folder: string, lastApplied: () => Promise<{ created_at: unknown } | undefined>): Promise<boolean> {
   const newest = newestMigrationMillis(folder);
