@@ -27,8 +27,8 @@ const serves = (body: string) => `echo "starting ${body} on port $PORT"\nexec /b
  * HEALTHCHECK turns them unhealthy and Swarm replaces them, which is what deckhand's watch window sees on Swarm.
  * The task on the node with address `first` loses it after `seconds`, the others `later` seconds after that: the
  * revert comes at the first task's failure, while the other tasks still answer the requests Caddy retries on them.
- * (When every task of a version dies at the same moment, a request Caddy was retrying on that version then has no
- * upstream left in its config and fails after Caddy's 5 s: README, Running on a Docker Swarm.)
+ * (When every task of a version dies at the same moment, a request Caddy was sending to that version then has no
+ * upstream left in its config and fails at once: README, Running on a Docker Swarm.)
  */
 const turnsUnhealthy = (first: string, seconds: number, later: number) =>
   [

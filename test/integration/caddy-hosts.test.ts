@@ -40,12 +40,14 @@ describe('proxy upstreams on several hosts', () => {
     const upstreams = await read(`/id/deckhand-${app}-proxy/upstreams`);
     expect(upstreams).toEqual([{ dial: '10.213.0.1:24001' }, { dial: '10.213.0.2:24001' }, { dial: '[fd00::3]:24001' }]);
     expect(await proxy.upstream(app)).toBe(24001);
-    // Nodes get passive health checks (a node that went away is left out after one failed request); one host does not.
-    const handler = async () => (await read(`/id/deckhand-${app}-proxy`)) as { health_checks?: unknown; load_balancing?: unknown };
-    expect(await handler()).toMatchObject({ health_checks: { passive: { fail_duration: '10s', max_fails: 1 } }, load_balancing: { try_duration: '5s' } });
+    // Nodes get passive health checks (a node that went away is left out after one failed request) and retries on
+    // another node at once, never after a wait (caddy-cluster-retries.test.ts); one host does not.
+    const handler = async () => (await read(`/id/deckhand-${app}-proxy`)) as { health_checks?: unknown; load_balancing?: Record<string, unknown> };
+    expect(await handler()).toMatchObject({ health_checks: { passive: { fail_duration: '10s', max_fails: 1 } }, load_balancing: { retries: 3, retry_match: [{ method: ['GET', 'HEAD', 'OPTIONS'] }] } });
+    expect((await handler()).load_balancing).not.toHaveProperty('try_interval');
     const other = `hosts2-${process.pid}`;
     await proxy.point(other, await freePort(), 24002, ['10.213.0.1', '10.213.0.2']);
-    expect(await read(`/id/deckhand-${other}-proxy`)).toMatchObject({ upstreams: [{ dial: '10.213.0.1:24002' }, { dial: '10.213.0.2:24002' }], health_checks: { passive: { max_fails: 1 } } });
+    expect(await read(`/id/deckhand-${other}-proxy`)).toMatchObject({ upstreams: [{ dial: '10.213.0.1:24002' }, { dial: '10.213.0.2:24002' }], health_checks: { passive: { max_fails: 1 } }, load_balancing: { retries: 2 } });
 
     await proxy.point(app, publicPort, server.port);
     expect((await get(publicPort)).body).toBe('local');
@@ -53,6 +55,7 @@ describe('proxy upstreams on several hosts', () => {
     const single = `hosts3-${process.pid}`;
     await proxy.point(single, await freePort(), 24003);
     expect(await read(`/id/deckhand-${single}-proxy`)).not.toHaveProperty('health_checks');
+    expect(await read(`/id/deckhand-${single}-proxy`)).toMatchObject({ load_balancing: { try_duration: '5s', try_interval: '50ms' } });
   });
 
   it('hostsOf: several nodes are named, one Docker host is left to the default', () => {

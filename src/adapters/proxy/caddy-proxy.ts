@@ -41,20 +41,21 @@ export class CaddyProxy implements TrafficSwitch {
   }
 
   /**
-   * Upstreams on cluster nodes: the handler gets them together with passive health checks (CLUSTER_HEALTH_CHECKS) in
-   * ONE config load, so a node that goes away is left out after its first failed request instead of being retried.
+   * Upstreams on cluster nodes: the handler gets them together with passive health checks (CLUSTER_HEALTH_CHECKS) and
+   * retries without a wait (clusterLoadBalancing) in ONE config load, so a node that goes away is left out after its
+   * first failed request, and that request is tried again on another node at once.
    */
   private async pointNodes(app: string, publicPort: number, upstreams: Array<{ dial: string }>): Promise<void> {
     const path = `/id/${this.handlerId(app)}`;
     const current = await this.admin.call('GET', path);
     if (current.status === 200 && current.body.trim() !== 'null') {
-      const handler = { ...(JSON.parse(current.body) as object), upstreams, health_checks: CLUSTER_HEALTH_CHECKS };
+      const handler = { ...(JSON.parse(current.body) as object), upstreams, health_checks: CLUSTER_HEALTH_CHECKS, load_balancing: clusterLoadBalancing(upstreams.length) };
       const swapped = await this.admin.call('PATCH', path, handler);
       if (swapped.status === 200) return;
       throw new DeckhandError('traffic_switch_failed', `Caddy refused the switch: HTTP ${swapped.status} ${swapped.body.trim()}`);
     }
     if (current.status !== 404) throw new DeckhandError('traffic_switch_failed', `Caddy did not say where ${app} goes: HTTP ${current.status}`);
-    await this.ensureServer(app, publicPort, upstreams, CLUSTER_HEALTH_CHECKS);
+    await this.ensureServer(app, publicPort, upstreams, true);
   }
 
   /** The upstream port traffic goes to now; null when the app has no route. Throws when Caddy cannot be asked. */
@@ -74,7 +75,7 @@ export class CaddyProxy implements TrafficSwitch {
     return responseCountsFor(response.body, `deckhand-${app}`);
   }
 
-  private async ensureServer(app: string, publicPort: number, upstreams: Array<{ dial: string }>, healthChecks?: object): Promise<void> {
+  private async ensureServer(app: string, publicPort: number, upstreams: Array<{ dial: string }>, cluster = false): Promise<void> {
     const server = {
       listen: [`${this.publicHost}:${publicPort}`],
       automatic_https: { disable: true },
@@ -87,8 +88,7 @@ export class CaddyProxy implements TrafficSwitch {
               '@id': this.handlerId(app),
               handler: 'reverse_proxy',
               upstreams,
-              load_balancing: ZERO_DOWNTIME_LOAD_BALANCING,
-              ...(healthChecks ? { health_checks: healthChecks } : {}),
+              ...(cluster ? { load_balancing: clusterLoadBalancing(upstreams.length), health_checks: CLUSTER_HEALTH_CHECKS } : { load_balancing: ZERO_DOWNTIME_LOAD_BALANCING }),
             },
           ],
         },
@@ -143,10 +143,21 @@ export const ZERO_DOWNTIME_LOAD_BALANCING = {
 /**
  * Upstreams on several nodes (a cluster runtime): a request that failed on a node (its engine stopped, the node went
  * away) marks that upstream down for 10 s, so the next requests and the failed one's retries go to the other nodes.
- * Without it Caddy 2.6 keeps choosing the dead node at random and retrying; a retry that is waiting when the next
- * config loads (a switch) is cut short with a 502.
+ * Without it Caddy 2.6 keeps choosing the dead node at random and retrying.
  */
 export const CLUSTER_HEALTH_CHECKS = { passive: { fail_duration: '10s', max_fails: 1 } };
+
+/**
+ * Retries across nodes: at once, never after a wait. Caddy ends a retry that waits for its `try_interval` when a new
+ * config loads (any switch or revert, of any app) and answers 502; on a cluster the failures come exactly then (a
+ * node stopped during a deploy, a task Swarm kills as the watch window reverts). With other nodes up there is nothing
+ * to wait for: the failed node is marked down (CLUSTER_HEALTH_CHECKS) and the retry goes to another one. A bounded
+ * count instead of a duration, so a request that finds every upstream down fails at once instead of spinning.
+ */
+export function clusterLoadBalancing(upstreams: number): object {
+  const { retry_match } = ZERO_DOWNTIME_LOAD_BALANCING;
+  return { retries: Math.max(2, upstreams), retry_match };
+}
 
 /** No proxy: the new container takes the public port itself after the old one stops (a short gap). */
 export class RecreateTraffic implements TrafficSwitch {
