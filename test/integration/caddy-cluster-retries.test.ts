@@ -79,7 +79,7 @@ describe('Caddy retries across nodes while a node dies and the config changes', 
       while (running) await get();
     });
     let serving = first;
-    let retired: typeof first = [];
+    let retired: Array<{ port: number; server: Server }> = [];
     for (let round = 0; round < ROUNDS; round += 1) {
       const next = await Promise.all([serve('b'), serve('b'), serve('b')]);
       expect((await admin.call('PATCH', `/id/${name}-proxy`, handler(next.map((n) => n.port)))).status).toBe(200);
