@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { type Server, type Socket, connect, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DockerRuntime } from '../../src/adapters/docker/docker-runtime.js';
+import { Dockerode } from '../../src/adapters/docker/dockerode.js';
 import { HostPorts } from '../../src/adapters/docker/host-ports.js';
 import { loadEnv } from '../../src/config/env.js';
 import { twoFreePorts } from '../helpers/ports.js';
@@ -37,6 +38,15 @@ describe('ports for new containers', () => {
       expect(port).toBeLessThanOrEqual(14999);
       expect(port < ephemeralFrom || port > ephemeralTo).toBe(true);
     }
+  });
+
+  it('an engine that cannot be asked for its labelled ports leaves the pick unprotected, never stuck or failed', async () => {
+    // The labelled-port listing fails (no engine on that socket): ports are still handed out from the range, at once;
+    // the deploy's own next call to that engine (the create) is what fails, and reports it.
+    const runtime = new DockerRuntime(new Dockerode({ socketPath: '/nonexistent/deckhand-no-engine.sock' }), { timeoutMs: 2000 });
+    const got = [await runtime.freePort(), await runtime.freePort()];
+    expect(new Set(got).size).toBe(2);
+    for (const port of got) expect(port >= 10000 && port <= 14999).toBe(true);
   });
 
   it('skip a port a listener holds; none left is a clear error', async () => {
