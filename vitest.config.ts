@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import SwarmLaneSequencer from './test/sequencer.js';
 
 export default defineConfig({
   test: {
@@ -8,5 +9,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     reporters: ['default'],
+    // The Swarm suites one after another on a lane of their own, without a worker idling on their lock.
+    sequence: { sequencer: SwarmLaneSequencer },
   },
 });
