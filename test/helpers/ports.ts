@@ -1,8 +1,10 @@
-import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { type Server, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostPorts } from '../../src/adapters/docker/host-ports.js';
+import { localProcesses } from '../../src/domain/locks/lease.js';
+import { tryTakeFile } from './file-lock.js';
 
 /**
  * A port for a test's app, server or cluster to listen on soon, free now and not handed out by this process in the
@@ -31,63 +33,7 @@ export async function freePort(): Promise<number> {
 /** Reserves `port` for process `pid`: false when a live process other than it holds the port. */
 export function reservePort(port: number, pid = process.pid, dir = RESERVATIONS): boolean {
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, String(port));
-  const unique = `${pid}.${Math.random().toString(36).slice(2)}`;
-  // Written aside, then linked: a reservation is never seen empty.
-  const mine = join(dir, `.${port}.${unique}`);
-  writeFileSync(mine, String(pid));
-  try {
-    for (let attempt = 0; attempt < 5; attempt += 1) {
-      try {
-        linkSync(mine, file);
-        return true;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      }
-      const holder = readOr(file);
-      if (holder === String(pid)) return true;
-      if (holder === '') continue; // released meanwhile: try again
-      if (alive(Number(holder))) return false;
-      // A dead process's reservation: moved aside, and removed only if it is still that one (else put back).
-      const aside = join(dir, `.${port}.stale.${unique}`);
-      try {
-        renameSync(file, aside);
-      } catch {
-        continue; // another process moved it first
-      }
-      if (readOr(aside) !== holder) linkOr(aside, file);
-      rmSync(aside, { force: true });
-    }
-    return false;
-  } finally {
-    rmSync(mine, { force: true });
-  }
-}
-
-function linkOr(from: string, to: string): void {
-  try {
-    linkSync(from, to);
-  } catch {
-    // the slot was taken meanwhile: that reservation stands
-  }
-}
-
-function readOr(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
-function alive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return tryTakeFile(join(dir, String(port)), String(pid), (held) => !/^\d+$/.test(held) || !localProcesses.alive(Number(held)));
 }
 
 /**

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
+import { localProcesses } from '../../src/domain/locks/lease.js';
+import { readOr, tryTakeFile } from './file-lock.js';
 
 /**
  * One test Swarm per machine (fixed namespace names and addresses): every test file that starts one holds this lock
@@ -18,68 +20,27 @@ function holderOf(content: string): { pid: number; token: string } | undefined {
   return pid && /^\d+$/.test(pid) && holderToken ? { pid: Number(pid), token: holderToken } : undefined;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-const read = () => {
-  try {
-    return readFileSync(SWARM_LOCK, 'utf8');
-  } catch {
-    return undefined;
-  }
-};
+const read = () => readOr(SWARM_LOCK);
 
 /** Stale: its holder is dead, or is this very process under an older token (a file that never reached afterAll). */
 function stale(content: string): boolean {
   const holder = holderOf(content);
   if (!holder) return true;
   if (holder.pid === process.pid) return holder.token !== token;
-  return !alive(holder.pid);
+  return !localProcesses.alive(holder.pid);
 }
 
 /** Waits (up to `timeoutMs`) for the lock; resolves a release function. */
 export async function takeSwarmLock(timeoutMs = 15 * 60_000): Promise<() => void> {
   const mine = `${process.pid} ${token}\n`;
-  const temp = `${SWARM_LOCK}.${process.pid}.${token}`;
-  writeFileSync(temp, mine);
   const deadline = Date.now() + timeoutMs;
-  try {
-    for (;;) {
-      try {
-        linkSync(temp, SWARM_LOCK);
-        return () => {
-          if (read() === mine) rmSync(SWARM_LOCK, { force: true });
-        };
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      }
-      const content = read();
-      if (content !== undefined && stale(content)) {
-        // Moved aside, then checked: only the one that moved the stale lock removes it; a live one is put back.
-        const aside = `${SWARM_LOCK}.stale.${process.pid}.${token}`;
-        try {
-          renameSync(SWARM_LOCK, aside);
-          const moved = readFileSync(aside, 'utf8');
-          if (moved === content || stale(moved)) rmSync(aside, { force: true });
-          else linkSync(aside, SWARM_LOCK);
-        } catch {
-          // someone else moved it first
-        }
-        rmSync(aside, { force: true });
-        continue;
-      }
-      if (Date.now() > deadline) throw new Error(`the test Swarm is still in use after ${Math.round(timeoutMs / 1000)} s (lock ${SWARM_LOCK}: ${content?.trim()})`);
-      await sleep(500);
-    }
-  } finally {
-    rmSync(temp, { force: true });
+  while (!tryTakeFile(SWARM_LOCK, mine, stale)) {
+    if (Date.now() > deadline) throw new Error(`the test Swarm is still in use after ${Math.round(timeoutMs / 1000)} s (lock ${SWARM_LOCK}: ${read()?.trim()})`);
+    await sleep(500);
   }
+  return () => {
+    if (read() === mine) rmSync(SWARM_LOCK, { force: true });
+  };
 }
 
 /** True when this test file holds the lock (startSwarm refuses to run otherwise). */
