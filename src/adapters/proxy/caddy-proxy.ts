@@ -49,7 +49,7 @@ export class CaddyProxy implements TrafficSwitch {
     const path = `/id/${this.handlerId(app)}`;
     const current = await this.admin.call('GET', path);
     if (current.status === 200 && current.body.trim() !== 'null') {
-      const handler = { ...(JSON.parse(current.body) as object), upstreams, health_checks: CLUSTER_HEALTH_CHECKS, load_balancing: clusterLoadBalancing(upstreams.length) };
+      const handler = { ...(JSON.parse(current.body) as object), upstreams, ...nodeSettings(upstreams.length) };
       const swapped = await this.admin.call('PATCH', path, handler);
       if (swapped.status === 200) return;
       throw new DeckhandError('traffic_switch_failed', `Caddy refused the switch: HTTP ${swapped.status} ${swapped.body.trim()}`);
@@ -88,7 +88,7 @@ export class CaddyProxy implements TrafficSwitch {
               '@id': this.handlerId(app),
               handler: 'reverse_proxy',
               upstreams,
-              ...(cluster ? { load_balancing: clusterLoadBalancing(upstreams.length), health_checks: CLUSTER_HEALTH_CHECKS } : { load_balancing: ZERO_DOWNTIME_LOAD_BALANCING }),
+              ...(cluster ? nodeSettings(upstreams.length) : { load_balancing: ZERO_DOWNTIME_LOAD_BALANCING }),
             },
           ],
         },
@@ -157,6 +157,11 @@ export const CLUSTER_HEALTH_CHECKS = { passive: { fail_duration: '10s', max_fail
 export function clusterLoadBalancing(upstreams: number): object {
   const { retry_match } = ZERO_DOWNTIME_LOAD_BALANCING;
   return { retries: Math.max(2, upstreams), retry_match };
+}
+
+/** What a handler with upstreams on cluster nodes has, where one Docker host's has ZERO_DOWNTIME_LOAD_BALANCING. */
+function nodeSettings(upstreams: number): { load_balancing: object; health_checks: typeof CLUSTER_HEALTH_CHECKS } {
+  return { load_balancing: clusterLoadBalancing(upstreams), health_checks: CLUSTER_HEALTH_CHECKS };
 }
 
 /** No proxy: the new container takes the public port itself after the old one stops (a short gap). */
