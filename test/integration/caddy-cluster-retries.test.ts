@@ -1,8 +1,9 @@
-import { type Server, createServer, request } from 'node:http';
+import { type Server, createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaddyAdmin } from '../../src/adapters/proxy/caddy-admin.js';
 import { CLUSTER_HEALTH_CHECKS, ZERO_DOWNTIME_LOAD_BALANCING, clusterLoadBalancing } from '../../src/adapters/proxy/caddy-proxy.js';
 import { type CaddyProcess, startCaddy } from '../helpers/caddy.js';
+import { requestLoop } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -57,27 +58,8 @@ describe('Caddy retries across nodes while a node dies and the config changes', 
       const created = await admin.call('PUT', '/config/apps', { http: { servers: { [name]: config } } });
       expect(created.status, created.body).toBe(200);
     }
-    const result = { ok: 0, failed: [] as string[] };
-    let running = true;
-    const get = () =>
-      new Promise<void>((resolve) => {
-        const req = request({ host: '127.0.0.1', port: publicPort, path: '/', agent: false }, (res) => {
-          res.resume();
-          res.on('end', () => {
-            if (res.statusCode === 200) result.ok += 1;
-            else result.failed.push(`HTTP ${res.statusCode}`);
-            resolve();
-          });
-        });
-        req.on('error', (error) => {
-          result.failed.push(error.message);
-          resolve();
-        });
-        req.end();
-      });
-    const clients = Array.from({ length: 4 }, async () => {
-      while (running) await get();
-    });
+    // Four clients, each a request at a time on a fresh connection.
+    const loops = Array.from({ length: 4 }, () => requestLoop(publicPort));
     let serving = first;
     let retired: Array<{ port: number; server: Server }> = [];
     for (let round = 0; round < ROUNDS; round += 1) {
@@ -95,9 +77,9 @@ describe('Caddy retries across nodes while a node dies and the config changes', 
       retired = next;
       serving = back;
     }
-    running = false;
-    await Promise.all(clients);
-    return result;
+    const seen = await Promise.all(loops.map((loop) => loop.stop()));
+    const failed = seen.flatMap((r) => r.failures);
+    return { ok: seen.reduce((sum, r) => sum + r.total, 0) - failed.length, failed };
   }
 
   it('the cluster handler (retries at once, no interval): 0 failed requests', async () => {
