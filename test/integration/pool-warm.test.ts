@@ -43,6 +43,9 @@ describe.skipIf(!(await havePostgres()))('the Postgres pool opens its connection
       if (open.length < 4) await new Promise((resolve) => setTimeout(resolve, 25));
     }
     expect(open).toHaveLength(4);
+    // The server shows a backend idle once it has sent "ready for query"; the pool takes the connection back when it
+    // has read that message, which may be a turn of the event loop after the admin's answer above. Let it read.
+    await new Promise((resolve) => setTimeout(resolve, 50));
     const reads = await Promise.all(Array.from({ length: 4 }, () => database!.db.execute(sql`select pg_backend_pid() as pid, pg_sleep(0.2)`)));
     const used = reads.map((rows) => Number((rows as unknown as Array<{ pid: number }>)[0]!.pid)).sort();
     expect(new Set(used).size).toBe(4);
