@@ -4,24 +4,22 @@ import { DeckhandError } from '../../domain/errors.js';
 import { cleanLogLines } from '../../domain/log-text.js';
 import type { BuildRequest, ContainerState, ImageInfo, RunOnceRequest, Runtime, StartRequest } from '../../domain/ports.js';
 import type { Layer } from '../../domain/retention/layers.js';
-import { BuildSteps, stepImageRemoved } from './build-steps.js';
 import { containerName, createAndStart } from './container-create.js';
 import { WEB_PROCESS } from '../../domain/apps.js';
-import { LABEL_APP, LABEL_PORT, LABEL_REVISION, fromInspect, fromList } from './container-state.js';
+import { LABEL_APP, LABEL_PORT, fromInspect, fromList } from './container-state.js';
 import { DockerCalls } from './docker-calls.js';
 import { readImageLayers } from './image-layers.js';
-import { type ProgressMessage, demuxDockerLogs, splitLines } from './log-frames.js';
-import { destroy } from './progress-stream.js';
+import { demuxDockerLogs } from './log-frames.js';
+import { buildImage, pullImage, pushImage } from './image-transfer.js';
 import { execIn } from './exec-in.js';
 import { HostPorts, type PortRange } from './host-ports.js';
 import { runOnce } from './run-once.js';
-import { type CredentialsFor, authConfigOf, credentialsForRef, pushPullFailure } from '../registry/docker-auth.js';
+import type { CredentialsFor } from '../registry/docker-auth.js';
 
 export { LABEL_APP, LABEL_DEPLOYMENT, LABEL_PORT, LABEL_PROCESS, LABEL_REPLICA, LABEL_REVISION } from './container-state.js';
 export { LABEL_VOLUME, containerName } from './container-create.js';
 
 const statusOf = (error: unknown) => (error as { statusCode?: number }).statusCode;
-const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 /** Seconds Docker waits after SIGTERM before SIGKILL when stopping a container. */
 const STOP_GRACE_S = 10;
 
@@ -49,53 +47,12 @@ export class DockerRuntime implements Runtime {
     this.ports = new HostPorts(options.portRange, () => this.labelledPorts());
   }
 
-  async build(request: BuildRequest): Promise<{ imageId: string }> {
-    // Labels that depend on the commit only: the classic builder adds each as a step of its own, and a label that
-    // changed with every deploy (the deployment id) turned a rebuild of the same commit into a build with fresh steps.
-    // A rebuild now hits Docker's cache exactly as `docker build` of the same tree does. Containers carry the id.
-    const labels = { [LABEL_APP]: request.app, [LABEL_REVISION]: request.commit };
-    const steps = new BuildSteps();
-    let builtId: string | undefined;
-    let failure: string | undefined;
-    try {
-      failure = await this.calls.stream('build the image', (abortSignal) =>
-        this.docker.buildImage(request.context, { t: request.imageRef, dockerfile: request.dockerfile, labels, rm: true, forcerm: true, abortSignal } as Docker.ImageBuildOptions),
-      (message) => {
-        if (message.aux?.ID) builtId = message.aux.ID;
-        for (const line of this.progressLines(message, request.onLog)) steps.line(line);
-      }, request.signal);
-    } catch (error) {
-      if (request.signal?.aborted) throw new DeckhandError('cancelled', 'The build was cancelled.', {}, { cause: error });
-      if (error instanceof DeckhandError) throw error; // docker_unavailable, or the source failing (git archive)
-      throw new DeckhandError('build_failed', `The Docker build could not start: ${messageOf(error)}`, {}, { cause: error });
-    } finally {
-      destroy(request.context); // a build that stopped early must not leave `git archive` blocked on a full pipe
-    }
-    if (failure !== undefined) {
-      await this.removeStepImages(steps, request.onLog);
-      // `transient`: the same build may succeed when run again (the pipeline runs it once more).
-      throw new DeckhandError('build_failed', `The Docker build failed: ${failure}`, stepImageRemoved(failure) ? { transient: true } : {});
-    }
-    const image = await this.inspectImage(builtId ?? request.imageRef);
-    if (!image) throw new DeckhandError('build_failed', `The build finished but image ${request.imageRef} is not on the host.`);
-    return { imageId: image.id };
+  build(request: BuildRequest): Promise<{ imageId: string }> {
+    return buildImage(this.calls, request, (id) => this.inspectImage(id));
   }
 
-  async push(imageId: string, ref: string, onLog: (line: string) => void): Promise<void> {
-    const colon = ref.lastIndexOf(':');
-    const repo = ref.slice(0, colon);
-    const tag = ref.slice(colon + 1);
-    const credentials = await credentialsForRef(this.registryAuth, ref);
-    const authconfig = authConfigOf(credentials) ?? {};
-    let failure: string | undefined;
-    try {
-      await this.calls.call(`tag ${ref}`, (abortSignal) => this.docker.getImage(imageId).tag({ repo, tag, abortSignal }));
-      failure = await this.calls.stream(`push ${ref}`, (abortSignal) => this.docker.getImage(ref).push({ tag, authconfig, abortSignal } as Docker.ImagePushOptions), (message) => this.progressLines(message, onLog));
-    } catch (error) {
-      if (error instanceof DeckhandError) throw error;
-      throw pushPullFailure('push', ref, messageOf(error), credentials, error);
-    }
-    if (failure !== undefined) throw pushPullFailure('push', ref, failure, credentials);
+  push(imageId: string, ref: string, onLog: (line: string) => void): Promise<void> {
+    return pushImage(this.calls, this.registryAuth, imageId, ref, onLog);
   }
 
   async ensureImage(ref: string, pull: 'missing' | 'always', onLog: (line: string) => void): Promise<{ imageId: string }> {
@@ -106,50 +63,10 @@ export class DockerRuntime implements Runtime {
         return { imageId: local.id };
       }
     }
-    onLog(`Pulling ${ref}`);
-    const credentials = await credentialsForRef(this.registryAuth, ref);
-    const authconfig = authConfigOf(credentials);
-    let failure: string | undefined;
-    try {
-      failure = await this.calls.stream(`pull ${ref}`, (abortSignal) => this.docker.pull(ref, { abortSignal, ...(authconfig ? { authconfig } : {}) }), (message) => this.progressLines(message, onLog));
-    } catch (error) {
-      if (error instanceof DeckhandError) throw error;
-      throw pushPullFailure('pull', ref, messageOf(error), credentials, error);
-    }
-    if (failure !== undefined) throw pushPullFailure('pull', ref, failure, credentials);
+    await pullImage(this.calls, this.registryAuth, ref, onLog);
     const image = await this.inspectImage(ref);
     if (!image) throw new DeckhandError('image_unavailable', `Pulled ${ref}, but it is not on the host.`, { image: ref });
     return { imageId: image.id };
-  }
-
-  /** Passes a progress message's text to `onLog` line by line; returns the lines. */
-  private progressLines(message: ProgressMessage, onLog: (line: string) => void): string[] {
-    if (message.error || message.errorDetail) {
-      const line = `ERROR: ${message.errorDetail?.message ?? message.error}`;
-      onLog(line);
-      return [line];
-    }
-    const text = message.stream ?? (message.status ? `${message.id ? `${message.id}: ` : ''}${message.status}` : undefined);
-    if (!text || message.progress) return [];
-    const lines = splitLines(text);
-    for (const line of lines) onLog(line);
-    return lines;
-  }
-
-  /** After a failed build: removes the step images it made (never a tagged one, never one another image uses). */
-  private async removeStepImages(steps: BuildSteps, onLog: (line: string) => void): Promise<void> {
-    let removed = 0;
-    for (const id of steps.newestFirst()) {
-      try {
-        const image = await this.inspectImage(id);
-        if (!image || image.refs.length > 0) continue;
-        await this.calls.call(`remove image ${id}`, (abortSignal) => this.docker.getImage(id).remove({ force: false, noprune: false, abortSignal }));
-        removed += 1;
-      } catch {
-        // in use by another image or container: not ours to remove
-      }
-    }
-    if (removed > 0) onLog(`Removed ${removed} intermediate image(s) left by the failed build.`);
   }
 
   async inspectImage(idOrRef: string): Promise<ImageInfo | undefined> {
