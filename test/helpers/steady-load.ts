@@ -27,8 +27,13 @@ export function steadyLoad(port: number, options: { rate?: number; maxMs?: numbe
   const agent = new Agent({ keepAlive: true, maxSockets: 8 });
   const result: LoadResult = { total: 0, keepAlive: 0, reused: 0, failures: [], retriedIdleClose: 0, bodies: new Map() };
   const inFlight = new Set<Promise<void>>();
+  // Sockets that carried a request before. Node's Agent sets `reusedSocket` only for a socket taken from its free
+  // pool: a request that waited in the agent's queue (all sockets busy) and is handed a socket the moment its last
+  // response ended is on a reused connection too, without the flag, and meets the same idle close.
+  const used = new WeakSet<object>();
   const one = (keepAlive: boolean, retry = true): Promise<void> =>
     new Promise<void>((resolve) => {
+      let reused = false;
       const req = request({ host: '127.0.0.1', port, path: '/', agent: keepAlive ? agent : false, timeout: 10_000 }, (res) => {
         let body = '';
         res.setEncoding('utf8');
@@ -43,12 +48,14 @@ export function steadyLoad(port: number, options: { rate?: number; maxMs?: numbe
           resolve();
         });
       });
-      req.on('socket', () => {
-        if (req.reusedSocket) result.reused += 1;
+      req.on('socket', (socket) => {
+        reused = req.reusedSocket || used.has(socket);
+        used.add(socket);
+        if (reused) result.reused += 1;
       });
       req.on('timeout', () => req.destroy(new Error('timeout')));
       req.on('error', (error: NodeJS.ErrnoException) => {
-        if (retry && req.reusedSocket && error.code === 'ECONNRESET') {
+        if (retry && reused && error.code === 'ECONNRESET') {
           result.retriedIdleClose += 1;
           return void one(false, false).then(resolve);
         }
