@@ -110,9 +110,10 @@ export interface TrafficSwitch {
   readonly mode: 'proxy' | 'recreate';
   /**
    * Points the app's public port at the upstream port (proxy mode only), on `hosts` (the nodes a cluster runtime
-   * runs the version on; default 127.0.0.1).
+   * runs the version on; default 127.0.0.1). `fallbackPort` (one host only): the previous version, still running
+   * through the watch window, takes a request the new one cannot (it went away) at once, with no config change.
    */
-  point(app: string, publicPort: number, upstreamPort: number, hosts?: string[]): Promise<void>;
+  point(app: string, publicPort: number, upstreamPort: number, hosts?: string[], fallbackPort?: number): Promise<void>;
   /** Host settings that would make a switch less than seamless, in words for the operator. */
   warnings?(): Promise<string[]>;
   /**

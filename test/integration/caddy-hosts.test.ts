@@ -49,9 +49,25 @@ describe('proxy upstreams on several hosts', () => {
     await proxy.point(other, await freePort(), 24002, ['10.213.0.1', '10.213.0.2']);
     expect(await read(`/id/deckhand-${other}-proxy`)).toMatchObject({ upstreams: [{ dial: '10.213.0.1:24002' }, { dial: '10.213.0.2:24002' }], health_checks: { passive: { max_fails: 1 } }, load_balancing: { retries: 2 } });
 
+    // Back from the nodes to one Docker host (a runtime change): the handler gets one host's settings back whole, so a
+    // request that meets the new container still binding waits for it instead of failing at once.
     await proxy.point(app, publicPort, server.port);
     expect((await get(publicPort)).body).toBe('local');
+    expect(await handler()).not.toHaveProperty('health_checks');
+    expect((await handler()).load_balancing).toMatchObject({ try_duration: '5s', try_interval: '50ms' });
     await server.close();
+    const binding = await freePort();
+    await proxy.point(app, publicPort, binding);
+    const answer = get(publicPort);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const late = createServer((_, res) => res.end('bound late'));
+    await new Promise<void>((resolve) => late.listen(binding, '127.0.0.1', resolve));
+    try {
+      expect(await answer).toEqual({ status: 200, body: 'bound late' });
+    } finally {
+      late.closeAllConnections();
+      await new Promise((resolve) => late.close(resolve));
+    }
     const single = `hosts3-${process.pid}`;
     await proxy.point(single, await freePort(), 24003);
     expect(await read(`/id/deckhand-${single}-proxy`)).not.toHaveProperty('health_checks');

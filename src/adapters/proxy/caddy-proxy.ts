@@ -31,31 +31,35 @@ export class CaddyProxy implements TrafficSwitch {
     return checkReusePortMigration();
   }
 
-  async point(app: string, publicPort: number, upstreamPort: number, hosts: string[] = []): Promise<void> {
-    const upstreams = (hosts.length > 0 ? hosts : ['127.0.0.1']).map((host) => ({ dial: `${host.includes(':') ? `[${host}]` : host}:${upstreamPort}` }));
-    if (hosts.length > 0) return this.pointNodes(app, publicPort, upstreams);
-    const swapped = await this.admin.call('PATCH', `/id/${this.handlerId(app)}/upstreams`, upstreams);
+  /**
+   * Swaps the whole handler in ONE config load: its upstreams with the settings that fit them. One Docker host gets
+   * ZERO_DOWNTIME_LOAD_BALANCING, and with a `fallbackPort` (the previous version through the watch window) also
+   * FALLBACK_SETTINGS. Upstreams on cluster nodes get passive health checks (CLUSTER_HEALTH_CHECKS) and retries without
+   * a wait (clusterLoadBalancing), so a node that goes away is left out after its first failed request, and that
+   * request is tried again on another node at once. The handler is deckhand's own (ensureServer made it), so an app
+   * that moves between a cluster and one host, or leaves its watch window, never keeps the other's settings.
+   */
+  async point(app: string, publicPort: number, upstreamPort: number, hosts: string[] = [], fallbackPort?: number): Promise<void> {
+    const dial = (host: string, port: number) => ({ dial: `${host.includes(':') ? `[${host}]` : host}:${port}` });
+    const cluster = hosts.length > 0;
+    const upstreams = cluster ? hosts.map((host) => dial(host, upstreamPort)) : [dial('127.0.0.1', upstreamPort)];
+    const fallback = !cluster && fallbackPort !== undefined && fallbackPort !== upstreamPort;
+    if (fallback) upstreams.push(dial('127.0.0.1', fallbackPort));
+    const handler = this.handler(app, upstreams, cluster ? 'cluster' : fallback ? 'fallback' : 'one');
+    const swapped = await this.admin.call('PATCH', `/id/${this.handlerId(app)}`, handler);
     if (swapped.status === 200) return;
     if (swapped.status !== 404) throw new DeckhandError('traffic_switch_failed', `Caddy refused the switch: HTTP ${swapped.status} ${swapped.body.trim()}`);
-    await this.ensureServer(app, publicPort, upstreams);
+    await this.ensureServer(app, publicPort, handler);
   }
 
-  /**
-   * Upstreams on cluster nodes: the handler gets them together with passive health checks (CLUSTER_HEALTH_CHECKS) and
-   * retries without a wait (clusterLoadBalancing) in ONE config load, so a node that goes away is left out after its
-   * first failed request, and that request is tried again on another node at once.
-   */
-  private async pointNodes(app: string, publicPort: number, upstreams: Array<{ dial: string }>): Promise<void> {
-    const path = `/id/${this.handlerId(app)}`;
-    const current = await this.admin.call('GET', path);
-    if (current.status === 200 && current.body.trim() !== 'null') {
-      const handler = { ...(JSON.parse(current.body) as object), upstreams, ...nodeSettings(upstreams.length) };
-      const swapped = await this.admin.call('PATCH', path, handler);
-      if (swapped.status === 200) return;
-      throw new DeckhandError('traffic_switch_failed', `Caddy refused the switch: HTTP ${swapped.status} ${swapped.body.trim()}`);
-    }
-    if (current.status !== 404) throw new DeckhandError('traffic_switch_failed', `Caddy did not say where ${app} goes: HTTP ${current.status}`);
-    await this.ensureServer(app, publicPort, upstreams, true);
+  /** The app's reverse_proxy handler, as deckhand writes it whole (its `@id` included, so the next switch finds it). */
+  private handler(app: string, upstreams: Array<{ dial: string }>, kind: 'one' | 'fallback' | 'cluster'): object {
+    const settings = {
+      one: { load_balancing: ZERO_DOWNTIME_LOAD_BALANCING },
+      fallback: FALLBACK_SETTINGS,
+      cluster: { load_balancing: clusterLoadBalancing(upstreams.length), health_checks: CLUSTER_HEALTH_CHECKS },
+    }[kind];
+    return { '@id': this.handlerId(app), handler: 'reverse_proxy', upstreams, ...settings };
   }
 
   /** The upstream port traffic goes to now; null when the app has no route. Throws when Caddy cannot be asked. */
@@ -75,24 +79,13 @@ export class CaddyProxy implements TrafficSwitch {
     return responseCountsFor(response.body, `deckhand-${app}`);
   }
 
-  private async ensureServer(app: string, publicPort: number, upstreams: Array<{ dial: string }>, cluster = false): Promise<void> {
+  private async ensureServer(app: string, publicPort: number, handler: object): Promise<void> {
     const server = {
       listen: [`${this.publicHost}:${publicPort}`],
       automatic_https: { disable: true },
       // Per-server request metrics at the admin endpoint's /metrics: the watch window reads the 5xx ratio there.
       metrics: {},
-      routes: [
-        {
-          handle: [
-            {
-              '@id': this.handlerId(app),
-              handler: 'reverse_proxy',
-              upstreams,
-              ...(cluster ? nodeSettings(upstreams.length) : { load_balancing: ZERO_DOWNTIME_LOAD_BALANCING }),
-            },
-          ],
-        },
-      ],
+      routes: [{ handle: [handler] }],
     };
     // Create only the missing part of apps.http.servers, so the operator's other Caddy config is left alone.
     const path = ['apps', 'http', 'servers', `deckhand-${app}`];
@@ -159,10 +152,20 @@ export function clusterLoadBalancing(upstreams: number): object {
   return { retries: Math.max(2, upstreams), retry_match };
 }
 
-/** What a handler with upstreams on cluster nodes has, where one Docker host's has ZERO_DOWNTIME_LOAD_BALANCING. */
-function nodeSettings(upstreams: number): { load_balancing: object; health_checks: typeof CLUSTER_HEALTH_CHECKS } {
-  return { load_balancing: clusterLoadBalancing(upstreams), health_checks: CLUSTER_HEALTH_CHECKS };
-}
+/**
+ * The new version first, the previous one (still running through the watch window) second. A request the new one
+ * cannot take (it crashed: the dial is refused or the connection drops) marks it down for 5 s and is tried on the
+ * previous one at once, so users are served while the watch window notices and sends traffic back. Without it those
+ * requests waited in Caddy's retries for the single upstream, and the revert's config load ended each of them with a
+ * 502. The retry never waits for an interval, for the same reason as clusterLoadBalancing: a request waiting there
+ * when the revert's config loads is answered 502. 5 s outlasts the watch window's noticing (a probe a second) and the
+ * revert. Only failures count: a new version that answers, 5xx included, keeps every request (the watch window's 5xx
+ * rule judges those).
+ */
+export const FALLBACK_SETTINGS = {
+  load_balancing: { ...clusterLoadBalancing(2), selection_policy: { policy: 'first' } },
+  health_checks: { passive: { fail_duration: '5s', max_fails: 1 } },
+};
 
 /** No proxy: the new container takes the public port itself after the old one stops (a short gap). */
 export class RecreateTraffic implements TrafficSwitch {

@@ -58,9 +58,9 @@ export class ManagedCaddyProxy implements TrafficSwitch {
     return this.proxy.warnings();
   }
 
-  async point(app: string, publicPort: number, upstreamPort: number, hosts?: string[]): Promise<void> {
+  async point(app: string, publicPort: number, upstreamPort: number, hosts?: string[], fallbackPort?: number): Promise<void> {
     await this.ready();
-    await this.proxy.point(app, publicPort, upstreamPort, hosts);
+    await this.proxy.point(app, publicPort, upstreamPort, hosts, fallbackPort);
   }
 
   async upstream(app: string): Promise<number | null> {
