@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CaddyAdmin } from '../../src/adapters/proxy/caddy-admin.js';
 import { type CaddyProcess, startCaddy } from '../helpers/caddy.js';
 import { runCliProcess, startCli } from '../helpers/cli-process.js';
 import { createScratchDatabase } from '../helpers/db.js';
@@ -85,6 +86,10 @@ describe.skipIf(!enabled)('a deploy whose CLI is killed (-9) during its watch wi
     expect(recovered.code, recovered.output).toBe(0);
     expect(recovered.output).toContain('#2 was serving and healthy: recorded as succeeded');
     expect((await history()).map((d) => [d.id, d.status])).toEqual([[2, 'succeeded'], [1, 'succeeded']]);
+    // The window listed #1 behind #2 in Caddy; recovery retires #1, so #2 is listed alone first.
+    expect(recovered.output).toContain(`listed deckhand-${app}-2 alone in the proxy`);
+    const upstreams = JSON.parse((await new CaddyAdmin(caddy.adminUrl).call('GET', `/id/deckhand-${app}-proxy/upstreams`)).body) as unknown[];
+    expect(upstreams).toHaveLength(1);
     const seen = await loop.stop();
     expect(seen.failures).toEqual([]);
     expect(await get(port)).toEqual({ status: 200, body: 'v2' });

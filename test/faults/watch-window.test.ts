@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CaddyAdmin } from '../../src/adapters/proxy/caddy-admin.js';
 import { CaddyProxy } from '../../src/adapters/proxy/caddy-proxy.js';
 import { GitSource } from '../../src/adapters/git/git-source.js';
 import { HttpHealthProbe } from '../../src/adapters/http/health-probe.js';
@@ -158,12 +159,18 @@ describe.skipIf(!enabled)('watch window', () => {
     expect((await services.store.current(quietApp))?.id).toBe(v1.id);
     const running = (await services.runtime.listContainers(quietApp)).filter((c) => c.running).map((c) => c.deploymentId);
     expect(running.sort()).toEqual([v1.id, watching!.id].sort());
+    // Caddy sends to the new version, with the previous one behind it for a request the new one cannot take.
+    const upstreams = async () => JSON.parse((await new CaddyAdmin(caddy.adminUrl).call('GET', `/id/deckhand-${quietApp}-proxy/upstreams`)).body) as Array<{ dial: string }>;
+    const during = await upstreams();
+    expect(during).toHaveLength(2);
+    expect(during[1]).toEqual({ dial: `127.0.0.1:${v1.upstreamPort}` });
 
     const v3 = await deploying.finally(unsubscribe);
     expect(v3.status).toBe('succeeded');
     expect(seen.some((m) => /\d+s left in the watch window/.test(m))).toBe(true);
     expect(seen.at(-1)).toMatch(/^The watch window passed: \d+ probes/);
     expect((await services.store.current(quietApp))?.id).toBe(v3.id);
+    expect(await upstreams()).toEqual([{ dial: `127.0.0.1:${v3.upstreamPort}` }]); // the window passed: the new version alone
     const after = await services.runtime.listContainers(quietApp);
     expect(after.find((c) => c.deploymentId === v1.id)?.running).toBe(false);
     expect(await services.locks.get(quietApp)).toBeUndefined();

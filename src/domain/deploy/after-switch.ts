@@ -5,6 +5,7 @@ import { DeckhandError, asDeckhandError } from '../errors.js';
 import { retrying } from '../retry.js';
 import type { PipelineDeps } from './pipeline.js';
 import { hostsOf } from './endpoints.js';
+import type { Endpoint } from '../ports.js';
 import { containerProblem } from './health-wait.js';
 import { type WatchOutcome, watchWindow } from './watch.js';
 import { healthJudge } from '../runtime-health.js';
@@ -95,6 +96,31 @@ export async function watchNewContainer(ctx: AfterSwitchContext, containerIds: s
     onProbe: hooks.probe,
     onCountdown: (remainingMs) => hooks.countdown(`Watching #${containerId.slice(0, 12)}: ${Math.ceil(remainingMs / 1000)}s left in the watch window`),
   });
+}
+
+/**
+ * The previous version's port, listed behind the new one while the watch window runs (proxy mode on one Docker
+ * host, a previous container to go back to): a request the new version cannot take goes there at once, with no config
+ * change (TrafficSwitch.point). Undefined when there is no window or nothing to fall back on.
+ */
+export function watchFallback(app: AppSpec, previous: Deployment | undefined, endpoints: Endpoint[]): number | undefined {
+  if ((app.run.watchMs ?? 0) <= 0 || !previous?.containerId || !previous.upstreamPort) return undefined;
+  return hostsOf(endpoints).length === 0 ? previous.upstreamPort : undefined;
+}
+
+/**
+ * The watch window passed: the new version alone behind the public port, before the previous one is drained and
+ * stopped (its in-flight requests finish on the old config during the drain). A proxy that refuses is reported: the
+ * previous version is then stopped behind the new one, where a request reaches it only if the new one fails.
+ */
+export async function dropWatchFallback(ctx: AfterSwitchContext, port: number, endpoints: Endpoint[], previous: Deployment): Promise<void> {
+  const { traffic } = ctx.deps;
+  if (traffic.mode !== 'proxy' || watchFallback(ctx.app, previous, endpoints) === undefined) return;
+  try {
+    await retrying(() => traffic.point(ctx.app.name, ctx.app.run.port, port, hostsOf(endpoints)), ctx.clock);
+  } catch (error) {
+    ctx.phase(`Could not take #${previous.id} out from behind the new version in the proxy: ${asDeckhandError(error).message}`);
+  }
 }
 
 /**

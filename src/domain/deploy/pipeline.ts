@@ -8,7 +8,7 @@ import { cleanLogLine } from '../log-text.js';
 import { snapshotEnv } from '../rollback/env-snapshot.js';
 import { appRedactor } from '../redact.js';
 import { retrying } from '../retry.js';
-import { confirmServing, revertAfterWatch, watchNewContainer } from './after-switch.js';
+import { confirmServing, dropWatchFallback, revertAfterWatch, watchNewContainer } from './after-switch.js';
 import { type Artifact, type StepContext, prepareArtifact, pushToRegistry } from './artifact-step.js';
 
 export { type Artifact, imageRefFor } from './artifact-step.js';
@@ -151,6 +151,7 @@ class PipelineRun {
     });
     if (outcome.ok) {
       this.phase('watch', `The watch window passed: ${outcome.probes} probes, no failure rule fired`);
+      await dropWatchFallback(this.afterSwitchContext(), port, this.endpoints, previous);
       return undefined;
     }
     const ended = await revertAfterWatch(this.afterSwitchContext(), this.deployment.id, outcome, previous, this.signal);

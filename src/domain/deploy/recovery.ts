@@ -65,9 +65,12 @@ export class Recovery {
       return [`left #${inFlight.map((d) => d.id).join(', #')} as they are: ${serving.reason}`];
     }
     const live = await this.findLive(app, containers, serving, current, inFlight, notes);
-    if (live && traffic.mode === 'proxy' && (!serving.known || serving.port !== live.port)) {
+    // A deploy kept from its watch window is pointed at again even when it serves: the proxy may still list the
+    // previous container behind it (see TrafficSwitch.point), which is about to be retired.
+    const keptFromWindow = live !== undefined && inFlight.some((d) => d.id === live.deploymentId);
+    if (live && traffic.mode === 'proxy' && (!serving.known || serving.port !== live.port || keptFromWindow)) {
       await traffic.point(app.name, app.run.port, live.port, hostsOf(live.container.endpoints));
-      notes.push(`pointed the proxy back at ${live.container.name}`);
+      notes.push(serving.known && serving.port === live.port ? `listed ${live.container.name} alone in the proxy (the previous version was behind it for the watch window)` : `pointed the proxy back at ${live.container.name}`);
     }
     const keep = live?.container.id;
     const after = live ? ({ known: true, containerIds: new Set([live.container.id]), port: live.port, deploymentIds: new Set(live.deploymentId === null ? [] : [live.deploymentId]) } as const) : serving;

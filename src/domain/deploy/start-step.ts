@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { Deployment } from '../deployment.js';
 import { DeckhandError, asDeckhandError } from '../errors.js';
+import { watchFallback } from './after-switch.js';
 import { hostsOf } from './endpoints.js';
 import type { Endpoint } from '../ports.js';
 import type { StepContext } from './artifact-step.js';
@@ -110,7 +111,7 @@ export async function moveTraffic(ctx: StepContext, port: number, endpoints: End
   // The host's settings are read beside the switch (a file read), and said before the switch is reported.
   const warnings = Promise.resolve(traffic.warnings?.()).catch(() => undefined);
   try {
-    await traffic.point(ctx.app.name, ctx.app.run.port, port, hostsOf(endpoints));
+    await traffic.point(ctx.app.name, ctx.app.run.port, port, hostsOf(endpoints), watchFallback(ctx.app, before, endpoints));
   } catch (error) {
     throw new DeckhandError('traffic_switch_failed', `Could not move traffic: ${asDeckhandError(error).message}`, {}, { cause: error });
   } finally {
