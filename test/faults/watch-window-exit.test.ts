@@ -1,4 +1,6 @@
+import { createServer, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CaddyAdmin } from '../../src/adapters/proxy/caddy-admin.js';
 import { CaddyProxy } from '../../src/adapters/proxy/caddy-proxy.js';
 import { type CaddyProcess, startCaddy } from '../helpers/caddy.js';
 import { removeAppArtifacts } from '../helpers/docker.js';
@@ -15,6 +17,34 @@ const crashesAfter = (seconds: number) =>
   ['/bin/busybox httpd -f -p 127.0.0.1:$PORT -h /www &', `/bin/busybox sleep ${seconds}`, 'echo "v2 crashed"', 'exit 3'].join('\n') + '\n';
 
 /**
+ * Caddy's admin API through a real HTTP server in front of it: everything passes, until `refuseChanges` makes it
+ * answer 500 to every change (reads still pass), as a Caddy that rejects a config would.
+ */
+async function adminFront(target: string): Promise<{ url: string; refuseChanges: boolean; close(): Promise<void> }> {
+  const upstream = new URL(target);
+  const front = {
+    url: '',
+    refuseChanges: false,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+  const server = createServer((req, res) => {
+    if (front.refuseChanges && req.method !== 'GET') {
+      res.writeHead(500).end('refused by the test');
+      return;
+    }
+    const forward = request({ host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: { ...req.headers, host: upstream.host } }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    forward.on('error', () => res.writeHead(502).end());
+    req.pipe(forward);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  front.url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  return front;
+}
+
+/**
  * A new version whose container exits inside its watch window, on one Docker host through Caddy (real Docker, Caddy,
  * Postgres, HTTP). Docker's restart policy starts it again, and it exits again; the watch window notices and sends
  * traffic back. Meanwhile the previous version (still running) takes every request the new one cannot: a loop of
@@ -22,21 +52,27 @@ const crashesAfter = (seconds: number) =>
  */
 describe.skipIf(!enabled)('a version that crashes in its watch window', () => {
   const app = `f-watch-exit-${process.pid}`;
+  const gone = `f-watch-gone-${process.pid}`;
   let caddy: CaddyProcess;
   let repo: TestRepo;
   let services: TestServices;
   let port: number;
 
+  let admin: Awaited<ReturnType<typeof adminFront>>;
+
   beforeAll(async () => {
     caddy = await startCaddy();
+    admin = await adminFront(caddy.adminUrl);
     repo = createTestRepo([{ body: 'v1' }]);
     port = await freePort();
-    services = await createTestServices({ apps: [gitApp(app, repo.url, port, { watchMs: 30_000 })], caddyAdminUrl: caddy.adminUrl });
+    const apps = [gitApp(app, repo.url, port, { watchMs: 30_000 }), gitApp(gone, repo.url, await freePort(), { watchMs: 3_000 })];
+    services = await createTestServices({ apps, caddyAdminUrl: admin.url });
   }, 60_000);
 
   afterAll(async () => {
-    await removeAppArtifacts([app]).catch(() => undefined);
+    await removeAppArtifacts([app, gone]).catch(() => undefined);
     await services?.dispose();
+    await admin?.close();
     await caddy?.stop();
     repo?.cleanup();
   }, 60_000);
@@ -61,5 +97,27 @@ describe.skipIf(!enabled)('a version that crashes in its watch window', () => {
     const after = await check.stop();
     expect(after.failures).toEqual([]);
     expect([...after.bodies.keys()]).toEqual(['v1']);
+  }, 120_000);
+
+  it('keeps the previous version running when the proxy refuses, at the end of the window, to list the new one alone', async () => {
+    const v1 = await services.deploys.deploy({ app: gone, ref: repo.commits[0]!, actor: 'U-ops', trigger: 'cli' });
+    expect(v1.status).toBe('succeeded');
+    const phases: string[] = [];
+    const unsubscribe = services.bus.subscribe((event) => {
+      if (event.app === gone && event.type === 'phase') phases.push(event.message);
+    });
+    const deploying = services.deploys.deploy({ app: gone, ref: repo.commit({ body: 'v3' }), actor: 'U-ops', trigger: 'cli' });
+    for (let i = 0; i < 300 && !(await services.store.inFlight(gone)).some((d) => d.status === 'watching'); i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+    admin.refuseChanges = true; // inside the window: Caddy still says what serves, but takes no change
+    const v3 = await deploying.finally(unsubscribe);
+    expect(v3.status).toBe('succeeded');
+    const said = phases.find((m) => m.startsWith(`The proxy still lists #${v1.id} behind the new version (`));
+    expect(said, phases.join('\n')).toMatch(new RegExp(`: #${v1.id} keeps running until the next deploy$`));
+    const running = (await services.runtime.listContainers(gone)).filter((c) => c.running).map((c) => c.deploymentId);
+    expect(running.sort()).toEqual([v1.id, v3.id].sort());
+    // The previous version is still listed behind the new one, and still answers there.
+    admin.refuseChanges = false;
+    const listed = JSON.parse((await new CaddyAdmin(caddy.adminUrl).call('GET', `/id/deckhand-${gone}-proxy/upstreams`)).body) as unknown[];
+    expect(listed).toEqual([{ dial: `127.0.0.1:${v3.upstreamPort}` }, { dial: `127.0.0.1:${v1.upstreamPort}` }]);
   }, 120_000);
 });

@@ -110,16 +110,19 @@ export function watchFallback(app: AppSpec, previous: Deployment | undefined, en
 
 /**
  * The watch window passed: the new version alone behind the public port, before the previous one is drained and
- * stopped (its in-flight requests finish on the old config during the drain). A proxy that refuses is reported: the
- * previous version is then stopped behind the new one, where a request reaches it only if the new one fails.
+ * stopped (its in-flight requests finish on the old config during the drain). Resolves false when the proxy still
+ * lists the previous version (it could not be asked, after retries): that version must then keep running, because
+ * a port the proxy lists must never be stopped and later handed to another container. The next switch rewrites it.
  */
-export async function dropWatchFallback(ctx: AfterSwitchContext, port: number, endpoints: Endpoint[], previous: Deployment): Promise<void> {
+export async function dropWatchFallback(ctx: AfterSwitchContext, port: number, endpoints: Endpoint[], previous: Deployment): Promise<boolean> {
   const { traffic } = ctx.deps;
-  if (traffic.mode !== 'proxy' || watchFallback(ctx.app, previous, endpoints) === undefined) return;
+  if (traffic.mode !== 'proxy' || watchFallback(ctx.app, previous, endpoints) === undefined) return true;
   try {
     await retrying(() => traffic.point(ctx.app.name, ctx.app.run.port, port, hostsOf(endpoints)), ctx.clock);
+    return true;
   } catch (error) {
-    ctx.phase(`Could not take #${previous.id} out from behind the new version in the proxy: ${asDeckhandError(error).message}`);
+    ctx.phase(`The proxy still lists #${previous.id} behind the new version (${asDeckhandError(error).message}): #${previous.id} keeps running until the next deploy`);
+    return false;
   }
 }
 

@@ -51,6 +51,8 @@ class PipelineRun {
   private stoppedForRecreate: string[] = [];
   /** The switch was asked for: requests may reach the new web, so a failure from then on drains it before removal. */
   private switched = false;
+  /** The proxy still lists the previous version behind the new one (see dropWatchFallback): it is not retired. */
+  private keepPrevious = false;
   /** Recreate: the old web containers' stop, which may still run while the new one starts (see makeRoom). */
   private stopping: Promise<void> = Promise.resolve();
   /** A success on fewer cluster nodes than asked, and why: said in the result. */
@@ -116,7 +118,7 @@ class PipelineRun {
     if (stillServing !== true) return this.fail(asDeckhandError(stillServing));
     const ended = await this.watch(containerId, port, previous);
     if (ended) return ended;
-    await retirePrevious(this.deps, this.app, this.deployment.id, (message) => this.phase('cleanup', message)).catch((error: unknown) =>
+    if (!this.keepPrevious) await retirePrevious(this.deps, this.app, this.deployment.id, (message) => this.phase('cleanup', message)).catch((error: unknown) =>
       this.phase('cleanup', `Could not stop the previous release: ${asDeckhandError(error).message}`),
     );
     try {
@@ -151,7 +153,7 @@ class PipelineRun {
     });
     if (outcome.ok) {
       this.phase('watch', `The watch window passed: ${outcome.probes} probes, no failure rule fired`);
-      await dropWatchFallback(this.afterSwitchContext(), port, this.endpoints, previous);
+      this.keepPrevious = !(await dropWatchFallback(this.afterSwitchContext(), port, this.endpoints, previous));
       return undefined;
     }
     const ended = await revertAfterWatch(this.afterSwitchContext(), this.deployment.id, outcome, previous, this.signal);
