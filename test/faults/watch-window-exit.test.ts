@@ -47,8 +47,9 @@ async function adminFront(target: string): Promise<{ url: string; refuseChanges:
 /**
  * A new version whose container exits inside its watch window, on one Docker host through Caddy (real Docker, Caddy,
  * Postgres, HTTP). Docker's restart policy starts it again, and it exits again; the watch window notices and sends
- * traffic back. Meanwhile the previous version (still running) takes every request the new one cannot: a loop of
- * requests through the public port sees no failure from the switch to after the revert.
+ * traffic back. Meanwhile the previous version (still running) takes every request the new one cannot: loops of
+ * requests through the public port see no failure from the switch to after the revert, but for responses the
+ * crashing container was in the middle of sending.
  */
 describe.skipIf(!enabled)('a version that crashes in its watch window', () => {
   const app = `f-watch-exit-${process.pid}`;
@@ -77,7 +78,7 @@ describe.skipIf(!enabled)('a version that crashes in its watch window', () => {
     repo?.cleanup();
   }, 60_000);
 
-  it('is reverted, and the previous version answers every request from the crash on: 0 failed requests', async () => {
+  it('is reverted, and the previous version answers every request sent from the crash on: no 502', async () => {
     const v1 = await services.deploys.deploy({ app, ref: repo.commits[0]!, actor: 'U-ops', trigger: 'cli' });
     expect(v1.status).toBe('succeeded');
     const v2sha = repo.commit({ body: 'v2', files: { 'start.sh': crashesAfter(3) } });
@@ -87,7 +88,13 @@ describe.skipIf(!enabled)('a version that crashes in its watch window', () => {
 
     expect(v2).toMatchObject({ status: 'reverted', errorCode: 'watch_failed', containerId: null });
     expect(v2.error).toMatch(new RegExp(`traffic went back to #${v1.id}\\.$`));
-    expect(seen.flatMap((r) => r.failures)).toEqual([]);
+    // A response the crashing container had begun is cut with it ('aborted': its headers had reached the client, so
+    // nothing can send it again): at most one per loop and crash (Docker restarts v2, and it may crash once more
+    // before the window sees it). Every other request is answered: no 502, no refused connection, which is what the
+    // previous version behind the new one prevents (the old code gave 502s here).
+    const failures = seen.flatMap((r) => r.failures);
+    expect(failures.filter((failure) => failure !== 'aborted')).toEqual([]);
+    expect(failures.length).toBeLessThanOrEqual(loops.length * 2);
     // v2 served between its switch and its crash; v1 before, behind it, and after the revert.
     expect(seen.reduce((n, r) => n + (r.bodies.get('v2') ?? 0), 0)).toBeGreaterThan(0);
     expect(seen.reduce((n, r) => n + (r.bodies.get('v1') ?? 0), 0)).toBeGreaterThan(0);
