@@ -1,7 +1,8 @@
-import { type Server, createServer } from 'node:http';
+import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaddyAdmin } from '../../src/adapters/proxy/caddy-admin.js';
 import { CLUSTER_HEALTH_CHECKS, ZERO_DOWNTIME_LOAD_BALANCING, clusterLoadBalancing } from '../../src/adapters/proxy/caddy-proxy.js';
+import { bodyServers } from '../helpers/body-servers.js';
 import { type CaddyProcess, startCaddy } from '../helpers/caddy.js';
 import { requestLoop } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
@@ -18,28 +19,17 @@ const ROUNDS = 15;
 describe('Caddy retries across nodes while a node dies and the config changes', () => {
   let caddy: CaddyProcess;
   let admin: CaddyAdmin;
-  const servers: Server[] = [];
+  const servers = bodyServers();
   beforeAll(async () => {
     caddy = await startCaddy();
     admin = new CaddyAdmin(caddy.adminUrl);
   });
   afterAll(async () => {
-    for (const server of servers) server.closeAllConnections();
-    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+    await servers.closeAll();
     await caddy?.stop();
   });
 
-  const serve = async (body: string): Promise<{ port: number; server: Server }> => {
-    const port = await freePort();
-    const server = createServer((_, res) => res.end(body));
-    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-    servers.push(server);
-    return { port, server };
-  };
-  const kill = (server: Server) => {
-    server.closeAllConnections();
-    server.close();
-  };
+  const { serve, crash: kill } = servers;
 
   /** Rounds of: three nodes serve, one dies, the config changes 0–100 ms later. Returns the failed requests. */
   async function rounds(name: string, loadBalancing: (upstreams: number) => object): Promise<{ ok: number; failed: string[] }> {

@@ -2,26 +2,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaddyAdmin } from '../../src/adapters/proxy/caddy-admin.js';
 import { CaddyProxy } from '../../src/adapters/proxy/caddy-proxy.js';
 import { hostsOf } from '../../src/domain/deploy/endpoints.js';
+import { bodyServers } from '../helpers/body-servers.js';
 import { type CaddyProcess, startCaddy } from '../helpers/caddy.js';
-import { createServer } from 'node:http';
 import { get } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
-
-/** A real HTTP server on 127.0.0.1 answering `body`. */
-async function startHttpServer(body: string): Promise<{ port: number; close(): Promise<void> }> {
-  const server = createServer((_, res) => res.end(body));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  return { port, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
 
 /** A cluster runtime's version answers on several nodes: the proxy route gets one upstream per node. */
 describe('proxy upstreams on several hosts', () => {
   let caddy: CaddyProcess;
+  const servers = bodyServers();
   beforeAll(async () => {
     caddy = await startCaddy();
   });
-  afterAll(async () => caddy?.stop());
+  afterAll(async () => {
+    await servers.closeAll();
+    await caddy?.stop();
+  });
 
   it('one host per node, the port shared; one Docker host keeps 127.0.0.1; the upstream port reads back either way', async () => {
     const proxy = new CaddyProxy(caddy.adminUrl, '127.0.0.1');
@@ -31,7 +27,7 @@ describe('proxy upstreams on several hosts', () => {
     const read = async (path: string) => JSON.parse((await admin.call('GET', path)).body);
     const app = `hosts-${process.pid}`;
     const publicPort = await freePort();
-    const server = await startHttpServer('local');
+    const server = await servers.serve('local');
     await proxy.point(app, publicPort, server.port, hostsOf([{ host: '127.0.0.1', port: server.port }]));
     expect((await get(publicPort)).body).toBe('local');
 
@@ -55,19 +51,13 @@ describe('proxy upstreams on several hosts', () => {
     expect((await get(publicPort)).body).toBe('local');
     expect(await handler()).not.toHaveProperty('health_checks');
     expect((await handler()).load_balancing).toMatchObject({ try_duration: '5s', try_interval: '50ms' });
-    await server.close();
+    servers.crash(server.server);
     const binding = await freePort();
     await proxy.point(app, publicPort, binding);
     const answer = get(publicPort);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const late = createServer((_, res) => res.end('bound late'));
-    await new Promise<void>((resolve) => late.listen(binding, '127.0.0.1', resolve));
-    try {
-      expect(await answer).toEqual({ status: 200, body: 'bound late' });
-    } finally {
-      late.closeAllConnections();
-      await new Promise((resolve) => late.close(resolve));
-    }
+    await servers.serve('bound late', binding);
+    expect(await answer).toEqual({ status: 200, body: 'bound late' });
     const single = `hosts3-${process.pid}`;
     await proxy.point(single, await freePort(), 24003);
     expect(await read(`/id/deckhand-${single}-proxy`)).not.toHaveProperty('health_checks');

@@ -1,7 +1,7 @@
-import { type Server, createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaddyAdmin } from '../../src/adapters/proxy/caddy-admin.js';
 import { CaddyProxy } from '../../src/adapters/proxy/caddy-proxy.js';
+import { bodyServers } from '../helpers/body-servers.js';
 import { type CaddyProcess, startCaddy } from '../helpers/caddy.js';
 import { requestLoop } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
@@ -19,28 +19,17 @@ const ROUNDS = 12;
 describe('Caddy during the watch window: the previous version behind the new one', () => {
   let caddy: CaddyProcess;
   let admin: CaddyAdmin;
-  const servers: Server[] = [];
+  const servers = bodyServers();
   beforeAll(async () => {
     caddy = await startCaddy();
     admin = new CaddyAdmin(caddy.adminUrl);
   });
   afterAll(async () => {
-    for (const server of servers) server.closeAllConnections();
-    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+    await servers.closeAll();
     await caddy?.stop();
   });
 
-  const serve = async (body: string): Promise<{ port: number; server: Server }> => {
-    const port = await freePort();
-    const server = createServer((_, res) => res.end(body));
-    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-    servers.push(server);
-    return { port, server };
-  };
-  const crash = (server: Server) => {
-    server.closeAllConnections();
-    server.close();
-  };
+  const { serve, crash } = servers;
 
   /** Rounds of: the switch to a new version, which crashes; the revert's config load comes 0–400 ms later. */
   async function rounds(app: string, withFallback: boolean): Promise<{ ok: number; failed: string[]; bodies: Map<string, number> }> {
