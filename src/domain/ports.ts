@@ -121,6 +121,13 @@ export interface TrafficSwitch {
    * route for the app. Throws when the proxy cannot be asked (then nothing can be known to be safe to remove).
    */
   upstream?(app: string): Promise<number | null>;
+  /**
+   * Proxy mode: every upstream port the proxy lists for the app, the one it sends to first at the head (a previous
+   * version listed behind the new one through its watch window follows); [] when the proxy has no route for the app.
+   * Throws when the proxy cannot be asked. A container on a listed port must never be stopped: a request the first
+   * upstream cannot take goes there.
+   */
+  upstreams?(app: string): Promise<number[]>;
   /** Proxy mode: how many responses the app's public port gave so far, and how many were 5xx (the proxy's own counters). */
   responses?(app: string): Promise<ResponseCounts>;
 }

@@ -122,9 +122,23 @@ describe.skipIf(!enabled)('a version that crashes in its watch window', () => {
     expect(said, phases.join('\n')).toMatch(new RegExp(`: #${v1.id} keeps running until the next deploy$`));
     const running = (await services.runtime.listContainers(gone)).filter((c) => c.running).map((c) => c.deploymentId);
     expect(running.sort()).toEqual([v1.id, v3.id].sort());
-    // The previous version is still listed behind the new one, and still answers there.
+    // The previous version is still listed behind the new one.
+    const listed = async () => JSON.parse((await new CaddyAdmin(caddy.adminUrl).call('GET', `/id/deckhand-${gone}-proxy/upstreams`)).body) as unknown[];
+    expect(await listed()).toEqual([{ dial: `127.0.0.1:${v3.upstreamPort}` }, { dial: `127.0.0.1:${v1.upstreamPort}` }]);
+
+    // Recovery (the bot's watchdog, `deckhand recover`) sees it, and while the proxy still refuses, stops nothing.
+    const reconcile = async () => (await services.deploys.reconcile('U-ops')).filter((note) => note.startsWith(`${gone}: `));
+    const refused = await reconcile();
+    expect(refused).toEqual([expect.stringMatching(new RegExp(`^${gone}: could not reconcile: Caddy refused the switch`))]);
+    expect((await services.runtime.listContainers(gone)).filter((c) => c.running).map((c) => c.deploymentId).sort()).toEqual([v1.id, v3.id].sort());
+
+    // Once the proxy takes changes again, the new version is listed alone, and only then the previous one stops.
     admin.refuseChanges = false;
-    const listed = JSON.parse((await new CaddyAdmin(caddy.adminUrl).call('GET', `/id/deckhand-${gone}-proxy/upstreams`)).body) as unknown[];
-    expect(listed).toEqual([{ dial: `127.0.0.1:${v3.upstreamPort}` }, { dial: `127.0.0.1:${v1.upstreamPort}` }]);
+    const notes = await reconcile();
+    expect(notes[0]).toMatch(new RegExp(`^${gone}: listed \\S+ alone in the proxy \\(it still listed port ${v1.upstreamPort} behind it\\)$`));
+    expect(notes.slice(1)).toEqual([expect.stringMatching(new RegExp(`^${gone}: stopped \\S+, which no longer serves$`))]);
+    expect(await listed()).toEqual([{ dial: `127.0.0.1:${v3.upstreamPort}` }]);
+    expect((await services.runtime.listContainers(gone)).filter((c) => c.running).map((c) => c.deploymentId)).toEqual([v3.id]);
+    expect(await reconcile()).toEqual([]);
   }, 120_000);
 });

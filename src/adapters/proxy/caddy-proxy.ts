@@ -64,12 +64,17 @@ export class CaddyProxy implements TrafficSwitch {
 
   /** The upstream port traffic goes to now; null when the app has no route. Throws when Caddy cannot be asked. */
   async upstream(app: string): Promise<number | null> {
+    return (await this.upstreams(app))[0] ?? null;
+  }
+
+  /** Every port the app's handler lists, in its order (cluster nodes share one port); [] when the app has no route. */
+  async upstreams(app: string): Promise<number[]> {
     const response = await this.admin.call('GET', `/id/${this.handlerId(app)}/upstreams`);
-    if (response.status === 404) return null;
+    if (response.status === 404) return [];
     if (response.status !== 200) throw new DeckhandError('traffic_switch_failed', `Caddy did not say where ${app} goes: HTTP ${response.status}`);
     const body = JSON.parse(response.body) as Array<{ dial: string }> | null;
-    const dial = body?.[0]?.dial;
-    return dial ? Number(dial.split(':').pop()) : null;
+    const ports = (body ?? []).map((upstream) => Number(upstream.dial.split(':').pop())).filter((port) => Number.isInteger(port) && port > 0);
+    return [...new Set(ports)];
   }
 
   /** The app server's responses and 5xx so far, from Caddy's own metrics (the watch window's 5xx rule). */

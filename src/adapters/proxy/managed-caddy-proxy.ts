@@ -67,4 +67,9 @@ export class ManagedCaddyProxy implements TrafficSwitch {
     await this.ready();
     return this.proxy.upstream(app);
   }
+
+  async upstreams(app: string): Promise<number[]> {
+    await this.ready();
+    return this.proxy.upstreams(app);
+  }
 }

@@ -45,9 +45,10 @@ export class Recovery {
     if (!container.running) return `the container of #${current.id} is not running`;
     const stopped = containers.find((c) => !isWeb(c) && !c.running && c.status !== 'restarting');
     if (stopped) return `${stopped.name}, a ${stopped.process} container of #${current.id}, is not running`;
-    if (traffic.mode === 'proxy' && traffic.upstream) {
-      const port = await traffic.upstream(app.name);
-      if (port !== (container.port ?? current.upstreamPort)) return `the proxy does not send ${app.name}'s traffic to #${current.id}`;
+    if (traffic.mode === 'proxy' && (traffic.upstreams || traffic.upstream)) {
+      const ports = traffic.upstreams ? await traffic.upstreams(app.name) : [await traffic.upstream!(app.name)];
+      if (ports[0] !== (container.port ?? current.upstreamPort)) return `the proxy does not send ${app.name}'s traffic to #${current.id}`;
+      if (ports.length > 1) return `the proxy still lists port ${ports.slice(1).join(', ')} behind #${current.id}`;
     }
     return null;
   }
@@ -67,10 +68,12 @@ export class Recovery {
     const live = await this.findLive(app, containers, serving, current, inFlight, notes);
     // A deploy kept from its watch window is pointed at again even when it serves: the proxy may still list the
     // previous container behind it (see TrafficSwitch.point), which is about to be retired.
+    // So is one whose window's end the proxy refused to take (it still lists an earlier version's port behind it).
     const keptFromWindow = live !== undefined && inFlight.some((d) => d.id === live.deploymentId);
-    if (live && traffic.mode === 'proxy' && (!serving.known || serving.port !== live.port || keptFromWindow)) {
+    const behind = serving.known ? (serving.behindPorts ?? []) : [];
+    if (live && traffic.mode === 'proxy' && (!serving.known || serving.port !== live.port || keptFromWindow || behind.length > 0)) {
       await traffic.point(app.name, app.run.port, live.port, hostsOf(live.container.endpoints));
-      notes.push(serving.known && serving.port === live.port ? `listed ${live.container.name} alone in the proxy (the previous version was behind it for the watch window)` : `pointed the proxy back at ${live.container.name}`);
+      notes.push(serving.known && serving.port === live.port ? `listed ${live.container.name} alone in the proxy (${behind.length > 0 ? `it still listed port ${behind.join(', ')} behind it` : 'the previous version was behind it for the watch window'})` : `pointed the proxy back at ${live.container.name}`);
     }
     const keep = live?.container.id;
     const after = live ? ({ known: true, containerIds: new Set([live.container.id]), port: live.port, deploymentIds: new Set(live.deploymentId === null ? [] : [live.deploymentId]) } as const) : serving;

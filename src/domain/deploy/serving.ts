@@ -12,7 +12,17 @@ export interface ServingDeps {
  * database did not answer): then every running container must be treated as serving.
  */
 export type Serving =
-  | { known: true; containerIds: ReadonlySet<string>; port: number | null; /** Releases whose web container serves: their process containers are part of what runs. */ deploymentIds?: ReadonlySet<number> }
+  | {
+      known: true;
+      containerIds: ReadonlySet<string>;
+      port: number | null;
+      /** Releases whose web container serves: their process containers are part of what runs. */
+      deploymentIds?: ReadonlySet<number>;
+      /** Running containers on a port the proxy lists behind `port` (the previous version through a watch window). */
+      behindIds?: ReadonlySet<string>;
+      /** Those ports. */
+      behindPorts?: readonly number[];
+    }
   | { known: false; reason: string };
 
 /**
@@ -30,14 +40,16 @@ export async function whatServes(deps: ServingDeps, app: AppSpec, known?: Contai
   if (deps.traffic.mode !== 'proxy' || !deps.traffic.upstream) {
     return withReleases({ known: true, containerIds: new Set(containers.map((c) => c.id)), port: app.run.port }, containers);
   }
-  let port: number | null;
+  let ports: number[];
   try {
-    port = await deps.traffic.upstream(app.name);
+    ports = deps.traffic.upstreams ? await deps.traffic.upstreams(app.name) : [await deps.traffic.upstream(app.name)].filter((p): p is number => p !== null);
   } catch (error) {
     return { known: false, reason: `the proxy did not say where ${app.name}'s traffic goes: ${(error as Error).message}` };
   }
-  if (port === null) return { known: true, containerIds: new Set(), port: null };
+  if (ports.length === 0) return { known: true, containerIds: new Set(), port: null };
+  const [port, ...behind] = ports as [number, ...number[]];
   const ids = new Set<string>();
+  const behindIds = new Set<string>();
   for (const container of containers) {
     let listens = container.port;
     if (listens === null && container.deploymentId !== null) {
@@ -48,8 +60,9 @@ export async function whatServes(deps: ServingDeps, app: AppSpec, known?: Contai
       }
     }
     if (listens === port) ids.add(container.id);
+    else if (listens !== null && behind.includes(listens)) behindIds.add(container.id);
   }
-  return withReleases({ known: true, containerIds: ids, port }, containers);
+  return withReleases({ known: true, containerIds: ids, port, ...(behind.length > 0 ? { behindIds, behindPorts: behind } : {}) }, containers);
 }
 
 function withReleases(serving: Extract<Serving, { known: true }>, web: ContainerState[]): Serving {
@@ -63,11 +76,12 @@ export function isWeb(container: Pick<ContainerState, 'process'>): boolean {
 }
 
 /**
- * True when the container may be stopped or removed: it does not run, or it is known not to serve traffic now and
- * is not a process container of the release that serves (no container of the running release is ever touched).
+ * True when the container may be stopped or removed: it does not run, or it is known not to serve traffic now, is
+ * not listed behind what serves, and is not a process container of the release that serves (no container of the
+ * running release is ever touched).
  */
 export function safeToTouch(serving: Serving, container: Pick<ContainerState, 'id' | 'running'> & Partial<Pick<ContainerState, 'deploymentId' | 'process'>>): boolean {
   if (!container.running) return true;
-  if (!serving.known || serving.containerIds.has(container.id)) return false;
+  if (!serving.known || serving.containerIds.has(container.id) || serving.behindIds?.has(container.id)) return false;
   return !(container.deploymentId != null && !isWeb(container) && serving.deploymentIds?.has(container.deploymentId));
 }
