@@ -1,7 +1,10 @@
 /**
  * 20 apps deployed at once through the bot (20 signed `/deploy <app> <tag>` at the same moment, one channel,
  * prebuilt images, recreate strategy) beside one app deployed alone through the same bot: each timed from its
- * command to its new version answering on its own port.
+ * command to its new version answering on its own port. Beside them, Docker alone doing the same: 20 bare containers
+ * restarted at once, and 20 naive `docker stop old && docker run new` at once probed from the stop on, as the deploys
+ * are from their command (on 2 cores the engine itself slows about 20× from one to twenty; the naive line shows what
+ * of the parallel time is the engine's, and what deckhand adds to it).
  */
 import { performance } from 'node:perf_hooks';
 import type { AppSpec } from '../../src/domain/apps.js';
@@ -21,7 +24,7 @@ export const parallelApps: Figure = {
   async run(ctx) {
     const base = ctx.name('par');
     const repo = benchRepo(ctx, [{ body: 'par-v1' }, { body: 'par-v2' }]);
-    const [v1] = await prebuilt(ctx, base, repo);
+    const [v1, v2] = await prebuilt(ctx, base, repo);
     const specs: AppSpec[] = [];
     for (let i = 0; i < APPS; i += 1) {
       // The health timeout of a real app (30 s, as in bench deckhand.yml), not the tests' 4 s: 20 starts at once on
@@ -48,10 +51,16 @@ export const parallelApps: Figure = {
     // this shows how much of the parallel time is Docker's and how much is deckhand's.
     const parallelFloor = await bareParallel(ctx, v1!, base, ctx.samples(3, 1));
     const floorP50 = stats(parallelFloor).p50;
+    // And the naive baseline of the same: 20 `docker stop old && docker run new` at once (a new container of the other
+    // version each, as a deploy makes), probed from the stop on as the deploys are from their command: what Docker
+    // alone takes for the work 20 deploys ask of it, under the same probe load, with none of deckhand's.
+    const naiveParallel = await naiveParallelDeploys(ctx, [v1!, v2!], `${base}-naive`, ctx.samples(3, 1));
+    const naiveP50 = stats(naiveParallel).p50;
     return [
       { figure: 'one app deployed alone through the bot (command → serving)', samples: solo, floor: ctx.floors.bare, goal: '(reference for the next line)' },
-      { figure: `${APPS} apps deployed at once through the bot, each (command → serving)`, samples: together, floor: { name: 'one app alone', value: alone }, goal: 'each within 1.2× its solo time', note: `slowest ${worst.toFixed(2)}× alone; prebuilt images; ${(stats(together).p50 / floorP50).toFixed(2)}× the parallel floor below` },
+      { figure: `${APPS} apps deployed at once through the bot, each (command → serving)`, samples: together, floor: { name: 'one app alone', value: alone }, goal: 'each within 1.2× its solo time', note: `slowest ${worst.toFixed(2)}× alone; prebuilt images; ${(stats(together).p50 / naiveP50).toFixed(2)}× the parallel naive baseline below (Docker doing the same 20 deploys' work at once, probed the same way: what is left is deckhand's share), ${(stats(together).p50 / floorP50).toFixed(2)}× the parallel restart floor; Docker alone slows ${(naiveP50 / ctx.floors.naive.value).toFixed(1)}× from one naive stop+run to 20 at once, deckhand ${(stats(together).p50 / alone).toFixed(1)}×` },
       { figure: `floor: ${APPS} bare containers stopped and started at once, each (start → first 2xx)`, samples: parallelFloor, goal: '(reference: Docker alone under the same parallel load)' },
+      { figure: `naive baseline: ${APPS} \`docker stop old && docker run new\` at once, each (stop → first 2xx)`, samples: naiveParallel, goal: '(reference: the Docker work of 20 deploys, without deckhand)' },
     ];
   },
 };
@@ -77,8 +86,7 @@ async function bareParallel(ctx: Parameters<Figure['run']>[0], image: string, ba
   const servers = [];
   for (let i = 0; i < APPS; i += 1) {
     const port = await freePort();
-    // Docker's init as PID 1, as deckhand runs apps: SIGTERM stops busybox httpd at once.
-    const container = await docker().createContainer({ Image: image, Env: [`PORT=${port}`], Labels: { 'deckhand.app': app }, HostConfig: { NetworkMode: 'host', Init: true } });
+    const container = await bareContainer(image, app, port);
     await container.start();
     await firstAnswer(port, 'par-v1');
     servers.push({ container, port });
@@ -97,4 +105,47 @@ async function bareParallel(ctx: Parameters<Figure['run']>[0], image: string, ba
     );
   }
   return samples;
+}
+
+/**
+ * 20 running bare containers of the first image; per round, each is stopped and a new container of the other image
+ * run in its place, all at once, each timed from its stop to the new version's first answer (probed from the stop on).
+ */
+async function naiveParallelDeploys(ctx: Parameters<Figure['run']>[0], images: [string, string], base: string, rounds: number): Promise<number[]> {
+  const app = `${base}-bare`;
+  ctx.defer(() => removeAppArtifacts([app]));
+  const servers = [];
+  for (let i = 0; i < APPS; i += 1) {
+    const port = await freePort();
+    const container = await bareContainer(images[0], app, port);
+    await container.start();
+    await firstAnswer(port, 'par-v1');
+    servers.push({ container, port, version: 0 });
+  }
+  const samples: number[] = [];
+  for (let round = 0; round < rounds; round += 1) {
+    samples.push(
+      ...(await Promise.all(
+        servers.map(async (server) => {
+          const next = 1 - server.version;
+          const t = performance.now();
+          const answered = firstAnswer(server.port, `par-v${next + 1}`);
+          const old = server.container;
+          await old.stop({ t: 10 });
+          server.container = await bareContainer(images[next]!, app, server.port);
+          await server.container.start();
+          const at = (await answered) - t;
+          server.version = next;
+          await old.remove({ force: true });
+          return at;
+        }),
+      )),
+    );
+  }
+  return samples;
+}
+
+/** Docker's init as PID 1, as deckhand runs apps: SIGTERM stops busybox httpd at once. */
+function bareContainer(image: string, app: string, port: number) {
+  return docker().createContainer({ Image: image, Env: [`PORT=${port}`], Labels: { 'deckhand.app': app }, HostConfig: { NetworkMode: 'host', Init: true } });
 }
