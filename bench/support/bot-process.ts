@@ -6,11 +6,11 @@
  * the acks (Slack's ack timer and its response URLs are not one process either).
  */
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import type { AppSpec } from '../../src/domain/apps.js';
 import { freePort } from '../../test/helpers/ports.js';
 import { childProcess } from '../../test/helpers/proc.js';
-import { postToBolt, sign, slashCommand } from '../../test/helpers/slack-requests.js';
+import { sign, slashCommand } from '../../test/helpers/slack-requests.js';
+import { type SignedPost, ackClient } from './ack-client.js';
 import { startNode } from '../../test/helpers/child-lines.js';
 import { ROOT, ensureBuilt, tempDir, writeAppsFile } from './apps.js';
 import type { BenchContext } from './context.js';
@@ -52,6 +52,8 @@ export async function startBotProcess(ctx: BenchContext, apps: AppSpec[], option
     await sleep(50);
   }
   const url = `http://127.0.0.1:${port}`;
+  const client = ackClient(url);
+  ctx.defer(() => client.close());
   return {
     pid: bot.child.pid!,
     /** The embedded store's process (undefined on Postgres). */
@@ -60,13 +62,20 @@ export async function startBotProcess(ctx: BenchContext, apps: AppSpec[], option
     standin,
     /** How many response-URL posts the stand-in has answered so far (the work each command does after its ack). */
     hooks: () => standinProcess.lines.filter((line) => typeof line.hook === 'string').length,
-    /** A signed slash command; resolves when the bot answered it over HTTP (the ack), with the time that took. */
-    async command(name: string, text: string) {
+    /** A signed slash command, ready to send (its response URL on the stand-in). */
+    signed(name: string, text: string): SignedPost {
       const body = slashCommand(name, text, 'U1BENCH', 'C1BENCH').replace(encodeURIComponent('https://hooks.slack.test'), encodeURIComponent(standin.hooksUrl));
-      const t = performance.now();
-      const answer = await postToBolt(url, body, sign(body, undefined, SECRET));
+      return { body, headers: sign(body, undefined, SECRET) };
+    },
+    /** Sends a signed command; resolves when the bot answered it over HTTP (the ack), with the time that took. */
+    async send(post: SignedPost) {
+      const answer = await client.post(post);
       if (answer.status !== 200) throw new Error(`bot answered ${answer.status}: ${answer.text}`);
-      return { ...answer, ms: performance.now() - t };
+      return answer;
+    },
+    /** A signed slash command, sent at once (see send). */
+    async command(name: string, text: string) {
+      return this.send(this.signed(name, text));
     },
     /** SIGTERM, and the bot's exit (code and output). */
     async stop() {
