@@ -35,6 +35,7 @@ export const ErrorCodes = {
   invalid_argument: 400,
   database_unavailable: 503,
   docker_unavailable: 503,
+  disk_full: 507,
   interrupted: 500,
   cancelled: 409,
   internal: 500,
@@ -66,6 +67,8 @@ export function isDeckhandError(error: unknown, code?: ErrorCode): error is Deck
 /** Wraps anything thrown into a DeckhandError, keeping the original as the cause. Database failures are classified. */
 export function asDeckhandError(error: unknown, fallback: ErrorCode = 'internal'): DeckhandError {
   if (error instanceof DeckhandError) return error;
+  const disk = diskFull(error);
+  if (disk) return disk;
   const database = databaseFailure(error);
   if (database) return database;
   const message = error instanceof Error ? error.message : String(error);
@@ -148,6 +151,10 @@ export function databaseUnavailable(code: string, cause?: unknown): DeckhandErro
  */
 export function databaseFailure(error: unknown): DeckhandError | undefined {
   const chain = chainOf(error);
+  if (chain.some(isDatabaseLink)) {
+    const disk = diskFull(error);
+    if (disk) return disk;
+  }
   const unreachable = unreachableDatabaseCode(error);
   if (unreachable) return databaseUnavailable(unreachable, error);
   const first = chain.findIndex(isDatabaseLink);
@@ -161,4 +168,20 @@ export function databaseFailure(error: unknown): DeckhandError | undefined {
 
 function firstLine(text: string): string {
   return (text.split('\n')[0] ?? '').replace(/^Failed query:.*/, 'query failed').replace(/\.$/, '');
+}
+
+/**
+ * A write that failed because a disk is full: ENOSPC (or EDQUOT, a quota) from Node, or Postgres's disk_full (53100).
+ * Retrying will not help, and "internal" says nothing: the person is told which directory and what to do.
+ */
+export function diskFull(error: unknown): DeckhandError | undefined {
+  const link = chainOf(error).find((l) => ['ENOSPC', 'EDQUOT', '53100'].includes(codeOf(l) ?? ''));
+  if (!link) return undefined;
+  const code = codeOf(link)!;
+  const file = typeof (link as { path?: unknown }).path === 'string' ? (link as { path: string }).path : undefined;
+  const dir = file?.includes('/') ? file.slice(0, file.lastIndexOf('/')) || '/' : file;
+  const what = code === 'EDQUOT' ? 'the disk quota is used up' : code === '53100' ? `the database's disk is full (${firstLine((link as Error).message ?? '')})` : 'no space left on device';
+  const where = dir ? ` writing in ${dir}` : '';
+  const check = dir ? `\`df -h ${dir}\`` : '`df -h`';
+  return new DeckhandError('disk_full', `The disk is full: ${what}${where}. Free space on that disk (${check} shows it; Docker's images are often what fills it: \`docker system df\`), then retry.`, { reason: code, ...(dir ? { dir } : {}) }, { cause: error });
 }

@@ -65,4 +65,18 @@ describe('database failures become a code and a sentence, never SQL', () => {
     const served = new DeckhandError('database_unavailable', '#7 serves web, but deckhand could not record it: the database is unavailable.', { id: 7, serving: true });
     expect(errorText(served)).toBe(':warning: `database_unavailable`: #7 serves web, but deckhand could not record it: the database is unavailable.');
   });
+
+  it('a full disk is disk_full, with the directory and what to do, from Node or from Postgres', () => {
+    const enospc = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', path: '/var/lib/deckhand/data/db.lock.7.ab.tmp' });
+    expect(asDeckhandError(enospc)).toMatchObject({
+      code: 'disk_full',
+      message: "The disk is full: no space left on device writing in /var/lib/deckhand/data. Free space on that disk (`df -h /var/lib/deckhand/data` shows it; Docker's images are often what fills it: `docker system df`), then retry.",
+      details: { reason: 'ENOSPC', dir: '/var/lib/deckhand/data' },
+    });
+    expect(asDeckhandError(enospc).status).toBe(507);
+    expect(asDeckhandError(Object.assign(new Error('EDQUOT'), { code: 'EDQUOT' })).message).toMatch(/^The disk is full: the disk quota is used up\. .*`df -h`/);
+    const postgresFull = failedQuery(serverError('53100', 'could not extend file "base/5/16384": No space left on device'));
+    expect(asDeckhandError(postgresFull)).toMatchObject({ code: 'disk_full', message: expect.stringMatching(/^The disk is full: the database's disk is full \(could not extend file "base\/5\/16384": No space left on device\)\. /) });
+    expect(errorText(enospc)).toMatch(/^:warning: `disk_full`: The disk is full: no space left on device writing in \/var\/lib\/deckhand\/data\./);
+  });
 });

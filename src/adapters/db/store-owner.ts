@@ -98,7 +98,15 @@ export function liveness(record: OwnerRecord): Liveness {
 /** Creates `path` holding `content` only if it does not exist; never leaves a partly written file at `path`. */
 function createExclusive(path: string, content: string): boolean {
   const temp = `${path}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
-  writeFileSync(temp, content, { mode: 0o644 });
+  try {
+    writeFileSync(temp, content, { mode: 0o644 });
+  } catch (error) {
+    // A full disk fails the write after the file was created: nothing is left behind, and the error says where.
+    quiet(() => unlinkSync(temp));
+    const failed = error as NodeJS.ErrnoException;
+    failed.path ??= temp;
+    throw failed;
+  }
   try {
     linkSync(temp, path);
     return true;

@@ -58,7 +58,8 @@ export async function startStoreProcess(options: StoreProcessOptions): Promise<S
       let settled = false;
       proc.on('message', (message: StoreMessage) => {
         if (message.state === 'failed') {
-          if (!settled) reject(new DeckhandError('database_unavailable', message.message, { storePid: message.pid }));
+          // A full disk is said as such: waiting for the store to come back would not help.
+          if (!settled) reject(new DeckhandError(message.code === 'disk_full' ? 'disk_full' : 'database_unavailable', message.message, { storePid: message.pid }));
           settled = true;
           return;
         }

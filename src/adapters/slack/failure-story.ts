@@ -34,6 +34,7 @@ const WHAT_FAILED: Record<string, string> = {
   superseded: 'a newer deploy succeeded first',
   database_unavailable: 'deckhand lost its database',
   docker_unavailable: 'Docker did not answer',
+  disk_full: 'a disk deckhand writes to was full',
 };
 
 /** One sentence: what failed, why (redacted and escaped by `safe`), and what still serves. */

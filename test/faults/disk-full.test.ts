@@ -1,0 +1,95 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCliProcess } from '../helpers/cli-process.js';
+import { docker, removeAppArtifacts } from '../helpers/docker.js';
+import { type TestRepo, createTestRepo } from '../helpers/git-repo.js';
+import { get, requestLoop } from '../helpers/http.js';
+import { dockerSocket, haveDocker, infraRequired } from '../helpers/infra.js';
+import { freePort } from '../helpers/ports.js';
+
+/** A tmpfs of our own (root, as CI runs): the disk that fills. */
+function mountTmpfs(dir: string, size: string): boolean {
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'pipe' });
+    return true;
+  } catch (error) {
+    const reason = `cannot mount a tmpfs: ${(error as Error).message}`;
+    if (infraRequired) throw new Error(`${reason} (DECKHAND_REQUIRE_INFRA=1, so this suite must not skip)`);
+    console.warn(`\n!!!!!!!! SKIPPING the disk-full suite: ${reason} !!!!!!!!\n`);
+    return false;
+  }
+}
+
+const work = mkdtempSync(join(tmpdir(), 'f-disk-full-'));
+const disk = join(work, 'disk');
+mkdirSync(disk);
+const enabled = (await haveDocker()) && mountTmpfs(disk, '128m');
+const app = `f-disk-full-${process.pid}`;
+
+/**
+ * The disk under deckhand's data dir (the embedded store) is full, as at 3 a.m. when logs or images filled it. Real
+ * CLI processes, a real tmpfs filled to the last byte, real Docker and git. Every command refuses with `disk_full`,
+ * names the directory and says what to do (it was "internal: ENOSPC: no space left on device, write"); nothing
+ * changes (no container started or stopped, no row, no temp file left); a request loop sees the serving version
+ * throughout. Once space is freed, the record is whole and a rollback works.
+ */
+describe.skipIf(!enabled)('a full disk under the embedded store', () => {
+  let repo: TestRepo;
+  let port: number;
+  let env: Record<string, string>;
+  const dataDir = join(disk, 'data');
+  const filler = join(disk, 'filler');
+
+  beforeAll(async () => {
+    repo = createTestRepo([{ body: 'v1' }, { body: 'v2' }]);
+    port = await freePort();
+    writeFileSync(join(work, 'deckhand.yml'), `apps:\n  ${app}:\n    source: { git: ${repo.url}, branch: main }\n    run: { port: ${port}, health: /healthz, healthTimeout: 30s, watch: 0 }\n`);
+    env = { PATH: process.env.PATH!, HOME: work, DATABASE_URL: '', DECKHAND_DATA_DIR: dataDir, DECKHAND_CONFIG: join(work, 'deckhand.yml'), DOCKER_SOCKET: dockerSocket, DECKHAND_DRAIN: '200ms', DECKHAND_PROXY: 'none' };
+  });
+
+  afterAll(async () => {
+    await removeAppArtifacts([app]).catch(() => undefined);
+    repo?.cleanup();
+    if (enabled) execFileSync('umount', ['-l', disk]);
+    rmSync(work, { recursive: true, force: true });
+  }, 60_000);
+
+  const cli = (args: string[]) => runCliProcess(args, env);
+  const containers = async () => (await docker().listContainers({ all: true, filters: { label: [`deckhand.app=${app}`] } })).map((c) => ({ deployment: c.Labels['deckhand.deployment'], state: c.State }));
+
+  it('every command refuses with disk_full and says where; nothing changes; once space is freed, all works', async () => {
+    for (const commit of repo.commits) expect((await cli(['deploy', app, commit])).code).toBe(0);
+    const before = await containers();
+    expect(before.filter((c) => c.state === 'running').map((c) => c.deployment)).toEqual(['2']);
+
+    try {
+      execFileSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=1M'], { stdio: 'pipe' });
+    } catch {
+      // dd stops at ENOSPC: the disk is full.
+    }
+    expect(execFileSync('df', ['--output=avail', '-k', disk]).toString().split('\n')[1]!.trim()).toBe('0');
+
+    const loop = requestLoop(port, { maxMs: 60_000 });
+    const refusals = [await cli(['rollback', app, '1', '--yes']), await cli(['deploys', app]), await cli(['deploy', app, repo.commits[0]!])];
+    const seen = await loop.stop();
+    for (const refused of refusals) {
+      expect(refused.code, refused.output).toBe(1);
+      expect(refused.output).toContain(`deckhand: disk_full: The disk is full: no space left on device writing in ${dataDir}. Free space on that disk (\`df -h ${dataDir}\``);
+    }
+    expect(seen.failures).toEqual([]);
+    expect([...seen.bodies.keys()]).toEqual(['v2']);
+    expect(await containers()).toEqual(before);
+    expect(readdirSync(dataDir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+
+    rmSync(filler);
+    const listed = await cli(['deploys', app, '--json']);
+    expect(listed.code, listed.output).toBe(0);
+    expect((JSON.parse(listed.stdout) as Array<{ id: number }>).map((d) => d.id)).toEqual([2, 1]);
+    const back = await cli(['rollback', app, '1', '--yes']);
+    expect(back.code, back.output).toBe(0);
+    expect((await get(port, '/')).body.trim()).toBe('v1');
+  }, 180_000);
+});
