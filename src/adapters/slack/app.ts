@@ -76,6 +76,9 @@ export function createSlackBot(services: Services, settings: SlackSettings): Sla
     socketMode,
     logLevel: settings.logLevel,
     tokenVerificationEnabled: settings.verifyToken ?? true,
+    // Bolt's conversation store is unused here, and its default one rejects every lookup with a new Error (a stack
+    // trace per request, on the ack path of every command and click).
+    convoStore: false,
     clientOptions: settings.apiUrl ? { slackApiUrl: settings.apiUrl } : undefined,
     customRoutes: [
       {
