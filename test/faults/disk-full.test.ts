@@ -3,12 +3,14 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { killAllChildren, startNode } from '../helpers/child-lines.js';
 import { runCliProcess } from '../helpers/cli-process.js';
 import { docker, removeAppArtifacts } from '../helpers/docker.js';
 import { type TestRepo, createTestRepo } from '../helpers/git-repo.js';
 import { get, requestLoop } from '../helpers/http.js';
 import { dockerSocket, haveDocker, infraRequired } from '../helpers/infra.js';
 import { freePort } from '../helpers/ports.js';
+import { startSlackStandIn } from '../helpers/slack-standin.js';
 
 /** A tmpfs of our own (root, as CI runs): the disk that fills. */
 function mountTmpfs(dir: string, size: string): boolean {
@@ -51,6 +53,7 @@ describe.skipIf(!enabled)('a full disk under the embedded store', () => {
   });
 
   afterAll(async () => {
+    await killAllChildren();
     await removeAppArtifacts([app]).catch(() => undefined);
     repo?.cleanup();
     if (enabled) execFileSync('umount', ['-l', disk]);
@@ -92,4 +95,46 @@ describe.skipIf(!enabled)('a full disk under the embedded store', () => {
     expect(back.code, back.output).toBe(0);
     expect((await get(port, '/')).body.trim()).toBe('v1');
   }, 180_000);
+
+  it('filling up under a running bot: a rollback that served says so first, whatever it could not write after', async () => {
+    const botData = join(disk, 'bot-data');
+    const botEnv = { ...env, DECKHAND_DATA_DIR: botData, DECKHAND_CLI_BOT_WAIT_MS: '10000' };
+    const slack = await startSlackStandIn();
+    const bot = startNode('src/main.ts', [], { ...botEnv, SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: 'x', SLACK_API_URL: slack.apiUrl, PORT: String(await freePort()) });
+    try {
+      await bot.waitFor((line) => String(line.text ?? '').includes('listening on'), 90_000);
+      const delegated = (args: string[]) => runCliProcess(args, botEnv);
+      const deployed: number[] = [];
+      for (const commit of repo.commits) {
+        const run = await delegated(['deploy', app, commit, '--json']);
+        expect(run.code, run.output).toBe(0);
+        deployed.push((JSON.parse(run.stdout) as { id: number }).id);
+      }
+      try {
+        execFileSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=1M'], { stdio: 'pipe' });
+      } catch {
+        // full
+      }
+      const back = await delegated(['rollback', app, String(deployed[0]), '--yes']);
+      const answers = (await get(port, '/')).body.trim();
+      if (answers === 'v1') {
+        // It rolled back: it says so, and first, whatever it could not write down afterwards (the audit row, the lock).
+        if (back.code !== 0) expect(back.output).toMatch(new RegExp(`deckhand: disk_full: #\\d+ serves ${app}, but deckhand could not [^:]+: The disk is full`));
+      } else {
+        expect(answers).toBe('v2');
+        expect(back.code, back.output).toBe(1);
+        expect(back.output).toContain('disk_full');
+        expect(back.output).not.toMatch(/ serves .*, but deckhand could not/);
+      }
+      rmSync(filler);
+      const listed = await delegated(['deploys', app, '--json']);
+      expect(listed.code, listed.output).toBe(0);
+      const newest = (JSON.parse(listed.stdout) as Array<{ status: string; commit: string }>).find((d) => d.status === 'succeeded');
+      expect(newest?.commit).toBe(answers === 'v1' ? repo.commits[0] : repo.commits[1]);
+    } finally {
+      bot.kill('SIGTERM');
+      await bot.exited;
+      await slack.stop();
+    }
+  }, 240_000);
 });

@@ -5,7 +5,8 @@ import { type HeldLease, type LeaseManager, appLeaseName } from '../locks/lease.
 import type { AppLockStore, AuditStore } from '../ports.js';
 import { validateGitRef } from '../refs/git-ref.js';
 import { validateImageRef, withTag } from '../refs/image-ref.js';
-import { type Artifact, type PipelineDeps, runPipeline } from './pipeline.js';
+import type { Artifact, PipelineDeps } from './pipeline.js';
+import { runAndAudit } from './unrecorded.js';
 import { Recovery } from './recovery.js';
 import { AbortRegistry, requestAbort } from './abort.js';
 
@@ -86,7 +87,7 @@ export class DeployService {
         startedAt: this.deps.clock.now(),
       });
       request.onStarted?.(deployment);
-      return this.runAndAudit(app, deployment, resolved.artifact, 'deploy');
+      return runAndAudit(this.deps, this.aborts, app, deployment, resolved.artifact, 'deploy');
     });
   }
 
@@ -147,7 +148,7 @@ export class DeployService {
         commitSubject: resolved.subject,
         startedAt: this.deps.clock.now(),
       });
-      return this.runAndAudit(app, deployment, resolved.artifact, 'deploy');
+      return runAndAudit(this.deps, this.aborts, app, deployment, resolved.artifact, 'deploy');
     });
   }
 
@@ -259,26 +260,5 @@ export class DeployService {
       }
     }
     return { commit: resolved.sha, subject: resolved.subject, artifact: { kind: 'build', commit: resolved.sha } };
-  }
-
-  private async runAndAudit(app: AppSpec, deployment: Deployment, artifact: Artifact, action: string): Promise<Deployment> {
-    const { audit } = this.deps;
-    await audit.record({ actor: deployment.actor, action: `${action}.start`, app: app.name, deploymentId: deployment.id, result: 'ok', details: { ref: deployment.gitRef, commit: deployment.commitSha, image: deployment.imageRef } });
-    const run = this.aborts.watch(app.name, deployment.id);
-    let final: Deployment;
-    try {
-      final = await runPipeline(this.deps, app, deployment, artifact, { signal: run.signal });
-    } finally {
-      run.stop();
-    }
-    await audit.record({
-      actor: deployment.actor,
-      action: `${action}.finish`,
-      app: app.name,
-      deploymentId: final.id,
-      result: final.status === 'succeeded' ? 'ok' : 'failed',
-      details: { status: final.status, image: final.imageRef, imageId: final.imageId, error: final.error, errorCode: final.errorCode },
-    });
-    return final;
   }
 }

@@ -3,6 +3,7 @@ import { type Deployment, previousSuccessful } from '../deployment.js';
 import type { DeployService, DeployServiceDeps } from '../deploy/deploy-service.js';
 import { type Artifact, runPipeline } from '../deploy/pipeline.js';
 import { DeckhandError, asDeckhandError } from '../errors.js';
+import { outcomeNotRecorded } from '../deploy/unrecorded.js';
 import type { AppControls } from '../locks/app-controls.js';
 import { type DeployPlan, planDeploy } from '../approvals/deploy-plan.js';
 import { type PlannerDeps, type RollbackPlan, planRollback } from './plan.js';
@@ -113,7 +114,7 @@ export class RollbackService {
         run.stop();
       }
       const succeeded = final.status === 'succeeded';
-      await audit.record({
+      const recorded = audit.record({
         actor,
         action: 'deploy.rollback',
         app: appName,
@@ -122,9 +123,14 @@ export class RollbackService {
         result: succeeded ? 'ok' : 'failed',
         details: { from: target.id, to: final.id, replaced: plan.current?.id ?? null, image: final.imageRef, imageId: final.imageId, rollbackSource: plan.artifact.source, warnings: plan.warnings, status: final.status, error: final.error },
       });
+      await recorded.catch((error: unknown) => {
+        throw outcomeNotRecorded(final, 'write the rollback in the audit log', error);
+      });
       if (succeeded) {
         // As Shipit does: keep automatic or stale deploys from bringing the bad commit straight back.
-        await this.controls.lock(appName, `rolled back from #${plan.current?.id ?? '?'} by @${actor}`, actor, final.id);
+        await this.controls.lock(appName, `rolled back from #${plan.current?.id ?? '?'} by @${actor}`, actor, final.id).catch((error: unknown) => {
+          throw outcomeNotRecorded(final, `lock ${appName} against forward deploys, as a rollback does (\`deckhand lock ${appName}\` once that works)`, error);
+        });
       }
       return { plan, deployment: final };
     }, 'deploy.rollback');
