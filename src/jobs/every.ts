@@ -1,7 +1,8 @@
 /** A task run every `intervalMs` that never overlaps its previous pass; `intervalMs` 0 never runs it. */
 export interface Periodic {
   start(): void;
-  stop(): void;
+  /** No pass starts after it; resolves once a pass that is running has ended. */
+  stop(): Promise<void>;
 }
 
 /** Runs `pass` on a timer that does not keep the process alive; a failed pass goes to `onError`, the next one runs. */
@@ -23,6 +24,7 @@ export function every(intervalMs: number, pass: () => Promise<unknown>, onError:
     },
     stop() {
       if (timer) clearInterval(timer);
+      return (running ?? Promise.resolve()).then(() => undefined);
     },
   };
 }

@@ -1,12 +1,14 @@
 import type { Services } from '../compose.js';
 import { asDeckhandError } from '../domain/errors.js';
 import { every } from './every.js';
+import { RepeatFilter } from './repeat-filter.js';
 
 export interface Watchdog {
   /** One pass: recover every app whose record and reality disagree; returns what it did. */
   checkNow(): Promise<string[]>;
   start(): void;
-  stop(): void;
+  /** Resolves once a pass that is running has ended. */
+  stop(): Promise<void>;
 }
 
 /**
@@ -14,18 +16,22 @@ export interface Watchdog {
  * that lost its route, or a deploy left half-done is recovered (DESIGN: Docker is the truth for what runs) and
  * reported. A pass never overlaps the previous one, and an app whose deploy runs is left to that deploy.
  */
-export function createWatchdog(services: Services, intervalMs: number, report: (notes: string[]) => Promise<void>): Watchdog {
+export function createWatchdog(services: Services, intervalMs: number, report: (notes: string[]) => Promise<void>, repeatMs?: number): Watchdog {
   const checkNow = async () => {
     // deckhand's own Caddy first: if it is gone, start it again with every app's route before judging the apps.
     const proxy = services.managedProxy ? await services.managedProxy.ready() : undefined;
     const notes = await services.deploys.reconcile('deckhand:watchdog');
     return proxy === 'started' ? ['Caddy was not running: started it again and restored every route', ...notes] : notes;
   };
+  // A problem that holds pass after pass is reported once (then hourly), not every pass; stdout has every pass.
+  const repeats = new RepeatFilter(repeatMs);
   const loop = every(
     intervalMs,
     async () => {
       const notes = await checkNow();
-      if (notes.length > 0) await report(notes);
+      const fresh = repeats.fresh(notes);
+      if (notes.length > fresh.length) process.stdout.write(`deckhand: watchdog: ${notes.length - fresh.length} note(s) as reported before: ${notes.filter((n) => !fresh.includes(n)).join('; ')}\n`);
+      if (fresh.length > 0) await report(fresh);
     },
     (error) => process.stderr.write(`deckhand: watchdog: ${asDeckhandError(error).message}\n`),
   );

@@ -2,6 +2,7 @@ import { createServer, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaddyAdmin } from '../../src/adapters/proxy/caddy-admin.js';
 import { CaddyProxy } from '../../src/adapters/proxy/caddy-proxy.js';
+import { createWatchdog } from '../../src/jobs/watchdog.js';
 import { type CaddyProcess, startCaddy } from '../helpers/caddy.js';
 import { removeAppArtifacts } from '../helpers/docker.js';
 import { type TestRepo, createTestRepo } from '../helpers/git-repo.js';
@@ -131,6 +132,16 @@ describe.skipIf(!enabled)('a version that crashes in its watch window', () => {
     const refused = await reconcile();
     expect(refused).toEqual([expect.stringMatching(new RegExp(`^${gone}: could not reconcile: Caddy refused the switch`))]);
     expect((await services.runtime.listContainers(gone)).filter((c) => c.running).map((c) => c.deploymentId).sort()).toEqual([v1.id, v3.id].sort());
+
+    // The bot's watchdog meets the same refusal pass after pass, and reports it once, not every pass.
+    const reports: string[][] = [];
+    const watchdog = createWatchdog(services, 150, async (notes) => {
+      reports.push(notes.filter((note) => note.startsWith(`${gone}: `)));
+    });
+    watchdog.start();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await watchdog.stop();
+    expect(reports.filter((r) => r.length > 0)).toEqual([[expect.stringMatching(new RegExp(`^${gone}: could not reconcile: Caddy refused the switch`))]]);
 
     // Once the proxy takes changes again, the new version is listed alone, and only then the previous one stops.
     admin.refuseChanges = false;

@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { RepeatFilter } from '../../src/jobs/repeat-filter.js';
+
+describe('the watchdog says a standing problem once', () => {
+  it('new notes pass; the same note again within the hour does not; after an hour, or once it cleared, it does', () => {
+    let now = 0;
+    const filter = new RepeatFilter(60 * 60_000, () => now);
+    expect(filter.fresh(['web: could not reconcile: Caddy refused the switch'])).toEqual(['web: could not reconcile: Caddy refused the switch']);
+    now += 15_000;
+    expect(filter.fresh(['web: could not reconcile: Caddy refused the switch', 'api: started it again'])).toEqual(['api: started it again']);
+    now += 15_000;
+    expect(filter.fresh(['web: could not reconcile: Caddy refused the switch'])).toEqual([]);
+    now += 60 * 60_000;
+    expect(filter.fresh(['web: could not reconcile: Caddy refused the switch'])).toEqual(['web: could not reconcile: Caddy refused the switch']);
+    // It cleared for a pass, then came back: said again at once.
+    expect(filter.fresh([])).toEqual([]);
+    now += 15_000;
+    expect(filter.fresh(['web: could not reconcile: Caddy refused the switch'])).toEqual(['web: could not reconcile: Caddy refused the switch']);
+    // The same note twice in one pass is said once.
+    expect(new RepeatFilter().fresh(['a', 'a'])).toEqual(['a']);
+  });
+});
