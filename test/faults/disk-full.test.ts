@@ -8,22 +8,10 @@ import { runCliProcess } from '../helpers/cli-process.js';
 import { docker, removeAppArtifacts } from '../helpers/docker.js';
 import { type TestRepo, createTestRepo } from '../helpers/git-repo.js';
 import { get, requestLoop } from '../helpers/http.js';
-import { dockerSocket, haveDocker, infraRequired } from '../helpers/infra.js';
+import { dockerSocket, haveDocker } from '../helpers/infra.js';
+import { fillDisk, mountTmpfs } from '../helpers/tmpfs.js';
 import { freePort } from '../helpers/ports.js';
 import { startSlackStandIn } from '../helpers/slack-standin.js';
-
-/** A tmpfs of our own (root, as CI runs): the disk that fills. */
-function mountTmpfs(dir: string, size: string): boolean {
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'pipe' });
-    return true;
-  } catch (error) {
-    const reason = `cannot mount a tmpfs: ${(error as Error).message}`;
-    if (infraRequired) throw new Error(`${reason} (DECKHAND_REQUIRE_INFRA=1, so this suite must not skip)`);
-    console.warn(`\n!!!!!!!! SKIPPING the disk-full suite: ${reason} !!!!!!!!\n`);
-    return false;
-  }
-}
 
 const work = mkdtempSync(join(tmpdir(), 'f-disk-full-'));
 const disk = join(work, 'disk');
@@ -68,11 +56,7 @@ describe.skipIf(!enabled)('a full disk under the embedded store', () => {
     const before = await containers();
     expect(before.filter((c) => c.state === 'running').map((c) => c.deployment)).toEqual(['2']);
 
-    try {
-      execFileSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=1M'], { stdio: 'pipe' });
-    } catch {
-      // dd stops at ENOSPC: the disk is full.
-    }
+    fillDisk(filler);
     expect(execFileSync('df', ['--output=avail', '-k', disk]).toString().split('\n')[1]!.trim()).toBe('0');
 
     const loop = requestLoop(port, { maxMs: 60_000 });
@@ -110,11 +94,7 @@ describe.skipIf(!enabled)('a full disk under the embedded store', () => {
         expect(run.code, run.output).toBe(0);
         deployed.push((JSON.parse(run.stdout) as { id: number }).id);
       }
-      try {
-        execFileSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=1M'], { stdio: 'pipe' });
-      } catch {
-        // full
-      }
+      fillDisk(filler);
       const back = await delegated(['rollback', app, String(deployed[0]), '--yes']);
       const answers = (await get(port, '/')).body.trim();
       if (answers === 'v1') {

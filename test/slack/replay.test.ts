@@ -1,8 +1,13 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DrizzleSlackRequestLog } from '../../src/adapters/db/slack-requests-repo.js';
 import { createSlackBot } from '../../src/adapters/slack/app.js';
 import { haveDocker, havePostgres } from '../helpers/infra.js';
 import { startBot } from '../helpers/slack-bot.js';
+import { fillDisk, mountTmpfs } from '../helpers/tmpfs.js';
 import { useSlackHarness } from '../helpers/slack-harness.js';
 import { type SlackMock, createSlackMock } from '../helpers/slack-mock.js';
 import { buttonClick, postToBolt, sign, slashCommand } from '../helpers/slack-requests.js';
@@ -168,6 +173,36 @@ describe.skipIf(!withPostgres)('a signed Slack request acts once, on every repli
       expect(slack.responses.map((r) => r.body.text)).toEqual([expect.stringContaining('deckhand cannot reach its database, nothing was changed')]);
     } finally {
       await services.database.db.execute('alter table slack_requests_away rename to slack_requests');
+    }
+    expect(await services.locks.get(app)).toBeUndefined();
+  });
+
+  it('when the ledger\'s disk is full, the person is told that, not "try again in a moment"', async () => {
+    // The ledger's table on a tablespace of its own, on a tmpfs of our own, emptied and then filled to the last byte:
+    // the next request's insert must extend the table, and Postgres answers disk_full (53100).
+    const dir = mkdtempSync(join(tmpdir(), 'f-ledger-full-'));
+    if (!mountTmpfs(dir, '4m')) return;
+    const space = `deckhand_full_${process.pid}`;
+    const db = services.database.db;
+    try {
+      mkdirSync(join(dir, 'ts'));
+      execFileSync('chown', ['postgres:postgres', join(dir, 'ts')]);
+      await db.execute(`create tablespace ${space} location '${join(dir, 'ts')}'`);
+      await db.execute('truncate slack_requests');
+      await db.execute(`alter table slack_requests set tablespace ${space}`);
+      fillDisk(join(dir, 'filler'));
+      slack.reset();
+      const answer = await postToBolt(bot.url, slashCommand('/deckhand', `lock ${app} on-a-full-disk`));
+      await settle();
+      expect(answer.status).toBe(200);
+      expect(slack.responses.map((r) => r.body.text)).toEqual([expect.stringMatching(/^:warning: Nothing was changed: The disk is full: the database's disk is full \(could not extend file .*\)\. Free space on that disk .* \(`disk_full`\)$/)]);
+      expect(JSON.stringify(slack.responses)).not.toMatch(/slack_requests|insert|try again in a moment/i);
+    } finally {
+      rmSync(join(dir, 'filler'), { force: true });
+      await db.execute('alter table slack_requests set tablespace pg_default').catch(() => undefined);
+      await db.execute(`drop tablespace if exists ${space}`).catch(() => undefined);
+      execFileSync('umount', ['-l', dir]);
+      rmSync(dir, { recursive: true, force: true });
     }
     expect(await services.locks.get(app)).toBeUndefined();
   });

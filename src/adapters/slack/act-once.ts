@@ -1,12 +1,19 @@
 import type { RespondFn } from '@slack/bolt';
 import { asDeckhandError } from '../../domain/errors.js';
 import { ephemeral } from './handler-kit.js';
-import { verdictOf } from './replay-guard.js';
+import { unrecordedReason, verdictOf } from './replay-guard.js';
+import { esc } from './blocks/text.js';
 
 /** What a listener's ack throws when its request must go no further: the listener ends there, and quietly. */
 export const HALTED: unique symbol = Symbol('deckhand: request halted');
 
 export const UNRECORDED_TEXT = ':warning: deckhand cannot reach its database, nothing was changed. Try again in a moment.';
+
+/** What the person hears when the ledger could not record their request: a full disk is said as such (retrying will not help). */
+export function unrecordedText(context: Record<string, unknown>): string {
+  const reason = unrecordedReason(context);
+  return reason?.code === 'disk_full' ? `:warning: Nothing was changed: ${esc(reason.message)} (\`disk_full\`)` : UNRECORDED_TEXT;
+}
 
 /**
  * Called right after a listener's ack, before anything it does after it: resolves for a request the ledger recorded
@@ -16,7 +23,7 @@ export const UNRECORDED_TEXT = ':warning: deckhand cannot reach its database, no
 export async function actOnce(context: Record<string, unknown>, respond: RespondFn | undefined): Promise<void> {
   const verdict = await verdictOf(context);
   if (verdict === 'first') return;
-  if (verdict === 'unrecorded') await tell(respond, UNRECORDED_TEXT);
+  if (verdict === 'unrecorded') await tell(respond, unrecordedText(context));
   throw HALTED;
 }
 
@@ -27,7 +34,7 @@ export async function actOnce(context: Record<string, unknown>, respond: Respond
 export async function failureAnswer(context: Record<string, unknown>, respond: RespondFn | undefined, text: string): Promise<void> {
   const verdict = await verdictOf(context);
   if (verdict === 'replay') return;
-  await tell(respond, verdict === 'unrecorded' ? UNRECORDED_TEXT : text);
+  await tell(respond, verdict === 'unrecorded' ? unrecordedText(context) : text);
 }
 
 async function tell(respond: RespondFn | undefined, text: string): Promise<void> {

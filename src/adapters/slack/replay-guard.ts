@@ -1,4 +1,4 @@
-import { asDeckhandError } from '../../domain/errors.js';
+import { type DeckhandError, asDeckhandError } from '../../domain/errors.js';
 import type { AckFirst } from './ack-first.js';
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -71,6 +71,12 @@ export function withSignedRequestGuard(options: AppOptions, gate?: AckFirst, now
 export type Verdict = 'first' | 'replay' | 'unrecorded';
 
 const VERDICT_KEY = 'deckhandRequestVerdict';
+const UNRECORDED_KEY = 'deckhandRequestUnrecorded';
+
+/** Why the ledger could not record the request of `context` (replayGuard), once its verdict is 'unrecorded'. */
+export function unrecordedReason(context: Record<string, unknown>): DeckhandError | undefined {
+  return context[UNRECORDED_KEY] as DeckhandError | undefined;
+}
 
 /** The ledger's verdict on the request of `context` (replayGuard); 'first' for one that is not signed HTTP (Socket Mode). */
 export function verdictOf(context: Record<string, unknown>): Promise<Verdict> {
@@ -97,6 +103,7 @@ export function replayGuard(ledger: RequestLedger, now: () => number = Date.now)
         return first ? 'first' : 'replay';
       },
       (error: unknown) => {
+        args.context[UNRECORDED_KEY] = asDeckhandError(error);
         args.logger.error(`deckhand: cannot record a Slack request, so it was not acted on: ${asDeckhandError(error).message}`);
         return 'unrecorded';
       },
