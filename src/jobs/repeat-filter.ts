@@ -1,11 +1,12 @@
 /**
  * What the watchdog reports, said once: a pass every 15 s that meets the same problem (Caddy refusing changes, a
- * container that will not start) would otherwise post the same sentence to the report channel four times a minute
- * through an incident. A note is reported when it is new, again once `repeatMs` has passed since it was last
- * reported (a reminder that it still holds), and anew after a pass without it (it cleared, then came back).
+ * container that will not start, or one that crashes between every pass) would otherwise post the same sentence to
+ * the report channel four times a minute through an incident. A note is reported when it is new; while it holds,
+ * again once `repeatMs` has passed since it was last reported, saying how many passes met it meanwhile; and anew
+ * after a pass without it (it cleared, then came back).
  */
 export class RepeatFilter {
-  private readonly reported = new Map<string, number>();
+  private readonly reported = new Map<string, { at: number; quiet: number }>();
 
   constructor(
     private readonly repeatMs = 60 * 60_000,
@@ -19,11 +20,16 @@ export class RepeatFilter {
     const seen = new Set(notes);
     for (const note of seen) {
       const last = this.reported.get(note);
-      if (last !== undefined && at - last < this.repeatMs) continue;
-      this.reported.set(note, at);
-      out.push(note);
+      if (last !== undefined && at - last.at < this.repeatMs) {
+        last.quiet += 1;
+        continue;
+      }
+      this.reported.set(note, { at, quiet: 0 });
+      out.push(last ? `${note} (still so: ${last.quiet + 1} more passes met it since it was last reported, ${minutes(at - last.at)} ago)` : note);
     }
     for (const note of [...this.reported.keys()]) if (!seen.has(note)) this.reported.delete(note);
     return out;
   }
 }
+
+const minutes = (ms: number) => `${Math.round(ms / 60_000)} min`;

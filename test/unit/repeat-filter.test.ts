@@ -11,7 +11,8 @@ describe('the watchdog says a standing problem once', () => {
     now += 15_000;
     expect(filter.fresh(['web: could not reconcile: Caddy refused the switch'])).toEqual([]);
     now += 60 * 60_000;
-    expect(filter.fresh(['web: could not reconcile: Caddy refused the switch'])).toEqual(['web: could not reconcile: Caddy refused the switch']);
+    // An hour on, a reminder that says how often it was met meanwhile (the two quiet passes before and this one).
+    expect(filter.fresh(['web: could not reconcile: Caddy refused the switch'])).toEqual(['web: could not reconcile: Caddy refused the switch (still so: 3 more passes met it since it was last reported, 61 min ago)']);
     // It cleared for a pass, then came back: said again at once.
     expect(filter.fresh([])).toEqual([]);
     now += 15_000;
