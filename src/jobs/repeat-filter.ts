@@ -13,22 +13,27 @@ export class RepeatFilter {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The notes of one pass that should be reported now; every note of the pass is remembered. */
-  fresh(notes: string[]): string[] {
+  /**
+   * Sorts the notes of one pass: `report` now (a reminder says how often it was met meanwhile), or keep `quiet` (it
+   * was reported within `repeatMs`). Every note of the pass is remembered.
+   */
+  sort(notes: string[]): { report: string[]; quiet: string[] } {
     const at = this.now();
-    const out: string[] = [];
+    const report: string[] = [];
+    const quiet: string[] = [];
     const seen = new Set(notes);
     for (const note of seen) {
       const last = this.reported.get(note);
       if (last !== undefined && at - last.at < this.repeatMs) {
         last.quiet += 1;
+        quiet.push(note);
         continue;
       }
       this.reported.set(note, { at, quiet: 0 });
-      out.push(last ? `${note} (still so: ${last.quiet + 1} more passes met it since it was last reported, ${minutes(at - last.at)} ago)` : note);
+      report.push(last ? `${note} (still so: ${last.quiet + 1} more passes met it since it was last reported, ${minutes(at - last.at)} ago)` : note);
     }
     for (const note of [...this.reported.keys()]) if (!seen.has(note)) this.reported.delete(note);
-    return out;
+    return { report, quiet };
   }
 }
 

@@ -29,8 +29,8 @@ export function createWatchdog(services: Services, intervalMs: number, report: (
     intervalMs,
     async () => {
       const notes = await checkNow();
-      const fresh = repeats.fresh(notes);
-      if (notes.length > fresh.length) process.stdout.write(`deckhand: watchdog: ${notes.length - fresh.length} note(s) as reported before: ${notes.filter((n) => !fresh.includes(n)).join('; ')}\n`);
+      const { report: fresh, quiet } = repeats.sort(notes);
+      if (quiet.length > 0) process.stdout.write(`deckhand: watchdog: ${quiet.length} note(s) as reported before: ${quiet.join('; ')}\n`);
       if (fresh.length > 0) await report(fresh);
     },
     (error) => process.stderr.write(`deckhand: watchdog: ${asDeckhandError(error).message}\n`),

@@ -103,8 +103,9 @@ export function replayGuard(ledger: RequestLedger, now: () => number = Date.now)
         return first ? 'first' : 'replay';
       },
       (error: unknown) => {
-        args.context[UNRECORDED_KEY] = asDeckhandError(error);
-        args.logger.error(`deckhand: cannot record a Slack request, so it was not acted on: ${asDeckhandError(error).message}`);
+        const reason = asDeckhandError(error);
+        args.context[UNRECORDED_KEY] = reason;
+        args.logger.error(`deckhand: cannot record a Slack request, so it was not acted on: ${reason.message}`);
         return 'unrecorded';
       },
     );

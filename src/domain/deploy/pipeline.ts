@@ -125,7 +125,8 @@ class PipelineRun {
       return await this.finish({ status: 'succeeded', containerId, upstreamPort: port }, true);
     } catch (error) {
       // The driver's error text may quote SQL: the user gets the sentence, the cause keeps the detail.
-      const full = asDeckhandError(error).code === 'disk_full' ? asDeckhandError(error) : undefined;
+      const cause = asDeckhandError(error);
+      const full = cause.code === 'disk_full' ? cause : undefined;
       const message = `#${this.deployment.id} serves ${this.app.name}, but deckhand could not record it: ${full ? full.message : 'the database is unavailable.'} It will be recorded from what runs when the database ${full ? 'can write again' : 'is back'}; nothing was removed.`;
       this.phase('done', message);
       throw new DeckhandError(full ? 'disk_full' : 'database_unavailable', message, { id: this.deployment.id, serving: true }, { cause: error });

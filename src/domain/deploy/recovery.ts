@@ -4,7 +4,7 @@ import type { Deployment } from '../deployment.js';
 import type { AuditStore, ContainerState, HealthProbe } from '../ports.js';
 import { answersAgain } from './health-wait.js';
 import { hostsOf } from './endpoints.js';
-import { type ServingDeps, isWeb, safeToTouch, whatServes } from './serving.js';
+import { type ServingDeps, isWeb, listedPorts, safeToTouch, whatServes } from './serving.js';
 
 export interface RecoveryDeps extends ServingDeps {
   health: HealthProbe;
@@ -46,8 +46,8 @@ export class Recovery {
     const stopped = containers.find((c) => !isWeb(c) && !c.running && c.status !== 'restarting');
     if (stopped) return `${stopped.name}, a ${stopped.process} container of #${current.id}, is not running`;
     if (traffic.mode === 'proxy' && (traffic.upstreams || traffic.upstream)) {
-      const ports = traffic.upstreams ? await traffic.upstreams(app.name) : [await traffic.upstream!(app.name)];
-      if (ports[0] !== (container.port ?? current.upstreamPort)) return `the proxy does not send ${app.name}'s traffic to #${current.id}`;
+      const ports = await listedPorts(traffic, app.name);
+      if ((ports[0] ?? null) !== (container.port ?? current.upstreamPort)) return `the proxy does not send ${app.name}'s traffic to #${current.id}`;
       if (ports.length > 1) return `the proxy still lists port ${ports.slice(1).join(', ')} behind #${current.id}`;
     }
     return null;

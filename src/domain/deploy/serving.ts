@@ -42,7 +42,7 @@ export async function whatServes(deps: ServingDeps, app: AppSpec, known?: Contai
   }
   let ports: number[];
   try {
-    ports = deps.traffic.upstreams ? await deps.traffic.upstreams(app.name) : [await deps.traffic.upstream(app.name)].filter((p): p is number => p !== null);
+    ports = await listedPorts(deps.traffic, app.name);
   } catch (error) {
     return { known: false, reason: `the proxy did not say where ${app.name}'s traffic goes: ${(error as Error).message}` };
   }
@@ -63,6 +63,16 @@ export async function whatServes(deps: ServingDeps, app: AppSpec, known?: Contai
     else if (listens !== null && behind.includes(listens)) behindIds.add(container.id);
   }
   return withReleases({ known: true, containerIds: ids, port, ...(behind.length > 0 ? { behindIds, behindPorts: behind } : {}) }, containers);
+}
+
+/**
+ * Proxy mode: every upstream port the proxy lists for the app, the one it sends to first at the head ([] with no
+ * route; TrafficSwitch.upstreams, or the one `upstream` of a switch that lists one). Throws when it cannot be asked.
+ */
+export async function listedPorts(traffic: TrafficSwitch, app: string): Promise<number[]> {
+  if (traffic.upstreams) return traffic.upstreams(app);
+  const port = traffic.upstream ? await traffic.upstream(app) : null;
+  return port === null ? [] : [port];
 }
 
 function withReleases(serving: Extract<Serving, { known: true }>, web: ContainerState[]): Serving {

@@ -114,7 +114,7 @@ export class RollbackService {
         run.stop();
       }
       const succeeded = final.status === 'succeeded';
-      const recorded = audit.record({
+      await audit.record({
         actor,
         action: 'deploy.rollback',
         app: appName,
@@ -122,8 +122,7 @@ export class RollbackService {
         targetDeploymentId: target.id,
         result: succeeded ? 'ok' : 'failed',
         details: { from: target.id, to: final.id, replaced: plan.current?.id ?? null, image: final.imageRef, imageId: final.imageId, rollbackSource: plan.artifact.source, warnings: plan.warnings, status: final.status, error: final.error },
-      });
-      await recorded.catch((error: unknown) => {
+      }).catch((error: unknown) => {
         throw outcomeNotRecorded(final, 'write the rollback in the audit log', error);
       });
       if (succeeded) {
