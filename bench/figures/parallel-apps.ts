@@ -83,14 +83,7 @@ async function deployOne(b: BenchBot, spec: AppSpec, serving: Map<string, number
 async function bareParallel(ctx: Parameters<Figure['run']>[0], image: string, base: string, rounds: number): Promise<number[]> {
   const app = `${base}-bare`;
   ctx.defer(() => removeAppArtifacts([app]));
-  const servers = [];
-  for (let i = 0; i < APPS; i += 1) {
-    const port = await freePort();
-    const container = await bareContainer(image, app, port);
-    await container.start();
-    await firstAnswer(port, 'par-v1');
-    servers.push({ container, port });
-  }
+  const servers = await bareServers(image, app);
   const samples: number[] = [];
   for (let round = 0; round < rounds; round += 1) {
     samples.push(
@@ -114,14 +107,7 @@ async function bareParallel(ctx: Parameters<Figure['run']>[0], image: string, ba
 async function naiveParallelDeploys(ctx: Parameters<Figure['run']>[0], images: [string, string], base: string, rounds: number): Promise<number[]> {
   const app = `${base}-bare`;
   ctx.defer(() => removeAppArtifacts([app]));
-  const servers = [];
-  for (let i = 0; i < APPS; i += 1) {
-    const port = await freePort();
-    const container = await bareContainer(images[0], app, port);
-    await container.start();
-    await firstAnswer(port, 'par-v1');
-    servers.push({ container, port, version: 0 });
-  }
+  const servers = (await bareServers(images[0], app)).map((server) => ({ ...server, version: 0 }));
   const samples: number[] = [];
   for (let round = 0; round < rounds; round += 1) {
     samples.push(
@@ -143,6 +129,19 @@ async function naiveParallelDeploys(ctx: Parameters<Figure['run']>[0], images: [
     );
   }
   return samples;
+}
+
+/** APPS running bare containers of `image` (its first version), each on a free port and answering. */
+async function bareServers(image: string, app: string) {
+  const servers = [];
+  for (let i = 0; i < APPS; i += 1) {
+    const port = await freePort();
+    const container = await bareContainer(image, app, port);
+    await container.start();
+    await firstAnswer(port, 'par-v1');
+    servers.push({ container, port });
+  }
+  return servers;
 }
 
 /** Docker's init as PID 1, as deckhand runs apps: SIGTERM stops busybox httpd at once. */
