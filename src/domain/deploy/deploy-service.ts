@@ -6,7 +6,7 @@ import type { AppLockStore, AuditStore } from '../ports.js';
 import { validateGitRef } from '../refs/git-ref.js';
 import { validateImageRef, withTag } from '../refs/image-ref.js';
 import type { Artifact, PipelineDeps } from './pipeline.js';
-import { runAndAudit } from './unrecorded.js';
+import { runAndAudit } from './run-and-audit.js';
 import { Recovery } from './recovery.js';
 import { AbortRegistry, requestAbort } from './abort.js';
 

@@ -3,10 +3,8 @@ import type { Deployment, DeploymentPatch } from '../deployment.js';
 import type { PipelineDeps, PipelineOptions } from './pipeline-types.js';
 import { DeckhandError, asDeckhandError } from '../errors.js';
 import type { Endpoint, SecretReader } from '../ports.js';
-import { type DeployEvent, LogTail, type Phase } from './events.js';
-import { cleanLogLine } from '../log-text.js';
 import { snapshotEnv } from '../rollback/env-snapshot.js';
-import { appRedactor } from '../redact.js';
+import { PipelineOutput } from './pipeline-output.js';
 import { retrying } from '../retry.js';
 import { confirmServing, dropWatchFallback, revertAfterWatch, watchNewContainer } from './after-switch.js';
 import { type Artifact, type StepContext, prepareArtifact, pushToRegistry } from './artifact-step.js';
@@ -16,6 +14,7 @@ import { type ResolvedEnv, resolveEnv } from '../secret-env.js';
 import { startProcesses, waitProcessesHealthy } from './process-step.js';
 import { retirePrevious } from './retire-step.js';
 import { undoRelease } from './undo-step.js';
+import { servingNotRecorded } from './unrecorded.js';
 import { abortable, cancelledBy } from './abort.js';
 import { runRelease } from './release-step.js';
 import { makeRoom, moveTraffic, throttledAttempts, waitWebHealthy } from './start-step.js';
@@ -38,11 +37,8 @@ export async function runPipeline(deps: PipelineDeps, app: AppSpec, deployment: 
 }
 
 class PipelineRun {
-  private readonly buildLog: LogTail;
+  private readonly out: PipelineOutput;
   private readonly started: number;
-  /** Everything that leaves the pipeline (events, stored logs and errors) goes through this first. */
-  private redact: (text: string) => string;
-  private pending: Promise<unknown> = Promise.resolve();
   private newContainerId: string | null = null;
   /** Where the new web answers once healthy (the nodes of a cluster runtime; 127.0.0.1 on one host). */
   private endpoints: Endpoint[] = [];
@@ -68,8 +64,7 @@ class PipelineRun {
     private readonly signal: AbortSignal = new AbortController().signal,
     private readonly runsRelease = true,
   ) {
-    this.buildLog = new LogTail(deps.settings.logTailLines);
-    this.redact = appRedactor(app);
+    this.out = new PipelineOutput(deps, app, deployment.id);
     this.started = (deployment.startedAt ?? deps.clock.now()).getTime();
   }
 
@@ -94,7 +89,7 @@ class PipelineRun {
       serving.catch(() => undefined);
       await this.guarded(() => this.health(started.containerId, started.port));
       // The new web serves: a stop of the old one that failed after it let go of the port leaves it to retirement.
-      await this.guarded(() => this.stopping.catch((error: unknown) => this.phase('start', `Could not stop the previous container cleanly: ${asDeckhandError(error).message}`)));
+      await this.guarded(() => this.stopping.catch((error: unknown) => this.out.phase('start', `Could not stop the previous container cleanly: ${asDeckhandError(error).message}`)));
       // The processes start once the web is healthy (a broken web never starts them), and must be healthy before traffic moves.
       const processes = await this.guarded(() => startProcesses(step, image, (name) => env.processes.get(name)!, this.processIds));
       await this.guarded(() => waitProcessesHealthy(step, processes, this.signal));
@@ -118,18 +113,16 @@ class PipelineRun {
     if (stillServing !== true) return this.fail(asDeckhandError(stillServing));
     const ended = await this.watch(containerId, port, previous);
     if (ended) return ended;
-    if (!this.keepPrevious) await retirePrevious(this.deps, this.app, this.deployment.id, (message) => this.phase('cleanup', message)).catch((error: unknown) =>
-      this.phase('cleanup', `Could not stop the previous release: ${asDeckhandError(error).message}`),
+    if (!this.keepPrevious) await retirePrevious(this.deps, this.app, this.deployment.id, (message) => this.out.phase('cleanup', message)).catch((error: unknown) =>
+      this.out.phase('cleanup', `Could not stop the previous release: ${asDeckhandError(error).message}`),
     );
     try {
       return await this.finish({ status: 'succeeded', containerId, upstreamPort: port }, true);
     } catch (error) {
       // The driver's error text may quote SQL: the user gets the sentence, the cause keeps the detail.
-      const cause = asDeckhandError(error);
-      const full = cause.code === 'disk_full' ? cause : undefined;
-      const message = `#${this.deployment.id} serves ${this.app.name}, but deckhand could not record it: ${full ? full.message : 'the database is unavailable.'} It will be recorded from what runs when the database ${full ? 'can write again' : 'is back'}; nothing was removed.`;
-      this.phase('done', message);
-      throw new DeckhandError(full ? 'disk_full' : 'database_unavailable', message, { id: this.deployment.id, serving: true }, { cause: error });
+      const unrecorded = servingNotRecorded(this.deployment.id, this.app.name, error);
+      this.out.phase('done', unrecorded.message);
+      throw unrecorded;
     }
   }
 
@@ -142,19 +135,19 @@ class PipelineRun {
     const windowMs = this.app.run.watchMs ?? 0;
     if (windowMs <= 0) return undefined;
     if (!previous?.containerId) {
-      this.phase('watch', 'No watch window: there is no previous version to go back to');
+      this.out.phase('watch', 'No watch window: there is no previous version to go back to');
       return undefined;
     }
     // In flight while watching: recovery leaves it to this process (it holds the lease) and `current` is still the previous deploy.
     await retrying(() => this.update({ status: 'watching' }), this.deps.clock, this.deps.settings.recordRetryMs).catch(() => undefined);
-    this.phase('watch', `Watching #${this.deployment.id} for ${Math.round(windowMs / 1000)}s; #${previous.id} keeps running to take traffic back`);
+    this.out.phase('watch', `Watching #${this.deployment.id} for ${Math.round(windowMs / 1000)}s; #${previous.id} keeps running to take traffic back`);
     const outcome = await watchNewContainer(this.afterSwitchContext(), [containerId, ...this.processIds], port, windowMs, {
       signal: this.signal,
-      countdown: (message) => this.phase('watch', message),
-      probe: (ok, detail) => (ok ? undefined : this.phase('watch', `Health probe failed: ${detail}`)),
+      countdown: (message) => this.out.phase('watch', message),
+      probe: (ok, detail) => (ok ? undefined : this.out.phase('watch', `Health probe failed: ${detail}`)),
     });
     if (outcome.ok) {
-      this.phase('watch', `The watch window passed: ${outcome.probes} probes, no failure rule fired`);
+      this.out.phase('watch', `The watch window passed: ${outcome.probes} probes, no failure rule fired`);
       this.keepPrevious = !(await dropWatchFallback(this.afterSwitchContext(), port, this.endpoints, previous));
       return undefined;
     }
@@ -167,12 +160,12 @@ class PipelineRun {
     const { secrets } = this.deps;
     const reader: SecretReader = secrets ?? { read: () => { throw new Error('this deckhand has no secret reader configured'); } };
     const env = resolveEnv(this.app, reader);
-    this.redact = appRedactor(this.app);
+    this.out.secretsRead();
     return env;
   }
 
   private stepContext(): StepContext {
-    return { deps: this.deps, app: this.app, deploymentId: this.deployment.id, update: (patch) => this.update(patch), phase: (phase, message) => this.phase(phase, message), log: this.log, signal: this.signal };
+    return { deps: this.deps, app: this.app, deploymentId: this.deployment.id, update: (patch) => this.update(patch), phase: this.out.phase, log: this.out.log, signal: this.signal };
   }
 
   /** Runs a step unless cancelled; cancelled mid-way, the step winds down (bounded) and the run ends `cancelled`. */
@@ -181,29 +174,8 @@ class PipelineRun {
   }
 
   private afterSwitchContext() {
-    return { deps: this.deps, clock: this.deps.clock, app: this.app, redact: this.redact, phase: (message: string) => this.phase(this.deployment.status === 'watching' ? 'watch' : 'switch', message), health: (id: string, port: number) => this.health(id, port) };
+    return { deps: this.deps, clock: this.deps.clock, app: this.app, redact: this.out.redact, phase: (message: string) => this.out.phase(this.deployment.status === 'watching' ? 'watch' : 'switch', message), health: (id: string, port: number) => this.health(id, port) };
   }
-
-  private emit(event: DistributiveOmit<DeployEvent, 'deploymentId' | 'app' | 'at'>): void {
-    const full = { ...event, deploymentId: this.deployment.id, app: this.app.name, at: this.deps.clock.now() } as DeployEvent;
-    this.deps.bus.emit(full);
-    if (full.type !== 'log') {
-      // Event rows are written in order; a failed write must not fail the deploy.
-      this.pending = this.pending.then(() => this.deps.events.append(full)).catch((error) => {
-        process.emitWarning(`deckhand: could not record a deploy event: ${asDeckhandError(error).message}`);
-      });
-    }
-  }
-
-  private phase(phase: Phase, message: string): void {
-    this.emit({ type: 'phase', phase, message: this.redact(message) });
-  }
-
-  private log = (raw: string): void => {
-    const line = this.redact(cleanLogLine(raw));
-    this.buildLog.push(line);
-    this.emit({ type: 'log', line });
-  };
 
   /** Writes to the deployment row land in the order they were asked for, even when one runs beside other work. */
   private update(patch: DeploymentPatch): Promise<void> {
@@ -232,19 +204,19 @@ class PipelineRun {
     }
     const { port } = room;
     this.stopping = room.stopping ?? Promise.resolve(); // awaited before the failure path, which restarts what it stopped
-    this.phase('start', `Starting container on port ${port}`);
+    this.out.phase('start', `Starting container on port ${port}`);
     const container = await this.deps.runtime.start({ app: this.app.name, deploymentId: this.deployment.id, image: imageId, port, env, settings: this.app.run.container, ready: room.ready ?? written });
     this.newContainerId = container.id;
     // A cluster runtime may bring back a retained service of this version, listening on its own port.
     const listening = container.port ?? port;
-    if (listening !== port) this.phase('start', `Scaled the retained ${container.name} back up (port ${listening})`);
+    if (listening !== port) this.out.phase('start', `Scaled the retained ${container.name} back up (port ${listening})`);
     this.recorded = this.update({ containerId: container.id, upstreamPort: listening });
     this.recorded.catch(() => undefined);
     return { containerId: container.id, port: listening };
   }
 
   private async health(containerId: string, port: number): Promise<void> {
-    const report = throttledAttempts(this.deps.clock, (attempt, ok, detail) => this.signal.aborted || this.emit({ type: 'health', attempt, ok, detail: this.redact(detail) }));
+    const report = throttledAttempts(this.deps.clock, (attempt, ok, detail) => this.signal.aborted || this.out.emit({ type: 'health', attempt, ok, detail: this.out.redact(detail) }));
     this.endpoints = await waitWebHealthy(this.stepContext(), containerId, port, report, (note) => (this.note = note));
     await this.recorded;
   }
@@ -254,17 +226,17 @@ class PipelineRun {
     const switching = this.update({ status: 'switching' }).catch(() => undefined); // the result's write is retried after the switch
     const previous = await moveTraffic(this.stepContext(), port, this.endpoints, serving);
     await switching;
-    this.emit({ type: 'switch', from: previous?.id ?? null, to: this.deployment.id, mode: this.deps.traffic.mode });
-    this.phase('switch', `Traffic on port ${this.app.run.port} now goes to #${this.deployment.id}`);
+    this.out.emit({ type: 'switch', from: previous?.id ?? null, to: this.deployment.id, mode: this.deps.traffic.mode });
+    this.out.phase('switch', `Traffic on port ${this.app.run.port} now goes to #${this.deployment.id}`);
     return previous;
   }
 
   private async fail(error: DeckhandError, status: Ending = 'failed', evidence: string[] = []): Promise<Deployment> {
     await this.stopping.catch(() => undefined); // what recreate stopped is all known once its stop is over
     const started = { web: this.newContainerId, processes: this.processIds, stoppedForRecreate: this.stoppedForRecreate, served: this.switched };
-    const logTail = await undoRelease(this.deps, this.app, started, this.buildLog.get(), this.redact, (message) => this.phase('cleanup', message));
+    const logTail = await undoRelease(this.deps, this.app, started, this.out.buildLog.get(), this.out.redact, (message) => this.out.phase('cleanup', message));
     // After the switch the result must land (the retrying write), as for a success.
-    return this.finish({ status, errorCode: error.code, error: this.redact(error.message), logTail: [...evidence.map(this.redact), ...logTail], containerId: null, upstreamPort: null }, status !== 'failed');
+    return this.finish({ status, errorCode: error.code, error: this.out.redact(error.message), logTail: [...evidence.map(this.out.redact), ...logTail], containerId: null, upstreamPort: null }, status !== 'failed');
   }
 
   private async finish(patch: DeploymentPatch, mustLand = false): Promise<Deployment> {
@@ -273,8 +245,8 @@ class PipelineRun {
     else await this.update({ ...patch, finishedAt });
     const durationMs = finishedAt.getTime() - this.started;
     const note = patch.status === 'succeeded' ? this.note : undefined;
-    this.phase('done', patch.status === 'succeeded' ? `Deployed #${this.deployment.id}${note ? ` (${note})` : ''}` : patch.status === 'failed' ? `Failed: ${patch.error}` : `${patch.error}`);
-    this.emit({
+    this.out.phase('done', patch.status === 'succeeded' ? `Deployed #${this.deployment.id}${note ? ` (${note})` : ''}` : patch.status === 'failed' ? `Failed: ${patch.error}` : `${patch.error}`);
+    this.out.emit({
       type: 'result',
       status: this.deployment.status,
       error: this.deployment.error,
@@ -282,9 +254,7 @@ class PipelineRun {
       logTail: this.deployment.logTail ?? [],
       ...(note ? { note } : {}),
     });
-    await this.pending;
+    await this.out.settled();
     return this.deployment;
   }
 }
-
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
