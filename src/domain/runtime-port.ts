@@ -50,10 +50,12 @@ export interface StartRequest {
   replica?: number;
   settings?: ContainerSettings;
   /**
-   * Start only once this settles (recreate: the port freed by the old container, which stops); the container may be
-   * created meanwhile. When it rejects, nothing is left behind and its error is thrown.
+   * Called once the container exists (created, not started), before anything else is asked of it; the container
+   * starts once the promise it returns settles. Recreate stops the old container only then (to free the public port),
+   * so a container that cannot be created stops nothing. A runtime that creates nothing ahead calls it first. When the
+   * promise rejects, nothing is left behind and its error is thrown.
    */
-  ready?: Promise<unknown>;
+  created?: () => Promise<unknown>;
 }
 
 /** Where a started version answers: one per task on a cluster; on one Docker host, 127.0.0.1 and its port. */

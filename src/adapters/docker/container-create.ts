@@ -69,9 +69,10 @@ async function removeByName(calls: DockerCalls, app: string, name: string): Prom
 /**
  * Creates and starts the container of a web or process: host networking, a tiny init as PID 1, restarted unless
  * stopped; the app's volumes (named ones created first), user, limits and command. Created first, then started once
- * `request.ready` settled (when it rejects, the container is removed and that error thrown). A leftover container of
- * the same name (this app's only) is removed when the name is taken, then created again. Returns its id; a container
- * that could not start is removed. Failures other than Docker going away are `start_failed`.
+ * what `request.created()` returned settled (when it rejects, the container is removed and that error thrown). A
+ * leftover container of the same name (this app's only) is removed when the name is taken, then created again.
+ * Returns its id; a container that could not start is removed. Failures other than Docker going away are
+ * `start_failed`.
  */
 export async function createAndStart(calls: DockerCalls, request: StartRequest): Promise<string> {
   const process = request.process ?? WEB_PROCESS;
@@ -119,7 +120,7 @@ export async function createAndStart(calls: DockerCalls, request: StartRequest):
     throw new DeckhandError('start_failed', `Could not start the container: ${messageOf(error)}`, {}, { cause: error });
   }
   try {
-    await request.ready;
+    await request.created?.();
   } catch (error) {
     await removeCreated();
     throw error;

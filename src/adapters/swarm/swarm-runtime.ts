@@ -123,7 +123,7 @@ export class SwarmRuntime implements Runtime {
    * caller looping over replicas gets one service id (repeated).
    */
   async start(request: StartRequest): Promise<ContainerState> {
-    await request.ready;
+    await request.created?.(); // a service is created running: nothing can be made ahead of the start
     const process = request.process ?? WEB_PROCESS;
     const web = process === WEB_PROCESS;
     const name = serviceName(request.app, request.deploymentId, process);

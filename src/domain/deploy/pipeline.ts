@@ -17,7 +17,7 @@ import { undoRelease } from './undo-step.js';
 import { servingNotRecorded } from './unrecorded.js';
 import { abortable, cancelledBy } from './abort.js';
 import { runRelease } from './release-step.js';
-import { makeRoom, moveTraffic, throttledAttempts, waitWebHealthy } from './start-step.js';
+import { type Room, makeRoom, moveTraffic, throttledAttempts, waitWebHealthy } from './start-step.js';
 
 export type { PipelineDeps, PipelineOptions, PipelineSettings } from './pipeline-types.js';
 
@@ -188,14 +188,14 @@ class PipelineRun {
 
   /**
    * One write before the container starts (status, env snapshot, a reused image's id: what recovery and later plans
-   * need). It lands before the container starts and before recreate stops the old one, but the new container is
-   * created meanwhile (a created container serves nothing; a failed write removes it). The container id is recorded
-   * while the health check runs (recovery finds it by its label meanwhile).
+   * need). It lands before the container starts and before recreate stops the old one (which also waits for the new
+   * container to exist), but the new container is created meanwhile (a created container serves nothing; a failed
+   * write removes it). The container id is recorded while the health check runs (recovery finds it by its label).
    */
   private async start(imageId: string, env: Record<string, string>, carried: DeploymentPatch): Promise<{ containerId: string; port: number }> {
     const written = this.update({ ...carried, status: 'starting', envSnapshot: snapshotEnv(env) });
     written.catch(() => undefined); // awaited below on every path
-    let room: Awaited<ReturnType<typeof makeRoom>>;
+    let room: Room;
     try {
       room = await makeRoom(this.stepContext(), this.stoppedForRecreate, written);
     } catch (error) {
@@ -205,7 +205,9 @@ class PipelineRun {
     const { port } = room;
     this.stopping = room.stopping ?? Promise.resolve(); // awaited before the failure path, which restarts what it stopped
     this.out.phase('start', `Starting container on port ${port}`);
-    const container = await this.deps.runtime.start({ app: this.app.name, deploymentId: this.deployment.id, image: imageId, port, env, settings: this.app.run.container, ready: room.ready ?? written });
+    const container = await this.deps.runtime
+      .start({ app: this.app.name, deploymentId: this.deployment.id, image: imageId, port, env, settings: this.app.run.container, created: room.created ?? (() => written) })
+      .finally(() => room.abandon?.(new Error('the new container was never created')));
     this.newContainerId = container.id;
     // A cluster runtime may bring back a retained service of this version, listening on its own port.
     const listening = container.port ?? port;

@@ -14,14 +14,16 @@ const RELEASE_POLL_MS = 5;
 
 /**
  * Makes room for the new container and says where it listens. Proxy: a free port beside the old container, which
- * keeps serving. Recreate: the public port, `ready` once nothing listens there any more (the old container closed
- * it, or finished stopping), while `stopping` runs to its end (Docker's teardown of the old container takes longer
- * than the app's exit; the new one need not wait for it); an app with volumes waits for the whole stop. The new
- * container may be created meanwhile, but starts only after `ready`. Each id is pushed to `stopped` as its stop is
- * asked, so a failure (or an abort) at any point starts exactly those again; callers let `stopping` settle before such a
- * failure path runs.
+ * keeps serving. Recreate: the public port. The old container is stopped only once the new one exists (`created`,
+ * called by the runtime) and the deploy's row says it starts (`recorded`): a create or a write that fails stops
+ * nothing. The new container then starts once nothing listens on the port any more (the old container closed it, or
+ * finished stopping), while `stopping` runs to its end (Docker's teardown of the old container takes longer than the
+ * app's exit; the new one need not wait for it); an app with volumes waits for the whole stop. Each id is pushed to
+ * `stopped` as its stop is asked, so a failure (or an abort) at any point starts exactly those again; callers let
+ * `stopping` settle before such a failure path runs, and call `abandon` when the runtime's start failed (before or
+ * after `created`: once it was called, abandoning changes nothing).
  */
-export async function makeRoom(ctx: StepContext, stopped: string[], recorded: Promise<void> = Promise.resolve()): Promise<{ port: number; ready?: Promise<void>; stopping?: Promise<void> }> {
+export async function makeRoom(ctx: StepContext, stopped: string[], recorded: Promise<void> = Promise.resolve()): Promise<Room> {
   const { runtime, traffic } = ctx.deps;
   if (traffic.mode === 'proxy') return { port: await runtime.freePort(ctx.app.name) };
   // Recreate drops requests: every deploy says so once, plainly, with how to avoid it.
@@ -29,9 +31,13 @@ export async function makeRoom(ctx: StepContext, stopped: string[], recorded: Pr
   // Only the web holds the public port: the old release's processes keep running until the new release serves.
   const running = (await runtime.listContainers(ctx.app.name)).filter((c) => c.running && isWeb(c));
   if (running.length === 0) return { port: ctx.app.run.port };
-  ctx.phase('start', `Stopping ${running.map((c) => c.name).join(', ')} (recreate strategy: the app is down until the new container is healthy)`);
+  let begin!: () => void;
+  let abandon!: (error: unknown) => void;
+  const exists = new Promise<void>((resolve, reject) => ((begin = resolve), (abandon = reject)));
   const stopping = (async () => {
-    await recorded; // the old container is stopped only once the new deploy's row says it starts: a failed write stops nothing
+    await exists;
+    await recorded;
+    ctx.phase('start', `Stopping ${running.map((c) => c.name).join(', ')} (recreate strategy: the app is down until the new container is healthy)`);
     for (const container of running) {
       // Counted before it is asked: a stop that fails may have stopped it all the same (the app exited, then Docker
       // answered an error), and a failure path then starts it again. Starting one that still runs changes nothing.
@@ -42,9 +48,19 @@ export async function makeRoom(ctx: StepContext, stopped: string[], recorded: Pr
   stopping.catch(() => undefined); // handled by whoever awaits it; never an unhandled rejection
   // With volumes the old container may hold more than the port (a lock file, a pidfile): its whole stop comes first.
   const shares = (ctx.app.run.container?.volumes?.length ?? 0) > 0;
-  const ready = shares ? stopping : recorded.then(() => portReleased(ctx, ctx.app.run.port, stopping));
-  ready.catch(() => undefined);
-  return { port: ctx.app.run.port, ready, stopping };
+  const created = () => {
+    begin();
+    return shares ? stopping : recorded.then(() => portReleased(ctx, ctx.app.run.port, stopping));
+  };
+  return { port: ctx.app.run.port, created, stopping, abandon };
+}
+
+/** Where the new container listens, and (recreate) what frees the public port for it: see makeRoom. */
+export interface Room {
+  port: number;
+  created?: () => Promise<void>;
+  stopping?: Promise<void>;
+  abandon?: (error: unknown) => void;
 }
 
 /** Resolves once a connection to the port is refused or the stop is over; rejects when the stop fails and the port is still taken. */
