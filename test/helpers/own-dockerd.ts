@@ -3,6 +3,7 @@ import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { APP_DOCKERFILE, BUSYBOX } from './git-repo.js';
+import { mountTmpfs } from './tmpfs.js';
 
 /**
  * A second Docker engine of the test's own, so a fault suite can stop, kill and restart "Docker" without touching
@@ -91,8 +92,16 @@ function mountsUnder(root: string): string[] {
     .sort((a, b) => b.length - a.length);
 }
 
-export async function startOwnDockerd(): Promise<OwnDockerd> {
+/** `dataRootSize`: the data root is a tmpfs of this size (e.g. `300m`), a disk the test can fill. */
+export async function startOwnDockerd(options: { dataRootSize?: string } = {}): Promise<OwnDockerd> {
   const root = mkdtempSync('/tmp/dkd-');
+  if (options.dataRootSize) {
+    mkdirSync(join(root, 'data'));
+    if (!mountTmpfs(join(root, 'data'), options.dataRootSize)) {
+      rmSync(root, { recursive: true, force: true });
+      throw new Error('cannot mount a tmpfs for the data root');
+    }
+  }
   const socket = join(root, 'd.sock');
   const exec = join(root, 'x');
   const args = [

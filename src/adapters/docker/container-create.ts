@@ -3,7 +3,7 @@ import { type ContainerSettings, WEB_PROCESS } from '../../domain/apps.js';
 import { DeckhandError } from '../../domain/errors.js';
 import type { StartRequest } from '../../domain/ports.js';
 import { LABEL_APP, LABEL_DEPLOYMENT, LABEL_PORT, LABEL_PROCESS, LABEL_REPLICA } from './container-state.js';
-import { type DockerCalls, isConnectionError } from './docker-calls.js';
+import type { DockerCalls } from './docker-calls.js';
 
 /** A named volume deckhand created carries `deckhand.app=<app>` and its own name here; retention never prunes it. */
 export const LABEL_VOLUME = 'deckhand.volume';
@@ -116,7 +116,7 @@ export async function createAndStart(calls: DockerCalls, request: StartRequest):
       container = await create();
     }
   } catch (error) {
-    if (isConnectionError(error)) throw error;
+    if (error instanceof DeckhandError) throw error; // docker_unavailable, disk_full
     throw new DeckhandError('start_failed', `Could not start the container: ${messageOf(error)}`, {}, { cause: error });
   }
   try {
@@ -131,7 +131,7 @@ export async function createAndStart(calls: DockerCalls, request: StartRequest):
     return created.id;
   } catch (error) {
     await removeCreated();
-    if (isConnectionError(error)) throw error;
+    if (error instanceof DeckhandError) throw error; // docker_unavailable, disk_full
     throw new DeckhandError('start_failed', `Could not start the container: ${messageOf(error)}`, {}, { cause: error });
   }
 }

@@ -3,6 +3,7 @@ import type Docker from 'dockerode';
 import type { ProgressMessage } from './log-frames.js';
 import { destroy, readProgress } from './progress-stream.js';
 import { DeckhandError } from '../../domain/errors.js';
+import { dockerDiskFull } from './docker-disk.js';
 
 /** Socket-level failures: the engine is stopped, restarting, or its socket is gone. Not an answer from Docker. */
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTCONN', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_SOCKET_CLOSED', 'ABORT_ERR', 'ERR_STREAM_PREMATURE_CLOSE']);
@@ -15,6 +16,8 @@ export function isConnectionError(error: unknown): boolean {
   if (code && CONNECTION_CODES.has(code)) return true;
   return name === 'AbortError' || /^(socket hang up|aborted)$/.test(message ?? '');
 }
+
+const statusOfAnswer = (error: unknown) => (error && typeof error === 'object' ? (error as { statusCode?: number }).statusCode : undefined);
 
 const seconds = (ms: number) => `${Math.round(ms / 100) / 10}s`;
 
@@ -62,7 +65,7 @@ export class DockerCalls {
       return await Promise.race([run(controller.signal), deadline]);
     } catch (error) {
       if (isConnectionError(error)) throw error instanceof DeckhandError ? error : dockerUnavailable(this.where, what, error);
-      throw error;
+      throw (statusOfAnswer(error) !== undefined && dockerDiskFull(error)) || error;
     } finally {
       clearTimeout(timer);
     }
@@ -155,7 +158,7 @@ export class DockerCalls {
     } catch (error) {
       if (down) throw down;
       if (isConnectionError(error)) throw error instanceof DeckhandError ? error : dockerUnavailable(this.where, what, error);
-      throw error;
+      throw (statusOfAnswer(error) !== undefined && dockerDiskFull(error)) || error;
     } finally {
       watch.stop();
       cancel?.removeEventListener('abort', onCancel);

@@ -7,6 +7,7 @@ import { LABEL_APP, LABEL_REVISION } from './container-state.js';
 import type { DockerCalls } from './docker-calls.js';
 import { type ProgressMessage, splitLines } from './log-frames.js';
 import { destroy } from './progress-stream.js';
+import { dockerDiskFull } from './docker-disk.js';
 
 /** Images moving in and out of the engine (build, push, pull), their progress passed on line by line. */
 
@@ -39,7 +40,7 @@ export async function buildImage(calls: DockerCalls, request: BuildRequest, insp
   if (failure !== undefined) {
     await removeStepImages(calls, steps, request.onLog, inspectImage);
     // `transient`: the same build may succeed when run again (the pipeline runs it once more).
-    throw new DeckhandError('build_failed', `The Docker build failed: ${failure}`, stepImageRemoved(failure) ? { transient: true } : {});
+    throw dockerDiskFull(failure) ?? new DeckhandError('build_failed', `The Docker build failed: ${failure}`, stepImageRemoved(failure) ? { transient: true } : {});
   }
   const image = await inspectImage(builtId ?? request.imageRef);
   if (!image) throw new DeckhandError('build_failed', `The build finished but image ${request.imageRef} is not on the host.`);
@@ -61,7 +62,7 @@ export async function pushImage(calls: DockerCalls, registryAuth: CredentialsFor
     if (error instanceof DeckhandError) throw error;
     throw pushPullFailure('push', ref, messageOf(error), credentials, error);
   }
-  if (failure !== undefined) throw pushPullFailure('push', ref, failure, credentials);
+  if (failure !== undefined) throw dockerDiskFull(failure) ?? pushPullFailure('push', ref, failure, credentials);
 }
 
 /** Pulls `ref`, with the registry's credentials when deckhand has them; the caller inspects what arrived. */
@@ -76,7 +77,7 @@ export async function pullImage(calls: DockerCalls, registryAuth: CredentialsFor
     if (error instanceof DeckhandError) throw error;
     throw pushPullFailure('pull', ref, messageOf(error), credentials, error);
   }
-  if (failure !== undefined) throw pushPullFailure('pull', ref, failure, credentials);
+  if (failure !== undefined) throw dockerDiskFull(failure) ?? pushPullFailure('pull', ref, failure, credentials);
 }
 
 /** Passes a progress message's text to `onLog` line by line; returns the lines. */
