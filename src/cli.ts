@@ -150,6 +150,7 @@ export async function runCli(argv: string[], context: CliContext): Promise<numbe
   const { io } = context;
   let json = argv.includes('--json');
   let services: StoreServices | Services | undefined = context.services;
+  let status: { args: string[]; config?: string } | undefined;
   try {
     const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
     json = values.json;
@@ -161,11 +162,17 @@ export async function runCli(argv: string[], context: CliContext): Promise<numbe
     const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
     if (!entry) throw new DeckhandError('invalid_argument', `Unknown command "${name}". Run "deckhand help".`);
     checkArguments(name, args);
+    if (name === 'status') status = { args, config: values.config };
     const command = await entry.load();
     services ??= await servicesFor(entry.needs, context.env ?? process.env, values.config);
     return await command({ io, services, json, actor: values.actor ?? context.actor ?? `cli:${osUser()}`, confirm: context.confirm ?? terminalConfirm }, args, { ...values, dryRun: values['dry-run'] });
   } catch (thrown) {
     const error = thrown instanceof TypeError && (thrown as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? new DeckhandError('invalid_argument', thrown.message) : asDeckhandError(thrown);
+    if (status) {
+      // The database cannot be read: status still says what runs, from Docker and the proxy.
+      const fallback = await import('./cli/commands/status-fallback.js');
+      if (fallback.STORE_UNREADABLE.has(error.code)) return await fallback.statusWithoutStore({ io, json, args: status.args, error, view: () => runtimeView(services, context.env ?? process.env, status!.config) });
+    }
     if (json) io.out(JSON.stringify({ error: { code: error.code, message: error.message } }, null, 2));
     const [first, ...more] = error.message.split('\n');
     io.err(`deckhand: ${error.code}: ${first}`);
@@ -174,4 +181,12 @@ export async function runCli(argv: string[], context: CliContext): Promise<numbe
   } finally {
     if (!context.services) await services?.close().catch(() => undefined);
   }
+}
+
+/** Docker and a read-only proxy for `deckhand status` without the database: the command's own when it has them. */
+async function runtimeView(services: StoreServices | Services | undefined, env: NodeJS.ProcessEnv, configFile: string | undefined) {
+  const { createRuntimeView, readOnlyTraffic } = await import('./compose-view.js');
+  if (!services || !('runtime' in services)) return createRuntimeView(env, configFile);
+  const apps = services.apps.names().map((name) => services.apps.get(name)!);
+  return { apps, runtime: services.runtime, traffic: services.managedProxy ? readOnlyTraffic(services.env, services.managedProxy) : services.traffic };
 }

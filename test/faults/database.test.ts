@@ -116,6 +116,30 @@ describe.skipIf(!enabled)('the database goes away and comes back', () => {
     expect(json.all()).not.toMatch(LEAKS);
   });
 
+  it('while it is down: status says so, then what runs, from Docker alone (with its services, and built afresh)', async () => {
+    const [v1] = await docker().listContainers({ filters: { label: [`deckhand.app=${APP}`] } });
+    for (const context of [{ services }, { env: env() }]) {
+      const run = capture();
+      expect(await runCli(['status', APP], { io: run.io, ...context }), run.all()).toBe(1);
+      expect(run.err).toEqual([expect.stringMatching(/^deckhand: database_unavailable: deckhand cannot reach its database \((ECONNREFUSED|CONNECTION_CLOSED|57P01)\)\.$/)]);
+      expect(run.out.join('\n')).toBe(
+        [
+          'What runs now, from Docker and the proxy alone (history, locks and approvals are in the database, which cannot be read):',
+          `${APP}: healthy`,
+          `  serving:     #1 deckhand-${APP}-1 (running, port ${port})`,
+          `  health:      public port http://127.0.0.1:${port}/healthz: HTTP 200`,
+        ].join('\n'),
+      );
+      const json = capture();
+      expect(await runCli(['status', '--json'], { io: json.io, ...context })).toBe(1);
+      const parsed = JSON.parse(json.out.join('\n')) as { error: { code: string }; runtime: Array<{ app: string; serving: Array<{ deploymentId: number }>; health: { state: string } }> };
+      expect(parsed.error.code).toBe('database_unavailable');
+      expect(parsed.runtime.map((s) => [s.app, s.serving.map((c) => c.deploymentId), s.health.state])).toEqual([[APP, [1], 'healthy']]);
+    }
+    // Read only: the container is the same and nothing else was started.
+    expect((await docker().listContainers({ all: true, filters: { label: [`deckhand.app=${APP}`] } })).map((c) => c.Id)).toEqual([v1!.Id]);
+  });
+
   it('while it is down: a fresh CLI process (its own connection and migration) says database_unavailable', async () => {
     for (const argv of [['deploys', APP], ['deploy', APP, '--json'], ['rollback', APP, '--yes']]) {
       const run = capture();

@@ -61,7 +61,12 @@ describe.skipIf(!enabled)('a full disk under the embedded store', () => {
 
     const loop = requestLoop(port, { maxMs: 60_000 });
     const refusals = [await cli(['rollback', app, '1', '--yes']), await cli(['deploys', app]), await cli(['deploy', app, repo.commits[0]!])];
+    // Status says the same, then what runs, read from Docker (the store cannot even be opened).
+    const status = await cli(['status', app]);
     const seen = await loop.stop();
+    expect(status.code, status.output).toBe(1);
+    expect(status.output).toContain(`deckhand: disk_full: The disk is full: no space left on device writing in ${dataDir}.`);
+    expect(status.stdout).toContain(`\n${app}: healthy\n  serving:     #2 deckhand-${app}-2 (running, port ${port})\n`);
     for (const refused of refusals) {
       expect(refused.code, refused.output).toBe(1);
       expect(refused.output).toContain(`deckhand: disk_full: The disk is full: no space left on device writing in ${dataDir}. Free space on that disk (\`df -h ${dataDir}\``);

@@ -27,10 +27,10 @@ export type Serving =
 
 /**
  * Proxy mode: the running container that listens on the proxy's upstream port (the `deckhand.port` label, or for
- * containers started before that label existed, the port recorded with their deployment). Recreate mode: the
- * running containers of the app, which listen on the public port themselves.
+ * containers started before that label existed, the port recorded with their deployment: the one question for the
+ * store). Recreate mode: the running containers of the app, which listen on the public port themselves.
  */
-export async function whatServes(deps: ServingDeps, app: AppSpec, known?: ContainerState[]): Promise<Serving> {
+export async function whatServes(deps: Omit<ServingDeps, 'store'> & { store: Pick<DeploymentStore, 'get'> }, app: AppSpec, known?: ContainerState[]): Promise<Serving> {
   let containers: ContainerState[];
   try {
     containers = (known ?? (await deps.runtime.listContainers(app.name))).filter((c) => c.running && isWeb(c));
