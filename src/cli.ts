@@ -6,6 +6,7 @@ import { terminalConfirm } from './cli/terminal.js';
 import type { CommandContext, ParsedOptions } from './cli/context.js';
 import type { Io } from './cli/output.js';
 import type { Services } from './compose.js';
+import type { AppSpec } from './domain/apps.js';
 import type { StoreServices } from './compose-store.js';
 import { DeckhandError, asDeckhandError } from './domain/errors.js';
 
@@ -183,10 +184,9 @@ export async function runCli(argv: string[], context: CliContext): Promise<numbe
   }
 }
 
-/** Docker and a read-only proxy for `deckhand status` without the database: the command's own when it has them. */
+/** What runs, for `deckhand status` without the database: through the command's own services when it has them. */
 async function runtimeView(services: StoreServices | Services | undefined, env: NodeJS.ProcessEnv, configFile: string | undefined) {
-  const { createRuntimeView, readOnlyTraffic } = await import('./compose-view.js');
-  if (!services || !('runtime' in services)) return createRuntimeView(env, configFile);
-  const apps = services.apps.names().map((name) => services.apps.get(name)!);
-  return { apps, runtime: services.runtime, traffic: services.managedProxy ? readOnlyTraffic(services.env, services.managedProxy) : services.traffic };
+  if (!services || !('status' in services)) return (await import('./compose-view.js')).createRuntimeView(env, configFile);
+  const { status } = services;
+  return { apps: services.apps.names().map((name) => services.apps.get(name)!), look: (app: AppSpec) => status.fromRuntime(app) };
 }

@@ -8,13 +8,16 @@ import { loadAppsFile } from './config/apps-file.js';
 import { type Env, loadEnv } from './config/env.js';
 import { checkRuntimeTargets } from './config/runtime-target.js';
 import { type AppSpec, catalogOf } from './domain/apps.js';
-import type { Runtime, TrafficSwitch } from './domain/ports.js';
+import type { TrafficSwitch } from './domain/ports.js';
+import { systemClock } from './domain/clock.js';
+import { type RuntimeStatus, runtimeStatus } from './domain/status/runtime-status.js';
+import { HttpHealthProbe } from './adapters/http/health-probe.js';
 
-/** What `deckhand status` reads when the database cannot be read: the apps file, Docker and the proxy, read only. */
+/** What `deckhand status` reads when the database cannot be read: the apps file, and what runs for each. */
 export interface RuntimeView {
   apps: AppSpec[];
-  runtime: Runtime;
-  traffic: TrafficSwitch;
+  /** From Docker and the proxy, read only. */
+  look(app: AppSpec): Promise<RuntimeStatus>;
 }
 
 /** Built from the environment alone: no database is opened. */
@@ -23,7 +26,8 @@ export async function createRuntimeView(rawEnv: NodeJS.ProcessEnv, configFile?: 
   const apps = loadAppsFile(resolve(configFile ?? env.DECKHAND_CONFIG));
   checkRuntimeTargets(env, apps);
   const registry = await createRegistryAccess(env, apps);
-  return { apps, runtime: await createRuntime(env, catalogOf(apps), registry.credentials), traffic: readOnlyTraffic(env) };
+  const deps = { runtime: await createRuntime(env, catalogOf(apps), registry.credentials), traffic: readOnlyTraffic(env), probe: new HttpHealthProbe(1500), clock: systemClock };
+  return { apps, look: (app) => runtimeStatus(deps, app) };
 }
 
 /**

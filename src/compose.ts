@@ -5,6 +5,7 @@ import { StatusService } from './domain/status/status-service.js';
 import { PostgresMigrationHistory } from './adapters/db/migration-history.js';
 import { createRegistryAccess } from './compose-registry.js';
 import { createRuntime, registryClientFor } from './compose-runtime.js';
+import { readOnlyTraffic } from './compose-view.js';
 import { DeckhandError } from './domain/errors.js';
 import { loadAppsFile } from './config/apps-file.js';
 import { checkRuntimeTargets, runtimeOfApp, swarmApps } from './config/runtime-target.js';
@@ -101,7 +102,8 @@ export async function createServices(options: ComposeOptions): Promise<Services>
     const { controls } = base;
     const rollbacks = new RollbackService(deps, deploys, controls);
     const prune = new PruneService({ ...deps, pins }, deploys);
-    const status = new StatusService({ ...deps, approvals: new DrizzleApprovalStore(database.db), probe: new HttpHealthProbe(1500), window: (app) => prune.rollbackWindow(app) });
+    const viewTraffic = managedProxy ? readOnlyTraffic(env, managedProxy) : traffic;
+    const status = new StatusService({ ...deps, approvals: new DrizzleApprovalStore(database.db), probe: new HttpHealthProbe(1500), window: (app) => prune.rollbackWindow(app), viewTraffic });
     return { ...base, bus, runtime, traffic, managedProxy, deploys, rollbacks, prune, status, registry: deps.registry };
   } catch (error) {
     if (!options.database) await base.close().catch(() => undefined);

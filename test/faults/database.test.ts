@@ -140,6 +140,19 @@ describe.skipIf(!enabled)('the database goes away and comes back', () => {
     expect((await docker().listContainers({ all: true, filters: { label: [`deckhand.app=${APP}`] } })).map((c) => c.Id)).toEqual([v1!.Id]);
   });
 
+  it('while it is down: /deckhand status still says what runs, from Docker alone; a lock is still refused', async () => {
+    const before = slack.responses.length;
+    const answer = await command('/deckhand', `status ${APP}`);
+    expect(answer).toMatch(/^:warning: deckhand cannot reach its database \((ECONNREFUSED|CONNECTION_CLOSED|57P01)\)\. \(`database_unavailable`\) What runs now, from Docker and the proxy alone\.$/);
+    const blocks = JSON.stringify(slack.responses.slice(before).map((r) => r.body.blocks));
+    expect(blocks).toContain(`*${APP}* · :large_green_circle: *healthy* · public port ${port}: HTTP 200`);
+    expect(blocks).toContain(`*Serving:* *#1* deckhand-${APP}-1 (running, port ${port})`);
+    expect(blocks).toContain('Nothing was changed.');
+    expect(everythingSlackSaw()).not.toMatch(LEAKS);
+    // Only a read runs unrecorded: anything that changes something is still refused.
+    expect(await command('/deckhand', `lock ${APP} incident`)).toContain('deckhand cannot reach its database, nothing was changed');
+  });
+
   it('while it is down: a fresh CLI process (its own connection and migration) says database_unavailable', async () => {
     for (const argv of [['deploys', APP], ['deploy', APP, '--json'], ['rollback', APP, '--yes']]) {
       const run = capture();

@@ -1,8 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
-import { HttpHealthProbe } from '../../src/adapters/http/health-probe.js';
-import { systemClock } from '../../src/domain/clock.js';
-import { runtimeStatus } from '../../src/domain/status/runtime-status.js';
 import { type CaddyProcess, startCaddy } from '../helpers/caddy.js';
 import { removeAppArtifacts } from '../helpers/docker.js';
 import { type TestRepo, createTestRepo } from '../helpers/git-repo.js';
@@ -53,7 +50,7 @@ describe.skipIf(!enabled)('deckhand status behind a real Caddy: the public port 
   });
 
   it('read from Docker and Caddy alone (as when the database cannot be read): the container Caddy sends to serves', async () => {
-    const s = await runtimeStatus({ runtime: services.runtime, traffic: services.traffic, probe: new HttpHealthProbe(1500), clock: systemClock }, services.deploys.requireApp(app));
+    const s = await services.status.fromRuntime(services.deploys.requireApp(app));
     expect(s.mode).toBe('proxy');
     expect(s.serving).toEqual([expect.objectContaining({ deploymentId: 1, port: upstream, running: true })]);
     expect(s.health.state).toBe('healthy');
@@ -74,7 +71,7 @@ describe.skipIf(!enabled)('deckhand status behind a real Caddy: the public port 
     expect(s.health.container).toMatchObject({ running: true });
     expect(s.health.note).toMatch(new RegExp(`^The proxy did not say where ${app}'s traffic goes: `));
     // Read without the database, the same: what serves cannot be told, and it is said.
-    const alone = await runtimeStatus({ runtime: services.runtime, traffic: services.traffic, probe: new HttpHealthProbe(1500), clock: systemClock }, services.deploys.requireApp(app));
+    const alone = await services.status.fromRuntime(services.deploys.requireApp(app));
     expect([alone.health.state, alone.serving]).toEqual(['unhealthy', []]);
     expect(alone.health.note).toMatch(new RegExp(`^The proxy did not say where ${app}'s traffic goes: `));
   });

@@ -18,11 +18,12 @@ export function unrecordedText(context: Record<string, unknown>): string {
 /**
  * Called right after a listener's ack, before anything it does after it: resolves for a request the ledger recorded
  * as new; throws HALTED for a replay (nothing more happens) and for a request the ledger could not record (the
- * person is told so through the response URL: the ack has gone already).
+ * person is told so through the response URL: the ack has gone already). A request that `readsOnly` (a status) runs
+ * even unrecorded: answering it twice changes nothing, and it is what on-call asks when the database is away.
  */
-export async function actOnce(context: Record<string, unknown>, respond: RespondFn | undefined): Promise<void> {
+export async function actOnce(context: Record<string, unknown>, respond: RespondFn | undefined, readsOnly = false): Promise<void> {
   const verdict = await verdictOf(context);
-  if (verdict === 'first') return;
+  if (verdict === 'first' || (verdict === 'unrecorded' && readsOnly)) return;
   if (verdict === 'unrecorded') await tell(respond, unrecordedText(context));
   throw HALTED;
 }

@@ -16,6 +16,7 @@ import { APPROVE, DENY } from './blocks/approval.js';
 import { ROLLBACK_OPEN } from './blocks/deploy-list.js';
 import { ROLLBACK_CANCEL, ROLLBACK_CONFIRM } from './blocks/rollback-confirmation.js';
 import { deckhandCommand } from './commands/deckhand.js';
+import { readsOnly } from './commands/deckhand-status.js';
 import { deployCommand } from './commands/deploy.js';
 import { deploysCommand } from './commands/deploys.js';
 import { rollbackCommand } from './commands/rollback.js';
@@ -131,7 +132,7 @@ type TrackedArgs = { ack: (...args: never[]) => Promise<void>; respond?: Respond
  * through here, and each acks before it acts. Its `respond` is bounded in time (respond.ts). A handler that throws
  * (the database is away, say) still answers the person, ephemerally, with errorText.
  */
-function tracked<A extends TrackedArgs>(ctx: SlackContext, gate: AckFirst, handler: (args: A) => Promise<void>): (args: A) => Promise<void> {
+function tracked<A extends TrackedArgs>(ctx: SlackContext, gate: AckFirst, handler: (args: A) => Promise<void>, readsOnly?: (args: A) => boolean): (args: A) => Promise<void> {
   return (incoming) => {
     const url = responseUrlOf(incoming.body);
     const args = url ? { ...incoming, respond: boundedRespond(url) } : incoming;
@@ -140,7 +141,7 @@ function tracked<A extends TrackedArgs>(ctx: SlackContext, gate: AckFirst, handl
       acked = true;
       await args.ack(...rest);
       gate.acked(args.context);
-      await actOnce(args.context, args.respond);
+      await actOnce(args.context, args.respond, readsOnly?.(incoming) ?? false);
       await gate.quiet();
     }) as A['ack'];
     const run = handler({ ...args, ack }).catch((error: unknown) => (error === HALTED ? undefined : answerFailure(args, acked, error)));
@@ -162,14 +163,14 @@ async function answerFailure(args: TrackedArgs, acked: boolean, error: unknown):
 }
 
 export function registerListeners(app: App, ctx: SlackContext, gate = new AckFirst()): void {
-  const track = <A extends TrackedArgs>(handler: (args: A) => Promise<void>) => tracked(ctx, gate, handler);
+  const track = <A extends TrackedArgs>(handler: (args: A) => Promise<void>, readsOnly?: (args: A) => boolean) => tracked(ctx, gate, handler, readsOnly);
   app.use(gate.middleware);
   // First, before any listener: a signed request is recorded, and a replay goes no further than its ack.
   app.use(replayGuard(new DrizzleSlackRequestLog(ctx.services.database.acks ?? ctx.services.database.db)));
   app.command('/deploys', track(deploysCommand(ctx)));
   app.command('/deploy', track(deployCommand(ctx)));
   app.command('/rollback', track(rollbackCommand(ctx)));
-  app.command('/deckhand', track(deckhandCommand(ctx)));
+  app.command('/deckhand', track(deckhandCommand(ctx), ({ command }) => readsOnly(command.text)));
   app.action(ROLLBACK_OPEN, track(rollbackOpenAction(ctx)));
   app.action(ROLLBACK_CONFIRM, track(rollbackConfirmAction(ctx)));
   app.action(ROLLBACK_CANCEL, track(rollbackCancelAction(ctx)));

@@ -1,13 +1,9 @@
-import { HttpHealthProbe } from '../../adapters/http/health-probe.js';
 import type { RuntimeView } from '../../compose-view.js';
-import { systemClock } from '../../domain/clock.js';
 import { catalogOf, requireApp } from '../../domain/apps.js';
 import { type DeckhandError, asDeckhandError } from '../../domain/errors.js';
-import { type RuntimeStatus, runtimeStatus } from '../../domain/status/runtime-status.js';
+import type { RuntimeStatus } from '../../domain/status/runtime-status.js';
+export { STORE_UNREADABLE } from '../../domain/status/runtime-status.js';
 import type { Io } from '../output.js';
-
-/** The store's failures after which `deckhand status` still says what runs, from Docker and the proxy. */
-export const STORE_UNREADABLE = new Set(['database_unavailable', 'disk_full']);
 
 const HEADING = 'What runs now, from Docker and the proxy alone (history, locks and approvals are in the database, which cannot be read):';
 
@@ -23,7 +19,7 @@ function formatRuntimeStatus(s: RuntimeStatus): string {
 /**
  * `deckhand status` when the database cannot be read (it is down, its disk is full): the error first, as for any
  * command, then what runs, read from Docker and the proxy (nothing is changed, nothing is started). Exit code 1: the
- * status is incomplete. `view` gives the apps, Docker and a read-only proxy without the database.
+ * status is incomplete. `view` gives the apps and a look at each, without the database.
  */
 export async function statusWithoutStore(input: { io: Io; json: boolean; args: string[]; error: DeckhandError; view: () => Promise<RuntimeView> }): Promise<number> {
   const { io, json, args, error } = input;
@@ -31,8 +27,7 @@ export async function statusWithoutStore(input: { io: Io; json: boolean; args: s
   try {
     const view = await input.view();
     const apps = args[0] ? [requireApp(catalogOf(view.apps), args[0])] : view.apps;
-    const deps = { runtime: view.runtime, traffic: view.traffic, probe: new HttpHealthProbe(1500), clock: systemClock };
-    statuses = await Promise.all(apps.map((app) => runtimeStatus(deps, app)));
+    statuses = await Promise.all(apps.map((app) => view.look(app)));
   } catch (thrown) {
     const also = asDeckhandError(thrown);
     if (json) io.out(JSON.stringify({ error: { code: error.code, message: error.message }, runtimeError: { code: also.code, message: also.message } }, null, 2));

@@ -28,6 +28,9 @@ export interface RuntimeStatusDeps {
   clock: Clock;
 }
 
+/** The store's failures after which a status is still read from the runtime and the proxy alone. */
+export const STORE_UNREADABLE: ReadonlySet<string> = new Set(['database_unavailable', 'disk_full']);
+
 const noDatabase = { get: () => Promise.reject(new Error('the database cannot be read')) };
 const sentence = (text: string) => `${text.charAt(0).toUpperCase()}${text.slice(1)}${text.endsWith('.') ? '' : '.'}`;
 

@@ -9,6 +9,7 @@ import type { Placement } from '../placement/placement.js';
 import { placementSummary } from '../placement/placement-text.js';
 import type { AppPruneReport } from '../retention/prune-service.js';
 import { healthJudge } from '../runtime-health.js';
+import { type RuntimeStatus, runtimeStatus } from './runtime-status.js';
 
 /** Health right now: `healthy`/`unhealthy` from a probe; `down` when no container serves; `unknown` when it cannot be told. */
 export type HealthState = 'healthy' | 'unhealthy' | 'down' | 'unknown';
@@ -65,6 +66,8 @@ export interface StatusDeps {
   /** The rollback window, as retention works it out. */
   window: (app: AppSpec) => Promise<AppPruneReport['window']>;
   clock: Clock;
+  /** The proxy as `fromRuntime` asks it: read only (deckhand's own Caddy is not started by a look). Default: `traffic`. */
+  viewTraffic?: TrafficSwitch;
 }
 
 /** How many recent deploys are read for the last failure and the in-progress ones. */
@@ -99,6 +102,12 @@ export class StatusService {
       }
     }
     return status;
+  }
+
+  /** What runs for `app`, from the runtime and the proxy alone: what can be said when the database cannot be read. */
+  fromRuntime(app: AppSpec): Promise<RuntimeStatus> {
+    const { runtime, traffic, viewTraffic, probe, clock } = this.deps;
+    return runtimeStatus({ runtime, traffic: viewTraffic ?? traffic, probe, clock }, app);
   }
 
   /** Every configured app, without the rollback window (that needs a git fetch per app). */

@@ -10,7 +10,7 @@ import { LIMITS, capList, clipLines } from './limits.js';
 
 const HEALTH_EMOJI: Record<HealthState, string> = { healthy: ':large_green_circle:', unhealthy: ':red_circle:', down: ':red_circle:', unknown: ':white_circle:' };
 
-function healthLine(health: HealthNow): string {
+export function healthLine(health: HealthNow): string {
   const probes = health.probes.map((p) => `${p.where === 'public' ? 'public port' : 'container port'} ${esc(p.url.replace(/^http:\/\/[^:]+:(\d+).*$/, '$1'))}: ${esc(p.detail)}`);
   const c = health.container;
   const container = c ? `container ${esc(c.name)} ${esc(c.status ?? (c.running ? 'running' : 'stopped'))}${c.restartCount ? `, restarted ${c.restartCount} time(s)` : ''}` : undefined;

@@ -1,4 +1,7 @@
 import type { AckFn, RespondArguments, RespondFn } from '@slack/bolt';
+import { asDeckhandError } from '../../../domain/errors.js';
+import { STORE_UNREADABLE } from '../../../domain/status/runtime-status.js';
+import { renderRuntimeStatus } from '../blocks/runtime-status.js';
 import { renderAppStatus, renderStatusOverview } from '../blocks/status.js';
 import type { SlackContext } from '../context.js';
 import { ephemeral, errorText, findApp } from '../handler-kit.js';
@@ -7,7 +10,8 @@ type Ack = AckFn<string | RespondArguments>;
 
 /**
  * `/deckhand status [app]`: reads only, so anyone in the workspace may ask. Acks first (health probes and the
- * repository fetch for the rollback window take longer than Slack's 3 s), then answers the asker ephemerally.
+ * repository fetch for the rollback window take longer than Slack's 3 s), then answers the asker ephemerally. When
+ * the database cannot be read, what runs is said from Docker and the proxy alone.
  */
 export async function statusSubcommand(ctx: SlackContext, ack: Ack, respond: RespondFn, args: string[]): Promise<void> {
   if (args.length > 1) return ack(ephemeral('Usage: `/deckhand status [app]`: one app in full, or one line per app.'));
@@ -19,6 +23,14 @@ export async function statusSubcommand(ctx: SlackContext, ack: Ack, respond: Res
     const message = app ? renderAppStatus(await ctx.services.status.app(app)) : renderStatusOverview(await ctx.services.status.all());
     await respond({ response_type: 'ephemeral', ...message });
   } catch (error) {
-    await respond(ephemeral(errorText(error)));
+    const failure = asDeckhandError(error);
+    if (!STORE_UNREADABLE.has(failure.code)) return void (await respond(ephemeral(errorText(error))));
+    // The database cannot be read: what runs is still said, from Docker and the proxy.
+    const { status, apps } = ctx.services;
+    const looked = await Promise.all((app ? [app] : apps.names().map((n) => apps.get(n)!)).map((a) => status.fromRuntime(a)));
+    await respond({ response_type: 'ephemeral', ...renderRuntimeStatus(failure, looked) });
   }
 }
+
+/** True for `/deckhand status …`: it reads only, so it runs even when the replay ledger cannot record it (act-once.ts). */
+export const readsOnly = (text: string | undefined) => (text ?? '').trim().split(/\s+/)[0]?.toLowerCase() === 'status';
