@@ -197,6 +197,13 @@ describe.skipIf(!withPostgres)('a signed Slack request acts once, on every repli
       expect(answer.status).toBe(200);
       expect(slack.responses.map((r) => r.body.text)).toEqual([expect.stringMatching(/^:warning: Nothing was changed: The disk is full: the database's disk is full \(could not extend file .*\)\. Free space on that disk .* \(`disk_full`\)$/)]);
       expect(JSON.stringify(slack.responses)).not.toMatch(/slack_requests|insert|try again in a moment/i);
+      // What reads only still answers (Postgres reads on a full disk): acting twice on it changes nothing.
+      for (const [name, text, says] of [['/deploys', app, `Recent deploys of ${app}`], ['/deckhand', `status ${app}`, `${app}: down`]] as const) {
+        slack.reset();
+        expect((await postToBolt(bot.url, slashCommand(name, text))).status).toBe(200);
+        await settle();
+        expect(slack.responses.map((r) => r.body.text), `${name} ${text}`).toEqual([expect.stringContaining(says)]);
+      }
     } finally {
       rmSync(join(dir, 'filler'), { force: true });
       await db.execute('alter table slack_requests set tablespace pg_default').catch(() => undefined);

@@ -167,7 +167,7 @@ export function registerListeners(app: App, ctx: SlackContext, gate = new AckFir
   app.use(gate.middleware);
   // First, before any listener: a signed request is recorded, and a replay goes no further than its ack.
   app.use(replayGuard(new DrizzleSlackRequestLog(ctx.services.database.acks ?? ctx.services.database.db)));
-  app.command('/deploys', track(deploysCommand(ctx)));
+  app.command('/deploys', track(deploysCommand(ctx), () => true)); // reads only: runs even when the ledger cannot record it
   app.command('/deploy', track(deployCommand(ctx)));
   app.command('/rollback', track(rollbackCommand(ctx)));
   app.command('/deckhand', track(deckhandCommand(ctx), ({ command }) => readsOnly(command.text)));

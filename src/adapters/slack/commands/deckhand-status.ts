@@ -32,5 +32,5 @@ export async function statusSubcommand(ctx: SlackContext, ack: Ack, respond: Res
   }
 }
 
-/** True for `/deckhand status …`: it reads only, so it runs even when the replay ledger cannot record it (act-once.ts). */
+/** True for `/deckhand status …`: it reads only, so it runs even when the replay ledger cannot record it (act-once.ts), as `/deploys` does. */
 export const readsOnly = (text: string | undefined) => (text ?? '').trim().split(/\s+/)[0]?.toLowerCase() === 'status';
