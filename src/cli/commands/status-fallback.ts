@@ -32,7 +32,7 @@ export async function statusWithoutStore(input: { io: Io; json: boolean; args: s
     const also = asDeckhandError(thrown);
     if (json) io.out(JSON.stringify({ error: { code: error.code, message: error.message }, runtimeError: { code: also.code, message: also.message } }, null, 2));
     io.err(`deckhand: ${error.code}: ${error.message}`);
-    io.err(`deckhand: nor could Docker and the proxy be read: ${also.code}: ${also.message}`);
+    io.err(also.code === 'unknown_app' ? `deckhand: ${also.code}: ${also.message}` : `deckhand: nor could Docker and the proxy be read: ${also.code}: ${also.message}`);
     return 1;
   }
   if (json) io.out(JSON.stringify({ error: { code: error.code, message: error.message }, runtime: statuses }, null, 2));
