@@ -8,6 +8,7 @@ import type { StepContext } from './artifact-step.js';
 import { containerProblem, waitForHealthy } from './health-wait.js';
 import { isWeb } from './serving.js';
 import { healthJudge } from '../runtime-health.js';
+import { cancelledBy } from './abort.js';
 
 /** How often recreate looks whether the old container let go of the public port. */
 const RELEASE_POLL_MS = 5;
@@ -15,8 +16,8 @@ const RELEASE_POLL_MS = 5;
 /**
  * Makes room for the new container and says where it listens. Proxy: a free port beside the old container, which
  * keeps serving. Recreate: the public port. The old container is stopped only once the new one exists (`created`,
- * called by the runtime) and the deploy's row says it starts (`recorded`): a create or a write that fails stops
- * nothing. The new container then starts once nothing listens on the port any more (the old container closed it, or
+ * called by the runtime) and the deploy's row says it starts (`recorded`): a create or a write that fails, or an
+ * abort before the create is done, stops nothing. The new container then starts once nothing listens on the port any more (the old container closed it, or
  * finished stopping), while `stopping` runs to its end (Docker's teardown of the old container takes longer than the
  * app's exit; the new one need not wait for it); an app with volumes waits for the whole stop. Each id is pushed to
  * `stopped` as its stop is asked, so a failure (or an abort) at any point starts exactly those again; callers let
@@ -49,6 +50,12 @@ export async function makeRoom(ctx: StepContext, stopped: string[], recorded: Pr
   // With volumes the old container may hold more than the port (a lock file, a pidfile): its whole stop comes first.
   const shares = (ctx.app.run.container?.volumes?.length ?? 0) > 0;
   const created = () => {
+    // Aborted while the new container was being created: nothing has been stopped yet, and nothing will be.
+    if (ctx.signal?.aborted) {
+      const cancelled = cancelledBy(ctx.signal);
+      abandon(cancelled);
+      return Promise.reject(cancelled);
+    }
     begin();
     return shares ? stopping : recorded.then(() => portReleased(ctx, ctx.app.run.port, stopping));
   };
