@@ -4,6 +4,7 @@ import { type DeckhandError, asDeckhandError } from '../../domain/errors.js';
 import type { RuntimeStatus } from '../../domain/status/runtime-status.js';
 export { STORE_UNREADABLE } from '../../domain/status/runtime-status.js';
 import type { Io } from '../output.js';
+import { noteLine, probeLines } from './status.js';
 
 const HEADING = 'What runs now, from Docker and the proxy alone (history, locks and approvals are in the database, which cannot be read):';
 
@@ -11,8 +12,8 @@ function formatRuntimeStatus(s: RuntimeStatus): string {
   const lines = [`${s.app}: ${s.health.state}`];
   for (const c of s.serving) lines.push(`  serving:     ${c.deploymentId !== null ? `#${c.deploymentId} ` : ''}${c.name} (${c.status ?? (c.running ? 'running' : 'stopped')}${c.port !== null ? `, port ${c.port}` : ''}${c.restartCount ? `, restarted ${c.restartCount} time(s)` : ''})`);
   if (s.serving.length === 0) lines.push('  serving:     no container');
-  for (const p of s.health.probes) lines.push(`  health:      ${p.where === 'public' ? 'public port' : 'container port'} ${p.url}: ${p.detail}`);
-  if (s.health.note) lines.push(`  note:        ${s.health.note}`);
+  lines.push(...probeLines(s.health));
+  if (s.health.note) lines.push(noteLine(s.health.note));
   return lines.join('\n');
 }
 

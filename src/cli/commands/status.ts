@@ -5,7 +5,7 @@ import { DeckhandError } from '../../domain/errors.js';
 import { shortSha } from '../../domain/refs/git-ref.js';
 import { placementLines, placementSummary } from '../../domain/placement/placement-text.js';
 import { windowText } from '../../domain/retention/report-text.js';
-import type { AppStatus } from '../../domain/status/status-service.js';
+import type { AppStatus, HealthNow } from '../../domain/status/status-service.js';
 import type { CommandContext } from '../context.js';
 import { deploymentJson } from '../output.js';
 
@@ -39,17 +39,21 @@ export function statusJson(s: AppStatus) {
   };
 }
 
+/** The health probes, one line each, as both status views print them. */
+export const probeLines = (h: HealthNow) => h.probes.map((p) => `  health:      ${p.where === 'public' ? 'public port' : 'container port'} ${p.url}: ${p.detail}`);
+export const noteLine = (note: string) => `  note:        ${note}`;
+
 /** One app in full, as an operator reads it in a terminal. */
 export function formatAppStatus(s: AppStatus): string {
   const now = s.checkedAt;
   const h = s.health;
   const lines = [`${s.app}: ${h.state}`];
   lines.push(s.serving ? `  serving:     #${s.serving.id} ${ran(s.serving)} (by ${s.serving.actor}, since ${utc(s.serving.finishedAt)}, ${ago(s.serving.finishedAt, now)})` : '  serving:     nothing (never deployed)');
-  for (const p of h.probes) lines.push(`  health:      ${p.where === 'public' ? 'public port' : 'container port'} ${p.url}: ${p.detail}`);
+  lines.push(...probeLines(h));
   if (h.container) lines.push(`  container:   ${h.container.name} ${h.container.status ?? (h.container.running ? 'running' : 'stopped')}${h.container.restartCount ? `, restarted ${h.container.restartCount} time(s)` : ''}`);
   if (s.placement) lines.push(`  tasks:       ${placementSummary(s.placement)}`, ...placementLines(s.placement).map((line) => `    ${line}`));
   for (const p of s.processes) lines.push(`  ${`${p.name}:`.padEnd(12)} ${p.running}/${p.replicas} running${p.containers.length ? ` (${p.containers.map((c) => `${c.name} ${c.status ?? (c.running ? 'running' : 'stopped')}${c.restartCount ? `, restarted ${c.restartCount}x` : ''}`).join('; ')})` : ''}`);
-  if (h.note) lines.push(`  note:        ${h.note}`);
+  if (h.note) lines.push(noteLine(h.note));
   lines.push(s.lock ? `  lock:        locked by ${s.lock.lockedBy} since ${utc(s.lock.lockedAt)}: ${s.lock.reason} ("deckhand unlock ${s.app}" when ready)` : '  lock:        not locked');
   lines.push(`  in progress: ${s.inProgress.length ? s.inProgress.map((d) => `#${d.id} ${d.status} ${ran(d)} by ${d.actor}`).join('; ') : 'nothing'}`);
   lines.push(`  approvals:   ${s.pendingApprovals.length ? s.pendingApprovals.map((a) => `${a.kind} asked by ${a.requestedBy}, expires ${utc(a.expiresAt)}`).join('; ') : 'none waiting'}`);

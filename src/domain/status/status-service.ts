@@ -8,8 +8,7 @@ import type { AppLock, AppLockStore, ContainerState, DeploymentStore, HealthProb
 import type { Placement } from '../placement/placement.js';
 import { placementSummary } from '../placement/placement-text.js';
 import type { AppPruneReport } from '../retention/prune-service.js';
-import { healthJudge } from '../runtime-health.js';
-import { type RuntimeStatus, runtimeStatus } from './runtime-status.js';
+import { type RuntimeStatus, probeHealth, runtimeStatus } from './runtime-status.js';
 
 /** Health right now: `healthy`/`unhealthy` from a probe; `down` when no container serves; `unknown` when it cannot be told. */
 export type HealthState = 'healthy' | 'unhealthy' | 'down' | 'unknown';
@@ -135,7 +134,7 @@ export class StatusService {
 
   /** `seen` receives the app's containers as Docker listed them; `placed` the serving version's tasks on a cluster. */
   private async health(app: AppSpec, serving: Deployment | undefined, seen: ContainerState[], placed: { placement: Placement | null }): Promise<HealthNow> {
-    const { runtime, probe } = this.deps;
+    const { runtime } = this.deps;
     let container: HealthNow['container'] = null;
     let note: string | undefined;
     let servingState: Serving | undefined;
@@ -153,15 +152,8 @@ export class StatusService {
     } catch (error) {
       note = `Docker did not answer: ${asDeckhandError(error).message}`;
     }
-    const probes: HealthNow['probes'] = [];
-    const check = async (where: 'public' | 'upstream', port: number) => {
-      const url = `http://127.0.0.1:${port}${app.run.health}`;
-      probes.push({ where, url, ...(await probe.probe(url)) });
-    };
-    await check('public', app.run.port);
     const upstream = servingState?.known ? servingState.port : (serving?.upstreamPort ?? null);
-    // A runtime that judges health itself runs the upstream on other nodes (Swarm): 127.0.0.1 would say nothing true.
-    if (this.deps.traffic.mode === 'proxy' && !healthJudge(runtime, app.name) && upstream !== null && upstream !== app.run.port) await check('upstream', upstream);
+    const probes = await probeHealth(this.deps, app, upstream);
     if (servingState && !servingState.known) note ??= `${servingState.reason.charAt(0).toUpperCase()}${servingState.reason.slice(1)}.`;
     if (probes[0]!.ok) return { state: 'healthy', probes, container, note };
     if (!serving) return { state: 'down', probes, container, note: note ?? 'Nothing has been deployed yet.' };
