@@ -188,5 +188,6 @@ export async function runCli(argv: string[], context: CliContext): Promise<numbe
 async function runtimeView(services: StoreServices | Services | undefined, env: NodeJS.ProcessEnv, configFile: string | undefined) {
   if (!services || !('status' in services)) return (await import('./compose-view.js')).createRuntimeView(env, configFile);
   const { status } = services;
-  return { apps: services.apps.names().map((name) => services.apps.get(name)!), look: (app: AppSpec) => status.fromRuntime(app) };
+  const { appsIn } = await import('./domain/apps.js');
+  return { apps: appsIn(services.apps), look: (app: AppSpec) => status.fromRuntime(app) };
 }

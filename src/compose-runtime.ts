@@ -8,7 +8,7 @@ import { SwarmRuntime, type SwarmTarget } from './adapters/swarm/swarm-runtime.j
 import type { RegistryAuth } from './adapters/swarm/swarm-api.js';
 import type { Env } from './config/env.js';
 import { type RuntimeName, registryHostOf, runtimeOfApp, swarmApps } from './config/runtime-target.js';
-import type { AppCatalog, AppSpec } from './domain/apps.js';
+import { type AppCatalog, type AppSpec, appsIn } from './domain/apps.js';
 import { DeckhandError, asDeckhandError } from './domain/errors.js';
 import { parseImageRef } from './domain/refs/image-ref.js';
 import type { RegistryClient, Runtime } from './domain/ports.js';
@@ -21,7 +21,7 @@ import type { RegistryClient, Runtime } from './domain/ports.js';
  * scale carries them to the nodes that pull. (The apps were checked by checkRuntimeTargets before the database opened.)
  */
 export async function createRuntime(env: Env, apps: AppCatalog, credentials: CredentialsFor, docker?: Docker): Promise<Runtime> {
-  const specs = apps.names().map((name) => apps.get(name)!);
+  const specs = appsIn(apps);
   const client = docker ?? new Dockerode(env.DOCKER_SOCKET ? { socketPath: env.DOCKER_SOCKET } : undefined);
   const runtimeOf = new Map(specs.map((app) => [app.name, runtimeOfApp(app, env.DECKHAND_RUNTIME)]));
   const used = new Set<RuntimeName>(runtimeOf.size > 0 ? runtimeOf.values() : [env.DECKHAND_RUNTIME]);

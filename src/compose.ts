@@ -20,7 +20,7 @@ import { ManagedCaddyProxy } from './adapters/proxy/managed-caddy-proxy.js';
 import { createSecretReader } from './config/secret-reader.js';
 import { primeSecrets } from './domain/secret-env.js';
 import type { Env } from './config/env.js';
-import type { AppCatalog } from './domain/apps.js';
+import { type AppCatalog, appsIn } from './domain/apps.js';
 import { type StoreOptions, type StoreServices, createStoreServices } from './compose-store.js';
 import { DeployService } from './domain/deploy/deploy-service.js';
 import { DeployEventBus } from './domain/deploy/events.js';
@@ -63,7 +63,7 @@ export async function createServices(options: ComposeOptions): Promise<Services>
   try {
     const { env, apps, clock, database, store, events, audit, locks, pins } = base;
     const bus = new DeployEventBus();
-    const registry = await createRegistryAccess(env, apps.names().map((name) => apps.get(name)!));
+    const registry = await createRegistryAccess(env, appsIn(apps));
     const runtime = await createRuntime(env, apps, registry.credentials, options.docker);
     const managedProxy = chooseManagedProxy(env, apps, store, runtime);
     const traffic: TrafficSwitch = env.DECKHAND_CADDY_ADMIN_URL
@@ -76,7 +76,7 @@ export async function createServices(options: ComposeOptions): Promise<Services>
     const envLookup = options.envLookup ?? ((name: string) => process.env[name]);
     const secrets = createSecretReader(envLookup);
     // Redaction knows every secret value it can read now, before any deploy of this process reads them.
-    primeSecrets(apps.names().map((name) => apps.get(name)!), secrets);
+    primeSecrets(appsIn(apps), secrets);
     const leases = new LeaseManager(new DrizzleLeaseStore(database.db), clock, env.DECKHAND_LOCK_LEASE);
     const deps = {
       apps,
@@ -118,7 +118,7 @@ function chooseManagedProxy(env: Env, apps: AppCatalog, store: DeploymentStore, 
   if (!binary) return undefined;
   const routes = async () => {
     const out = [];
-    for (const app of apps.names().map((name) => apps.get(name)!)) {
+    for (const app of appsIn(apps)) {
       const current = await store.current(app.name);
       // A deploy made in recreate mode listens on the public port itself: there is no route to give it.
       if (!current?.upstreamPort || current.upstreamPort === app.run.port) continue;

@@ -123,6 +123,11 @@ export interface AppCatalog {
   get(name: string): AppSpec | undefined;
 }
 
+/** Every app of the catalog, in its names' order. */
+export function appsIn(catalog: AppCatalog): AppSpec[] {
+  return catalog.names().map((name) => catalog.get(name)!);
+}
+
 export function catalogOf(apps: AppSpec[]): AppCatalog {
   const byName = new Map(apps.map((app) => [app.name, app]));
   return {

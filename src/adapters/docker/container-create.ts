@@ -3,13 +3,14 @@ import { type ContainerSettings, WEB_PROCESS } from '../../domain/apps.js';
 import { DeckhandError } from '../../domain/errors.js';
 import type { StartRequest } from '../../domain/ports.js';
 import { LABEL_APP, LABEL_DEPLOYMENT, LABEL_PORT, LABEL_PROCESS, LABEL_REPLICA } from './container-state.js';
-import type { DockerCalls } from './docker-calls.js';
+import { type DockerCalls, statusOf } from './docker-calls.js';
 
 /** A named volume deckhand created carries `deckhand.app=<app>` and its own name here; retention never prunes it. */
 export const LABEL_VOLUME = 'deckhand.volume';
 
-const statusOf = (error: unknown) => (error as { statusCode?: number }).statusCode;
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+/** A create or start that failed: Docker gone or its disk full as they are (DeckhandErrors), anything else `start_failed`. */
+const startFailure = (error: unknown) => (error instanceof DeckhandError ? error : new DeckhandError('start_failed', `Could not start the container: ${messageOf(error)}`, {}, { cause: error }));
 
 /**
  * `deckhand-<app>-<id>` for the web container, `deckhand-<app>-<id>.<process>.<replica>` for a process container: a
@@ -116,8 +117,7 @@ export async function createAndStart(calls: DockerCalls, request: StartRequest):
       container = await create();
     }
   } catch (error) {
-    if (error instanceof DeckhandError) throw error; // docker_unavailable, disk_full
-    throw new DeckhandError('start_failed', `Could not start the container: ${messageOf(error)}`, {}, { cause: error });
+    throw startFailure(error);
   }
   try {
     await request.created?.();
@@ -131,7 +131,6 @@ export async function createAndStart(calls: DockerCalls, request: StartRequest):
     return created.id;
   } catch (error) {
     await removeCreated();
-    if (error instanceof DeckhandError) throw error; // docker_unavailable, disk_full
-    throw new DeckhandError('start_failed', `Could not start the container: ${messageOf(error)}`, {}, { cause: error });
+    throw startFailure(error);
   }
 }

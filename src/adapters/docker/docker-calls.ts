@@ -17,7 +17,8 @@ export function isConnectionError(error: unknown): boolean {
   return name === 'AbortError' || /^(socket hang up|aborted)$/.test(message ?? '');
 }
 
-const statusOfAnswer = (error: unknown) => (error && typeof error === 'object' ? (error as { statusCode?: number }).statusCode : undefined);
+/** The HTTP status of Docker's answer (404, 409, 500 ...); undefined for anything that is not an answer from Docker. */
+export const statusOf = (error: unknown): number | undefined => (error && typeof error === 'object' ? (error as { statusCode?: number }).statusCode : undefined);
 
 const seconds = (ms: number) => `${Math.round(ms / 100) / 10}s`;
 
@@ -65,7 +66,7 @@ export class DockerCalls {
       return await Promise.race([run(controller.signal), deadline]);
     } catch (error) {
       if (isConnectionError(error)) throw error instanceof DeckhandError ? error : dockerUnavailable(this.where, what, error);
-      throw (statusOfAnswer(error) !== undefined && dockerDiskFull(error)) || error;
+      throw (statusOf(error) !== undefined && dockerDiskFull(error)) || error;
     } finally {
       clearTimeout(timer);
     }
@@ -158,7 +159,7 @@ export class DockerCalls {
     } catch (error) {
       if (down) throw down;
       if (isConnectionError(error)) throw error instanceof DeckhandError ? error : dockerUnavailable(this.where, what, error);
-      throw (statusOfAnswer(error) !== undefined && dockerDiskFull(error)) || error;
+      throw (statusOf(error) !== undefined && dockerDiskFull(error)) || error;
     } finally {
       watch.stop();
       cancel?.removeEventListener('abort', onCancel);

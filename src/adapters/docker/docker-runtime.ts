@@ -7,7 +7,7 @@ import type { Layer } from '../../domain/retention/layers.js';
 import { containerName, createAndStart } from './container-create.js';
 import { WEB_PROCESS } from '../../domain/apps.js';
 import { LABEL_APP, LABEL_PORT, fromInspect, fromList } from './container-state.js';
-import { DockerCalls } from './docker-calls.js';
+import { DockerCalls, statusOf } from './docker-calls.js';
 import { readImageLayers } from './image-layers.js';
 import { demuxDockerLogs } from './log-frames.js';
 import { buildImage, pullImage, pushImage } from './image-transfer.js';
@@ -19,7 +19,6 @@ import type { CredentialsFor } from '../registry/docker-auth.js';
 export { LABEL_APP, LABEL_DEPLOYMENT, LABEL_PORT, LABEL_PROCESS, LABEL_REPLICA, LABEL_REVISION } from './container-state.js';
 export { LABEL_VOLUME, containerName } from './container-create.js';
 
-const statusOf = (error: unknown) => (error as { statusCode?: number }).statusCode;
 /** Seconds Docker waits after SIGTERM before SIGKILL when stopping a container. */
 const STOP_GRACE_S = 10;
 

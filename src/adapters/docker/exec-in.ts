@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { cleanLogLines } from '../../domain/log-text.js';
-import type { DockerCalls } from './docker-calls.js';
+import { type DockerCalls, statusOf } from './docker-calls.js';
 import { killExecTree } from './exec-kill.js';
 import { demuxDockerLogs } from './log-frames.js';
 
@@ -8,7 +8,6 @@ const OUTPUT_LINES = 20;
 /** How long to wait for Docker to record the exit code once the command's output has ended. */
 const EXIT_CODE_WAIT_MS = 2_000;
 
-const statusOf = (error: unknown) => (error as { statusCode?: number }).statusCode;
 const seconds = (ms: number) => `${Math.round(ms / 100) / 10}s`;
 
 /**

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
 import type { Layer } from '../../domain/retention/layers.js';
-import type { DockerCalls } from './docker-calls.js';
+import { type DockerCalls, statusOf } from './docker-calls.js';
 
 interface HistoryEntry {
   Size: number;
@@ -12,7 +12,6 @@ interface InspectInfo {
   RootFS?: { Layers?: string[] };
 }
 
-const statusOf = (error: unknown) => (error as { statusCode?: number }).statusCode;
 
 function dial<T>(docker: Docker, path: string, abortSignal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) =>

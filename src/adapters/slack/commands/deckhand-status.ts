@@ -1,4 +1,5 @@
 import type { AckFn, RespondArguments, RespondFn } from '@slack/bolt';
+import { appsIn } from '../../../domain/apps.js';
 import { asDeckhandError } from '../../../domain/errors.js';
 import { STORE_UNREADABLE } from '../../../domain/status/runtime-status.js';
 import { renderRuntimeStatus } from '../blocks/runtime-status.js';
@@ -27,7 +28,7 @@ export async function statusSubcommand(ctx: SlackContext, ack: Ack, respond: Res
     if (!STORE_UNREADABLE.has(failure.code)) return void (await respond(ephemeral(errorText(error))));
     // The database cannot be read: what runs is still said, from Docker and the proxy.
     const { status, apps } = ctx.services;
-    const looked = await Promise.all((app ? [app] : apps.names().map((n) => apps.get(n)!)).map((a) => status.fromRuntime(a)));
+    const looked = await Promise.all((app ? [app] : appsIn(apps)).map((a) => status.fromRuntime(a)));
     await respond({ response_type: 'ephemeral', ...renderRuntimeStatus(failure, looked) });
   }
 }
