@@ -99,6 +99,9 @@ describe.skipIf(!enabled)('the database stops right after the switch', () => {
     expect(await get(port)).toEqual({ status: 200, body: 'v3' });
 
     await cluster.start();
+    // pg_ctl returns once the server takes connections, but the pool may have begun a connection while the server was
+    // still recovering (57P03, "not yet accepting connections"): the first query can fail on it. Wait for an answer.
+    await answering(() => services.store.get(id));
     // Still in flight in the record. The cluster runs without fsync and with asynchronous commit, so the crash may
     // lose the last writes (even 'starting'): recovery below must work from Docker's labels alone.
     expect(InFlightStatuses).toContain((await services.store.get(id))?.status);
@@ -111,6 +114,20 @@ describe.skipIf(!enabled)('the database stops right after the switch', () => {
     expect(await get(port)).toEqual({ status: 200, body: 'v3' });
   });
 });
+
+/** Resolves once `query` answers (bounded): a database that just came back may refuse the first connection. */
+async function answering(query: () => Promise<unknown>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await query();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
 
 async function waitUntil(condition: () => boolean, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
