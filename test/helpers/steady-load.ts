@@ -21,6 +21,9 @@ export interface LoadResult {
  * connection (node:http Agent keepAlive), the rest on a fresh connection. A network error or a non-2xx answer is a
  * failure. Bounded: it stops by itself after `maxMs`; `stop()` waits for the requests still in flight.
  */
+/** When a failure was seen, to line it up with the proxy's log. */
+const at = () => new Date().toISOString().slice(11, 23);
+
 export function steadyLoad(port: number, options: { rate?: number; maxMs?: number } = {}) {
   const rate = options.rate ?? 60;
   const deadline = Date.now() + (options.maxMs ?? 120_000);
@@ -39,12 +42,12 @@ export function steadyLoad(port: number, options: { rate?: number; maxMs?: numbe
         res.setEncoding('utf8');
         res.on('data', (chunk) => (body += chunk));
         res.on('end', () => {
-          if ((res.statusCode ?? 0) < 200 || (res.statusCode ?? 0) >= 300) result.failures.push(`HTTP ${res.statusCode}${keepAlive ? ' (keep-alive)' : ''}`);
+          if ((res.statusCode ?? 0) < 200 || (res.statusCode ?? 0) >= 300) result.failures.push(`HTTP ${res.statusCode}${keepAlive ? ' (keep-alive)' : ''} at ${at()}`);
           else result.bodies.set(body, (result.bodies.get(body) ?? 0) + 1);
           resolve();
         });
         res.on('error', (error) => {
-          result.failures.push(`${error.message}${keepAlive ? ' (keep-alive)' : ''}`);
+          result.failures.push(`${error.message}${keepAlive ? ' (keep-alive)' : ''} at ${at()}`);
           resolve();
         });
       });
@@ -59,7 +62,7 @@ export function steadyLoad(port: number, options: { rate?: number; maxMs?: numbe
           result.retriedIdleClose += 1;
           return void one(false, false).then(resolve);
         }
-        result.failures.push(`${error.message}${keepAlive ? ' (keep-alive)' : ''}`);
+        result.failures.push(`${error.message}${keepAlive ? ' (keep-alive)' : ''} at ${at()}`);
         resolve();
       });
       req.end();
