@@ -130,6 +130,11 @@ export interface TrafficSwitch {
   upstreams?(app: string): Promise<number[]>;
   /** Proxy mode: how many responses the app's public port gave so far, and how many were 5xx (the proxy's own counters). */
   responses?(app: string): Promise<ResponseCounts>;
+  /**
+   * Proxy mode, one host: connections still open to an upstream port the proxy no longer routes to (requests it has
+   * not finished there). 0 when it cannot tell (a proxy on another host): then only the drain's fixed wait applies.
+   */
+  openConnections?(upstreamPort: number): Promise<number>;
 }
 
 /** Monotonic counters since the proxy started; compare two readings. */

@@ -3,6 +3,7 @@ import { DeckhandError } from '../../domain/errors.js';
 import type { ResponseCounts, TrafficSwitch } from '../../domain/ports.js';
 import { CaddyAdmin } from './caddy-admin.js';
 import { responseCountsFor } from './caddy-metrics.js';
+import { openConnectionsTo } from './open-connections.js';
 
 /**
  * Traffic switch through Caddy's admin API. Each app's public port is a Caddy server `deckhand-<app>` with one
@@ -84,6 +85,11 @@ export class CaddyProxy implements TrafficSwitch {
     return responseCountsFor(response.body, `deckhand-${app}`);
   }
 
+  /** Connections from this host to the upstream port (Caddy's, when it runs here): see openConnectionsTo. */
+  async openConnections(upstreamPort: number): Promise<number> {
+    return openConnectionsTo(upstreamPort);
+  }
+
   private async ensureServer(app: string, publicPort: number, handler: object): Promise<void> {
     const server = {
       listen: [`${this.publicHost}:${publicPort}`],
@@ -128,7 +134,9 @@ export class CaddyProxy implements TrafficSwitch {
  * Upstream keep-alive connections belong to the reverse_proxy handler of one config: a switch loads a new config whose
  * handler dials only the new container, and the old handler's idle connections are closed when it is cleaned up, so
  * a pooled connection to the old container is never reused after the switch. Its in-flight requests finish on the old
- * config, and the pipeline waits DECKHAND_DRAIN before stopping the old container.
+ * config, and the pipeline waits DECKHAND_DRAIN, then for the connections still open to the old container
+ * (openConnections), before stopping it: the switch's config load ended the old route's retries, so a request cut
+ * there is answered 502, never tried again.
  */
 export const ZERO_DOWNTIME_LOAD_BALANCING = {
   try_duration: '5s',

@@ -68,6 +68,11 @@ export class ManagedCaddyProxy implements TrafficSwitch {
     return this.proxy.upstream(app);
   }
 
+  /** Asks the kernel, not Caddy: Caddy need not be running for what it still has open to be counted. */
+  async openConnections(upstreamPort: number): Promise<number> {
+    return this.proxy.openConnections(upstreamPort);
+  }
+
   async upstreams(app: string): Promise<number[]> {
     await this.ready();
     return this.proxy.upstreams(app);

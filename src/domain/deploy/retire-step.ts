@@ -1,23 +1,22 @@
 import type { AppSpec } from '../apps.js';
 import { asDeckhandError } from '../errors.js';
+import { DEFAULT_STOP_TIMEOUT_MS, drainWeb } from './drain.js';
 import type { PipelineDeps } from './pipeline.js';
 import { isWeb, safeToTouch, whatServes } from './serving.js';
-
-/** How long a retired container gets after SIGTERM when the app sets no `run.stopTimeout`. */
-export const DEFAULT_STOP_TIMEOUT_MS = 30_000;
 
 /**
  * After the switch (and the watch window): stops the previous release's containers, web and processes (SIGTERM,
  * then the app's stop timeout), kept stopped as the instant rollback. Never what serves, never a container of the
- * release that now runs. The old web gets the drain first so its in-flight requests finish.
+ * release that now runs. The old web gets the drain first so its in-flight requests finish (drainWeb).
  */
 export async function retirePrevious(deps: PipelineDeps, app: AppSpec, deploymentId: number, phase: (message: string) => void): Promise<void> {
-  const { runtime, clock, settings } = deps;
+  const { runtime } = deps;
   const containers = await runtime.listContainers(app.name);
   const serving = await whatServes(deps, app, containers);
   const others = containers.filter((c) => c.running && c.deploymentId !== deploymentId && (deps.traffic.mode !== 'proxy' || safeToTouch(serving, c)));
   if (others.length === 0) return;
-  if (settings.drainMs > 0 && others.some(isWeb)) await clock.sleep(settings.drainMs);
+  const webs = others.filter(isWeb);
+  if (webs.length > 0) await drainWeb(deps, app, webs.flatMap((c) => (c.port ? [c.port] : [])), 'the previous version', phase);
   const grace = app.run.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
   await Promise.all(
     others.map(async (container) => {

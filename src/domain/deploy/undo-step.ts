@@ -5,6 +5,7 @@ import type { PipelineDeps } from './pipeline-types.js';
 import { answersAgain } from './health-wait.js';
 import { failedProcess } from './process-step.js';
 import { removeStarted } from './retire-step.js';
+import { drainWeb } from './drain.js';
 
 /** How many of a failed container's last lines are read, to keep its first and last ones. */
 const CONTAINER_LOG_READ = 5000;
@@ -34,9 +35,10 @@ export async function undoRelease(deps: PipelineDeps, app: AppSpec, started: Sta
     if (lines) logTail = headAndTail(lines, deps.settings.logTailLines).map((line) => redact(cleanLogLine(line)));
   }
   // A web that took traffic gets the drain first, as a retired one does: what it was answering finishes.
-  if (started.served && started.web && deps.settings.drainMs > 0) {
-    say(`The new version may still be answering requests: it gets the drain (${deps.settings.drainMs / 1000}s) before it is removed`);
-    await deps.clock.sleep(deps.settings.drainMs);
+  if (started.served && started.web) {
+    if (deps.settings.drainMs > 0) say(`The new version may still be answering requests: it gets the drain (${deps.settings.drainMs / 1000}s) before it is removed`);
+    const port = (await runtime.inspectContainer(started.web).catch(() => undefined))?.port;
+    await drainWeb(deps, app, port ? [port] : [], 'the new version', say);
   }
   await removeStarted(deps, app, started.web, [...started.processes], say);
   // Recreate stopped only the old web (it held the public port): it is started again, and the failure is reported
