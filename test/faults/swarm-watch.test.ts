@@ -196,6 +196,7 @@ describe.skipIf(!enabled)('the watch window on a three-node Swarm', () => {
     expect(low).toMatchObject({ replicas: 3, running: 3 });
     expect(await upstreams()).toEqual(addrs().map((a) => `${a}:${d.v2!.upstreamPort}`).sort());
     const check = loopFromHub([publicUrl], 'v2');
+    await check.answered(); // a second of answers, counted from the loop's first one
     await sleep(1000);
     const afterRevert = await check.stop();
     expect(afterRevert.failures).toEqual([]);

@@ -1,4 +1,4 @@
-import { type LoopResult, startLoopScript } from './ns-http.js';
+import { FIRST_OK, type NsRequestLoop, RUNNING, startLoopScript } from './ns-http.js';
 
 /**
  * Like ns-http.ts's request loop, but every request on a FRESH connection (node:http, `agent: false`), as the
@@ -14,6 +14,7 @@ const expected = process.argv[2];
 const result = { ok: 0, failed: 0, failures: [] };
 let stopping = false;
 process.on('SIGTERM', () => { stopping = true; });
+process.stderr.write('${RUNNING}');
 const get = (url) => new Promise((resolve) => {
   const req = http.get(url, { agent: false, timeout: 2000 }, (res) => {
     let body = '';
@@ -29,7 +30,9 @@ const get = (url) => new Promise((resolve) => {
   for (let i = 0; !stopping; i++) {
     const url = urls[i % urls.length];
     const r = await get(url);
-    if (r.status === 200 && (!expected || r.body === expected)) result.ok++;
+    if (r.status === 200 && (!expected || r.body === expected)) {
+      if (++result.ok === 1) process.stderr.write('${FIRST_OK}');
+    }
     else { result.failed++; result.failures.push(url + ': ' + (r.error || (r.status + ' ' + r.body.slice(0, 80)))); }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -39,6 +42,6 @@ const get = (url) => new Promise((resolve) => {
 `;
 
 /** GETs `urls` in turn from inside namespace `ns`, each on a new connection, until stop(). */
-export function startFreshConnectionLoop(ns: { path: string }, urls: string[], expectedBody?: string): { stop(): Promise<LoopResult> } {
+export function startFreshConnectionLoop(ns: { path: string }, urls: string[], expectedBody?: string): NsRequestLoop {
   return startLoopScript(ns, LOOP_SCRIPT, urls, expectedBody);
 }

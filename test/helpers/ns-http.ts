@@ -36,7 +36,9 @@ export async function nsHttpGet(ns: { path: string; name?: string }, url: string
 }
 
 /** What a loop writes to stderr at its first good answer. */
-const FIRST_OK = '[first good answer]';
+export const FIRST_OK = '[first good answer]';
+/** What a loop writes to stderr once it runs and its SIGTERM handler is in place: a SIGTERM before it kills it mute. */
+export const RUNNING = '[loop running]';
 
 /** Runs in a namespace: GETs the URLs round-robin until SIGTERM, then prints {ok, failed, failures} as JSON. */
 const LOOP_SCRIPT = `
@@ -45,6 +47,7 @@ const expected = process.argv[2];
 const result = { ok: 0, failed: 0, failures: [] };
 let stopping = false;
 process.on('SIGTERM', () => { stopping = true; });
+process.stderr.write('${RUNNING}');
 (async () => {
   for (let i = 0; !stopping; i++) {
     const url = urls[i % urls.length];
@@ -94,9 +97,11 @@ export function startLoopScript(ns: { path: string }, script: string, urls: stri
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   let firstOk = false;
+  let running = false;
   child.stderr.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-2000);
     firstOk ||= stderr.includes(FIRST_OK);
+    running ||= stderr.includes(RUNNING);
   });
   const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let exited = false;
@@ -109,6 +114,9 @@ export function startLoopScript(ns: { path: string }, script: string, urls: stri
       }
     },
     stop: async () => {
+      // A node process starting in a namespace on a busy machine may take seconds: stopped before its handler is in
+      // place, it would die without printing its counts (bounded wait).
+      for (const deadline = Date.now() + 30_000; !running && !exited && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 20));
       child.kill('SIGTERM');
       await exit;
       try {
