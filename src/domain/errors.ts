@@ -181,7 +181,12 @@ export function diskFull(error: unknown): DeckhandError | undefined {
   const file = typeof (link as { path?: unknown }).path === 'string' ? (link as { path: string }).path : undefined;
   const dir = file?.includes('/') ? file.slice(0, file.lastIndexOf('/')) || '/' : file;
   const what = code === 'EDQUOT' ? 'the disk quota is used up' : code === '53100' ? `the database's disk is full (${firstLine((link as Error).message ?? '')})` : 'no space left on device';
+  return diskFullError(what, dir, code, error);
+}
+
+/** The disk_full sentence: what failed, where (when known), how to see it and what to do. */
+export function diskFullError(what: string, dir: string | undefined, reason: string, cause: unknown): DeckhandError {
   const where = dir ? ` writing in ${dir}` : '';
   const check = dir ? `\`df -h ${dir}\`` : '`df -h`';
-  return new DeckhandError('disk_full', `The disk is full: ${what}${where}. Free space on that disk (${check} shows it; Docker's images are often what fills it: \`docker system df\`), then retry.`, { reason: code, ...(dir ? { dir } : {}) }, { cause: error });
+  return new DeckhandError('disk_full', `The disk is full: ${what}${where}. Free space on that disk (${check} shows it; Docker's images are often what fills it: \`docker system df\`), then retry.`, { reason, ...(dir ? { dir } : {}) }, { cause });
 }

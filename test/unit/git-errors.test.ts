@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { mirrorDiskFull } from '../../src/adapters/git/git-disk.js';
 import { GitSource, gitMessage } from '../../src/adapters/git/git-source.js';
 import { isDeckhandError } from '../../src/domain/errors.js';
 import { createTestRepo } from '../helpers/git-repo.js';
@@ -44,5 +45,17 @@ describe('git errors carry git\'s own message', () => {
     } finally {
       repo.cleanup();
     }
+  });
+});
+
+describe('a git write that the disk refused is disk_full, with the mirrors to free', () => {
+  it("reads git's own words, a quota, and Node's ENOSPC; leaves every other failure alone", () => {
+    const full = mirrorDiskFull(new Error('fatal: unable to write loose object file: No space left on device\nfatal: unpack-objects failed'), '/data/mirrors');
+    expect(full?.code).toBe('disk_full');
+    expect(full?.message).toBe("The disk is full: no space left on device writing in /data/mirrors. Free space on that disk (`df -h /data/mirrors` shows it; Docker's images are often what fills it: `docker system df`), then retry.");
+    expect(mirrorDiskFull(new Error('error: unable to create temporary file: Disk quota exceeded'), '/m')?.message).toMatch(/^The disk is full: the disk quota is used up writing in \/m\./);
+    const node = Object.assign(new Error('ENOSPC: no space left on device, mkdir'), { code: 'ENOSPC', path: '/data/mirrors' });
+    expect(mirrorDiskFull(node, '/elsewhere')?.message).toMatch(/^The disk is full: no space left on device writing in \/data\./);
+    expect(mirrorDiskFull(new Error("fatal: unable to access 'https://git.example/a.git/': Could not resolve host"), '/m')).toBeUndefined();
   });
 });

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AppSpec } from '../../domain/apps.js';
 import { DeckhandError } from '../../domain/errors.js';
+import { mirrorDiskFull } from './git-disk.js';
 import type { CommitComparison, CommitFetch, CommitSummary, SourceRepo } from '../../domain/ports.js';
 import { validateGitRef } from '../../domain/refs/git-ref.js';
 import { type CommitStatus, commitsStatusIn } from './commit-status.js';
@@ -107,7 +108,7 @@ export class GitSource implements SourceRepo {
         await gitText(this.run(dir, true), ['fetch', '--prune', '--force', 'origin']);
       }
     } catch (error) {
-      throw new DeckhandError('source_unavailable', `Cannot fetch ${redactUrl(url)}: ${gitMessage(error)}`, { app: app.name }, { cause: error });
+      throw mirrorDiskFull(error, join(this.dataDir, 'mirrors')) ?? new DeckhandError('source_unavailable', `Cannot fetch ${redactUrl(url)}: ${gitMessage(error)}`, { app: app.name }, { cause: error });
     }
     return dir;
   }
@@ -257,6 +258,8 @@ export class GitSource implements SourceRepo {
   }
 
   private failed(app: AppSpec, what: string, subject: string, error: unknown): DeckhandError {
+    const full = mirrorDiskFull(error, join(this.dataDir, 'mirrors'));
+    if (full) return full;
     return new DeckhandError('source_unavailable', `git could not ${what} ${subject} in the mirror of ${redactUrl(gitUrl(app))}: ${gitMessage(error)}`, { app: app.name }, { cause: error });
   }
 
