@@ -135,6 +135,8 @@ export interface TrafficSwitch {
    * not finished there). 0 when it cannot tell (a proxy on another host): then only the drain's fixed wait applies.
    */
   openConnections?(upstreamPort: number): Promise<number>;
+  /** What the proxy had to do by itself since last asked (its process started again), in words for the deploy's thread. */
+  takeNotes?(): string[];
 }
 
 /** Monotonic counters since the proxy started; compare two readings. */

@@ -1,5 +1,6 @@
 import type { Services } from '../compose.js';
 import { asDeckhandError } from '../domain/errors.js';
+import { ensureNote } from '../adapters/proxy/managed-caddy-proxy.js';
 import { every } from './every.js';
 import { RepeatFilter } from './repeat-filter.js';
 
@@ -18,10 +19,11 @@ export interface Watchdog {
  */
 export function createWatchdog(services: Services, intervalMs: number, report: (notes: string[]) => Promise<void>, repeatMs?: number): Watchdog {
   const checkNow = async () => {
-    // deckhand's own Caddy first: if it is gone, start it again with every app's route before judging the apps.
+    // deckhand's own Caddy first: if it is gone or hung, start it again with every app's route before judging the apps.
     const proxy = services.managedProxy ? await services.managedProxy.ready() : undefined;
     const notes = await services.deploys.reconcile('deckhand:watchdog');
-    return proxy === 'started' ? ['Caddy was not running: started it again and restored every route', ...notes] : notes;
+    const restarted = proxy === undefined ? undefined : ensureNote(proxy);
+    return restarted ? [restarted, ...notes] : notes;
   };
   // A problem that holds pass after pass is reported once (then hourly), not every pass; stdout has every pass.
   const repeats = new RepeatFilter(repeatMs);

@@ -6,10 +6,19 @@ export interface AdminResponse {
   body: string;
 }
 
+/** How long one admin call may wait for Caddy's answer. */
+export const ADMIN_TIMEOUT_MS = 10_000;
+
+class AdminTimeout extends Error {
+  constructor() {
+    super('timed out');
+  }
+}
+
 /**
  * A client for Caddy's admin API. Caddy restarts its admin endpoint on every config change, so a pooled keep-alive
  * connection is dead after each switch: every call uses a fresh connection, and a call that met a closed socket is
- * retried once (all deckhand's admin calls are idempotent).
+ * retried once (all deckhand's admin calls are idempotent). A call that timed out is not retried.
  */
 export class CaddyAdmin {
   private readonly socketPath: string | undefined;
@@ -22,7 +31,9 @@ export class CaddyAdmin {
   async call(method: 'GET' | 'PUT' | 'PATCH' | 'POST', path: string, body?: unknown): Promise<AdminResponse> {
     try {
       return await this.once(method, path, body);
-    } catch {
+    } catch (first) {
+      // A Caddy that let the whole timeout pass is hung, not restarting its endpoint: asking again doubles the wait.
+      if (first instanceof AdminTimeout) throw new DeckhandError('traffic_switch_failed', `Caddy's admin API at ${this.baseUrl} did not answer within ${ADMIN_TIMEOUT_MS / 1000}s`, {}, { cause: first });
       try {
         return await this.once(method, path, body);
       } catch (error) {
@@ -40,7 +51,7 @@ export class CaddyAdmin {
     return new Promise((resolve, reject) => {
       const req = request(
         url,
-        { method, agent: false, setHost, ...(this.socketPath ? { socketPath: this.socketPath } : {}), timeout: 10_000, headers: { ...host, ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) } },
+        { method, agent: false, setHost, ...(this.socketPath ? { socketPath: this.socketPath } : {}), timeout: ADMIN_TIMEOUT_MS, headers: { ...host, ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) } },
         (res) => {
           let text = '';
           res.setEncoding('utf8');
@@ -49,7 +60,7 @@ export class CaddyAdmin {
           res.on('error', reject);
         },
       );
-      req.on('timeout', () => req.destroy(new Error('timed out')));
+      req.on('timeout', () => req.destroy(new AdminTimeout()));
       req.on('error', reject);
       req.end(payload);
     });

@@ -1,5 +1,6 @@
 import type { TrafficSwitch } from '../../domain/ports.js';
 import { CaddyProxy } from './caddy-proxy.js';
+import { ADMIN_TIMEOUT_MS } from './caddy-admin.js';
 import { type EnsureOutcome, ManagedCaddy } from './managed-caddy.js';
 
 export interface Route {
@@ -20,6 +21,8 @@ export class ManagedCaddyProxy implements TrafficSwitch {
   readonly mode = 'proxy' as const;
   private readonly proxy: CaddyProxy;
   private ensuring: Promise<EnsureOutcome> | undefined;
+  /** What the switch's own checks had to do (Caddy started again), not yet said: see takeNotes. */
+  private notes: string[] = [];
 
   constructor(
     readonly caddy: ManagedCaddy,
@@ -50,8 +53,19 @@ export class ManagedCaddyProxy implements TrafficSwitch {
 
   private async ensureAndRestore(): Promise<EnsureOutcome> {
     const outcome = await this.caddy.ensure();
-    if (outcome === 'started') await this.restoreRoutes();
+    if (outcome === 'started' || outcome === 'replaced') await this.restoreRoutes();
     return outcome;
+  }
+
+  /** ready(), for a deploy's own calls: what it had to do is kept for the deploy's thread. */
+  private async readyNoting(): Promise<void> {
+    const note = ensureNote(await this.ready());
+    if (note) this.notes.push(note);
+  }
+
+  /** What Caddy needed since the last call (started again, a hung one replaced), in words, once. */
+  takeNotes(): string[] {
+    return this.notes.splice(0);
   }
 
   async warnings(): Promise<string[]> {
@@ -59,12 +73,12 @@ export class ManagedCaddyProxy implements TrafficSwitch {
   }
 
   async point(app: string, publicPort: number, upstreamPort: number, hosts?: string[], fallbackPort?: number): Promise<void> {
-    await this.ready();
+    await this.readyNoting();
     await this.proxy.point(app, publicPort, upstreamPort, hosts, fallbackPort);
   }
 
   async upstream(app: string): Promise<number | null> {
-    await this.ready();
+    await this.readyNoting();
     return this.proxy.upstream(app);
   }
 
@@ -74,7 +88,14 @@ export class ManagedCaddyProxy implements TrafficSwitch {
   }
 
   async upstreams(app: string): Promise<number[]> {
-    await this.ready();
+    await this.readyNoting();
     return this.proxy.upstreams(app);
   }
+}
+
+/** What an ensure did, in words (nothing when Caddy was running or another deckhand's was adopted). */
+export function ensureNote(outcome: EnsureOutcome): string | undefined {
+  if (outcome === 'started') return 'Caddy was not running: started it again and restored every route';
+  if (outcome === 'replaced') return `Caddy did not answer on its admin socket within ${ADMIN_TIMEOUT_MS / 1000}s (hung): killed it, started it again and restored every route`;
+  return undefined;
 }

@@ -14,7 +14,8 @@ export interface ManagedCaddyOptions {
   startTimeoutMs?: number;
 }
 
-export type EnsureOutcome = 'running' | 'adopted' | 'started';
+/** `replaced`: a Caddy ran but did not answer on its admin socket (hung): it was killed and a new one started. */
+export type EnsureOutcome = 'running' | 'adopted' | 'started' | 'replaced';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -60,10 +61,11 @@ export class ManagedCaddy {
       this.adoptedPid = pid;
       return outcome;
     }
-    return this.startUnderLock();
+    return this.startUnderLock(pid);
   }
 
-  private async startUnderLock(): Promise<EnsureOutcome> {
+  /** `silent`: the live pid that was just asked and did not answer (it is not asked a second time). */
+  private async startUnderLock(silent?: number): Promise<EnsureOutcome> {
     mkdirSync(this.options.dir, { recursive: true, mode: 0o700 });
     const deadline = Date.now() + this.startTimeoutMs + 5_000;
     while (!this.tryLock()) {
@@ -78,14 +80,16 @@ export class ManagedCaddy {
     }
     try {
       const pid = this.pid();
-      if (pid !== undefined && (await this.answers())) {
+      // Another process may have started a new one meanwhile; the one just asked is not asked again.
+      if (pid !== undefined && pid !== silent && (await this.answers())) {
         this.adoptedPid = pid;
         return 'adopted';
       }
       // A live pid whose socket does not answer is a hung Caddy or a reused pid: neither is ours to keep using.
-      if (pid !== undefined && readText(`/proc/${pid}/cmdline`)?.includes('caddy')) process.kill(pid, 'SIGKILL');
+      const hung = pid !== undefined && readText(`/proc/${pid}/cmdline`)?.includes('caddy') === true;
+      if (hung) process.kill(pid, 'SIGKILL');
       this.adoptedPid = await this.spawnCaddy();
-      return 'started';
+      return hung ? 'replaced' : 'started';
     } finally {
       rmSync(this.lockFile, { force: true });
     }

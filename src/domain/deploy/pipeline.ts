@@ -227,6 +227,7 @@ class PipelineRun {
   private async switchTraffic(port: number, serving: Promise<Deployment | undefined>): Promise<Deployment | undefined> {
     const switching = this.update({ status: 'switching' }).catch(() => undefined); // the result's write is retried after the switch
     const previous = await moveTraffic(this.stepContext(), port, this.endpoints, serving);
+    for (const note of this.deps.traffic.takeNotes?.() ?? []) this.out.phase('switch', note);
     await switching;
     this.out.emit({ type: 'switch', from: previous?.id ?? null, to: this.deployment.id, mode: this.deps.traffic.mode });
     this.out.phase('switch', `Traffic on port ${this.app.run.port} now goes to #${this.deployment.id}`);
