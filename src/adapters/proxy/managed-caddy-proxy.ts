@@ -63,9 +63,9 @@ export class ManagedCaddyProxy implements TrafficSwitch {
     if (note) this.notes.push(note);
   }
 
-  /** What Caddy needed since the last call (started again, a hung one replaced), in words, once. */
+  /** What Caddy needed since the last call (started again, a hung one replaced), in words, once (calls that shared one start say it once). */
   takeNotes(): string[] {
-    return this.notes.splice(0);
+    return [...new Set(this.notes.splice(0))];
   }
 
   async warnings(): Promise<string[]> {

@@ -71,6 +71,7 @@ class PipelineRun {
   async execute(artifact: Artifact): Promise<Deployment> {
     let started: { containerId: string; port: number };
     let previous: Deployment | undefined;
+    this.deps.traffic.takeNotes?.(); // what the proxy needed before this deploy is not this deploy's to say
     try {
       const env = this.resolveEnv();
       const step = this.stepContext();
@@ -116,6 +117,7 @@ class PipelineRun {
     if (!this.keepPrevious) await retirePrevious(this.deps, this.app, this.deployment.id, (message) => this.out.phase('cleanup', message)).catch((error: unknown) =>
       this.out.phase('cleanup', `Could not stop the previous release: ${asDeckhandError(error).message}`),
     );
+    for (const note of this.deps.traffic.takeNotes?.() ?? []) this.out.phase('cleanup', note);
     try {
       return await this.finish({ status: 'succeeded', containerId, upstreamPort: port }, true);
     } catch (error) {
