@@ -18,6 +18,10 @@ interface Live {
   port: number;
 }
 
+/** The current deploy's container was removed outside deckhand: the way back, in one command (a rollback to it makes a new one). */
+export const nothingLeft = (app: string, id: number) =>
+  `the container of #${id} is gone (removed outside deckhand): nothing serves ${app}. Bring #${id} back in a new container from its image with \`deckhand rollback ${app} ${id}\` (or /rollback ${app} ${id}), or deploy again`;
+
 const INTERRUPTED = 'Interrupted: the deckhand process running this deploy stopped before it finished.';
 const INTERRUPTED_WATCHING = 'Interrupted in its watch window: the deckhand process watching it stopped before the window passed, and recovery kept the earlier deploy.';
 
@@ -41,7 +45,8 @@ export class Recovery {
     if (!current?.containerId) return null;
     const containers = (await runtime.listContainers(app.name)).filter((c) => c.deploymentId === current.id);
     const container = containers.find(isWeb);
-    if (!container) return null;
+    // Removed outside deckhand (`docker rm -f`): nothing can be restarted, but the app is down and that is said.
+    if (!container) return `the container of #${current.id} is gone`;
     if (!container.running) return `the container of #${current.id} is not running`;
     const stopped = containers.find((c) => !isWeb(c) && !c.running && c.status !== 'restarting');
     if (stopped) return `${stopped.name}, a ${stopped.process} container of #${current.id}, is not running`;
@@ -65,7 +70,9 @@ export class Recovery {
       // Without knowing what serves, closing a half-done deploy could mean removing the container users reach.
       return [`left #${inFlight.map((d) => d.id).join(', #')} as they are: ${serving.reason}`];
     }
-    const live = await this.findLive(app, containers, serving, current, inFlight, notes);
+    // What is only said (nothing left to serve) is reported by the caller, not audited on every watchdog pass.
+    const said: string[] = [];
+    const live = await this.findLive(app, containers, serving, current, inFlight, notes, said);
     // A deploy kept from its watch window is pointed at again even when it serves: the proxy may still list the
     // previous container behind it (see TrafficSwitch.point), which is about to be retired.
     // So is one whose window's end the proxy refused to take (it still lists an earlier version's port behind it).
@@ -100,14 +107,14 @@ export class Recovery {
     if (notes.length > 0) {
       await this.deps.audit.record({ actor, action: 'deploy.recover', app: app.name, result: 'ok', details: { notes, serving: live?.deploymentId ?? null } });
     }
-    return notes;
+    return [...notes, ...said];
   }
 
   /**
    * The container that should serve: the one the proxy (or the port) serves now if it is healthy, else the current
    * deploy's container, started again when it is stopped. Health-checked before anything is closed.
    */
-  private async findLive(app: AppSpec, containers: ContainerState[], serving: Awaited<ReturnType<typeof whatServes>>, current: Deployment | undefined, inFlight: Deployment[], notes: string[]): Promise<Live | undefined> {
+  private async findLive(app: AppSpec, containers: ContainerState[], serving: Awaited<ReturnType<typeof whatServes>>, current: Deployment | undefined, inFlight: Deployment[], notes: string[], said: string[]): Promise<Live | undefined> {
     const recorded = new Map<number, Deployment>([...inFlight, ...(current ? [current] : [])].map((d) => [d.id, d]));
     const candidates: ContainerState[] = [];
     if (serving.known) candidates.push(...containers.filter((c) => serving.containerIds.has(c.id) && c.deploymentId !== null && recorded.has(c.deploymentId)));
@@ -124,7 +131,7 @@ export class Recovery {
       if (await this.healthy(app, container.id, port)) return { container: { ...container, running: true }, deploymentId: container.deploymentId, port };
       notes.push(`${container.name} (#${container.deploymentId}) did not answer its health check`);
     }
-    if (candidates.length === 0 && current) notes.push(`nothing of #${current.id} is left to serve ${app.name}: deploy again or roll back`);
+    if (candidates.length === 0 && current) said.push(nothingLeft(app.name, current.id));
     return undefined;
   }
 

@@ -65,11 +65,15 @@ export async function planRollback(deps: PlannerDeps, app: AppSpec, targetId: nu
     const why = target.status === 'failed' ? 'it failed' : target.status === 'superseded' ? 'it was superseded and never ran' : `it is ${target.status}`;
     throw new DeckhandError('invalid_rollback_target', `Deploy #${targetId} never produced a running image (${why}); pick a deploy that succeeded.`, { id: targetId, status: target.status });
   }
+  const warnings: string[] = [];
   if (current && (current.id === target.id || current.imageId === target.imageId)) {
-    throw new DeckhandError('already_current', `Deploy #${targetId} is what ${app.name} runs now${current.id !== target.id ? ` (as #${current.id}, the same image)` : ''}.`, { id: targetId, current: current.id });
+    // Only what still has its container runs now: one removed outside deckhand is brought back by this rollback.
+    if (!current.containerId || (await deps.runtime.inspectContainer(current.containerId).catch(() => 'unknown')) !== undefined) {
+      throw new DeckhandError('already_current', `Deploy #${targetId} is what ${app.name} runs now${current.id !== target.id ? ` (as #${current.id}, the same image)` : ''}.`, { id: targetId, current: current.id });
+    }
+    warnings.push(`The container of #${current.id} is gone (removed outside deckhand), so nothing serves ${app.name}: this rollback starts #${targetId}'s image again in a new container.`);
   }
 
-  const warnings: string[] = [];
   const database = Promise.all([deps.locks.get(app.name), deps.store.inFlight(app.name)]);
   database.catch(() => undefined); // awaited below; a failure before that must not be an unhandled rejection
   const applied = appliedMigrations(deps, app, target);
