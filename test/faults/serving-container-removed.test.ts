@@ -44,6 +44,10 @@ describe.skipIf(!enabled)('the serving container removed outside deckhand', () =
     await docker().getContainer(current.containerId!).remove({ force: true });
     await expect(get(port, '/', 1000)).rejects.toThrow();
 
+    // `status` says it is down, and the way back.
+    const status = await services.status.app(services.apps.get(app)!);
+    expect(status.health).toMatchObject({ state: 'down', note: `The container of #${current.id} is gone (removed outside deckhand): \`deckhand rollback ${app} ${current.id}\` starts its image again in a new container.` });
+
     const watchdog = createWatchdog(services, 0, async () => undefined);
     const said = `${app}: the container of #${current.id} is gone (removed outside deckhand): nothing serves ${app}. Bring #${current.id} back in a new container from its image with \`deckhand rollback ${app} ${current.id}\` (or /rollback ${app} ${current.id}), or deploy again`;
     expect(await watchdog.checkNow()).toEqual([said]);

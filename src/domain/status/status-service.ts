@@ -158,7 +158,7 @@ export class StatusService {
     if (probes[0]!.ok) return { state: 'healthy', probes, container, note };
     if (!serving) return { state: 'down', probes, container, note: note ?? 'Nothing has been deployed yet.' };
     if (container && !container.running) return { state: 'down', probes, container, note: note ?? `The container of #${serving.id} is ${container.status ?? 'stopped'}.` };
-    if (!container && !note) return { state: 'down', probes, container, note: `The container of #${serving.id} is gone.` };
+    if (!container && !note) return { state: 'down', probes, container, note: `The container of #${serving.id} is gone (removed outside deckhand): \`deckhand rollback ${app.name} ${serving.id}\` starts its image again in a new container.` };
     return { state: 'unhealthy', probes, container, note };
   }
 }
