@@ -171,6 +171,15 @@ describe.skipIf(!enabled)('deploy engine without a proxy (recreate strategy)', (
     expect((await get(port)).body).toBe('r2');
     const d3 = await services.deploys.deploy({ app, ref: r3, actor: 'cli:t', trigger: 'cli' });
     expect(d3.status).toBe('failed');
+    expect(d3.error).toMatch(/\(last: HTTP 404\)\. The app answers, but not at \/healthz: set run\.health to a path that answers 2xx once the app is ready\.$/);
+    expect((await get(port)).body).toBe('r2');
+  });
+
+  it('an app that never listens on $PORT fails its health check saying so, and the previous one serves again', async () => {
+    const r4 = repo.commit({ body: 'r4', files: { 'start.sh': 'echo "listening elsewhere"\nexec /bin/busybox sleep 600\n' } });
+    const d4 = await services.deploys.deploy({ app, ref: r4, actor: 'cli:t', trigger: 'cli' });
+    expect(d4).toMatchObject({ status: 'failed', errorCode: 'health_check_failed' });
+    expect(d4.error).toMatch(new RegExp(`\\(last: ECONNREFUSED\\)\\. Nothing ever listened on port ${port}: the app must listen on the port deckhand passes in \\$PORT \\(${port}\\), on 127\\.0\\.0\\.1 or 0\\.0\\.0\\.0`));
     expect((await get(port)).body).toBe('r2');
   });
 });

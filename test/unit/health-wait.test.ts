@@ -70,8 +70,22 @@ describe('waitForHealthy', () => {
   it('gives up at the timeout with the last answer in the reason', async () => {
     const clock = manualClock();
     const result = await waitForHealthy({ url: 'http://127.0.0.1:1/healthz', timeoutMs: 3000, probe: scripted([{ ok: false, detail: 'HTTP 404' }]), clock, containerProblem: async () => undefined, onAttempt: () => undefined });
-    expect(result).toMatchObject({ ok: false, reason: 'health check http://127.0.0.1:1/healthz did not answer 2xx within 3s (last: HTTP 404)' });
+    expect(result).toMatchObject({
+      ok: false,
+      reason: 'health check http://127.0.0.1:1/healthz did not answer 2xx within 3s (last: HTTP 404). The app answers, but not at /healthz: set run.health to a path that answers 2xx once the app is ready.',
+    });
     expect(clock.slept.reduce((a, b) => a + b, 0)).toBe(3000);
+  });
+
+  it('says what a timeout means when nothing ever listened, and says nothing more when something did', async () => {
+    const refused = await waitForHealthy({ url: 'http://127.0.0.1:12463/healthz', timeoutMs: 1000, probe: scripted([{ ok: false, detail: 'ECONNREFUSED' }]), clock: manualClock(), containerProblem: async () => undefined, onAttempt: () => undefined });
+    expect(refused).toMatchObject({
+      ok: false,
+      reason: "health check http://127.0.0.1:12463/healthz did not answer 2xx within 1s (last: ECONNREFUSED). Nothing ever listened on port 12463: the app must listen on the port deckhand passes in $PORT (12463), on 127.0.0.1 or 0.0.0.0 (containers share the host's network).",
+    });
+    // It listened once (a 500), then refused: a crash between attempts, not a wrong port.
+    const once = await waitForHealthy({ url: 'http://127.0.0.1:12463/healthz', timeoutMs: 1000, probe: scripted([{ ok: false, detail: 'HTTP 500' }, { ok: false, detail: 'ECONNREFUSED' }]), clock: manualClock(), containerProblem: async () => undefined, onAttempt: () => undefined });
+    expect(once).toMatchObject({ ok: false, reason: 'health check http://127.0.0.1:12463/healthz did not answer 2xx within 1s (last: ECONNREFUSED)' });
   });
 
   it('stops waiting as soon as the container has exited', async () => {

@@ -68,12 +68,15 @@ export async function waitForHealthy(options: HealthWaitOptions): Promise<Health
   let backoff = fastInterval;
   let attempts = 0;
   let lastDetail = 'no attempt made';
+  /** Some attempt reached a listener (anything but a refused connection). */
+  let reached = false;
   for (;;) {
     const attemptAt = clock.now().getTime();
     attempts += 1;
     const result = await options.probe.probe(options.url);
     options.onAttempt(attempts, result.ok, result.detail);
     lastDetail = result.detail;
+    reached ||= result.detail !== 'ECONNREFUSED';
     // After a 2xx always: a container that answered once and crashed must not be switched to.
     const askState = result.ok || stateAskedAt === undefined || clock.now().getTime() - stateAskedAt >= stateInterval;
     if (askState) stateAskedAt = clock.now().getTime();
@@ -97,8 +100,16 @@ export async function waitForHealthy(options: HealthWaitOptions): Promise<Health
   return {
     ok: false,
     attempts,
-    reason: `health check ${options.url} did not answer 2xx within ${Math.round(timeoutMs / 100) / 10}s (last: ${lastDetail})`,
+    reason: `health check ${options.url} did not answer 2xx within ${Math.round(timeoutMs / 100) / 10}s (last: ${lastDetail})${healthHint(options.url, reached, lastDetail)}`,
   };
+}
+
+/** What a health timeout most likely means, when its attempts say it: never a listener, or a health path not there. */
+export function healthHint(url: string, reached: boolean, lastDetail: string): string {
+  const { port, pathname } = new URL(url);
+  if (!reached) return `. Nothing ever listened on port ${port}: the app must listen on the port deckhand passes in $PORT (${port}), on 127.0.0.1 or 0.0.0.0 (containers share the host's network).`;
+  if (lastDetail === 'HTTP 404') return `. The app answers, but not at ${pathname}: set run.health to a path that answers 2xx once the app is ready.`;
+  return '';
 }
 
 /**
