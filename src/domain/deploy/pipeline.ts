@@ -39,7 +39,8 @@ export async function runPipeline(deps: PipelineDeps, app: AppSpec, deployment: 
 class PipelineRun {
   private readonly out: PipelineOutput;
   private readonly started: number;
-  private newContainerId: string | null = null;
+  /** The new web container and the port it listens on, once the runtime started it. */
+  private newWeb: { id: string; port: number } | null = null;
   /** Where the new web answers once healthy (the nodes of a cluster runtime; 127.0.0.1 on one host). */
   private endpoints: Endpoint[] = [];
   /** The release's process containers, each pushed as it is created. */
@@ -210,9 +211,9 @@ class PipelineRun {
     const container = await this.deps.runtime
       .start({ app: this.app.name, deploymentId: this.deployment.id, image: imageId, port, env, settings: this.app.run.container, created: room.created ?? (() => written) })
       .finally(() => room.abandon?.(new Error('the new container was never created')));
-    this.newContainerId = container.id;
     // A cluster runtime may bring back a retained service of this version, listening on its own port.
     const listening = container.port ?? port;
+    this.newWeb = { id: container.id, port: listening };
     if (listening !== port) this.out.phase('start', `Scaled the retained ${container.name} back up (port ${listening})`);
     this.recorded = this.update({ containerId: container.id, upstreamPort: listening });
     this.recorded.catch(() => undefined);
@@ -238,7 +239,7 @@ class PipelineRun {
 
   private async fail(error: DeckhandError, status: Ending = 'failed', evidence: string[] = []): Promise<Deployment> {
     await this.stopping.catch(() => undefined); // what recreate stopped is all known once its stop is over
-    const started = { web: this.newContainerId, processes: this.processIds, stoppedForRecreate: this.stoppedForRecreate, served: this.switched };
+    const started = { web: this.newWeb?.id ?? null, webPort: this.newWeb?.port ?? null, processes: this.processIds, stoppedForRecreate: this.stoppedForRecreate, served: this.switched };
     const logTail = await undoRelease(this.deps, this.app, started, this.out.buildLog.get(), this.out.redact, (message) => this.out.phase('cleanup', message));
     // After the switch the result must land (the retrying write), as for a success.
     return this.finish({ status, errorCode: error.code, error: this.out.redact(error.message), logTail: [...evidence.map(this.out.redact), ...logTail], containerId: null, upstreamPort: null }, status !== 'failed');

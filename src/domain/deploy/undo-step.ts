@@ -13,6 +13,8 @@ const CONTAINER_LOG_READ = 5000;
 /** What a release started before it failed: its web, its process containers, and what recreate stopped for it. */
 export interface StartedRelease {
   web: string | null;
+  /** The port its web listens on (drained before it is removed, when it took traffic). */
+  webPort?: number | null;
   processes: readonly string[];
   stoppedForRecreate: readonly string[];
   /** Traffic was switched to its web (then taken back): requests may still be in flight there. */
@@ -37,8 +39,7 @@ export async function undoRelease(deps: PipelineDeps, app: AppSpec, started: Sta
   // A web that took traffic gets the drain first, as a retired one does: what it was answering finishes.
   if (started.served && started.web) {
     if (deps.settings.drainMs > 0) say(`The new version may still be answering requests: it gets the drain (${deps.settings.drainMs / 1000}s) before it is removed`);
-    const port = (await runtime.inspectContainer(started.web).catch(() => undefined))?.port;
-    await drainWeb(deps, app, port ? [port] : [], 'the new version', say);
+    await drainWeb(deps, app, started.webPort ? [started.webPort] : [], 'the new version', say);
   }
   await removeStarted(deps, app, started.web, [...started.processes], say);
   // Recreate stopped only the old web (it held the public port): it is started again, and the failure is reported
