@@ -75,8 +75,13 @@ export class GitSource implements SourceRepo {
     private readonly timeoutMs = 120_000,
   ) {}
 
+  /** Where every app's mirror lives (and what a full disk there is named by). */
+  private get mirrorsDir(): string {
+    return join(this.dataDir, 'mirrors');
+  }
+
   mirrorPath(app: AppSpec): string {
-    return join(this.dataDir, 'mirrors', `${app.name}.git`);
+    return join(this.mirrorsDir, `${app.name}.git`);
   }
 
   /** Reads and local changes: a deadline from git's start. The network (clone, fetch): from its last output. */
@@ -101,14 +106,14 @@ export class GitSource implements SourceRepo {
     const dir = this.mirrorPath(app);
     try {
       if (!existsSync(join(dir, 'HEAD'))) {
-        mkdirSync(join(this.dataDir, 'mirrors'), { recursive: true });
+        mkdirSync(this.mirrorsDir, { recursive: true });
         await gitText(this.run(undefined, true), ['clone', '--mirror', '--', url, dir]);
       } else {
         await this.remoteIs(dir, url);
         await gitText(this.run(dir, true), ['fetch', '--prune', '--force', 'origin']);
       }
     } catch (error) {
-      throw mirrorDiskFull(error, join(this.dataDir, 'mirrors')) ?? new DeckhandError('source_unavailable', `Cannot fetch ${redactUrl(url)}: ${gitMessage(error)}`, { app: app.name }, { cause: error });
+      throw mirrorDiskFull(error, this.mirrorsDir) ?? new DeckhandError('source_unavailable', `Cannot fetch ${redactUrl(url)}: ${gitMessage(error)}`, { app: app.name }, { cause: error });
     }
     return dir;
   }
@@ -258,7 +263,7 @@ export class GitSource implements SourceRepo {
   }
 
   private failed(app: AppSpec, what: string, subject: string, error: unknown): DeckhandError {
-    const full = mirrorDiskFull(error, join(this.dataDir, 'mirrors'));
+    const full = mirrorDiskFull(error, this.mirrorsDir);
     if (full) return full;
     return new DeckhandError('source_unavailable', `git could not ${what} ${subject} in the mirror of ${redactUrl(gitUrl(app))}: ${gitMessage(error)}`, { app: app.name }, { cause: error });
   }
