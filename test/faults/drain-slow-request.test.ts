@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onPath } from '../../src/adapters/proxy/managed-caddy.js';
 import { removeAppArtifacts } from '../helpers/docker.js';
-import { type TestRepo, createTestRepo } from '../helpers/git-repo.js';
+import { type TestRepo, createTestRepo, slowCgiFiles } from '../helpers/git-repo.js';
 import { get } from '../helpers/http.js';
 import { haveDocker, havePostgres } from '../helpers/infra.js';
 import { freePort } from '../helpers/ports.js';
@@ -9,10 +9,6 @@ import { type TestServices, createTestServices, gitApp } from '../helpers/servic
 import { steadyLoad } from '../helpers/steady-load.js';
 
 const enabled = (await haveDocker()) && (await havePostgres()) && onPath('caddy') !== undefined;
-
-/** A CGI that answers after 5 s: a request the old version is still answering when the drain (1 s) is over. */
-const SLOW_CGI = '#!/bin/busybox sh\n/bin/busybox sleep 5\necho "Content-Type: text/plain"\necho\necho slow-v1\n';
-const SLOW_START = ['/bin/busybox chmod +x /www/cgi-bin/slow.cgi', 'exec /bin/busybox httpd -f -p 127.0.0.1:$PORT -h /www'].join('\n') + '\n';
 
 /**
  * A request slower than DECKHAND_DRAIN, in flight on the old version when traffic moves: the old version is stopped
@@ -27,7 +23,8 @@ describe.skipIf(!enabled)('the drain waits for requests still open on the old ve
   let port: number;
 
   beforeAll(async () => {
-    repo = createTestRepo([{ body: 'v1', files: { 'www/cgi-bin/slow.cgi': SLOW_CGI, 'start.sh': SLOW_START } }, { body: 'v2' }]);
+    // v1 has a CGI that answers after 5 s: a request v1 is still answering when the drain (1 s) is over.
+    repo = createTestRepo([{ body: 'v1', files: slowCgiFiles(5, 'slow-v1') }, { body: 'v2' }]);
     port = await freePort();
     services = await createTestServices({ apps: [gitApp(app, repo.url, port)], env: { DECKHAND_PROXY: 'caddy', DECKHAND_DRAIN: '1s' } });
   }, 60_000);

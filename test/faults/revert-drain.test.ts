@@ -6,17 +6,13 @@ import { systemClock } from '../../src/domain/clock.js';
 import { runPipeline } from '../../src/domain/deploy/pipeline.js';
 import { type CaddyProcess, startCaddy } from '../helpers/caddy.js';
 import { buildImageFromRepo, removeAppArtifacts } from '../helpers/docker.js';
-import { type TestRepo, createTestRepo } from '../helpers/git-repo.js';
+import { type TestRepo, createTestRepo, slowCgiFiles } from '../helpers/git-repo.js';
 import { get } from '../helpers/http.js';
 import { haveDocker, havePostgres } from '../helpers/infra.js';
 import { freePort } from '../helpers/ports.js';
 import { type TestServices, createTestServices, gitApp } from '../helpers/services.js';
 
 const enabled = (await haveDocker()) && (await havePostgres());
-
-/** A CGI that takes 1 s to answer: a request in flight on v2 when traffic goes back. */
-const SLOW_CGI = '#!/bin/busybox sh\n/bin/busybox sleep 1\necho "Content-Type: text/plain"\necho\necho slow-v2\n';
-const SLOW_START = ['/bin/busybox chmod +x /www/cgi-bin/slow.cgi', 'exec /bin/busybox httpd -f -p 127.0.0.1:$PORT -h /www'].join('\n') + '\n';
 
 /**
  * When traffic goes back from a new version (here: the deploy aborted in its watch window), the new version's web
@@ -32,7 +28,8 @@ describe.skipIf(!enabled)('a version taken back from drains before it is removed
 
   beforeAll(async () => {
     caddy = await startCaddy();
-    repo = createTestRepo([{ body: 'v1' }, { body: 'v2', files: { 'www/cgi-bin/slow.cgi': SLOW_CGI, 'start.sh': SLOW_START } }]);
+    // v2 has a CGI that takes 1 s to answer: a request in flight on v2 when traffic goes back.
+    repo = createTestRepo([{ body: 'v1' }, { body: 'v2', files: slowCgiFiles(1, 'slow-v2') }]);
     port = await freePort();
     services = await createTestServices({ apps: [gitApp(app, repo.url, port, { watchMs: 60_000 })], caddyAdminUrl: caddy.adminUrl });
   }, 60_000);

@@ -13,6 +13,17 @@ COPY start.sh /start.sh
 CMD ["/bin/busybox", "sh", "/start.sh"]
 `;
 
+/**
+ * Files for a version that also serves /cgi-bin/slow.cgi: it answers `answer` after `seconds` (a request still in
+ * flight when traffic moves). Its start.sh makes the script executable, then serves as every version does.
+ */
+export function slowCgiFiles(seconds: number, answer: string): Record<string, string> {
+  return {
+    'www/cgi-bin/slow.cgi': `#!/bin/busybox sh\n/bin/busybox sleep ${seconds}\necho "Content-Type: text/plain"\necho\necho ${answer}\n`,
+    'start.sh': ['/bin/busybox chmod +x /www/cgi-bin/slow.cgi', 'exec /bin/busybox httpd -f -p 127.0.0.1:$PORT -h /www'].join('\n') + '\n',
+  };
+}
+
 export interface Version {
   /** Text served at / */
   body: string;
