@@ -5,16 +5,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openConnectionsTo } from '../../src/adapters/proxy/open-connections.js';
 import type { AppSpec } from '../../src/domain/apps.js';
-import type { Clock } from '../../src/domain/clock.js';
 import { drainWeb } from '../../src/domain/deploy/drain.js';
 import type { TrafficSwitch } from '../../src/domain/ports.js';
+import type { Clock } from '../../src/domain/clock.js';
+import { manualClock } from '../helpers/manual-clock.js';
 
-/** A clock that only moves when slept on. */
-function manualClock(): Clock & { slept: number[] } {
-  let now = 0;
-  const slept: number[] = [];
-  return { slept, now: () => new Date(now), sleep: async (ms) => void (slept.push(ms), (now += ms)) };
-}
 
 const app = (stopTimeoutMs?: number) => ({ name: 'web', run: { port: 8080, ...(stopTimeoutMs ? { stopTimeoutMs } : {}) } }) as unknown as AppSpec;
 

@@ -1,14 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../../src/domain/clock.js';
 import { containerProblem, waitForHealthy } from '../../src/domain/deploy/health-wait.js';
 import { LogTail } from '../../src/domain/deploy/events.js';
+import { manualClock } from '../helpers/manual-clock.js';
 
-/** A clock that only moves when slept on: tests see exact backoff delays without waiting. */
-function manualClock(start = 0): Clock & { slept: number[] } {
-  let now = start;
-  const slept: number[] = [];
-  return { slept, now: () => new Date(now), sleep: async (ms) => void (slept.push(ms), (now += ms)) };
-}
 
 const scripted = (answers: Array<{ ok: boolean; detail: string }>) => ({
   calls: 0,

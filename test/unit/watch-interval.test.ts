@@ -3,13 +3,10 @@ import type { AppSpec } from '../../src/domain/apps.js';
 import type { Clock } from '../../src/domain/clock.js';
 import { type AfterSwitchContext, STATE_WATCH_INTERVAL_MS, watchNewContainer } from '../../src/domain/deploy/after-switch.js';
 import type { ContainerState, Runtime } from '../../src/domain/runtime-port.js';
+import { manualClock } from '../helpers/manual-clock.js';
 
 /** A clock whose sleep advances its own time at once: the loop's pacing is read from it, not waited for. */
-function steppedClock(): Clock & { slept: number[] } {
-  let now = Date.UTC(2026, 11, 5);
-  const slept: number[] = [];
-  return { slept, now: () => new Date(now), sleep: async (ms) => void (slept.push(ms), (now += ms)) };
-}
+const steppedClock = () => manualClock(Date.UTC(2026, 11, 5));
 
 /** The watch window's pacing through watchNewContainer, with a runtime double that only answers what the loop asks. */
 function context(judgesHealth: boolean, clock: Clock, asked: { n: number }): AfterSwitchContext {
