@@ -51,8 +51,15 @@ describe.skipIf(!enabled)("deckhand's own Caddy hung", () => {
     const v1 = await services.deploys.deploy({ app, ref: repo.commits[0]!, actor: 'U-ops', trigger: 'cli' });
     expect(v1.status, v1.error ?? '').toBe('succeeded');
     const hung = freeze();
+    // Every admin call the deploy makes, through the real client: the hung Caddy is waited for once, not four times.
+    const admin = services.managedProxy!.caddy.admin;
+    const call = admin.call.bind(admin);
+    const unanswered: string[] = [];
+    admin.call = (method, path, body) => call(method, path, body).catch((error: unknown) => (unanswered.push(`${method} ${path}: ${(error as Error).message}`), Promise.reject(error)));
 
     const v2 = await services.deploys.deploy({ app, ref: repo.commits[1]!, actor: 'U-ops', trigger: 'cli' });
+    admin.call = call;
+    expect(unanswered).toEqual([expect.stringMatching(/^GET \/config\/: Caddy's admin API at unix\/.* did not answer within 10s$/)]);
     expect(v2.status, v2.error ?? '').toBe('succeeded');
     const phases = (await services.events.list(v2.id)).map((e) => e.message);
     expect(phases.filter((m) => m.startsWith('Caddy'))).toEqual([HUNG]);

@@ -24,7 +24,10 @@ export class CaddyAdmin {
   private readonly socketPath: string | undefined;
 
   /** `baseUrl` is an http URL, or `unix//<path>` for an admin API on a Unix socket (Caddy's own notation). */
-  constructor(private readonly baseUrl: string) {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly timeoutMs = ADMIN_TIMEOUT_MS,
+  ) {
     this.socketPath = baseUrl.startsWith('unix/') ? baseUrl.slice('unix/'.length) : undefined;
   }
 
@@ -33,7 +36,7 @@ export class CaddyAdmin {
       return await this.once(method, path, body);
     } catch (first) {
       // A Caddy that let the whole timeout pass is hung, not restarting its endpoint: asking again doubles the wait.
-      if (first instanceof AdminTimeout) throw new DeckhandError('traffic_switch_failed', `Caddy's admin API at ${this.baseUrl} did not answer within ${ADMIN_TIMEOUT_MS / 1000}s`, {}, { cause: first });
+      if (first instanceof AdminTimeout) throw new DeckhandError('traffic_switch_failed', `Caddy's admin API at ${this.baseUrl} did not answer within ${this.timeoutMs / 1000}s`, {}, { cause: first });
       try {
         return await this.once(method, path, body);
       } catch (error) {
@@ -51,7 +54,7 @@ export class CaddyAdmin {
     return new Promise((resolve, reject) => {
       const req = request(
         url,
-        { method, agent: false, setHost, ...(this.socketPath ? { socketPath: this.socketPath } : {}), timeout: ADMIN_TIMEOUT_MS, headers: { ...host, ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) } },
+        { method, agent: false, setHost, ...(this.socketPath ? { socketPath: this.socketPath } : {}), timeout: this.timeoutMs, headers: { ...host, ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) } },
         (res) => {
           let text = '';
           res.setEncoding('utf8');
