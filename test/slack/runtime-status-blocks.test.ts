@@ -24,6 +24,14 @@ describe('/deckhand status without the database', () => {
     ]);
   });
 
+  it('names the serving container once: in the Serving line, not again in the health line', () => {
+    const running = { name: 'deckhand-web-42', running: true, status: 'running' as const, restartCount: 2, exitCode: null };
+    const message = renderRuntimeStatus(new DeckhandError('database_unavailable', 'down.'), [web({ health: { ...web().health, container: running } })]);
+    const row = message.blocks.filter((b) => b.type === 'section').map((b) => (b.text as { text: string }).text)[1]!;
+    expect(row).toBe('*web* · :large_green_circle: *healthy* · public port 8080: HTTP 200\n*Serving:* *#42* deckhand-web-42 (running, port 18001)');
+    expect(row.match(/deckhand-web-42/g)).toHaveLength(1);
+  });
+
   it('escapes what it did not write itself (the error, app and container names, notes)', () => {
     const message = renderRuntimeStatus(new DeckhandError('disk_full', 'The disk is full: <!channel> & more'), [web({ app: '<@U1>', serving: [{ name: '<!here>', running: true, restartCount: 0, deploymentId: 1, port: 1 }] })]);
     const all = JSON.stringify(message);
