@@ -7,7 +7,7 @@ import { type CaddyProcess, startCaddy } from '../helpers/caddy.js';
 import { runCliProcess, startCli } from '../helpers/cli-process.js';
 import { createScratchDatabase } from '../helpers/db.js';
 import { removeAppArtifacts } from '../helpers/docker.js';
-import { type TestRepo, createTestRepo } from '../helpers/git-repo.js';
+import { type TestRepo, createTestRepo, slowCgiFiles } from '../helpers/git-repo.js';
 import { get, requestLoop } from '../helpers/http.js';
 import { haveDocker, havePostgres } from '../helpers/infra.js';
 import { freePort } from '../helpers/ports.js';
@@ -42,6 +42,8 @@ describe.skipIf(!enabled)('a deploy whose CLI is killed (-9) during its watch wi
   beforeAll(async () => {
     repo = createTestRepo([{ body: 'v1' }, { body: 'v2' }]);
     repo.commit({ body: 'v3', files: { 'start.sh': turnsUnhealthy(3) } });
+    // v4 breaks the same way, and answers /cgi-bin/slow.cgi after 10 s: a request still open when recovery moves traffic.
+    repo.commit({ body: 'v4', files: { ...slowCgiFiles(10, 'slow-v4'), 'start.sh': `/bin/busybox chmod +x /www/cgi-bin/slow.cgi\n${turnsUnhealthy(3)}` } });
     caddy = await startCaddy();
     db = await createScratchDatabase();
     dir = mkdtempSync(join(tmpdir(), 'deckhand-watch-kill-'));
@@ -108,6 +110,29 @@ describe.skipIf(!enabled)('a deploy whose CLI is killed (-9) during its watch wi
     expect(recovered.code, recovered.output).toBe(0);
     expect(recovered.output).toContain('#3 was interrupted in its watch window and #2 serves: closed as reverted');
     expect((await history()).slice(0, 2)).toMatchObject([{ id: 3, status: 'reverted', errorCode: 'interrupted' }, { id: 2, status: 'succeeded' }]);
+    const seen = await loop.stop();
+    expect(seen.failures).toEqual([]);
+    expect(await get(port)).toEqual({ status: 200, body: 'v2' });
+  }, 90_000);
+
+  it('killed, the new version broke, and a request is still open on it: recovery moves traffic back, then lets that request finish before removing it', async () => {
+    const loop = requestLoop(port, { maxMs: 90_000 });
+    const cli = startCli(['deploy', app, repo.commits[3]!], env);
+    await cli.waitFor(/#4 \[watch\] Watching #4/);
+    cli.child.kill('SIGKILL');
+    await cli.exited;
+    for (let i = 0; i < 100 && (await get(port, '/healthz').catch(() => ({ status: 0 }))).status === 200; i += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+
+    // Through Caddy to #4, which still serves it: it answers after 10 s, well after recovery found #4 unhealthy.
+    const slow = get(port, '/cgi-bin/slow.cgi', 30_000).catch((error: Error) => ({ status: 0, body: error.message }));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const recovered = await runCliProcess(['recover', app], env);
+    expect(recovered.code, recovered.output).toBe(0);
+    expect(recovered.output).toContain('#4 was interrupted in its watch window and #2 serves: closed as reverted');
+    // Before, recovery removed #4 right after moving traffic back: the request was cut there, and Caddy sent it again
+    // to #2, which has no slow.cgi (404). A request that is not safe to repeat would have failed outright.
+    expect(await slow).toEqual({ status: 200, body: 'slow-v4\n' });
+    expect(recovered.output).toMatch(/1 request still open on the version traffic moved away from after the drain: waiting for it/);
     const seen = await loop.stop();
     expect(seen.failures).toEqual([]);
     expect(await get(port)).toEqual({ status: 200, body: 'v2' });

@@ -22,7 +22,7 @@ describe('drainWeb', () => {
   it('waits the drain, and no more when nothing is open then', async () => {
     const clock = manualClock();
     const said: string[] = [];
-    await drainWeb({ traffic: proxy(clock, () => 0), clock, settings: { drainMs: 2000, logTailLines: 10 } }, app(), [12000], 'the previous version', (m) => said.push(m));
+    await drainWeb({ traffic: proxy(clock, () => 0), clock, settings: { drainMs: 2000 } }, app(), [12000], 'the previous version', (m) => said.push(m));
     expect(clock.slept).toEqual([2000]);
     expect(said).toEqual([]);
   });
@@ -30,7 +30,7 @@ describe('drainWeb', () => {
   it('then waits, every 50 ms, until the last open request is over', async () => {
     const clock = manualClock();
     const said: string[] = [];
-    await drainWeb({ traffic: proxy(clock, (t) => (t < 3100 ? 2 : 0)), clock, settings: { drainMs: 2000, logTailLines: 10 } }, app(), [12000], 'the previous version', (m) => said.push(m));
+    await drainWeb({ traffic: proxy(clock, (t) => (t < 3100 ? 2 : 0)), clock, settings: { drainMs: 2000 } }, app(), [12000], 'the previous version', (m) => said.push(m));
     expect(clock.now().getTime()).toBe(3100);
     expect(clock.slept.slice(1).every((ms) => ms === 50)).toBe(true);
     expect(said).toEqual(['2 requests still open on the previous version after the drain: waiting for them (up to 30s)']);
@@ -39,7 +39,7 @@ describe('drainWeb', () => {
   it("gives up at the app's stop timeout, and says so", async () => {
     const clock = manualClock();
     const said: string[] = [];
-    await drainWeb({ traffic: proxy(clock, () => 1), clock, settings: { drainMs: 0, logTailLines: 10 } }, app(5000), [12000], 'the new version', (m) => said.push(m));
+    await drainWeb({ traffic: proxy(clock, () => 1), clock, settings: { drainMs: 0 } }, app(5000), [12000], 'the new version', (m) => said.push(m));
     expect(clock.now().getTime()).toBe(5000);
     expect(said).toEqual(['1 request still open on the new version after the drain: waiting for it (up to 5s)', '1 request still open after 5s: stopping the new version anyway']);
   });
@@ -47,7 +47,7 @@ describe('drainWeb', () => {
   it('only waits the drain when the proxy cannot count (recreate, or a proxy that cannot tell)', async () => {
     const clock = manualClock();
     const traffic: TrafficSwitch = { mode: 'recreate', point: async () => undefined };
-    await drainWeb({ traffic, clock, settings: { drainMs: 1000, logTailLines: 10 } }, app(), [12000], 'the previous version', () => undefined);
+    await drainWeb({ traffic, clock, settings: { drainMs: 1000 } }, app(), [12000], 'the previous version', () => undefined);
     expect(clock.slept).toEqual([1000]);
   });
 });

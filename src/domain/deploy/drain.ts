@@ -1,5 +1,5 @@
 import type { AppSpec } from '../apps.js';
-import type { PipelineDeps } from './pipeline-types.js';
+import type { PipelineDeps, PipelineSettings } from './pipeline-types.js';
 
 /** How long a retired container gets after SIGTERM when the app sets no `run.stopTimeout`. */
 export const DEFAULT_STOP_TIMEOUT_MS = 30_000;
@@ -15,7 +15,7 @@ export const DRAIN_POLL_MS = 50;
  * Caddy answers each of them 502: the switch's config load ended the old route's retries.
  */
 export async function drainWeb(
-  deps: Pick<PipelineDeps, 'traffic' | 'clock' | 'settings'>,
+  deps: Pick<PipelineDeps, 'traffic' | 'clock'> & { settings: Pick<PipelineSettings, 'drainMs'> },
   app: AppSpec,
   ports: readonly number[],
   /** What is drained, in words: `the previous version`, `the new version`. */

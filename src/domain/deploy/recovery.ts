@@ -2,14 +2,18 @@ import type { AppSpec } from '../apps.js';
 import type { Clock } from '../clock.js';
 import type { Deployment } from '../deployment.js';
 import type { AuditStore, ContainerState, HealthProbe } from '../ports.js';
+import { drainWeb } from './drain.js';
 import { answersAgain } from './health-wait.js';
+import type { PipelineSettings } from './pipeline-types.js';
 import { hostsOf } from './endpoints.js';
-import { type ServingDeps, isWeb, listedPorts, safeToTouch, whatServes } from './serving.js';
+import { type Serving, type ServingDeps, isWeb, listedPorts, safeToTouch, whatServes } from './serving.js';
 
 export interface RecoveryDeps extends ServingDeps {
   health: HealthProbe;
   clock: Clock;
   audit: AuditStore;
+  /** The drain a version traffic moved away from gets before it is removed or stopped. */
+  settings: Pick<PipelineSettings, 'drainMs'>;
 }
 
 interface Live {
@@ -21,6 +25,14 @@ interface Live {
 /** The current deploy's container was removed outside deckhand: the way back, in one command (a rollback to it makes a new one). */
 export const nothingLeft = (app: string, id: number) =>
   `the container of #${id} is gone (removed outside deckhand): nothing serves ${app}. Bring #${id} back in a new container from its image with \`deckhand rollback ${app} ${id}\` (or /rollback ${app} ${id}), or deploy again`;
+
+/** Ports of running webs the proxy listed (first or behind) other than the one it now sends to alone. */
+function awayPorts(serving: Serving, containers: ContainerState[], live: Live): number[] {
+  if (!serving.known) return [];
+  const listed = new Set([...(serving.port === null ? [] : [serving.port]), ...(serving.behindPorts ?? [])]);
+  listed.delete(live.port);
+  return containers.filter((c) => c.running && isWeb(c) && c.port !== null && c.port !== undefined && listed.has(c.port)).map((c) => c.port!);
+}
 
 const INTERRUPTED = 'Interrupted: the deckhand process running this deploy stopped before it finished.';
 const INTERRUPTED_WATCHING = 'Interrupted in its watch window: the deckhand process watching it stopped before the window passed, and recovery kept the earlier deploy.';
@@ -81,6 +93,8 @@ export class Recovery {
     if (live && traffic.mode === 'proxy' && (!serving.known || serving.port !== live.port || keptFromWindow || behind.length > 0)) {
       await traffic.point(app.name, app.run.port, live.port, hostsOf(live.container.endpoints));
       notes.push(serving.known && serving.port === live.port ? `listed ${live.container.name} alone in the proxy (${behind.length > 0 ? `it still listed port ${behind.join(', ')} behind it` : 'the previous version was behind it for the watch window'})` : `pointed the proxy back at ${live.container.name}`);
+      // What the proxy sent to until now is removed or stopped below: the requests still open on it finish first.
+      await drainWeb(this.deps, app, awayPorts(serving, containers, live), 'the version traffic moved away from', (message) => notes.push(message));
     }
     const keep = live?.container.id;
     const after = live ? ({ known: true, containerIds: new Set([live.container.id]), port: live.port, deploymentIds: new Set(live.deploymentId === null ? [] : [live.deploymentId]) } as const) : serving;
