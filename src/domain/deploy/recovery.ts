@@ -94,7 +94,8 @@ export class Recovery {
       await traffic.point(app.name, app.run.port, live.port, hostsOf(live.container.endpoints));
       notes.push(serving.known && serving.port === live.port ? `listed ${live.container.name} alone in the proxy (${behind.length > 0 ? `it still listed port ${behind.join(', ')} behind it` : 'the previous version was behind it for the watch window'})` : `pointed the proxy back at ${live.container.name}`);
       // What the proxy sent to until now is removed or stopped below: the requests still open on it finish first.
-      await drainWeb(this.deps, app, awayPorts(serving, containers, live), 'the version traffic moved away from', (message) => notes.push(message));
+      const away = awayPorts(serving, containers, live);
+      if (away.length > 0) await drainWeb(this.deps, app, away, 'the version traffic moved away from', (message) => notes.push(message));
     }
     const keep = live?.container.id;
     const after = live ? ({ known: true, containerIds: new Set([live.container.id]), port: live.port, deploymentIds: new Set(live.deploymentId === null ? [] : [live.deploymentId]) } as const) : serving;
