@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DrizzleLeaseStore } from '../../src/adapters/db/locks-repo.js';
 import { CaddyProxy, checkReusePortMigration } from '../../src/adapters/proxy/caddy-proxy.js';
@@ -119,6 +120,19 @@ describe.skipIf(!enabled)('deploy engine on a real Docker engine, git repository
     expect(d.status).toBe('succeeded');
     expect(await services.store.get(orphan.id)).toMatchObject({ status: 'failed', errorCode: 'interrupted' });
     expect(await leases.holder(appLeaseName(app))).toBeUndefined();
+  });
+
+  it("with no deploy in flight, a lease held by deckhand's own watchdog is told as its repair, not as a running deploy", async () => {
+    const leases = new DrizzleLeaseStore(services.testDb.db);
+    const now = new Date();
+    const holder = `deckhand:watchdog@elsewhere/1/${randomUUID()}`;
+    await leases.tryAcquire(appLeaseName(app), holder, now, new Date(now.getTime() + 60_000));
+    try {
+      expect(await services.store.inFlight(app)).toEqual([]);
+      await expect(deploy(v2)).rejects.toMatchObject({ code: 'deploy_in_progress', message: expect.stringMatching(/ is busy: deckhand's watchdog is repairing it/) });
+    } finally {
+      await leases.release(appLeaseName(app), holder);
+    }
   });
 
   it('at boot, reconcile points a Caddy that lost its routes back at the running container', async () => {

@@ -2,6 +2,7 @@ import { type AppCatalog, type AppSpec, requireApp } from '../apps.js';
 import type { Deployment, Trigger } from '../deployment.js';
 import { DeckhandError, asDeckhandError } from '../errors.js';
 import { type HeldLease, type LeaseManager, appLeaseName } from '../locks/lease.js';
+import { busyMessage } from './busy.js';
 import type { AppLockStore, AuditStore } from '../ports.js';
 import { validateGitRef } from '../refs/git-ref.js';
 import { validateImageRef, withTag } from '../refs/image-ref.js';
@@ -201,12 +202,11 @@ export class DeployService {
     const lease = await this.deps.leases.tryAcquire(appLeaseName(app.name), request.actor);
     if (!lease) {
       const running = await this.deps.store.inFlight(app.name);
-      const which = running[0] ? ` (#${running[0].id}, started by ${running[0].actor})` : '';
       await this.deps.audit.record({ actor: request.actor, action: refusedAction, app: app.name, result: 'refused', details: { code: 'deploy_in_progress' } });
-      throw new DeckhandError('deploy_in_progress', `A deploy of ${app.name} is already running${which}. Wait for it to finish, then retry.`, {
-        app: app.name,
-        running: running[0]?.id ?? null,
-      });
+      const message = running[0]
+        ? `A deploy of ${app.name} is already running (#${running[0].id}, started by ${running[0].actor}). Wait for it to finish, then retry.`
+        : await busyMessage(this.deps.leases, app.name);
+      throw new DeckhandError('deploy_in_progress', message, { app: app.name, running: running[0]?.id ?? null });
     }
     try {
       if ((await this.deps.store.inFlight(app.name)).length > 0) await this.recovery.recover(app, request.actor);

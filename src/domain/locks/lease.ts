@@ -55,6 +55,9 @@ export function holderProcess(holder: string): { host: string; pid: number } | u
   return match ? { host: match[1]!, pid: Number(match[2]) } : undefined;
 }
 
+/** Who took a lease, as they named themselves (`<label>@…`): an actor, or `deckhand:watchdog` and the like. */
+export const holderLabel = (holder: string): string => holder.replace(HOLDER, '');
+
 /**
  * Durable, expiring mutual exclusion over the LeaseStore. A holder renews its lease every third of the lease time;
  * a holder that died stops renewing, and its lease can be taken once it expires, or at once when the holder was a
