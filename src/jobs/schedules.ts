@@ -1,6 +1,7 @@
 import { type ScheduledTask, schedule } from 'node-cron';
 import type { Services } from '../compose.js';
 import { asDeckhandError } from '../domain/errors.js';
+import { OWN_ACTOR } from '../domain/own-actors.js';
 import type { Message } from '../adapters/slack/slack-gateway.js';
 import { renderPruneFailure, renderPruneReport, renderRetentionSummary } from '../adapters/slack/blocks/prune-report.js';
 
@@ -20,7 +21,7 @@ export function createJobs(services: Services, sink: ReportSink): Jobs {
   const tasks: ScheduledTask[] = [];
   const pruneNow = async () => {
     try {
-      const report = await services.prune.run({ dryRun: false, actor: 'deckhand:schedule' });
+      const report = await services.prune.run({ dryRun: false, actor: OWN_ACTOR.schedule });
       await sink(renderPruneReport(report));
     } catch (error) {
       const e = asDeckhandError(error);

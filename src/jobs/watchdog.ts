@@ -1,5 +1,6 @@
 import type { Services } from '../compose.js';
 import { asDeckhandError } from '../domain/errors.js';
+import { OWN_ACTOR } from '../domain/own-actors.js';
 import { ensureNote } from '../adapters/proxy/managed-caddy-proxy.js';
 import { every } from './every.js';
 import { RepeatFilter } from './repeat-filter.js';
@@ -21,7 +22,7 @@ export function createWatchdog(services: Services, intervalMs: number, report: (
   const checkNow = async () => {
     // deckhand's own Caddy first: if it is gone or hung, start it again with every app's route before judging the apps.
     const proxy = services.managedProxy ? await services.managedProxy.ready() : undefined;
-    const notes = await services.deploys.reconcile('deckhand:watchdog');
+    const notes = await services.deploys.reconcile(OWN_ACTOR.watchdog);
     const restarted = proxy === undefined ? undefined : ensureNote(proxy);
     return restarted ? [restarted, ...notes] : notes;
   };

@@ -1,10 +1,11 @@
 import { type LeaseManager, appLeaseName, holderLabel } from '../locks/lease.js';
+import { OWN_ACTOR } from '../own-actors.js';
 
 /** What deckhand itself takes an app's lease for, by the label it takes it under. */
 const OWN_WORK: Record<string, string> = {
-  'deckhand:watchdog': "deckhand's watchdog is repairing it (a repair waits for requests still open on a version it stops, up to the app's stop timeout)",
-  'deckhand:boot': 'deckhand is checking what runs after its start',
-  'deckhand:schedule': 'the nightly prune is reading its images',
+  [OWN_ACTOR.watchdog]: "deckhand's watchdog is repairing it (a repair waits for requests still open on a version it stops, up to the app's stop timeout)",
+  [OWN_ACTOR.boot]: 'deckhand is checking what runs after its start',
+  [OWN_ACTOR.schedule]: 'the nightly prune is reading its images',
 };
 
 /**

@@ -2,6 +2,7 @@ import { type AppCatalog, type AppSpec, requireApp } from '../apps.js';
 import type { Deployment, Trigger } from '../deployment.js';
 import { DeckhandError, asDeckhandError } from '../errors.js';
 import { type HeldLease, type LeaseManager, appLeaseName } from '../locks/lease.js';
+import { OWN_ACTOR } from '../own-actors.js';
 import { busyMessage } from './busy.js';
 import type { AppLockStore, AuditStore } from '../ports.js';
 import { validateGitRef } from '../refs/git-ref.js';
@@ -159,7 +160,7 @@ export class DeployService {
    * container that really runs is health-checked, the proxy pointed at it, and the record made to match. An app
    * whose deploy is running is left to that deploy. Returns one line per thing done.
    */
-  async reconcile(actor = 'deckhand:boot'): Promise<string[]> {
+  async reconcile(actor: string = OWN_ACTOR.boot): Promise<string[]> {
     const notes: string[] = [];
     for (const name of this.deps.apps.names()) {
       const app = this.requireApp(name);
