@@ -11,6 +11,10 @@ describe('why an app is busy when no deploy of it is in flight', () => {
     expect(await busyMessage(held('deckhand:schedule@h/1/0b7e2f64-5c9c-4d4e-9a4f-2f3cb5f0d0a1'), 'web')).toMatch(/^web is busy: the nightly prune is reading its images\./);
   });
 
+  it('names the deploy in flight, and who started it, when there is one', async () => {
+    expect(await busyMessage(held('U-ops@h/1/0b7e2f64-5c9c-4d4e-9a4f-2f3cb5f0d0a1'), 'web', { id: 7, actor: 'U-ops' })).toBe('A deploy of web is already running (#7, started by U-ops). Wait for it to finish, then retry.');
+  });
+
   it('otherwise says what may hold it and who, or only what when the holder is gone meanwhile', async () => {
     expect(await busyMessage(held('cli:ops@laptop@h/77/0b7e2f64-5c9c-4d4e-9a4f-2f3cb5f0d0a1'), 'web')).toBe(
       'web is busy: a deploy, rollback, recovery or prune of it is starting (by cli:ops@laptop). Wait a few seconds, then retry.',

@@ -1,3 +1,4 @@
+import type { Deployment } from '../deployment.js';
 import { type LeaseManager, appLeaseName, holderLabel } from '../locks/lease.js';
 import { OWN_ACTOR } from '../own-actors.js';
 
@@ -9,11 +10,12 @@ const OWN_WORK: Record<string, string> = {
 };
 
 /**
- * Why an app's lease is held when no deploy of it is in flight: deckhand's own work (recovery, which may wait for
- * requests still open on a version it retires; the nightly prune's scan), or a deploy, rollback or prune that has not
- * written its row yet. Not "a deploy is already running": none is.
+ * Why a deploy of `app` is refused while its lease is held: the deploy in flight, else what holds the lease. That is
+ * deckhand's own work (recovery, which may wait for requests still open on a version it retires; the nightly prune's
+ * scan), or a deploy, rollback or prune that has not written its row yet. Not "a deploy is already running": none is.
  */
-export async function busyMessage(leases: Pick<LeaseManager, 'holder'>, app: string): Promise<string> {
+export async function busyMessage(leases: Pick<LeaseManager, 'holder'>, app: string, running?: Pick<Deployment, 'id' | 'actor'>): Promise<string> {
+  if (running) return `A deploy of ${app} is already running (#${running.id}, started by ${running.actor}). Wait for it to finish, then retry.`;
   const held = await leases.holder(appLeaseName(app)).catch(() => undefined);
   const by = held ? holderLabel(held.holder) : undefined;
   const what = (by !== undefined ? OWN_WORK[by] : undefined) ?? `a deploy, rollback, recovery or prune of it is starting${by ? ` (by ${by})` : ''}`;

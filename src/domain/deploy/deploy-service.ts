@@ -204,10 +204,7 @@ export class DeployService {
     if (!lease) {
       const running = await this.deps.store.inFlight(app.name);
       await this.deps.audit.record({ actor: request.actor, action: refusedAction, app: app.name, result: 'refused', details: { code: 'deploy_in_progress' } });
-      const message = running[0]
-        ? `A deploy of ${app.name} is already running (#${running[0].id}, started by ${running[0].actor}). Wait for it to finish, then retry.`
-        : await busyMessage(this.deps.leases, app.name);
-      throw new DeckhandError('deploy_in_progress', message, { app: app.name, running: running[0]?.id ?? null });
+      throw new DeckhandError('deploy_in_progress', await busyMessage(this.deps.leases, app.name, running[0]), { app: app.name, running: running[0]?.id ?? null });
     }
     try {
       if ((await this.deps.store.inFlight(app.name)).length > 0) await this.recovery.recover(app, request.actor);
