@@ -73,6 +73,18 @@ describe.skipIf(!enabled)('a deploy whose CLI is killed (-9) during its watch wi
     return JSON.parse(output.slice(output.indexOf('['))) as Row[];
   };
 
+  /**
+   * Deploys `commit` as #`id`, kills its CLI (-9) once it watches, then waits until the version (one that loses its
+   * health path 3 s after it started) has broken, as a watcher would have seen.
+   */
+  const killedInWindowThenBroken = async (commit: string, id: number) => {
+    const cli = startCli(['deploy', app, commit], env);
+    await cli.waitFor(new RegExp(`#${id} \\[watch\\] Watching #${id}`));
+    cli.child.kill('SIGKILL');
+    await cli.exited;
+    for (let i = 0; i < 100 && (await get(port, '/healthz').catch(() => ({ status: 0 }))).status === 200; i += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+  };
+
   it('alive: recovery leaves the watching deploy alone; killed: recovery keeps the healthy new version', async () => {
     expect((await runCliProcess(['deploy', app, repo.commits[0]!], env)).code).toBe(0);
     const loop = requestLoop(port, { maxMs: 90_000 });
@@ -99,12 +111,7 @@ describe.skipIf(!enabled)('a deploy whose CLI is killed (-9) during its watch wi
 
   it('killed, and the new version broke meanwhile: recovery gives traffic back to the previous one and closes it as reverted', async () => {
     const loop = requestLoop(port, { maxMs: 90_000 });
-    const cli = startCli(['deploy', app, repo.commits[2]!], env);
-    await cli.waitFor(/#3 \[watch\] Watching #3/);
-    cli.child.kill('SIGKILL');
-    await cli.exited;
-    // Wait until v3 has lost its health path (3 s after it started), as a watcher would have seen.
-    for (let i = 0; i < 100 && (await get(port, '/healthz').catch(() => ({ status: 0 }))).status === 200; i += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+    await killedInWindowThenBroken(repo.commits[2]!, 3);
 
     const recovered = await runCliProcess(['recover', app], env);
     expect(recovered.code, recovered.output).toBe(0);
@@ -117,11 +124,7 @@ describe.skipIf(!enabled)('a deploy whose CLI is killed (-9) during its watch wi
 
   it('killed, the new version broke, and a request is still open on it: recovery moves traffic back, then lets that request finish before removing it', async () => {
     const loop = requestLoop(port, { maxMs: 90_000 });
-    const cli = startCli(['deploy', app, repo.commits[3]!], env);
-    await cli.waitFor(/#4 \[watch\] Watching #4/);
-    cli.child.kill('SIGKILL');
-    await cli.exited;
-    for (let i = 0; i < 100 && (await get(port, '/healthz').catch(() => ({ status: 0 }))).status === 200; i += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+    await killedInWindowThenBroken(repo.commits[3]!, 4);
 
     // Through Caddy to #4, which still serves it: it answers after 10 s, well after recovery found #4 unhealthy.
     const slow = get(port, '/cgi-bin/slow.cgi', 30_000).catch((error: Error) => ({ status: 0, body: error.message }));
