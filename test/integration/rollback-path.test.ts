@@ -3,7 +3,9 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DrizzleLeaseStore } from '../../src/adapters/db/locks-repo.js';
 import { runCli } from '../../src/cli.js';
+import { appLeaseName } from '../../src/domain/locks/lease.js';
 import { removeImageAndContainers } from '../helpers/docker.js';
 import { get } from '../helpers/http.js';
 import { haveDocker, havePostgres } from '../helpers/infra.js';
@@ -63,11 +65,20 @@ describe.skipIf(!enabled)('rollback critical path: one plan, no fetch when the i
   });
 
   it('CLI, reuse: the plan is made once and git never reaches the remote', async () => {
-    const plans = vi.spyOn(h.services.rollbacks, 'plan');
+    // With --yes nobody reads the plan first: it is made under the app's lease (validate, lock, one plan), so there is
+    // no earlier plan to re-check against the database and the host.
+    const plan = h.services.rollbacks.plan.bind(h.services.rollbacks);
+    const leases = new DrizzleLeaseStore(h.services.database.db);
+    const heldWhilePlanning: Array<string | undefined> = [];
+    const plans = vi.spyOn(h.services.rollbacks, 'plan').mockImplementation(async (...args) => {
+      heldWhilePlanning.push((await leases.holder(appLeaseName(app)))?.holder);
+      return plan(...args);
+    });
     resetLog();
     lines.length = 0;
     expect(await runCli(['rollback', app, String(d1.id), '--yes', '--actor', 'U1ALICE'], { io, services: h.services })).toBe(0);
     expect(plans).toHaveBeenCalledTimes(1);
+    expect(heldWhilePlanning).toEqual([expect.stringMatching(/^U1ALICE@/)]);
     // The result says when the new version served (the switch) and when the rollback finished.
     const result = lines.find((line) => line.startsWith(`Rolled ${app} back to #${d1.id}`))!;
     expect(result).toMatch(new RegExp(`^Rolled ${app} back to #${d1.id} as #\\d+ \\(reuse_image\\): serving after ${DURATION}, finished after ${DURATION}\\.$`));
@@ -79,6 +90,16 @@ describe.skipIf(!enabled)('rollback critical path: one plan, no fetch when the i
     expect((await rows())[0]).toMatchObject({ status: 'succeeded', rollbackOf: d1.id, rollbackSource: 'reuse_image' });
     expect((await get(h.port)).body).toBe('v1');
     plans.mockRestore();
+  });
+
+  it('CLI, --yes refused by its plan (already current): audited as an attempt, as every rollback is, and nothing runs', async () => {
+    const before = await rows();
+    lines.length = 0;
+    expect(await runCli(['rollback', app, String(d1.id), '--yes', '--actor', 'U1ALICE'], { io, services: h.services })).toBe(1);
+    expect(lines.join('\n')).toContain('deckhand: already_current:');
+    expect(await rows()).toEqual(before);
+    const [audit] = await h.services.audit.list({ app, action: 'deploy.rollback' });
+    expect(audit).toMatchObject({ actor: 'U1ALICE', result: 'refused', targetDeploymentId: d1.id, details: { code: 'already_current' } });
   });
 
   it('CLI, the plan read before confirming is the one that runs: a change before it ran is plan_changed, nothing runs', async () => {

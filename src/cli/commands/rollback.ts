@@ -4,6 +4,7 @@ import { deployIdArgument } from '../arguments.js';
 import type { CommandContext, ParsedOptions } from '../context.js';
 import { deploymentJson, formatEvent } from '../output.js';
 import { formatPlan, planJson } from '../plan-output.js';
+import type { RollbackPlan } from '../../domain/rollback/plan.js';
 
 const PLAN_USAGE = 'Usage: deckhand plan-rollback <app> <id>';
 const ROLLBACK_USAGE = 'Usage: deckhand rollback <app> [id] [--yes] [--release]';
@@ -21,8 +22,11 @@ export async function rollbackCommand(ctx: CommandContext, args: string[], optio
   if (!app || extra !== undefined) throw new DeckhandError('invalid_argument', ROLLBACK_USAGE);
   const { io, services, json } = ctx;
   const requested = deployIdArgument(idText, ROLLBACK_USAGE);
-  const plan = await services.rollbacks.plan(app, requested);
+  // With --yes nobody reads a plan before it runs: the rollback takes the app's lease and plans under it, once (no
+  // plan beforehand to re-check against the database and the host). Without it, the plan shown is the one that runs.
+  let plan: RollbackPlan | undefined;
   if (!options.yes) {
+    plan = await services.rollbacks.plan(app, requested);
     io.out(formatPlan(plan));
     if (plan.release) io.out(releaseNote(plan.release, options.release === true));
     const answer = await ctx.confirm(`Roll ${app} back to #${plan.target.id}? [y/N] `);
@@ -38,14 +42,14 @@ export async function rollbackCommand(ctx: CommandContext, args: string[], optio
     (json ? io.err : io.out)(formatEvent(event));
   });
   try {
-    const { deployment, plan: ran } = await services.rollbacks.rollback(app, plan.target.id, ctx.actor, undefined, undefined, { release: options.release === true, plan });
+    const { deployment, plan: ran } = await services.rollbacks.rollback(app, plan?.target.id ?? requested, ctx.actor, undefined, undefined, { release: options.release === true, plan });
     if (json) io.out(JSON.stringify({ ...deploymentJson(deployment), warnings: ran.warnings }, null, 2));
     if (deployment.status !== 'succeeded') {
       if (!json) io.err(`deckhand: ${deployment.errorCode ?? 'failed'}: rollback #${deployment.id} failed: ${deployment.error}`);
       return 1;
     }
     if (!json) {
-      io.out(`Rolled ${app} back to #${plan.target.id} as #${deployment.id} (${deployment.rollbackSource}): ${momentsText(deployment, switched.get(deployment.id))}.`);
+      io.out(`Rolled ${app} back to #${ran.target.id} as #${deployment.id} (${deployment.rollbackSource}): ${momentsText(deployment, switched.get(deployment.id))}.`);
       io.out(`${app} is now locked against forward deploys; "deckhand unlock ${app}" when the fix is ready.`);
     }
     return 0;
