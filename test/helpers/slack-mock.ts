@@ -25,6 +25,7 @@ export function createSlackMock(options: { groups?: Record<string, string[]> } =
   const limitedUntil = new Map<string, number>();
   const failing = new Map<string, { left: number; status: number }>();
   const refusing = new Map<string, string>();
+  const deleted = new Set<string>();
   let answerDelayMs = 0;
   const steps: Array<(step: { kind: 'asked' | 'answered'; method: string }) => void> = [];
   // Every handler goes through this: the call is seen, its answer waits `answerDelayMs` (a slow Slack), then leaves.
@@ -72,6 +73,10 @@ export function createSlackMock(options: { groups?: Record<string, string[]> } =
       if (refusal && method !== 'auth.test') {
         calls.push({ method: `${method}:${refusal}`, at: Date.now(), args });
         return HttpResponse.json({ ok: false, error: refusal });
+      }
+      if (method === 'chat.update' && deleted.has(String(args.ts))) {
+        calls.push({ method: `${method}:message_not_found`, at: Date.now(), args });
+        return HttpResponse.json({ ok: false, error: 'message_not_found' });
       }
       record(method, args);
       const result = { ok: true, ...answer(args) };
@@ -126,6 +131,10 @@ export function createSlackMock(options: { groups?: Record<string, string[]> } =
     refuseChannel(channel: string, error: string) {
       refusing.set(channel, error);
     },
+    /** Someone deleted the message `ts` in Slack: updating it is answered `message_not_found`, as Slack does. */
+    deleteMessage(ts: string) {
+      deleted.add(ts);
+    },
     of: (method: string) => calls.filter((c) => c.method === method),
     /** New messages in a channel (posts and file uploads), in order. */
     newMessages: (channel: string) => calls.filter((c) => (c.method === 'chat.postMessage' && c.args.channel === channel) || (c.method === 'files.completeUploadExternal' && c.args.channel_id === channel)),
@@ -133,13 +142,14 @@ export function createSlackMock(options: { groups?: Record<string, string[]> } =
     thread: (parent: SlackCall) => calls.filter((c) => c.method === 'chat.postMessage' && c.args.thread_ts && c.args.thread_ts === parent.result?.ts),
     /** The last text `parent` was updated to. */
     finalText: (parent: SlackCall) => calls.filter((c) => c.method === 'chat.update' && c.args.ts === parent.result?.ts).at(-1)?.args.text as string | undefined,
-    /** Forgets the calls, and the faults set with rateLimitFor, failNext, refuseChannel and slowAnswers. */
+    /** Forgets the calls, and the faults set with rateLimitFor, failNext, refuseChannel, deleteMessage and slowAnswers. */
     reset() {
       calls.length = 0;
       responses.length = 0;
       limitedUntil.clear();
       failing.clear();
       refusing.clear();
+      deleted.clear();
       answerDelayMs = 0;
     },
   };

@@ -10,42 +10,10 @@ import { channelProblem } from './channel-problem.js';
 import { ResponseUrlReplies } from './response-url.js';
 import { failureSentence, failureUpload, nextStepButtons } from './failure-story.js';
 import { abortButton } from './blocks/abort.js';
+import type { StreamOptions } from './progress-stream-options.js';
 import type { Message, SlackGateway } from './slack-gateway.js';
 
-export interface StreamOptions {
-  channel: string;
-  app: string;
-  /** What is happening, for the parent message: "Deploying `main` to web". */
-  title: string;
-  kind: 'deploy' | 'rollback';
-  rollbackTarget?: number;
-  /** How often the coalesced log reply and the status block may be updated. */
-  intervalMs?: number;
-  /** Full log kept for the failure upload. */
-  maxLogLines?: number;
-  /**
-   * The app's redactor, applied to everything from outside deckhand (log lines, health details, phase and
-   * error messages, the uploaded log) before it is escaped and sent: secrets are hidden wherever they occur.
-   */
-  redact?: (text: string) => string;
-  /**
-   * The person's response_url: when the channel refuses deckhand (not_in_channel, archived, any Slack error),
-   * the cause, the fix, the progress and the result reach them here instead. Slack allows 5 uses in 30 min.
-   */
-  respond?: (message: Message) => Promise<unknown>;
-  /** What serves now and the deploy a rollback would go to, for a failure's story and its buttons. */
-  lookups?: { serving(): Promise<Deployment | undefined>; previousTarget(): Promise<number | undefined> };
-  /** The ref as typed, for "Retry". */
-  ref?: string;
-  /** A deployment known before it runs (an approved queued deploy): its first event opens the thread. */
-  deploymentId?: number;
-  /**
-   * When an earlier update of the parent got no answer (it may still land at Slack, late), the final update is sent
-   * again this long after it, so that it stays the last one (default 30 s: twice the Web API call timeout).
-   */
-  finalResendMs?: number;
-}
-
+export type { StreamOptions } from './progress-stream-options.js';
 
 /** A container log cut to fit Slack keeps this many of its first lines. */
 const CONTAINER_HEAD_LINES = 3;
@@ -202,19 +170,22 @@ export class ProgressStreamer {
     if (this.logDirty && this.logTs && this.logTs !== 'pending') {
       this.logDirty = false;
       const ts = this.logTs;
-      this.enqueue(() => this.slack.update(this.options.channel, ts, logMessage(this.log)));
+      this.enqueue(async () => {
+        this.logTs = await this.slack.updateOrRepost(this.options.channel, ts, logMessage(this.log), this.parentTs);
+      });
     }
     if (this.healthDirty && this.healthTs && this.healthTs !== 'pending') {
       this.healthDirty = false;
       const ts = this.healthTs;
-      this.enqueue(() => this.slack.update(this.options.channel, ts, { text: this.healthText }));
+      this.enqueue(async () => {
+        this.healthTs = await this.slack.updateOrRepost(this.options.channel, ts, { text: this.healthText }, this.parentTs);
+      });
     }
     if (this.statusDirty && this.parentTs) {
       this.statusDirty = false;
-      const ts = this.parentTs;
       // While it runs, the parent carries an Abort button (the final update replaces it).
       const abort = this.deploymentId ? [abortButton(this.options.app, this.deploymentId)] : [];
-      this.enqueue(() => this.slack.update(this.options.channel, ts, this.parentMessage(':arrows_counterclockwise:', esc(this.status), abort)));
+      this.enqueue(() => this.rewriteParent(this.parentMessage(':arrows_counterclockwise:', esc(this.status), abort)));
     }
   }
 
@@ -241,7 +212,7 @@ export class ProgressStreamer {
       if (content) this.enqueue(() => this.slack.upload(this.options.channel, this.parentTs!, `deploy-${deployment.id}.log`, content, `Log of deploy #${deployment.id}`));
       this.enqueue(() => this.slack.post(this.options.channel, { text: `:rotating_light: ${summary.text}` }, this.parentTs, true));
     }
-    this.enqueue(() => this.slack.update(this.options.channel, this.parentTs!, final));
+    this.enqueue(() => this.rewriteParent(final));
     await this.chain;
     this.resendIfInDoubt(final);
     // Through response_url the result carries what the thread would have shown: the container's own log.
@@ -252,7 +223,7 @@ export class ProgressStreamer {
   private resendIfInDoubt(final: Message): void {
     const ts = this.parentTs;
     if (this.channelDown || !ts || !this.slack.updateInDoubt(this.options.channel, ts)) return;
-    setTimeout(() => this.enqueue(() => this.slack.update(this.options.channel, ts, final)), this.options.finalResendMs ?? 30_000).unref();
+    setTimeout(() => this.enqueue(() => this.rewriteParent(final)), this.options.finalResendMs ?? 30_000).unref();
   }
 
   /** The work broke after its thread opened: the parent says so (refusals before that get no thread). */
@@ -260,7 +231,7 @@ export class ProgressStreamer {
     clearInterval(this.timer);
     const e = asDeckhandError(error);
     const message = this.parentMessage(':no_entry:', `${this.safe(e.message)} \`${e.code}\``);
-    this.enqueue(() => this.slack.update(this.options.channel, this.parentTs!, message));
+    this.enqueue(() => this.rewriteParent(message));
     await this.chain;
     this.resendIfInDoubt(message);
     if (this.channelDown) await this.replies.send(message, 'result');
@@ -271,6 +242,24 @@ export class ProgressStreamer {
     const tail = (deployment.logTail ?? []).map(this.redact);
     const repeatsBuild = this.log.endsWith(tail);
     return tail.length > 0 && (this.sawContainer || !repeatsBuild) ? tail : [];
+  }
+
+  /**
+   * Updates the parent. Someone deleted it: the work goes on, so it is posted again in the channel, and the log and
+   * health replies start again in its new thread (what follows goes there too). Not a channel problem.
+   */
+  private async rewriteParent(message: Message): Promise<void> {
+    const ts = await this.slack.updateOrRepost(this.options.channel, this.parentTs!, message);
+    if (ts === this.parentTs) return;
+    this.parentTs = ts;
+    // A reply still 'pending' is posted later, into the new thread. The others are 'pending' meanwhile: a log line or
+    // health attempt arriving now marks its reply dirty instead of posting a second.
+    const posted = (reply: string | undefined) => reply !== undefined && reply !== 'pending';
+    const [hadLog, hadHealth] = [posted(this.logTs), posted(this.healthTs)];
+    if (hadLog) this.logTs = 'pending';
+    if (hadHealth) this.healthTs = 'pending';
+    if (hadLog) this.logTs = await this.slack.post(this.options.channel, logMessage(this.log), ts);
+    if (hadHealth) this.healthTs = await this.slack.post(this.options.channel, { text: this.healthText }, ts);
   }
 
   /** What failed, what still serves, and buttons for the next step. */

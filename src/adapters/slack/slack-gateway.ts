@@ -1,7 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { Block } from './blocks/common.js';
 import { LIMITS, clip } from './blocks/limits.js';
-import { DEFAULT_OUTBOX, Outbox, type OutboxOptions } from './outbox.js';
+import { DEFAULT_OUTBOX, Outbox, type OutboxOptions, SlackRefusal } from './outbox.js';
 
 export interface Message {
   text: string;
@@ -41,6 +41,21 @@ export class SlackGateway {
         throw error;
       }
     });
+  }
+
+  /**
+   * Updates the message at `ts`; when it is gone (someone deleted it, and Slack answers `message_not_found`), posts
+   * `message` anew, as a reply in `threadTs`'s thread when given. The channel itself is fine: nothing else changes.
+   * Returns the ts that holds the message now.
+   */
+  async updateOrRepost(channel: string, ts: string, message: Message, threadTs?: string): Promise<string> {
+    try {
+      await this.update(channel, ts, message);
+      return ts;
+    } catch (error) {
+      if (!(error instanceof SlackRefusal && error.slackError === 'message_not_found')) throw error;
+    }
+    return this.post(channel, message, threadTs);
   }
 
   /**
