@@ -30,8 +30,9 @@ export function createCardSweeper(ctx: SlackContext, intervalMs = SWEEP_INTERVAL
     const approvals = await ctx.approvals.expireDue(batch);
     for (const approval of approvals) {
       try {
-        await refreshApprovalMessage(ctx, approval);
+        // The database first: a Slack edit that fails (the channel archived, Slack down) leaves no deploy queued.
         if (approval.kind === 'deploy' && approval.deploymentId) await ctx.services.deploys.cancelQueued(approval.deploymentId, 'expired', 'deckhand');
+        await refreshApprovalMessage(ctx, approval);
       } catch (error) {
         warn(`approval #${approval.id}`, error);
       }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Clock } from '../../src/domain/clock.js';
 import { createCardSweeper } from '../../src/jobs/card-sweeper.js';
 import { get } from '../helpers/http.js';
@@ -133,5 +133,26 @@ describe.skipIf(!enabled)('rollback cards are live: re-planned on Confirm, consu
     expect(h.slack.responses.at(-1)!.body.text).toMatch(/Nothing happened: this rollback card expired/);
     expect((await h.services.store.current(app))!.id).toBe(current.id);
     expect(h.slack.violations).toEqual([]);
+  });
+
+  it('an approval request someone deleted: when it expires its deploy is still cancelled, with nothing to warn about', async () => {
+    const before = h.slack.of('chat.postMessage').length;
+    await send(slashCommand('/deploy', `${app} ${h.repo.commits[2]} -- ship the migration again`, 'U1ALICE', INCIDENTS));
+    const request = h.slack.of('chat.postMessage').slice(before).find((c) => /Approval needed/.test(c.args.text))!;
+    const queued = (await rows())[0]!;
+    expect(queued.status).toBe('queued');
+    h.slack.deleteMessage(request.result!.ts as string);
+
+    const stderr = vi.spyOn(process.stderr, 'write');
+    try {
+      clock.advance(31 * 60_000);
+      expect(await createCardSweeper(h.bot.context).sweepNow()).toEqual({ approvals: 1, cards: 0 });
+      // Slack was asked, and answered as it does for a deleted message; the database is what counts.
+      expect(h.slack.calls.some((c) => c.method === 'chat.update:message_not_found' && c.args.ts === request.result!.ts)).toBe(true);
+      expect(await h.services.store.get(queued.id)).toMatchObject({ status: 'failed', errorCode: 'cancelled', error: 'The approval request expired.' });
+      expect(stderr.mock.calls.map(([text]) => String(text)).filter((text) => text.includes('card sweeper'))).toEqual([]);
+    } finally {
+      stderr.mockRestore();
+    }
   });
 });

@@ -31,6 +31,9 @@ export class SlackRefusal extends Error {
   }
 }
 
+/** Slack's answer to an update of a message someone deleted: the message is gone, the channel itself is fine. */
+export const isDeletedMessage = (error: unknown): boolean => error instanceof SlackRefusal && error.slackError === 'message_not_found';
+
 /** Slack did not accept a message before its deadline. */
 export class SlackTimedOut extends Error {
   constructor(

@@ -1,7 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { Block } from './blocks/common.js';
 import { LIMITS, clip } from './blocks/limits.js';
-import { DEFAULT_OUTBOX, Outbox, type OutboxOptions, SlackRefusal } from './outbox.js';
+import { DEFAULT_OUTBOX, Outbox, type OutboxOptions, isDeletedMessage } from './outbox.js';
 
 export interface Message {
   text: string;
@@ -53,7 +53,7 @@ export class SlackGateway {
       await this.update(channel, ts, message);
       return ts;
     } catch (error) {
-      if (!(error instanceof SlackRefusal && error.slackError === 'message_not_found')) throw error;
+      if (!isDeletedMessage(error)) throw error;
     }
     return this.post(channel, message, threadTs);
   }

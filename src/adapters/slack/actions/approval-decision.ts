@@ -2,6 +2,7 @@ import type { AllMiddlewareArgs } from '@slack/bolt';
 import type { Approval } from '../../../domain/approvals/approval.js';
 import { asDeckhandError } from '../../../domain/errors.js';
 import { renderApproval } from '../blocks/approval.js';
+import { isDeletedMessage } from '../outbox.js';
 import { esc } from '../blocks/text.js';
 import { approvalPlan, describeApproval } from './approval-request.js';
 import { type SlackContext, inBackground } from '../context.js';
@@ -11,9 +12,15 @@ import { type ButtonArgs, openClick } from './action-value.js';
 
 export { describeApproval };
 
-/** Re-renders the request message from the database: decided, expired or superseded requests lose their buttons. */
+/**
+ * Re-renders the request message from the database: decided, expired or superseded requests lose their buttons. A
+ * message someone deleted has nothing left to edit (and no button left to click): the database keeps the decision.
+ */
 export async function refreshApprovalMessage(ctx: SlackContext, approval: Approval): Promise<void> {
-  if (approval.messageTs) await ctx.gateway.update(approval.channel, approval.messageTs, renderApproval(approval, describeApproval(approval)));
+  if (!approval.messageTs) return;
+  await ctx.gateway.update(approval.channel, approval.messageTs, renderApproval(approval, describeApproval(approval))).catch((error: unknown) => {
+    if (!isDeletedMessage(error)) throw error;
+  });
 }
 
 export function approvalDecisionAction(ctx: SlackContext, decision: 'approved' | 'denied') {
@@ -29,8 +36,9 @@ export function approvalDecisionAction(ctx: SlackContext, decision: 'approved' |
       const code = asDeckhandError(error).code;
       if (code === 'approval_expired' || code === 'superseded' || code === 'approval_closed' || code === 'plan_changed') {
         const current = await ctx.approvals.get(click.value.id);
-        if (current) await refreshApprovalMessage(ctx, current);
+        // The database first: a Slack edit that fails must not leave the expired request's deploy queued.
         if (current?.status === 'expired' && current.kind === 'deploy' && current.deploymentId) await ctx.services.deploys.cancelQueued(current.deploymentId, 'expired', 'deckhand');
+        if (current) await refreshApprovalMessage(ctx, current);
       }
       await args.respond(ephemeral(errorText(error)));
       return;
