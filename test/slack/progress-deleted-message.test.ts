@@ -43,17 +43,21 @@ describe('progress messages deleted while the deploy runs', () => {
   const settle = () => new Promise((resolve) => setTimeout(resolve, INTERVAL * 3));
   const posts = (channel: string) => slack.of('chat.postMessage').filter((c) => c.args.channel === channel);
   const updatesOf = (ts: string) => slack.of('chat.update').filter((c) => c.args.ts === ts);
-
-  it('the parent deleted: posted again in the channel, its thread starts again there, and the result lands on it', async () => {
+  /** A deploy streaming into `channel`: its parent, a build phase, a log line (and a health attempt), all sent. */
+  const building = async (channel: string, health: boolean) => {
     slack.reset();
     told.length = 0;
-    const streamer = stream('C1DEL');
+    const streamer = stream(channel);
     await streamer.open();
     streamer.handle(event({ type: 'phase', phase: 'build', message: 'Building web at ddddddd' }));
     streamer.handle(event({ type: 'log', line: 'step 1: compile' }));
-    streamer.handle(event({ type: 'health', attempt: 1, ok: false, detail: 'HTTP 503' }));
+    if (health) streamer.handle(event({ type: 'health', attempt: 1, ok: false, detail: 'HTTP 503' }));
     await settle();
-    const [parent] = posts('C1DEL');
+    return { streamer, parent: posts(channel)[0] };
+  };
+
+  it('the parent deleted: posted again in the channel, its thread starts again there, and the result lands on it', async () => {
+    const { streamer, parent } = await building('C1DEL', true);
     expect(parent!.args.thread_ts).toBeUndefined();
     slack.deleteMessage(parent!.result!.ts as string);
 
@@ -83,14 +87,7 @@ describe('progress messages deleted while the deploy runs', () => {
   });
 
   it('the build-log reply deleted: the log is posted again in the same thread and updated there; the parent is untouched', async () => {
-    slack.reset();
-    told.length = 0;
-    const streamer = stream('C2DEL');
-    await streamer.open();
-    streamer.handle(event({ type: 'phase', phase: 'build', message: 'Building web at ddddddd' }));
-    streamer.handle(event({ type: 'log', line: 'step 1: compile' }));
-    await settle();
-    const [parent] = posts('C2DEL');
+    const { streamer, parent } = await building('C2DEL', false);
     const firstLog = slack.thread(parent!).find((c) => c.args.text === 'Build log')!;
     slack.deleteMessage(firstLog.result!.ts as string);
 

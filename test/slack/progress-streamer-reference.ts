@@ -14,36 +14,11 @@ import { channelProblem } from '../../src/adapters/slack/channel-problem.js';
 import { ResponseUrlReplies } from '../../src/adapters/slack/response-url.js';
 import { failureSentence, failureUpload, nextStepButtons } from '../../src/adapters/slack/failure-story.js';
 import { abortButton } from '../../src/adapters/slack/blocks/abort.js';
+import type { StreamOptions } from '../../src/adapters/slack/progress-stream-options.js';
 import type { Message, SlackGateway } from '../../src/adapters/slack/slack-gateway.js';
 
-export interface StreamOptions {
-  channel: string;
-  app: string;
-  /** What is happening, for the parent message: "Deploying `main` to web". */
-  title: string;
-  kind: 'deploy' | 'rollback';
-  rollbackTarget?: number;
-  /** How often the coalesced log reply and the status block may be updated. */
-  intervalMs?: number;
-  /** Full log kept for the failure upload. */
-  maxLogLines?: number;
-  /**
-   * The app's redactor, applied to everything from outside deckhand (log lines, health details, phase and
-   * error messages, the uploaded log) before it is escaped and sent: secrets are hidden wherever they occur.
-   */
-  redact?: (text: string) => string;
-  /**
-   * The person's response_url: when the channel refuses deckhand (not_in_channel, archived, any Slack error),
-   * the cause, the fix, the progress and the result reach them here instead. Slack allows 5 uses in 30 min.
-   */
-  respond?: (message: Message) => Promise<unknown>;
-  /** What serves now and the deploy a rollback would go to, for a failure's story and its buttons. */
-  lookups?: { serving(): Promise<Deployment | undefined>; previousTarget(): Promise<number | undefined> };
-  /** The ref as typed, for "Retry". */
-  ref?: string;
-  /** A deployment known before it runs (an approved queued deploy): its first event opens the thread. */
-  deploymentId?: number;
-}
+// The options as the streamer takes them (the oracle ignores finalResendMs: it never re-sends).
+export type { StreamOptions };
 
 const PHASE_EMOJI: Partial<Record<Phase, string>> = {
   artifact: ':package:',
