@@ -13,7 +13,7 @@ export { type Artifact, imageRefFor } from './artifact-step.js';
 import { type ResolvedEnv, resolveEnv } from '../secret-env.js';
 import { startProcesses, waitProcessesHealthy } from './process-step.js';
 import { retirePrevious } from './retire-step.js';
-import { undoRelease } from './undo-step.js';
+import { engineGone, undoRelease } from './undo-step.js';
 import { servingNotRecorded } from './unrecorded.js';
 import { abortable, cancelledBy } from './abort.js';
 import { runRelease } from './release-step.js';
@@ -240,9 +240,10 @@ class PipelineRun {
   private async fail(error: DeckhandError, status: Ending = 'failed', evidence: string[] = []): Promise<Deployment> {
     await this.stopping.catch(() => undefined); // what recreate stopped is all known once its stop is over
     const started = { web: this.newWeb?.id ?? null, webPort: this.newWeb?.port ?? null, processes: this.processIds, stoppedForRecreate: this.stoppedForRecreate, served: this.switched };
-    const logTail = await undoRelease(this.deps, this.app, started, this.out.buildLog.get(), this.out.redact, (message) => this.out.phase('cleanup', message));
+    const { logTail, dockerDown } = await undoRelease(this.deps, this.app, started, this.out.buildLog.get(), this.out.redact, (message) => this.out.phase('cleanup', message));
+    const told = status === 'failed' && dockerDown ? engineGone(dockerDown, error) : error;
     // After the switch the result must land (the retrying write), as for a success.
-    return this.finish({ status, errorCode: error.code, error: this.out.redact(error.message), logTail: [...evidence.map(this.out.redact), ...logTail], containerId: null, upstreamPort: null }, status !== 'failed');
+    return this.finish({ status, errorCode: told.code, error: this.out.redact(told.message), logTail: [...evidence.map(this.out.redact), ...logTail], containerId: null, upstreamPort: null }, status !== 'failed');
   }
 
   private async finish(patch: DeploymentPatch, mustLand = false): Promise<Deployment> {

@@ -34,11 +34,11 @@ export async function retirePrevious(deps: PipelineDeps, app: AppSpec, deploymen
  * On a failure: removes what the release started. Its process containers never serve; its web container is
  * removed unless the proxy says it serves (asked first, every time).
  */
-export async function removeStarted(deps: PipelineDeps, app: AppSpec, webId: string | null, processIds: string[], phase: (message: string) => void): Promise<void> {
+export async function removeStarted(deps: PipelineDeps, app: AppSpec, webId: string | null, processIds: string[], phase: (message: string) => void, failed: (error: unknown) => void = () => undefined): Promise<void> {
   const { runtime } = deps;
-  await Promise.all(processIds.map((id) => runtime.remove(id).catch(() => undefined)));
+  await Promise.all(processIds.map((id) => runtime.remove(id).catch(failed)));
   if (!webId) return;
   const serving = deps.traffic.mode === 'proxy' ? await whatServes(deps, app) : undefined;
-  if (!serving || safeToTouch(serving, { id: webId, running: true })) await runtime.remove(webId).catch(() => undefined);
+  if (!serving || safeToTouch(serving, { id: webId, running: true })) await runtime.remove(webId).catch(failed);
   else phase(`Left ${webId.slice(0, 12)} running: it serves traffic now (${serving.known ? 'the proxy points at it' : serving.reason})`);
 }
