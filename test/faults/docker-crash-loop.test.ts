@@ -1,12 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CaddyProxy } from '../../src/adapters/proxy/caddy-proxy.js';
-import { type CaddyProcess, startCaddy } from '../helpers/caddy.js';
-import { type TestRepo, createTestRepo } from '../helpers/git-repo.js';
 import { get, requestLoop } from '../helpers/http.js';
 import { haveDocker, havePostgres } from '../helpers/infra.js';
-import { type OwnDockerd, startOwnDockerd } from '../helpers/own-dockerd.js';
-import { freePort } from '../helpers/ports.js';
-import { type TestServices, createTestServices, gitApp } from '../helpers/services.js';
+import { useOwnEngineApp } from '../helpers/own-engine-app.js';
 
 const enabled = (await haveDocker()) && (await havePostgres());
 
@@ -17,40 +13,22 @@ const enabled = (await haveDocker()) && (await havePostgres());
  */
 describe.skipIf(!enabled)('crash-looping new containers', () => {
   const app = `f-docker-crash-${process.pid}`;
-  let engine: OwnDockerd;
-  let caddy: CaddyProcess;
-  let repo: TestRepo;
-  let services: TestServices;
-  let port: number;
-
-  beforeAll(async () => {
-    engine = await startOwnDockerd();
-    caddy = await startCaddy();
-    repo = createTestRepo([{ body: 'v1' }]);
-    port = await freePort();
+  const h = useOwnEngineApp({
+    app,
+    versions: [{ body: 'v1' }],
+    caddy: true,
     // A health window of a minute: waiting it out would blow the test's time limit below.
-    services = await createTestServices({
-      apps: [gitApp(app, repo.url, port, { healthTimeoutMs: 60_000 })],
-      caddyAdminUrl: caddy.adminUrl,
-      env: { DOCKER_SOCKET: engine.socket },
-    });
-  }, 60_000);
-
-  afterAll(async () => {
-    await services?.dispose();
-    await caddy?.stop();
-    await engine?.dispose();
-    repo?.cleanup();
-  }, 60_000);
+    run: { healthTimeoutMs: 60_000 },
+  });
 
   it('fails a v2 that exits at once as health_check_failed with its last log lines, v1 answering throughout', async () => {
-    const v1 = await services.deploys.deploy({ app, ref: repo.commits[0]!, actor: 'U-ops', trigger: 'cli' });
+    const v1 = await h.services.deploys.deploy({ app, ref: h.repo.commits[0]!, actor: 'U-ops', trigger: 'cli' });
     expect(v1.status).toBe('succeeded');
-    expect((await get(port)).body).toBe('v1');
+    expect((await get(h.port)).body).toBe('v1');
 
-    const crashing = repo.commit({ body: 'v2', files: { 'start.sh': 'echo "v2 booting"\necho "v2 cannot start: DATABASE_URL is missing" >&2\nexit 3\n' } });
-    const loop = requestLoop(port, { maxMs: 50_000 });
-    const v2 = await services.deploys.deploy({ app, ref: crashing, actor: 'U-ops', trigger: 'cli' }).finally(() => loop.stop());
+    const crashing = h.repo.commit({ body: 'v2', files: { 'start.sh': 'echo "v2 booting"\necho "v2 cannot start: DATABASE_URL is missing" >&2\nexit 3\n' } });
+    const loop = requestLoop(h.port, { maxMs: 50_000 });
+    const v2 = await h.services.deploys.deploy({ app, ref: crashing, actor: 'U-ops', trigger: 'cli' }).finally(() => loop.stop());
     const traffic = await loop.stop();
     expect(v2).toMatchObject({ status: 'failed', errorCode: 'health_check_failed' });
     // Caught exited (code 3), restarting (code 3), or already running again after a restart: Docker resets the exit
@@ -61,11 +39,11 @@ describe.skipIf(!enabled)('crash-looping new containers', () => {
     expect(traffic.failures).toEqual([]);
     expect(traffic.total).toBeGreaterThan(0);
     expect([...traffic.bodies.keys()]).toEqual(['v1']);
-    expect(await new CaddyProxy(caddy.adminUrl).upstream(app)).toBe(v1.upstreamPort);
-    const containers = await services.runtime.listContainers(app);
+    expect(await new CaddyProxy(h.caddy!.adminUrl).upstream(app)).toBe(v1.upstreamPort);
+    const containers = await h.services.runtime.listContainers(app);
     expect(containers.map((c) => c.deploymentId)).toEqual([v1.id]);
     expect(containers[0]!.running).toBe(true);
-    const stored = await services.store.get(v2.id);
+    const stored = await h.services.store.get(v2.id);
     expect(stored).toMatchObject({ status: 'failed', errorCode: 'health_check_failed' });
   }, 40_000);
 });

@@ -1,14 +1,11 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { capture } from '../helpers/fault-probes.js';
-import { type TestRepo, createTestRepo } from '../helpers/git-repo.js';
 import { get } from '../helpers/http.js';
 import { haveDocker, havePostgres } from '../helpers/infra.js';
-import { type OwnDockerd, startOwnDockerd } from '../helpers/own-dockerd.js';
-import { freePort } from '../helpers/ports.js';
-import { type TestServices, createTestServices, gitApp } from '../helpers/services.js';
+import { useOwnEngineApp } from '../helpers/own-engine-app.js';
 import { steadyLoad } from '../helpers/steady-load.js';
 import { fillDisk } from '../helpers/tmpfs.js';
 
@@ -22,38 +19,24 @@ const enabled = (await haveDocker()) && (await havePostgres());
  */
 describe.skipIf(!enabled)("Docker's disk full", () => {
   const app = `f-docker-disk-${process.pid}`;
-  let engine: OwnDockerd;
-  let repo: TestRepo;
-  let services: TestServices;
-  let port: number;
-
-  beforeAll(async () => {
-    engine = await startOwnDockerd({ dataRootSize: '256m' });
-    repo = createTestRepo([{ body: 'v1' }, { body: 'v2' }, { body: 'v3' }]);
-    port = await freePort();
-    services = await createTestServices({ apps: [gitApp(app, repo.url, port)], env: { DOCKER_SOCKET: engine.socket, DECKHAND_DRAIN: '0s' } });
-    for (const ref of repo.commits.slice(0, 2)) {
-      const deployed = await services.deploys.deploy({ app, ref, actor: 'U-ops', trigger: 'cli' });
-      expect(deployed.status, `${deployed.errorCode}: ${deployed.error}`).toBe('succeeded');
-    }
-  }, 120_000);
-
-  afterAll(async () => {
-    await services?.dispose();
-    await engine?.dispose();
-    repo?.cleanup();
-  }, 60_000);
+  const h = useOwnEngineApp({
+    app,
+    versions: [{ body: 'v1' }, { body: 'v2' }, { body: 'v3' }],
+    engine: { dataRootSize: '256m' },
+    env: { DECKHAND_DRAIN: '0s' },
+    deployed: 2,
+  });
 
   it('a rollback and a deploy fail with disk_full and stop nothing; once space is freed the rollback serves', async () => {
-    const [v2, v1] = await services.store.list(app, 2);
-    const before = await engine.docker.getContainer(v2!.containerId!).inspect();
-    const filler = join(engine.root, 'data', 'filler');
+    const [v2, v1] = await h.services.store.list(app, 2);
+    const before = await h.engine.docker.getContainer(v2!.containerId!).inspect();
+    const filler = join(h.engine.root, 'data', 'filler');
     fillDisk(filler);
 
-    const load = steadyLoad(port, { rate: 100, maxMs: 90_000 });
+    const load = steadyLoad(h.port, { rate: 100, maxMs: 90_000 });
     const rollback = capture();
-    const code = await runCli(['rollback', app, String(v1!.id), '--yes'], { io: rollback.io, services });
-    const deploy = await services.deploys.deploy({ app, ref: repo.commits[2]!, actor: 'U-ops', trigger: 'cli' });
+    const code = await runCli(['rollback', app, String(v1!.id), '--yes'], { io: rollback.io, services: h.services });
+    const deploy = await h.services.deploys.deploy({ app, ref: h.repo.commits[2]!, actor: 'U-ops', trigger: 'cli' });
     await new Promise((resolve) => setTimeout(resolve, 500)); // requests sent after the results reach v2 too
     const result = await load.stop();
 
@@ -66,13 +49,13 @@ describe.skipIf(!enabled)("Docker's disk full", () => {
     expect(result.total).toBeGreaterThan(50);
     expect(result.failures).toEqual([]);
     expect([...result.bodies.keys()]).toEqual(['v2']);
-    const after = await engine.docker.getContainer(v2!.containerId!).inspect();
+    const after = await h.engine.docker.getContainer(v2!.containerId!).inspect();
     expect([after.State.Running, after.State.StartedAt, after.State.Pid]).toEqual([true, before.State.StartedAt, before.State.Pid]);
-    expect((await services.store.current(app))?.id).toBe(v2!.id);
+    expect((await h.services.store.current(app))?.id).toBe(v2!.id);
 
     rmSync(filler);
     const retried = capture();
-    expect(await runCli(['rollback', app, String(v1!.id), '--yes'], { io: retried.io, services }), [...retried.out, ...retried.err].join('\n')).toBe(0);
-    expect(await get(port, '/', 2000)).toEqual({ status: 200, body: 'v1' });
+    expect(await runCli(['rollback', app, String(v1!.id), '--yes'], { io: retried.io, services: h.services }), [...retried.out, ...retried.err].join('\n')).toBe(0);
+    expect(await get(h.port, '/', 2000)).toEqual({ status: 200, body: 'v1' });
   }, 120_000);
 });

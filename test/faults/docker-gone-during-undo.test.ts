@@ -1,10 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type DockerCallLog, startDockerCallLog } from '../helpers/docker-call-log.js';
-import { APP_DOCKERFILE, type TestRepo, createTestRepo } from '../helpers/git-repo.js';
+import { APP_DOCKERFILE } from '../helpers/git-repo.js';
 import { haveDocker, havePostgres } from '../helpers/infra.js';
-import { type OwnDockerd, startOwnDockerd } from '../helpers/own-dockerd.js';
-import { freePort } from '../helpers/ports.js';
-import { type TestServices, createTestServices, gitApp } from '../helpers/services.js';
+import { useOwnEngineApp } from '../helpers/own-engine-app.js';
 
 const enabled = (await haveDocker()) && (await havePostgres());
 
@@ -17,39 +15,28 @@ const enabled = (await haveDocker()) && (await havePostgres());
  */
 describe.skipIf(!enabled)('Docker gone while a failed release is undone', () => {
   const app = `f-docker-undo-${process.pid}`;
-  let engine: OwnDockerd;
   let log: DockerCallLog;
-  let repo: TestRepo;
-  let services: TestServices;
-
-  beforeAll(async () => {
-    engine = await startOwnDockerd();
-    log = await startDockerCallLog(engine.socket);
-    repo = createTestRepo([{ body: 'v1' }]);
-    services = await createTestServices({ apps: [gitApp(app, repo.url, await freePort())], docker: log.docker, env: { DOCKER_SOCKET: log.socketPath, DECKHAND_DOCKER_TIMEOUT: '3s' } });
-  }, 60_000);
-
-  afterAll(async () => {
-    log?.holdRequests(undefined);
-    await services?.dispose();
-    await log?.stop();
-    await engine?.dispose();
-    repo?.cleanup();
-  }, 60_000);
+  const h = useOwnEngineApp({
+    app,
+    versions: [{ body: 'v1' }],
+    env: { DECKHAND_DOCKER_TIMEOUT: '3s' },
+    docker: async (engine) => (log = await startDockerCallLog(engine.socket)),
+    beforeTeardown: () => log?.holdRequests(undefined),
+  });
 
   it('the failure is docker_unavailable, and still says what failed before Docker went', async () => {
-    const first = await services.deploys.deploy({ app, actor: 'U-ops', trigger: 'cli' });
+    const first = await h.services.deploys.deploy({ app, actor: 'U-ops', trigger: 'cli' });
     expect(first.status, `${first.errorCode}: ${first.error}`).toBe('succeeded');
-    const broken = repo.commit({ body: 'broken', files: { Dockerfile: APP_DOCKERFILE, 'start.sh': 'echo broken-start; exit 3\n' } });
+    const broken = h.repo.commit({ body: 'broken', files: { Dockerfile: APP_DOCKERFILE, 'start.sh': 'echo broken-start; exit 3\n' } });
 
     log.holdRequests(/^DELETE \/containers\//);
-    const deploying = services.deploys.deploy({ app, ref: broken, actor: 'U-ops', trigger: 'cli' });
+    const deploying = h.services.deploys.deploy({ app, ref: broken, actor: 'U-ops', trigger: 'cli' });
     for (let waited = 0; log.heldCount() === 0; waited += 50) {
       if (waited > 60_000) throw new Error(`the undo never removed the new container; Docker calls: ${log.sent().join(', ')}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     try {
-      await engine.stop();
+      await h.engine.stop();
     } finally {
       log.holdRequests(undefined);
     }
@@ -58,6 +45,6 @@ describe.skipIf(!enabled)('Docker gone while a failed release is undone', () => 
     expect(deployment.error).toMatch(/^Docker is not reachable at \S+; could not .*\. Before that, the release had failed: the container .*exited with code 3\b/);
     // The evidence read before Docker went is kept: the failed container's own last lines.
     expect(deployment.logTail).toContain('broken-start');
-    await engine.start();
+    await h.engine.start();
   });
 });
