@@ -42,7 +42,9 @@ async function main(): Promise<number> {
     const outcome = await services.managedProxy.ready().catch((error) => `not running (${asDeckhandError(error).message})`);
     process.stdout.write(`deckhand: Caddy ${outcome}\n`);
   }
-  for (const note of await services.deploys.reconcile()) process.stdout.write(`deckhand: reconcile: ${note}\n`);
+  // What the start-up check repaired is reported like the watchdog's repairs, once the bot can post (below).
+  const repairedAtStart = await services.deploys.reconcile();
+  for (const note of repairedAtStart) process.stdout.write(`deckhand: reconcile: ${note}\n`);
   const control = configBytes
     ? await startControlServer({
         services,
@@ -66,6 +68,8 @@ async function main(): Promise<number> {
     process.stdout.write(`deckhand: ${text}\n`);
     if (env.DECKHAND_REPORT_CHANNEL) void bot.context.gateway.post(env.DECKHAND_REPORT_CHANNEL, { text }).catch(() => undefined);
   };
+  // Not awaited: Slack's outbox may retry for minutes, and the bot must not wait for it to start serving.
+  if (repairedAtStart.length > 0) void report(renderRecoveryReport(repairedAtStart)).catch((error: unknown) => process.stderr.write(`deckhand: could not report the start-up repairs: ${asDeckhandError(error).message}\n`));
   const jobs = createJobs(services, report);
   jobs.start();
   const watchdog = createWatchdog(services, env.DECKHAND_WATCHDOG_INTERVAL, (notes) => report(renderRecoveryReport(notes)));

@@ -3,16 +3,18 @@ import type { AddressInfo } from 'node:net';
 
 /**
  * A real HTTP stand-in for the Slack Web API and response URLs, for a bot running in ANOTHER process (msw only
- * intercepts in-process). Answers every API method `{ ok: true }` (auth.test with a bot identity) and records
- * what is posted to /hooks/* (and tells `onHook`).
+ * intercepts in-process). Answers every API method `{ ok: true }` (auth.test with a bot identity), records each Web
+ * API call (`api`: its method and body) and what is posted to /hooks/* (`posts`; and tells `onHook`).
  */
-export async function startSlackStandIn(options: { onHook?: (path: string) => void } = {}): Promise<{ apiUrl: string; hooksUrl: string; posts: Array<{ path: string; body: string }>; stop(): Promise<void> }> {
+export async function startSlackStandIn(options: { onHook?: (path: string) => void } = {}): Promise<{ apiUrl: string; hooksUrl: string; posts: Array<{ path: string; body: string }>; api: Array<{ method: string; body: string }>; stop(): Promise<void> }> {
   const posts: Array<{ path: string; body: string }> = [];
+  const api: Array<{ method: string; body: string }> = [];
   const server: Server = createServer((request, response) => {
     let body = '';
     request.on('data', (chunk: Buffer) => (body += chunk.toString()));
     request.on('end', () => {
       const path = request.url ?? '/';
+      if (path.startsWith('/api/')) api.push({ method: path.slice('/api/'.length).split('?')[0]!, body });
       if (path.startsWith('/hooks/')) {
         posts.push({ path, body });
         options.onHook?.(path);
@@ -28,6 +30,7 @@ export async function startSlackStandIn(options: { onHook?: (path: string) => vo
     apiUrl: `${base}/api/`,
     hooksUrl: `${base}/hooks`,
     posts,
+    api,
     stop: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
