@@ -169,16 +169,15 @@ export class ProgressStreamer {
   private flush(): void {
     if (this.logDirty && this.logTs && this.logTs !== 'pending') {
       this.logDirty = false;
-      const ts = this.logTs;
+      // The reply's ts as it is when the task runs: a parent posted again meanwhile gave it a new one.
       this.enqueue(async () => {
-        this.logTs = await this.slack.updateOrRepost(this.options.channel, ts, logMessage(this.log), this.parentTs);
+        this.logTs = await this.slack.updateOrRepost(this.options.channel, this.logTs!, logMessage(this.log), this.parentTs);
       });
     }
     if (this.healthDirty && this.healthTs && this.healthTs !== 'pending') {
       this.healthDirty = false;
-      const ts = this.healthTs;
       this.enqueue(async () => {
-        this.healthTs = await this.slack.updateOrRepost(this.options.channel, ts, { text: this.healthText }, this.parentTs);
+        this.healthTs = await this.slack.updateOrRepost(this.options.channel, this.healthTs!, { text: this.healthText }, this.parentTs);
       });
     }
     if (this.statusDirty && this.parentTs) {
