@@ -68,8 +68,9 @@ async function main(): Promise<number> {
     process.stdout.write(`deckhand: ${text}\n`);
     if (env.DECKHAND_REPORT_CHANNEL) void bot.context.gateway.post(env.DECKHAND_REPORT_CHANNEL, { text }).catch(() => undefined);
   };
-  // Not awaited: Slack's outbox may retry for minutes, and the bot must not wait for it to start serving.
-  if (repairedAtStart.length > 0) void report(renderRecoveryReport(repairedAtStart)).catch((error: unknown) => process.stderr.write(`deckhand: could not report the start-up repairs: ${asDeckhandError(error).message}\n`));
+  // Not awaited: Slack's outbox may retry for minutes, and the bot must not wait for it to start serving. Without a
+  // report channel the lines above said it already.
+  if (repairedAtStart.length > 0 && env.DECKHAND_REPORT_CHANNEL) void report(renderRecoveryReport(repairedAtStart)).catch((error: unknown) => process.stderr.write(`deckhand: could not report the start-up repairs: ${asDeckhandError(error).message}\n`));
   const jobs = createJobs(services, report);
   jobs.start();
   const watchdog = createWatchdog(services, env.DECKHAND_WATCHDOG_INTERVAL, (notes) => report(renderRecoveryReport(notes)));
