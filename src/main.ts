@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { startControlServer } from './adapters/control/control-server.js';
 import { createSlackBot } from './adapters/slack/app.js';
 import { buildOf, controlSocketPath, engineOf, sha256 } from './cli/control-protocol.js';
-import { createServices } from './compose.js';
+import { type Services, createServices } from './compose.js';
 import { parseAppsFile } from './config/apps-file.js';
 import { loadEnv } from './config/env.js';
 import { asDeckhandError } from './domain/errors.js';
@@ -42,9 +42,6 @@ async function main(): Promise<number> {
     const outcome = await services.managedProxy.ready().catch((error) => `not running (${asDeckhandError(error).message})`);
     process.stdout.write(`deckhand: Caddy ${outcome}\n`);
   }
-  // What the start-up check repaired is reported like the watchdog's repairs, once the bot can post (below).
-  const repairedAtStart = await services.deploys.reconcile();
-  for (const note of repairedAtStart) process.stdout.write(`deckhand: reconcile: ${note}\n`);
   const control = configBytes
     ? await startControlServer({
         services,
@@ -68,13 +65,17 @@ async function main(): Promise<number> {
     process.stdout.write(`deckhand: ${text}\n`);
     if (env.DECKHAND_REPORT_CHANNEL) void bot.context.gateway.post(env.DECKHAND_REPORT_CHANNEL, { text }).catch(() => undefined);
   };
-  // Not awaited: Slack's outbox may retry for minutes, and the bot must not wait for it to start serving. Without a
-  // report channel the lines above said it already.
-  if (repairedAtStart.length > 0 && env.DECKHAND_REPORT_CHANNEL) void report(renderRecoveryReport(repairedAtStart)).catch((error: unknown) => process.stderr.write(`deckhand: could not report the start-up repairs: ${asDeckhandError(error).message}\n`));
   const jobs = createJobs(services, report);
   jobs.start();
   const watchdog = createWatchdog(services, env.DECKHAND_WATCHDOG_INTERVAL, (notes) => report(renderRecoveryReport(notes)));
-  watchdog.start();
+  // The start-up check (a serving container to start again and health-check, a deploy a dead process left half-done)
+  // runs while the bot already answers: a repair can take an app's whole health timeout, and Slack gives a command 3 s.
+  // Each app's lease keeps a command on that app from racing the check (it is told what holds the app). The watchdog
+  // starts after it, and what it repaired is reported as the watchdog's repairs are.
+  let stopping = false;
+  const startUpCheck = checkAtStart(services, report, Boolean(env.DECKHAND_REPORT_CHANNEL)).finally(() => {
+    if (!stopping) watchdog.start();
+  });
   const sweeper = createCardSweeper(bot.context);
   sweeper.start();
   if (env.SLACK_APP_TOKEN) {
@@ -87,6 +88,7 @@ async function main(): Promise<number> {
   await new Promise<void>((resolve) => {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
   });
+  stopping = true;
   process.stdout.write(`deckhand: stopping; waiting up to ${SHUTDOWN_MS / 1000} s for running deploys to finish\n`);
   control?.stop();
   jobs.stop();
@@ -95,7 +97,7 @@ async function main(): Promise<number> {
   await bot.app.stop();
   // Bounded shutdown (DESIGN): a Slack that rate-limits or refuses must not hold the process. After the bound, the
   // outbox gives every message one last try; a deploy still running is left to recovery at the next start.
-  if (!(await within(Promise.all([bot.idle(), control?.idle()]), SHUTDOWN_MS))) process.stdout.write('deckhand: work still running at the shutdown bound; recovery will close it at the next start\n');
+  if (!(await within(Promise.all([bot.idle(), control?.idle(), startUpCheck]), SHUTDOWN_MS))) process.stdout.write('deckhand: work still running at the shutdown bound; recovery will close it at the next start\n');
   bot.context.gateway.outbox.close();
   await control?.close();
   await within(bot.idle(), 5_000);
@@ -104,6 +106,17 @@ async function main(): Promise<number> {
 }
 
 const SHUTDOWN_MS = 20_000;
+
+/** The start-up check: every repair on stdout and, with a report channel, posted (not awaited: Slack may retry for minutes). */
+async function checkAtStart(services: Services, report: (message: Message) => Promise<void>, toChannel: boolean): Promise<void> {
+  try {
+    const notes = await services.deploys.reconcile();
+    for (const note of notes) process.stdout.write(`deckhand: reconcile: ${note}\n`);
+    if (notes.length > 0 && toChannel) void report(renderRecoveryReport(notes)).catch((error: unknown) => process.stderr.write(`deckhand: could not report the start-up repairs: ${asDeckhandError(error).message}\n`));
+  } catch (error) {
+    process.stderr.write(`deckhand: the start-up check failed (the watchdog tries again): ${asDeckhandError(error).message}\n`);
+  }
+}
 
 function readOrUndefined(path: string): Buffer | undefined {
   try {

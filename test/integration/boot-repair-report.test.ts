@@ -17,11 +17,12 @@ const REPORTS = 'C5REPORTS';
 
 /**
  * The bot's start-up check repairs what it finds wrong (here: the serving container stopped while no bot ran, as
- * after a host or engine restart). That repair must reach DECKHAND_REPORT_CHANNEL like the watchdog's do, not only
- * the bot's stdout. The watchdog's first pass, later, finds nothing left to repair, so its report cannot stand in.
- * Real bot process (its Slack Web API an HTTP stand-in), CLI process, Docker, git and Postgres.
+ * after a host or engine restart). The bot must answer while that repair runs (it can take the app's whole health
+ * timeout; Slack gives a command 3 s), and the repair must reach DECKHAND_REPORT_CHANNEL like the watchdog's do, not
+ * only the bot's stdout: the watchdog's first pass, later, finds nothing left to repair, so its report cannot stand
+ * in. Real bot process (its Slack Web API an HTTP stand-in), CLI process, Docker, git and Postgres.
  */
-describe.skipIf(!enabled)('a repair made as the bot starts is reported in the report channel', () => {
+describe.skipIf(!enabled)('a repair made as the bot starts: the bot answers meanwhile, and the report channel is told', () => {
   const app = `i-bootrep-${process.pid}`;
   let repo: TestRepo;
   let work: string;
@@ -31,7 +32,8 @@ describe.skipIf(!enabled)('a repair made as the bot starts is reported in the re
   let bot: BotProcess | undefined;
 
   beforeAll(async () => {
-    repo = createTestRepo([{ body: 'boot v1' }]);
+    // An app that takes 3 s to answer once started: the repair outlasts the bot's start by that much.
+    repo = createTestRepo([{ body: 'boot v1', files: { 'start.sh': 'sleep 3\nexec /bin/busybox httpd -f -p 127.0.0.1:$PORT -h /www\n' } }]);
     work = mkdtempSync(join(tmpdir(), 'i-bootrep-'));
     port = await freePort();
     writeFileSync(join(work, 'deckhand.yml'), `apps:\n  ${app}:\n    source: { git: ${repo.url}, branch: main }\n    run: { port: ${port}, health: /healthz, healthTimeout: 30s, watch: 0 }\n`);
@@ -51,13 +53,16 @@ describe.skipIf(!enabled)('a repair made as the bot starts is reported in the re
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it('the serving container found stopped at start is started again, and the report channel is told', async () => {
+  it('the serving container found stopped at start is started again while the bot answers, and the channel is told', async () => {
     const [serving] = await docker().listContainers({ filters: { label: [`deckhand.app=${app}`] } });
     expect(serving).toBeDefined();
     await docker().getContainer(serving!.Id).stop({ t: 1 });
     expect((await get(port).catch(() => ({ body: 'down' }))).body).toBe('down');
 
     bot = await startBotProcess(env);
+    // It listens (and answers) while the app it started again is still coming up.
+    expect((await get(bot.port, '/healthz')).status).toBe(200);
+    expect((await get(port).catch(() => ({ body: 'down' }))).body).toBe('down');
     const deadline = Date.now() + 30_000;
     const text = (body: string) => new URLSearchParams(body);
     const reported = () => bot!.slack.api.map((call) => ({ ...call, args: text(call.body) })).find((call) => call.method === 'chat.postMessage' && call.args.get('channel') === REPORTS && /agree again/.test(call.args.get('text') ?? ''));
