@@ -3,6 +3,7 @@ import { type DockerCallLog, startDockerCallLog } from '../helpers/docker-call-l
 import { APP_DOCKERFILE } from '../helpers/git-repo.js';
 import { haveDocker, havePostgres } from '../helpers/infra.js';
 import { useOwnEngineApp } from '../helpers/own-engine-app.js';
+import { until } from '../helpers/until.js';
 
 const enabled = (await haveDocker()) && (await havePostgres());
 
@@ -31,10 +32,7 @@ describe.skipIf(!enabled)('Docker gone while a failed release is undone', () => 
 
     log.holdRequests(/^DELETE \/containers\//);
     const deploying = h.services.deploys.deploy({ app, ref: broken, actor: 'U-ops', trigger: 'cli' });
-    for (let waited = 0; log.heldCount() === 0; waited += 50) {
-      if (waited > 60_000) throw new Error(`the undo never removed the new container; Docker calls: ${log.sent().join(', ')}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await until("the undo's removal of the new container", () => log.heldCount() > 0, 60_000, 50);
     try {
       await h.engine.stop();
     } finally {

@@ -16,6 +16,7 @@ import { freePort } from '../helpers/ports.js';
 import { childProcess, running } from '../helpers/proc.js';
 import { postToBolt, sign, slashCommand } from '../helpers/slack-requests.js';
 import { startSlackStandIn } from '../helpers/slack-standin.js';
+import { until } from '../helpers/until.js';
 
 const enabled = await haveDocker();
 const APP = `f-storeproc-${process.pid}`;
@@ -28,16 +29,6 @@ const SLOW_START = 'echo "starting v2"\n/bin/busybox sleep 3\nexec /bin/busybox 
 type Row = { id: number; status: string };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const storePid = (botPid: number) => childProcess(botPid, 'store-main');
-
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 describe.skipIf(!enabled)('the bot runs the embedded store in a child process it supervises', () => {
   let repo: TestRepo;

@@ -11,6 +11,7 @@ import { type TestRepo, createTestRepo } from '../helpers/git-repo.js';
 import { get } from '../helpers/http.js';
 import { haveDocker, havePostgres } from '../helpers/infra.js';
 import { freePort } from '../helpers/ports.js';
+import { until } from '../helpers/until.js';
 
 const enabled = (await haveDocker()) && (await havePostgres());
 const REPORTS = 'C5REPORTS';
@@ -63,13 +64,13 @@ describe.skipIf(!enabled)('a repair made as the bot starts: the bot answers mean
     // It listens (and answers) while the app it started again is still coming up.
     expect((await get(bot.port, '/healthz')).status).toBe(200);
     expect((await get(port).catch(() => ({ body: 'down' }))).body).toBe('down');
-    const deadline = Date.now() + 30_000;
-    const text = (body: string) => new URLSearchParams(body);
-    const reported = () => bot!.slack.api.map((call) => ({ ...call, args: text(call.body) })).find((call) => call.method === 'chat.postMessage' && call.args.get('channel') === REPORTS && /agree again/.test(call.args.get('text') ?? ''));
-    while (!reported() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-    const post = reported();
-    expect(post, `bot: ${bot.child.lines.map((l) => String(l.text ?? JSON.stringify(l))).join("\n")}\nWeb API calls: ${bot.slack.api.map((call) => `${call.method} ${call.body.slice(0, 200)}`).join('\n')}`).toBeDefined();
-    expect(post!.args.get('text')).toContain(`${app}: deckhand-${app}-1 (#1) was not running: started it again`);
+    const post = await until(
+      'the repair in the report channel',
+      () => bot!.slack.api.map((call) => ({ ...call, args: new URLSearchParams(call.body) })).find((call) => call.method === 'chat.postMessage' && call.args.get('channel') === REPORTS && /agree again/.test(call.args.get('text') ?? '')),
+      30_000,
+      100,
+    );
+    expect(post.args.get('text')).toContain(`${app}: deckhand-${app}-1 (#1) was not running: started it again`);
     expect(bot.child.lines.some((line) => String(line.text ?? '').startsWith('deckhand: reconcile:'))).toBe(true);
     expect((await get(port)).body).toBe('boot v1');
   }, 120_000);

@@ -7,15 +7,10 @@ import { type TestRepo, createTestRepo } from '../helpers/git-repo.js';
 import { haveDocker, havePostgres } from '../helpers/infra.js';
 import { freePort } from '../helpers/ports.js';
 import { type TestServices, createTestServices, gitApp } from '../helpers/services.js';
+import { until } from '../helpers/until.js';
 
 const enabled = (await haveDocker()) && (await havePostgres());
 const IMAGE_INSPECT = /^GET \/images\/[^/]+\/json$/;
-
-async function until(what: string, check: () => boolean, limitMs = 5000): Promise<void> {
-  for (const deadline = Date.now() + limitMs; !check(); await new Promise((resolve) => setTimeout(resolve, 10))) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${limitMs} ms`);
-  }
-}
 
 /**
  * A rollback plan reads deckhand's git mirror beside Docker's image lookup, not after it: the mirror's answers do
@@ -57,7 +52,7 @@ describe.skipIf(!enabled)('rollback plan: the mirror is read beside the image lo
     log.holdRequests(IMAGE_INSPECT);
     const plan = services.rollbacks.plan(app, d1.id);
     try {
-      await until('the image lookup held and git reading the mirror', () => log.heldCount() > 0 && spy!.calls().length > before);
+      await until('the image lookup held and git reading the mirror', () => log.heldCount() > 0 && spy!.calls().length > before, 5000, 10);
     } finally {
       log.holdRequests(undefined);
     }

@@ -4,21 +4,15 @@ import { docker } from '../helpers/docker.js';
 import { get } from '../helpers/http.js';
 import { haveDocker, havePostgres } from '../helpers/infra.js';
 import { useSlackHarness } from '../helpers/slack-harness.js';
+import { until } from '../helpers/until.js';
 import { buttonClick, buttonsOf, postToBolt, slashCommand } from '../helpers/slack-requests.js';
 
 const enabled = (await haveDocker()) && (await havePostgres());
 const CHANNEL = 'C1DEPLOYS';
 const SLACK_DELAY_MS = 3000;
-
-async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, limitMs = 30_000): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const found = await check();
-    if (found) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+/** Each wait here: up to 30 s, looking every 5 ms (the moments it compares are a few ms apart). */
+const LIMIT_MS = 30_000;
+const EVERY_MS = 5;
 
 /**
  * Work never waits for Slack, measured where it matters: with every Slack answer (Web API and response_url) held
@@ -44,8 +38,11 @@ describe.skipIf(!enabled)('Confirm click: nothing waits for Slack before the new
   it(`the container starts and the new version serves before any Slack answer (all ${SLACK_DELAY_MS / 1000} s late)`, async () => {
     const before = h.slack.responses.length;
     await postToBolt(h.bot.url, slashCommand('/rollback', `${app} ${d1.id}`, 'U1ALICE', CHANNEL));
-    const confirm = await until('the rollback card', () =>
-      h.slack.responses.slice(before).flatMap((r) => buttonsOf(r.body)).find((b) => b.action_id === 'rollback_confirm'),
+    const confirm = await until(
+      'the rollback card',
+      () => h.slack.responses.slice(before).flatMap((r) => buttonsOf(r.body)).find((b) => b.action_id === 'rollback_confirm'),
+      LIMIT_MS,
+      EVERY_MS,
     );
 
     // Each step with when it happened: Slack's as the stand-in saw it, the engine's start as the engine stamped it
@@ -66,12 +63,12 @@ describe.skipIf(!enabled)('Confirm click: nothing waits for Slack before the new
       const answer = await get(h.port, '/', 1000).catch(() => undefined);
       if (answer?.status === 200 && answer.body === 'v1') return (served = true);
       return undefined;
-    });
+    }, LIMIT_MS, EVERY_MS);
     const ack = await postToBolt(h.bot.url, buttonClick(confirm, 'U1ALICE', CHANNEL));
     expect(ack.status).toBe(200);
     await serving;
     steps.push({ what: 'v1 serves', at: Date.now() });
-    await until('a Slack answer and the engine\'s start event', () => steps.some((e) => e.what.startsWith('slack answered')) && steps.some((e) => e.what === 'docker started'));
+    await until('a Slack answer and the engine\'s start event', () => steps.some((e) => e.what.startsWith('slack answered')) && steps.some((e) => e.what === 'docker started'), LIMIT_MS, EVERY_MS);
 
     const first = (prefix: string) => Math.min(...steps.filter((e) => e.what.startsWith(prefix)).map((e) => e.at));
     expect(served).toBe(true);
@@ -86,7 +83,7 @@ describe.skipIf(!enabled)('Confirm click: nothing waits for Slack before the new
     const [row] = await until('the rollback to finish', async () => {
       const rows = await h.services.store.list(app, 1);
       return rows[0] && rows[0].rollbackOf === d1.id && isTerminal(rows[0].status) ? rows : undefined;
-    });
+    }, LIMIT_MS, EVERY_MS);
     expect(row).toMatchObject({ status: 'succeeded', rollbackSource: 'reuse_image' });
     events.destroy();
     await h.bot.idle();
