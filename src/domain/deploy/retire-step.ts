@@ -32,9 +32,10 @@ export async function retirePrevious(deps: PipelineDeps, app: AppSpec, deploymen
 
 /**
  * On a failure: removes what the release started. Its process containers never serve; its web container is
- * removed unless the proxy says it serves (asked first, every time).
+ * removed unless the proxy says it serves (asked first, every time). A removal that fails is handed to `failed` (the
+ * undo notes an engine that is gone) and the rest goes on.
  */
-export async function removeStarted(deps: PipelineDeps, app: AppSpec, webId: string | null, processIds: string[], phase: (message: string) => void, failed: (error: unknown) => void = () => undefined): Promise<void> {
+export async function removeStarted(deps: PipelineDeps, app: AppSpec, webId: string | null, processIds: string[], phase: (message: string) => void, failed: (error: unknown) => void): Promise<void> {
   const { runtime } = deps;
   await Promise.all(processIds.map((id) => runtime.remove(id).catch(failed)));
   if (!webId) return;
