@@ -9,6 +9,7 @@ describe('why an app is busy when no deploy of it is in flight', () => {
       "web is busy: deckhand's watchdog is repairing it (a repair waits for requests still open on a version it stops, up to the app's stop timeout). Wait a few seconds, then retry.",
     );
     expect(await busyMessage(held('deckhand:schedule@h/1/0b7e2f64-5c9c-4d4e-9a4f-2f3cb5f0d0a1'), 'web')).toMatch(/^web is busy: the nightly prune is reading its images\./);
+    expect(await busyMessage(held('deckhand:boot@h/1/0b7e2f64-5c9c-4d4e-9a4f-2f3cb5f0d0a1'), 'web')).toBe('web is busy: deckhand is checking what runs after its start. Wait a few seconds, then retry.');
   });
 
   it('names the deploy in flight, and who started it, when there is one', async () => {
