@@ -127,7 +127,10 @@ function readOrUndefined(path: string): Buffer | undefined {
 }
 
 function storeEventText(event: StoreEvent): string {
-  if (event.type === 'serving') return `embedded store ${event.restarted ? 'restarted and ' : ''}serving (store process pid ${event.pid})`;
+  if (event.type === 'serving') {
+    const created = event.created ? `created by pid ${event.created.pid} (peak ${event.created.peakMb} MB, exited) and ` : '';
+    return `embedded store ${created}${event.restarted ? 'restarted and ' : ''}serving (store process pid ${event.pid})`;
+  }
   if (event.type === 'standby') return `embedded store owned by deckhand pid ${event.ownerPid}: going through it; store process pid ${event.pid} takes over when it stops`;
   return `the embedded store process (pid ${event.pid}) stopped (${event.how}); queries in flight failed as database_unavailable; starting it again in ${event.restartInMs} ms`;
 }

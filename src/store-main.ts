@@ -12,10 +12,12 @@
 import { migrationsFolder } from './adapters/db/client.js';
 import type { Database } from './adapters/db/client.js';
 import { ownEmbeddedStore } from './adapters/db/embedded-store.js';
+import type { CreatedStore } from './adapters/db/pglite-open.js';
+import { createStoreApart } from './adapters/db/store-create-apart.js';
 import { asDeckhandError } from './domain/errors.js';
 
 export type StoreMessage =
-  | { state: 'serving'; pid: number; socket: string }
+  | { state: 'serving'; pid: number; socket: string; created?: CreatedStore }
   | { state: 'standby'; pid: number; socket: string; ownerPid: number }
   | { state: 'failed'; pid: number; code: string; message: string };
 
@@ -48,11 +50,12 @@ async function main(): Promise<void> {
   process.on('disconnect', () => void stop());
   let told = 0;
   while (!stopping) {
-    const owned = await ownEmbeddedStore({ dbDir, migrationsFolder });
+    // A new store is created in a process of its own, so this long-lived one never holds initdb's memory.
+    const owned = await ownEmbeddedStore({ dbDir, migrationsFolder, create: createStoreApart });
     if ('database' in owned) {
       database = owned.database;
       if (stopping) return void (await database.close());
-      tell({ state: 'serving', pid: process.pid, socket: owned.socket });
+      tell({ state: 'serving', pid: process.pid, socket: owned.socket, ...(owned.created ? { created: owned.created } : {}) });
       return;
     }
     // Said once per owner, not on every poll.

@@ -4,7 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { DeckhandError } from '../../domain/errors.js';
 import type { Database, Db } from './client.js';
 import * as schema from './schema.js';
-import { pgliteMigrationsApplied } from './migration-check.js';
+import { type CreatedStore, createStore, openMigrated } from './pglite-open.js';
 import { type OwnerRecord, acquireOwnerLock, liveness, ownRecord, parseRecord } from './store-owner.js';
 import { serveStore, socketPathFor } from './store-socket.js';
 
@@ -16,6 +16,11 @@ export interface EmbeddedOptions {
   ownerStartMs?: number;
   /** How long a closing owner keeps serving processes still connected through it (a CLI beside another CLI). */
   lingerMs?: number;
+  /**
+   * Creates and migrates a new store in the directory given (which is then renamed into place). In this process by
+   * default; the bot's long-lived store process creates it in a short-lived one (store-create-apart.ts).
+   */
+  create?: (dir: string, migrationsFolder: string) => Promise<CreatedStore | undefined>;
 }
 
 type SocketState = 'answers' | 'missing' | 'refused' | 'no-answer';
@@ -66,7 +71,7 @@ export async function openEmbeddedStore(options: EmbeddedOptions): Promise<Datab
  * Takes the store's owner lock and opens it as its owner (PGlite, migrated, served on the socket), or, when a live
  * process holds the lock, says who: the caller decides whether to go through that owner or wait for it to go.
  */
-export async function ownEmbeddedStore(options: EmbeddedOptions): Promise<{ database: Database; socket: string } | { record: OwnerRecord }> {
+export async function ownEmbeddedStore(options: EmbeddedOptions): Promise<{ database: Database; socket: string; created?: CreatedStore } | { record: OwnerRecord }> {
   const { dbDir } = options;
   mkdirSync(dirname(dbDir), { recursive: true });
   const acquired = await acquireOwnerLock(`${dbDir}.lock`, socketPathFor(dbDir), {
@@ -77,7 +82,7 @@ export async function ownEmbeddedStore(options: EmbeddedOptions): Promise<{ data
   try {
     // A socket file left by a dead owner would read as "refuses" while we start; gone, it reads as "starting".
     rmSync(acquired.record.socket, { force: true });
-    return { database: await openAsOwner(options, acquired.record.socket, acquired.release), socket: acquired.record.socket };
+    return { ...(await openAsOwner(options, acquired.record.socket, acquired.release)), socket: acquired.record.socket };
   } catch (error) {
     acquired.release();
     throw error;
@@ -138,42 +143,20 @@ async function connectToOwner(owner: OwnerRecord, lockPath: string): Promise<Dat
   return { db: drizzle(client, { schema }) as unknown as Db, kind: 'pglite', close: () => client.end({ timeout: 5 }) };
 }
 
-/**
- * Postgres settings for the store's single session. PGlite starts with Postgres's 128 MB of shared buffers, and
- * zeroing them is about 0.3 s of every open (most of a break-glass CLI's start on the embedded store). deckhand's
- * store is small and its files stay in the OS page cache, so 16 MB (2,048 pages) holds every hot index at 100k rows.
- */
-const STORE_SETTINGS = ['-c', 'shared_buffers=16MB'];
-
-async function openAsOwner(options: EmbeddedOptions, socket: string, release: () => void): Promise<Database> {
-  const { PGlite } = await import('@electric-sql/pglite');
-  const { drizzle } = await import('drizzle-orm/pglite');
-  const { migrate } = await import('drizzle-orm/pglite/migrator');
+async function openAsOwner(options: EmbeddedOptions, socket: string, release: () => void): Promise<{ database: Database; created?: CreatedStore }> {
   const { dbDir, migrationsFolder } = options;
-  const migrated = async (dir: string) => {
-    const client = new PGlite(dir, { startParams: [...PGlite.defaultStartParams, ...STORE_SETTINGS] });
-    const db = drizzle(client, { schema });
-    try {
-      // Up to date (every open but the first after an upgrade): one query, no migration files hashed.
-      if (!(await pgliteMigrationsApplied(client, migrationsFolder))) await migrate(db, { migrationsFolder });
-    } catch (error) {
-      await client.close().catch(() => undefined);
-      throw new DeckhandError('database_unavailable', `Database migration failed: ${(error as Error).message}`, {}, { cause: error });
-    }
-    return { client, db };
-  };
   // We hold the lock: a sibling left by a creation that crashed is ours to remove.
   const prefix = `${basename(dbDir)}.creating-`;
   for (const name of readdirSync(dirname(dbDir))) if (name.startsWith(prefix)) rmSync(join(dirname(dbDir), name), { recursive: true, force: true });
   if (existsSync(dbDir) && readdirSync(dbDir).length === 0) rmSync(dbDir, { recursive: true });
+  let created: CreatedStore | undefined;
   if (!existsSync(dbDir)) {
     // Create and migrate beside the final place, then rename: a crash leaves no half-made store at dbDir.
     const temp = `${dbDir}.creating-${process.pid}`;
-    const created = await migrated(temp);
-    await created.client.close();
+    created = await (options.create ?? createStore)(temp, migrationsFolder);
     renameSync(temp, dbDir);
   }
-  const { client, db } = await migrated(dbDir);
+  const { client, db } = await openMigrated(dbDir, migrationsFolder);
   let server;
   try {
     server = await serveStore(client, socket);
@@ -192,5 +175,5 @@ async function openAsOwner(options: EmbeddedOptions, socket: string, release: ()
         release();
       }
     })());
-  return { db: db as unknown as Db, kind: 'pglite', close };
+  return { database: { db, kind: 'pglite', close }, ...(created ? { created } : {}) };
 }

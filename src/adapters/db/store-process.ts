@@ -3,12 +3,13 @@ import { fileURLToPath } from 'node:url';
 import { DeckhandError } from '../../domain/errors.js';
 import type { StoreMessage } from '../../store-main.js';
 import type { Database, Db } from './client.js';
+import type { CreatedStore } from './pglite-open.js';
 import { boundedSocketFactory } from './postgres-socket.js';
 import * as schema from './schema.js';
 
 /** What the supervisor says happened to the store process (the bot reports it). */
 export type StoreEvent =
-  | { type: 'serving'; pid: number; restarted: boolean }
+  | { type: 'serving'; pid: number; restarted: boolean; created?: CreatedStore }
   | { type: 'standby'; pid: number; ownerPid: number }
   | { type: 'died'; pid: number; how: string; restartInMs: number };
 
@@ -63,7 +64,7 @@ export async function startStoreProcess(options: StoreProcessOptions): Promise<S
           settled = true;
           return;
         }
-        if (message.state === 'serving') options.onEvent?.({ type: 'serving', pid: message.pid, restarted });
+        if (message.state === 'serving') options.onEvent?.({ type: 'serving', pid: message.pid, restarted, ...(message.created ? { created: message.created } : {}) });
         else options.onEvent?.({ type: 'standby', pid: message.pid, ownerPid: message.ownerPid });
         served = true;
         if (!settled) resolve(message);

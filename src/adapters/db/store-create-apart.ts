@@ -1,0 +1,33 @@
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { DeckhandError, type ErrorCode } from '../../domain/errors.js';
+import type { CreatedStore } from './pglite-open.js';
+
+/** What the creating process tells its parent, once. */
+export type CreateMessage = { ok: true; pid: number; peakMb: number } | { ok: false; pid: number; code: ErrorCode; message: string };
+
+/** The creating process's script beside this module's tree: src/store-create-main.ts under tsx, dist/… built. */
+const SCRIPT = fileURLToPath(new URL(`../../store-create-main.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url));
+
+/**
+ * Creates and migrates a new store at `dir` in a short-lived child process (src/store-create-main.ts). Creating a
+ * store runs initdb inside PGlite's WebAssembly, whose memory a process never gives back: the bot's store process
+ * would idle at several hundred MB more after a first start than after any later one. The child exits once the store
+ * is written; its failure is told with the child's own code and sentence (a full disk stays `disk_full`). The child
+ * stops when this process goes away mid-creation; the half-made directory is removed by the next owner.
+ */
+export function createStoreApart(dir: string, migrationsFolder: string): Promise<CreatedStore> {
+  return new Promise((resolve, reject) => {
+    // The parent's loader flags (tsx in tests); profilers and inspectors stay with the parent.
+    const execArgv = process.execArgv.filter((arg) => !/^--(cpu-prof|heap-prof|inspect|prof)/.test(arg));
+    const child = fork(SCRIPT, [dir, migrationsFolder], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let told: CreateMessage | undefined;
+    child.on('message', (message: CreateMessage) => (told ??= message));
+    child.once('error', (error) => reject(new DeckhandError('database_unavailable', `Could not start the process that creates the embedded store: ${error.message}`, {}, { cause: error })));
+    child.once('exit', (code, signal) => {
+      if (told?.ok && code === 0) return resolve({ pid: told.pid, peakMb: told.peakMb });
+      if (told && !told.ok) return reject(new DeckhandError(told.code, told.message, { creatorPid: told.pid }));
+      reject(new DeckhandError('database_unavailable', `The process creating the embedded store at ${dir} stopped before it finished (${signal ?? `exit ${code}`}).`));
+    });
+  });
+}
