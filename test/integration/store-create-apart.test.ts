@@ -73,6 +73,22 @@ describe('a new embedded store is created apart from the process that serves it'
     await stop(again);
   });
 
+  it('a creation that hangs is killed at its bound, and the start says so', async () => {
+    const runner = startNode(RUNNER, ['create', join(work, 'hung'), '3000']);
+    const creator = await until('the creating process', () => childProcess(runner.pid, 'store-create-main'), 20_000);
+    // A stuck disk, as the process sees it: it stops making progress.
+    process.kill(creator, 'SIGSTOP');
+    try {
+      const last = await runner.waitFor((line) => 'created' in line || 'error' in line, 60_000);
+      expect(last.error).toMatchObject({ code: 'database_unavailable', message: expect.stringMatching(/took over 3 s, so it was stopped/) });
+      expect(running(creator)).toBe(false);
+      expect(await runner.exited).toBe(1);
+    } finally {
+      // Never leave a stopped process behind, whatever failed.
+      if (running(creator)) process.kill(creator, 'SIGKILL');
+    }
+  });
+
   it('a full disk at creation is told as disk_full, as the creator saw it', async () => {
     const disk = join(work, 'full');
     mkdirSync(disk);

@@ -9,24 +9,39 @@ export type CreateMessage = { ok: true; pid: number; peakMb: number } | { ok: fa
 /** The creating process's script beside this module's tree: src/store-create-main.ts under tsx, dist/… built. */
 const SCRIPT = fileURLToPath(new URL(`../../store-create-main.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url));
 
+/** How long creating a new store may take (a few seconds on any disk that works). */
+export const CREATE_TIMEOUT_MS = 120_000;
+
 /**
  * Creates and migrates a new store at `dir` in a short-lived child process (src/store-create-main.ts). Creating a
  * store runs initdb inside PGlite's WebAssembly, whose memory a process never gives back: the bot's store process
  * would idle at several hundred MB more after a first start than after any later one. The child exits once the store
- * is written; its failure is told with the child's own code and sentence (a full disk stays `disk_full`). The child
- * stops when this process goes away mid-creation; the half-made directory is removed by the next owner.
+ * is written, and is killed after `timeoutMs`; its failure is told with the child's own code and sentence (a full
+ * disk stays `disk_full`). The child stops when this process goes away mid-creation; the half-made directory is
+ * removed by the next owner.
  */
-export function createStoreApart(dir: string, migrationsFolder: string): Promise<CreatedStore> {
+export function createStoreApart(dir: string, migrationsFolder: string, timeoutMs = CREATE_TIMEOUT_MS): Promise<CreatedStore> {
   return new Promise((resolve, reject) => {
     // The parent's loader flags (tsx in tests); profilers and inspectors stay with the parent.
     const execArgv = process.execArgv.filter((arg) => !/^--(cpu-prof|heap-prof|inspect|prof)/.test(arg));
     const child = fork(SCRIPT, [dir, migrationsFolder], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     let told: CreateMessage | undefined;
+    let overdue = false;
+    // Bounded time: a creation that hangs (a stuck disk, a stopped process) is killed, and the start fails saying so.
+    const timer = setTimeout(() => {
+      overdue = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
     child.on('message', (message: CreateMessage) => (told ??= message));
-    child.once('error', (error) => reject(new DeckhandError('database_unavailable', `Could not start the process that creates the embedded store: ${error.message}`, {}, { cause: error })));
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(new DeckhandError('database_unavailable', `Could not start the process that creates the embedded store: ${error.message}`, {}, { cause: error }));
+    });
     child.once('exit', (code, signal) => {
+      clearTimeout(timer);
       if (told?.ok && code === 0) return resolve({ pid: told.pid, peakMb: told.peakMb });
       if (told && !told.ok) return reject(new DeckhandError(told.code, told.message, { creatorPid: told.pid }));
+      if (overdue) return reject(new DeckhandError('database_unavailable', `Creating the embedded store at ${dir} took over ${timeoutMs / 1000} s, so it was stopped (pid ${child.pid}). Nothing was changed; check that disk (is it full, slow or read-only?) and start again.`));
       reject(new DeckhandError('database_unavailable', `The process creating the embedded store at ${dir} stopped before it finished (${signal ?? `exit ${code}`}).`));
     });
   });
