@@ -59,6 +59,8 @@ export async function startBotProcess(ctx: BenchContext, apps: AppSpec[], option
     /** The embedded store's process (undefined on Postgres). */
     storePid: childProcess(bot.child.pid!, 'store-main'),
     dbDir: join(dataDir, 'db'),
+    /** What the bot printed so far (stdout and stderr). */
+    output: () => bot.output(),
     standin,
     /** How many response-URL posts the stand-in has answered so far (the work each command does after its ack). */
     hooks: () => standinProcess.lines.filter((line) => typeof line.hook === 'string').length,
