@@ -1,13 +1,9 @@
-import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { DeckhandError, type ErrorCode } from '../../domain/errors.js';
+import { forkEntry } from './fork-entry.js';
 import type { CreatedStore } from './pglite-open.js';
 
 /** What the creating process tells its parent, once. */
 export type CreateMessage = { ok: true; pid: number; peakMb: number } | { ok: false; pid: number; code: ErrorCode; message: string };
-
-/** The creating process's script beside this module's tree: src/store-create-main.ts under tsx, dist/… built. */
-const SCRIPT = fileURLToPath(new URL(`../../store-create-main.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url));
 
 /** How long creating a new store may take (a few seconds on any disk that works). */
 export const CREATE_TIMEOUT_MS = 120_000;
@@ -22,9 +18,7 @@ export const CREATE_TIMEOUT_MS = 120_000;
  */
 export function createStoreApart(dir: string, migrationsFolder: string, timeoutMs = CREATE_TIMEOUT_MS): Promise<CreatedStore> {
   return new Promise((resolve, reject) => {
-    // The parent's loader flags (tsx in tests); profilers and inspectors stay with the parent.
-    const execArgv = process.execArgv.filter((arg) => !/^--(cpu-prof|heap-prof|inspect|prof)/.test(arg));
-    const child = fork(SCRIPT, [dir, migrationsFolder], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = forkEntry('store-create-main', [dir, migrationsFolder]);
     let told: CreateMessage | undefined;
     let overdue = false;
     // Bounded time: a creation that hangs (a stuck disk, a stopped process) is killed, and the start fails saying so.

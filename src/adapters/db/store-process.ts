@@ -1,8 +1,8 @@
-import { type ChildProcess, fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { DeckhandError } from '../../domain/errors.js';
 import type { StoreMessage } from '../../store-main.js';
 import type { Database, Db } from './client.js';
+import { forkEntry } from './fork-entry.js';
 import type { CreatedStore } from './pglite-open.js';
 import { boundedSocketFactory } from './postgres-socket.js';
 import * as schema from './schema.js';
@@ -27,8 +27,6 @@ export interface StoreProcess extends Database {
   pid(): number | undefined;
 }
 
-/** The store process's script beside this module's tree: src/store-main.ts under tsx, dist/store-main.js built. */
-const SCRIPT = fileURLToPath(new URL(`../../store-main.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url));
 /** A store process that served this long is healthy again: the next crash restarts it after the first delay. */
 const STABLE_MS = 30_000;
 const STOP_MS = 15_000;
@@ -52,9 +50,7 @@ export async function startStoreProcess(options: StoreProcessOptions): Promise<S
   const spawnChild = (restarted: boolean) =>
     new Promise<StoreMessage & { state: 'serving' | 'standby' }>((resolve, reject) => {
       const started = Date.now();
-      // The bot's own loader flags (tsx in tests); profilers and inspectors stay with the bot.
-      const execArgv = process.execArgv.filter((arg) => !/^--(cpu-prof|heap-prof|inspect|prof)/.test(arg));
-      const proc = fork(SCRIPT, [options.dbDir], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const proc = forkEntry('store-main', [options.dbDir]);
       child = proc;
       let settled = false;
       proc.on('message', (message: StoreMessage) => {
