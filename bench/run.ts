@@ -25,8 +25,9 @@ import { botRss } from './figures/bot-rss.js';
 import { parallelApps } from './figures/parallel-apps.js';
 import { engine } from './figures/engine.js';
 import { ownCaddy } from './figures/own-caddy.js';
+import { caddyReloads } from './figures/caddy-reloads.js';
 
-const FIGURES: Figure[] = [cliRollback, botConfirm, cliWallTime, slackAcks, retention, streamer, healthLateness, rebuildRollback, botRss, parallelApps, engine, ownCaddy];
+const FIGURES: Figure[] = [cliRollback, botConfirm, cliWallTime, slackAcks, retention, streamer, healthLateness, rebuildRollback, botRss, parallelApps, engine, ownCaddy, caddyReloads];
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
