@@ -8,9 +8,10 @@ import { openConnectionsTo } from './open-connections.js';
 /**
  * Traffic switch through Caddy's admin API. Each app's public port is a Caddy server `deckhand-<app>` with one
  * reverse_proxy route; a deploy swaps that route's upstream. Caddy applies a config change gracefully: in-flight
- * requests finish on the old config. On Linux it reopens listeners with SO_REUSEPORT, and connections the kernel
- * queued on the old socket are reset when it closes unless `net.ipv4.tcp_migrate_req=1` (see README); the
- * proxy reports that setting through `warnings()`.
+ * requests finish on the old config. On Linux it reopens every server's listener with SO_REUSEPORT on each load, and
+ * connections the kernel queued on an old socket are reset when it closes unless `net.ipv4.tcp_migrate_req=1` (see
+ * README); the proxy reports that setting through `warnings()`. Even with it, a handshake completing on another CPU
+ * at the instant of the close is reset: rare (bench `--only=reloads`), and out of deckhand's reach.
  */
 export class CaddyProxy implements TrafficSwitch {
   readonly mode = 'proxy' as const;
