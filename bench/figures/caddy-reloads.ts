@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { onPath } from '../../src/adapters/proxy/managed-caddy.js';
 import { CaddyProxy, MIGRATE_REQ_SYSCTL } from '../../src/adapters/proxy/caddy-proxy.js';
 import { startCaddy } from '../../test/helpers/caddy.js';
+import { isHandshakeReset } from '../../test/helpers/http.js';
 import { freePort } from '../../test/helpers/ports.js';
 import type { Row } from '../report.js';
 import type { Figure } from '../support/context.js';
@@ -75,7 +76,7 @@ async function freshLoop(port: number, running: () => boolean): Promise<Counts> 
         res.on('error', () => resolve('other'));
       });
       req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNRESET' && error.syscall === 'connect' ? 'reset' : 'other'));
+      req.on('error', (error) => resolve(isHandshakeReset(error) ? 'reset' : 'other'));
       req.end();
     });
     if (outcome === 'reset') counts.resets += 1;

@@ -16,6 +16,17 @@ export function get(port: number, path = '/', timeoutMs = 5000): Promise<{ statu
   });
 }
 
+/**
+ * A connection reset during its handshake (`connect ECONNRESET`): the kernel's race when Caddy closes a listener it
+ * replaced on a config load (see requestLoop). The request loops allow one per loop and print it.
+ */
+export function isHandshakeReset(error: unknown): boolean {
+  const { code, syscall } = error as NodeJS.ErrnoException;
+  return code === 'ECONNRESET' && syscall === 'connect';
+}
+
+export const HANDSHAKE_RESET_NOTE = "was reset during its handshake, the kernel's race at a Caddy config load (README: Host setting); allowed once per loop";
+
 export interface LoopResult {
   total: number;
   failures: string[];
@@ -50,10 +61,10 @@ export function requestLoop(port: number, options: { maxRequests?: number; maxMs
         if (status < 200 || status >= 300) result.failures.push(`HTTP ${status}`);
         else result.bodies.set(body, (result.bodies.get(body) ?? 0) + 1);
       } catch (error) {
-        const { message, code, syscall } = error as NodeJS.ErrnoException;
-        if (code === 'ECONNRESET' && syscall === 'connect' && result.connectResets.length === 0) {
+        const { message } = error as Error;
+        if (result.connectResets.length === 0 && isHandshakeReset(error)) {
           result.connectResets.push(`${message} (request ${result.total})`);
-          console.warn(`requestLoop on port ${port}: request ${result.total} was reset during its handshake (${message}), the kernel's listener-close race; allowed once per loop`);
+          console.warn(`requestLoop on port ${port}: request ${result.total} ${HANDSHAKE_RESET_NOTE}`);
         } else result.failures.push(message);
       }
     }

@@ -79,6 +79,8 @@ export interface LoopResult {
   failed: number;
   /** The first 20 failures: url, status or error code. */
   failures: string[];
+  /** The fresh-connection loop only: the one handshake reset it allows (see ns-fresh-loop.ts). */
+  connectResets?: string[];
 }
 
 /**

@@ -1,4 +1,5 @@
 import { Agent, request } from 'node:http';
+import { HANDSHAKE_RESET_NOTE, isHandshakeReset } from './http.js';
 
 export interface LoadResult {
   total: number;
@@ -14,6 +15,8 @@ export interface LoadResult {
    */
   retriedIdleClose: number;
   bodies: Map<string, number>;
+  /** The one handshake reset a load allows (http.ts requestLoop says why); a second one is a failure. */
+  connectResets: string[];
 }
 
 /**
@@ -28,7 +31,7 @@ export function steadyLoad(port: number, options: { rate?: number; maxMs?: numbe
   const rate = options.rate ?? 60;
   const deadline = Date.now() + (options.maxMs ?? 120_000);
   const agent = new Agent({ keepAlive: true, maxSockets: 8 });
-  const result: LoadResult = { total: 0, keepAlive: 0, reused: 0, failures: [], retriedIdleClose: 0, bodies: new Map() };
+  const result: LoadResult = { total: 0, keepAlive: 0, reused: 0, failures: [], retriedIdleClose: 0, bodies: new Map(), connectResets: [] };
   const inFlight = new Set<Promise<void>>();
   // Sockets that carried a request before. Node's Agent sets `reusedSocket` only for a socket taken from its free
   // pool: a request that waited in the agent's queue (all sockets busy) and is handed a socket the moment its last
@@ -61,6 +64,11 @@ export function steadyLoad(port: number, options: { rate?: number; maxMs?: numbe
         if (retry && reused && error.code === 'ECONNRESET') {
           result.retriedIdleClose += 1;
           return void one(false, false).then(resolve);
+        }
+        if (!reused && result.connectResets.length === 0 && isHandshakeReset(error)) {
+          result.connectResets.push(`${error.message} at ${at()}`);
+          console.warn(`steadyLoad on port ${port}: a request at ${at()} ${HANDSHAKE_RESET_NOTE}`);
+          return resolve();
         }
         result.failures.push(`${error.message}${keepAlive ? ' (keep-alive)' : ''} at ${at()}`);
         resolve();
