@@ -7,12 +7,12 @@
  * loops run on that app's port and on a second app's port, and counts what failed. Real Caddy, real HTTP upstreams.
  */
 import { readFileSync } from 'node:fs';
-import { type Server, createServer, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { onPath } from '../../src/adapters/proxy/managed-caddy.js';
 import { CaddyProxy, MIGRATE_REQ_SYSCTL } from '../../src/adapters/proxy/caddy-proxy.js';
+import { bodyServers } from '../../test/helpers/body-servers.js';
 import { startCaddy } from '../../test/helpers/caddy.js';
-import { isHandshakeReset } from '../../test/helpers/http.js';
+import { get, isHandshakeReset } from '../../test/helpers/http.js';
 import { freePort } from '../../test/helpers/ports.js';
 import type { Row } from '../report.js';
 import type { Figure } from '../support/context.js';
@@ -25,8 +25,9 @@ export const caddyReloads: Figure = {
     if (!onPath('caddy')) return [{ figure: 'Caddy config reloads under load', goal: '0 failed requests', notMeasured: 'caddy is not installed' }];
     const caddy = await startCaddy();
     ctx.defer(() => caddy.stop());
-    const upstreams = await Promise.all([0, 1].map(async () => listening(await freePort())));
-    ctx.defer(() => upstreams.forEach(({ server }) => server.close()));
+    const servers = bodyServers();
+    ctx.defer(() => servers.closeAll());
+    const upstreams = [await servers.serve('upstream 1'), await servers.serve('upstream 2')];
     const proxy = new CaddyProxy(caddy.adminUrl, '127.0.0.1');
     const [switched, other] = [await freePort(), await freePort()];
     await proxy.point(ctx.name('switched'), switched, upstreams[0]!.port);
@@ -60,25 +61,14 @@ interface Counts {
 
 const sum = (counts: Counts[]): Counts => counts.reduce((a, b) => ({ total: a.total + b.total, resets: a.resets + b.resets, other: a.other + b.other }));
 
-function listening(port: number): Promise<{ server: Server; port: number }> {
-  const server = createServer((_req, res) => res.end(`up ${port}`));
-  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve({ server, port })));
-}
-
 async function freshLoop(port: number, running: () => boolean): Promise<Counts> {
   const counts: Counts = { total: 0, resets: 0, other: 0 };
   while (running()) {
     counts.total += 1;
-    const outcome = await new Promise<'ok' | 'reset' | 'other'>((resolve) => {
-      const req = request({ host: '127.0.0.1', port, agent: false, timeout: 5000 }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode === 200 ? 'ok' : 'other'));
-        res.on('error', () => resolve('other'));
-      });
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', (error) => resolve(isHandshakeReset(error) ? 'reset' : 'other'));
-      req.end();
-    });
+    const outcome = await get(port).then(
+      ({ status }) => (status === 200 ? 'ok' : 'other'),
+      (error: unknown) => (isHandshakeReset(error) ? 'reset' : 'other'),
+    );
     if (outcome === 'reset') counts.resets += 1;
     if (outcome === 'other') counts.other += 1;
   }

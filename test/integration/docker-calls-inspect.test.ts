@@ -43,7 +43,7 @@ describe.skipIf(!enabled)('Docker calls: what docker-modem inspects on each requ
   it('one call, and eight at once: each request is logged in under 1,000 characters, without the sockets in flight', async () => {
     const calls = new DockerCalls(new Dockerode({ socketPath: dockerSocket }), 10_000);
     await calls.call('list containers', (abortSignal) => calls.docker.listContainers({ all: true, abortSignal }));
-    await Promise.all(Array.from({ length: 8 }, (_, i) => calls.call(`inspect image ${i}`, (abortSignal) => calls.docker.listImages({ abortSignal }))));
+    await Promise.all(Array.from({ length: 8 }, (_, i) => calls.call(`list images (${i})`, (abortSignal) => calls.docker.listImages({ abortSignal }))));
     const sent = lines.filter((line) => line.includes('Sending:'));
     expect(sent.length).toBeGreaterThanOrEqual(9);
     for (const line of sent) {

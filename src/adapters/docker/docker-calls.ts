@@ -36,7 +36,7 @@ export function dockerUnavailable(where: string, what: string, cause?: unknown):
  * 0.5 ms of CPU per Docker call in a quiet process, more with other calls in flight, on every deploy's critical path
  * (a profile of a Confirm click found it; `test/integration/docker-calls-inspect.test.ts`).
  */
-export function quietAgent(): Agent {
+function quietAgent(): Agent {
   const agent = new Agent({ keepAlive: false });
   Object.defineProperty(agent, inspect.custom, { value: () => 'Agent { keepAlive: false }' });
   return agent;
