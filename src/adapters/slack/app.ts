@@ -26,7 +26,7 @@ import { asDeckhandError } from '../../domain/errors.js';
 import { SlackGroupDirectory } from './group-directory.js';
 import { replayGuard, withSignedRequestGuard } from './replay-guard.js';
 import { SlackGateway } from './slack-gateway.js';
-import { OUTBOX_CLIENT_OPTIONS } from './outbox.js';
+import { DEFAULT_OUTBOX, OUTBOX_CLIENT_OPTIONS } from './outbox.js';
 import { RETRY_DEPLOY, SHOW_LOG } from './failure-story.js';
 import { ABORT_DEPLOY } from './blocks/abort.js';
 import { abortDeployAction } from './actions/abort-deploy.js';
@@ -45,7 +45,10 @@ export interface SlackSettings {
   apiUrl?: string;
   logLevel?: LogLevel;
   clock?: Clock;
-  /** Progress coalescing interval (default 3 s) and gap between new messages in a channel (default 1.1 s). */
+  /**
+   * Progress coalescing interval (default 3 s), and the gap between new messages in a channel (default 1.1 s; given,
+   * it also bounds the gap between updates of one message, 1.2 s by default).
+   */
   streamIntervalMs?: number;
   messageGapMs?: number;
   /** How long a rollback card stays valid (default 15 min). */
@@ -106,7 +109,8 @@ export function createSlackBot(services: Services, settings: SlackSettings): Sla
     cardExpiryMs: settings.cardExpiryMs ?? CARD_EXPIRY_MS,
     // Its own client: the outbox, not the client, waits out 429s and retries, so nothing waits unbounded.
     gateway: new SlackGateway(new WebClient(settings.botToken, { ...OUTBOX_CLIENT_OPTIONS, slackApiUrl: settings.apiUrl, logLevel: settings.logLevel }), {
-      gapMs: settings.messageGapMs ?? 1100,
+      // A given gap also paces the updates of one message, never further apart than their default.
+      ...(settings.messageGapMs === undefined ? {} : { gapMs: settings.messageGapMs, updateGapMs: Math.min(settings.messageGapMs, DEFAULT_OUTBOX.updateGapMs) }),
       ...(settings.slackDeadlineMs ? { deadlineMs: settings.slackDeadlineMs } : {}),
     }),
     clock,
