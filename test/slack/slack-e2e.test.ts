@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { get } from '../helpers/http.js';
 import { haveDocker } from '../helpers/infra.js';
+import { SLACK_PACE } from '../helpers/slack-bot.js';
 import { useSlackHarness } from '../helpers/slack-harness.js';
 import { minGapMs } from '../helpers/slack-mock.js';
 import { buttonClick, buttonsOf, postToBolt, slashCommand } from '../helpers/slack-requests.js';
@@ -16,6 +17,8 @@ describe.skipIf(!enabled)('Slack end to end: deploy, list, roll back with a conf
       { body: 'v1', files: { 'migrations/0001_init.sql': 'create table t (id int);' } },
       { body: 'v2', files: { 'migrations/0002_add_column.sql': 'alter table t add column c int;' } },
     ],
+    // This suite proves the gaps between new messages in a channel end to end, at Slack's own pace.
+    bot: SLACK_PACE,
   });
 
   const command = async (name: string, text: string, user = 'U1ALICE') => {
