@@ -26,7 +26,7 @@ import { asDeckhandError } from '../../domain/errors.js';
 import { SlackGroupDirectory } from './group-directory.js';
 import { replayGuard, withSignedRequestGuard } from './replay-guard.js';
 import { SlackGateway } from './slack-gateway.js';
-import { DEFAULT_OUTBOX, OUTBOX_CLIENT_OPTIONS } from './outbox.js';
+import { OUTBOX_CLIENT_OPTIONS, pacedAt } from './outbox.js';
 import { RETRY_DEPLOY, SHOW_LOG } from './failure-story.js';
 import { ABORT_DEPLOY } from './blocks/abort.js';
 import { abortDeployAction } from './actions/abort-deploy.js';
@@ -109,8 +109,8 @@ export function createSlackBot(services: Services, settings: SlackSettings): Sla
     cardExpiryMs: settings.cardExpiryMs ?? CARD_EXPIRY_MS,
     // Its own client: the outbox, not the client, waits out 429s and retries, so nothing waits unbounded.
     gateway: new SlackGateway(new WebClient(settings.botToken, { ...OUTBOX_CLIENT_OPTIONS, slackApiUrl: settings.apiUrl, logLevel: settings.logLevel }), {
-      // A given gap also paces the updates of one message, never further apart than their default.
-      ...(settings.messageGapMs === undefined ? {} : { gapMs: settings.messageGapMs, updateGapMs: Math.min(settings.messageGapMs, DEFAULT_OUTBOX.updateGapMs) }),
+      // A given gap also paces the updates of one message (pacedAt), as the gateway's number form does.
+      ...(settings.messageGapMs === undefined ? {} : pacedAt(settings.messageGapMs)),
       ...(settings.slackDeadlineMs ? { deadlineMs: settings.slackDeadlineMs } : {}),
     }),
     clock,

@@ -19,6 +19,11 @@ export interface OutboxOptions {
 
 export const DEFAULT_OUTBOX: OutboxOptions = { gapMs: 1100, updateGapMs: 1200, deadlineMs: 10 * 60_000, backoffMs: [500, 1000, 2000, 4000, 8000, 15_000] };
 
+/** Pacing at `gapMs` between new messages; updates of one message at that gap too, never further apart than by default. */
+export function pacedAt(gapMs: number): Pick<OutboxOptions, 'gapMs' | 'updateGapMs'> {
+  return { gapMs, updateGapMs: Math.min(gapMs, DEFAULT_OUTBOX.updateGapMs) };
+}
+
 /** Slack answered and will answer the same again: retrying cannot help (not_in_channel, is_archived …). */
 export class SlackRefusal extends Error {
   constructor(

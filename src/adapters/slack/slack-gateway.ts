@@ -1,7 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { Block } from './blocks/common.js';
 import { LIMITS, clip } from './blocks/limits.js';
-import { DEFAULT_OUTBOX, Outbox, type OutboxOptions, isDeletedMessage } from './outbox.js';
+import { DEFAULT_OUTBOX, Outbox, type OutboxOptions, isDeletedMessage, pacedAt } from './outbox.js';
 
 export interface Message {
   text: string;
@@ -22,7 +22,7 @@ export class SlackGateway {
     readonly client: WebClient,
     options: number | Partial<OutboxOptions> = {},
   ) {
-    this.outbox = new Outbox({ ...DEFAULT_OUTBOX, ...(typeof options === 'number' ? { gapMs: options, updateGapMs: Math.min(options, DEFAULT_OUTBOX.updateGapMs) } : options) });
+    this.outbox = new Outbox({ ...DEFAULT_OUTBOX, ...(typeof options === 'number' ? pacedAt(options) : options) });
   }
 
   async post(channel: string, message: Message, threadTs?: string, broadcast = false): Promise<string> {
